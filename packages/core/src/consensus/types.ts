@@ -1,0 +1,157 @@
+/** A node's identity, unique within a cluster. */
+export type NodeId = string;
+
+/** What an entry carries. */
+export const EntryType = {
+  /** Application data, handed to the state machine. */
+  Normal: 0,
+  /** The empty entry a new leader appends to commit its term (Raft §5.4.2, §8). */
+  Noop: 1,
+} as const;
+export type EntryType = (typeof EntryType)[keyof typeof EntryType];
+
+/** One log entry. Invariant: index >= 1, term >= 1. */
+export interface Entry {
+  readonly index: number;
+  readonly term: number;
+  readonly type: EntryType;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The state a node must persist before it answers anyone (Raft Figure 2 "persistent state").
+ * `commit` is persisted too, so a restarted node need not rediscover it; it is only a hint
+ * and never exceeds what was durable in the log.
+ */
+export interface HardState {
+  readonly term: number;
+  /** Whom this node voted for in `term`, or null. Invariant: at most one vote per term. */
+  readonly vote: NodeId | null;
+  readonly commit: number;
+}
+
+export const emptyHardState: HardState = Object.freeze({ term: 0, vote: null, commit: 0 });
+
+/** Describes the log prefix a snapshot replaces. */
+export interface SnapshotMeta {
+  /** Last log index the snapshot covers. */
+  readonly index: number;
+  /** Term of the entry at `index`. */
+  readonly term: number;
+  /** The cluster's voters when the snapshot was taken. */
+  readonly voters: readonly NodeId[];
+}
+
+/** A state machine snapshot with its position in the log. */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+/** The role a node plays in its current term. */
+export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+/** State that is not persisted, reported so a runtime or client can follow the cluster. */
+export interface SoftState {
+  readonly role: Role;
+  readonly term: number;
+  /** Who this node believes leads `term`, or null. */
+  readonly leader: NodeId | null;
+}
+
+interface MessageBase {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** Sender's term (for pre-vote requests: the term it would campaign in). */
+  readonly term: number;
+}
+
+/** RequestVote (Raft §5.2) or, with `preVote`, the pre-vote probe (thesis §9.6). */
+export interface VoteRequest extends MessageBase {
+  readonly type: 'vote';
+  readonly preVote: boolean;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+export interface VoteResponse extends MessageBase {
+  readonly type: 'voteResponse';
+  readonly preVote: boolean;
+  readonly granted: boolean;
+}
+
+/** AppendEntries (Raft §5.3). */
+export interface AppendRequest extends MessageBase {
+  readonly type: 'append';
+  readonly prevIndex: number;
+  readonly prevTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+}
+
+export interface AppendResponse extends MessageBase {
+  readonly type: 'appendResponse';
+  readonly success: boolean;
+  /**
+   * On success: the last index the follower now matches. On rejection: the index the
+   * rejected request was checked at (`prevIndex`), so stale rejections can be ignored.
+   */
+  readonly index: number;
+  /** On rejection: the follower's term at `prevIndex` (0 if it has no entry there). */
+  readonly conflictTerm: number;
+  /**
+   * On rejection: the first index the follower holds of `conflictTerm`, or, if it has no entry
+   * at `prevIndex`, its last index + 1. Lets the leader skip a whole term per round trip.
+   */
+  readonly conflictIndex: number;
+}
+
+/**
+ * Leader heartbeat. Carries `commit` capped at the follower's known match index, so a
+ * follower never learns a commit index beyond what it is known to hold. `context` > 0 asks
+ * for an acknowledgement that confirms leadership for pending ReadIndex requests (thesis §6.4).
+ */
+export interface HeartbeatRequest extends MessageBase {
+  readonly type: 'heartbeat';
+  readonly commit: number;
+  readonly context: number;
+}
+
+export interface HeartbeatResponse extends MessageBase {
+  readonly type: 'heartbeatResponse';
+  readonly context: number;
+}
+
+/** InstallSnapshot (Raft §7): sent when a follower needs entries the leader has compacted. */
+export interface SnapshotRequest extends MessageBase {
+  readonly type: 'snapshot';
+  readonly snapshot: Snapshot;
+}
+
+/** A follower asks the leader for a read index on behalf of a client (thesis §6.4). */
+export interface ReadIndexRequest extends MessageBase {
+  readonly type: 'readIndex';
+  /** Opaque id chosen by the follower, echoed in the response. */
+  readonly requestId: string;
+}
+
+export interface ReadIndexResponse extends MessageBase {
+  readonly type: 'readIndexResponse';
+  readonly requestId: string;
+  /** The read index, or 0 if the leader could not serve it (not leader any more). */
+  readonly index: number;
+}
+
+/** Every message a Raft node sends or receives. */
+export type Message =
+  | VoteRequest
+  | VoteResponse
+  | AppendRequest
+  | AppendResponse
+  | HeartbeatRequest
+  | HeartbeatResponse
+  | SnapshotRequest
+  | ReadIndexRequest
+  | ReadIndexResponse;
+
+export type MessageType = Message['type'];

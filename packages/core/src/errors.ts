@@ -1,0 +1,73 @@
+import type { NodeId } from './consensus/types.js';
+
+/** Stable error codes. Match on `err.code`, never on the message. */
+export const ErrorCode = {
+  /** Recoverable: this node is not the leader; `leaderHint` says who might be. */
+  NotLeader: 'RAFT_NOT_LEADER',
+  /** Recoverable: the proposal was lost (leader changed, entry overwritten, node stopped). */
+  ProposalDropped: 'RAFT_PROPOSAL_DROPPED',
+  /** Recoverable: the operation did not finish within its deadline; it may still apply. */
+  Timeout: 'RAFT_TIMEOUT',
+  /** Recoverable: the node is stopped or stopping. */
+  Stopped: 'RAFT_STOPPED',
+  /** Requested log entries were compacted into a snapshot. */
+  Compacted: 'RAFT_COMPACTED',
+  /** Requested log entries do not exist (yet). */
+  Unavailable: 'RAFT_UNAVAILABLE',
+  /** Invalid configuration; thrown at construction. */
+  InvalidConfig: 'RAFT_INVALID_CONFIG',
+  /** Invalid argument to an API call. */
+  InvalidArgument: 'RAFT_INVALID_ARGUMENT',
+  /** Fatal: stored data failed its checksum or could not be decoded. */
+  StorageCorrupt: 'RAFT_STORAGE_CORRUPT',
+  /** Fatal: the storage could not persist or read. */
+  StorageFailed: 'RAFT_STORAGE_FAILED',
+  /** Fatal: stored data is from a newer, unknown format version. */
+  StorageVersion: 'RAFT_STORAGE_VERSION',
+  /** Fatal: an internal invariant was broken; the node must stop. */
+  InvariantViolated: 'RAFT_INVARIANT_VIOLATED',
+  /** A transport received or was asked to send a malformed message. */
+  BadMessage: 'RAFT_BAD_MESSAGE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const fatalCodes: ReadonlySet<string> = new Set([
+  ErrorCode.StorageCorrupt,
+  ErrorCode.StorageFailed,
+  ErrorCode.StorageVersion,
+  ErrorCode.InvariantViolated,
+]);
+
+/** Base class of every raftkit error. */
+export class RaftError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'RaftError';
+  }
+  /** Fatal errors stop the node; the others are answers to one call. */
+  get fatal(): boolean {
+    return fatalCodes.has(this.code);
+  }
+}
+
+/** Thrown or rejected when a leader-only operation reaches a non-leader. */
+export class NotLeaderError extends RaftError {
+  /** The node this one believes is leader, or null if it does not know. */
+  readonly leaderHint: NodeId | null;
+  constructor(leaderHint: NodeId | null, message = 'not the leader') {
+    super(ErrorCode.NotLeader, leaderHint ? `${message}; try ${leaderHint}` : message);
+    this.name = 'NotLeaderError';
+    this.leaderHint = leaderHint;
+  }
+}
+
+export function isRaftError(err: unknown, code?: ErrorCode): err is RaftError {
+  return err instanceof RaftError && (code === undefined || err.code === code);
+}
+
+/** Throws an InvariantViolated error unless `cond` holds. */
+export function invariant(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new RaftError(ErrorCode.InvariantViolated, `invariant violated: ${message}`);
+}

@@ -1,0 +1,121 @@
+import type { Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../consensus/types.js';
+
+/** What a LogStorage holds when opened: enough to restart a node. */
+export interface StoredState {
+  readonly hardState: HardState;
+  /** Metadata of the latest snapshot, or null if the log was never compacted. */
+  readonly snapshot: SnapshotMeta | null;
+  /** First index held in the log; `snapshot.index + 1`, or 1 for a never-compacted log. */
+  readonly firstIndex: number;
+  /** Last index held; `firstIndex - 1` when the log is empty. */
+  readonly lastIndex: number;
+}
+
+/** One durable write: any of these parts, applied atomically. */
+export interface LogWrite {
+  /** New hard state to persist. */
+  readonly hardState?: HardState;
+  /**
+   * Entries to append, with consecutive indexes. If `entries[0].index <= lastIndex`, every
+   * stored entry from that index on is discarded first (conflict truncation, Raft §5.3).
+   */
+  readonly entries?: readonly Entry[];
+}
+
+/**
+ * Durable storage of a node's Raft log, hard state and latest snapshot.
+ *
+ * Correctness:
+ * - `save` resolves only once everything it was given is durable (fsync'd): a crash after
+ *   resolution loses none of it. A crash before resolution keeps either all of it or none.
+ * - Calls to `save` are applied in call order, even when issued concurrently; the log never
+ *   has a hole and entries are never reordered.
+ * - Entries from `entries(lo, hi)` are exactly what was saved: same index, term, type, bytes.
+ *   Reading a compacted index rejects with RAFT_COMPACTED; reading past the last index
+ *   rejects with RAFT_UNAVAILABLE. Corrupt data rejects with RAFT_STORAGE_CORRUPT, never
+ *   returns wrong bytes.
+ * - `term(i)` answers for `snapshot.index` too (the snapshot's term) and for every held entry.
+ * - `installSnapshot` makes the snapshot durable and discards every entry it covers; entries
+ *   after it are kept only if they agree with it (same term at `meta.index`), else the whole
+ *   log is discarded.
+ * - `compact(i)` discards entries up to `i` inclusive (i <= lastIndex and i must be covered by
+ *   the stored snapshot); it never discards an entry the latest snapshot does not cover.
+ * - After `close()` resolves, reopening the same storage yields exactly what was durable.
+ */
+export interface LogStorage {
+  /** Reads the durable state a node restarts from. */
+  state(): Promise<StoredState>;
+  /** Entries with lo <= index < hi. */
+  entries(lo: number, hi: number): Promise<Entry[]>;
+  /** Term of the entry at `index` (or of the snapshot at its index). */
+  term(index: number): Promise<number>;
+  /** Persists hard state and/or entries, durably and atomically. */
+  save(write: LogWrite): Promise<void>;
+  /** Persists a snapshot (data and metadata) and discards the log it covers. */
+  installSnapshot(snapshot: Snapshot): Promise<void>;
+  /** The latest durable snapshot, or null. */
+  snapshot(): Promise<Snapshot | null>;
+  /** Discards entries up to and including `index`, which the latest snapshot must cover. */
+  compact(index: number): Promise<void>;
+  /** Flushes and releases resources. */
+  close(): Promise<void>;
+}
+
+/** Callbacks a Transport delivers into. */
+export interface TransportHandler {
+  /** An inbound message for this node. Must not throw. */
+  onMessage(message: Message): void;
+  /** `peer` could not be reached; the core will slow down replication to it. */
+  onUnreachable?(peer: NodeId): void;
+}
+
+/**
+ * Carries messages between nodes.
+ *
+ * Correctness:
+ * - `send` never throws for an unreachable or slow peer and never blocks the caller;
+ *   failures surface through `onUnreachable`.
+ * - Messages may be lost, delayed or duplicated (Raft tolerates all three), but a delivered
+ *   message is exactly the message sent: never corrupted, never delivered to the wrong node.
+ * - Messages from one sender to one receiver are delivered in send order unless the transport
+ *   documents otherwise (the core tolerates reordering, but pipelining is less effective).
+ * - After `close()` resolves nothing is delivered and nothing of the transport is left running.
+ */
+export interface Transport {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Begins delivering inbound messages to `handler`. */
+  start(handler: TransportHandler): Promise<void>;
+  /** Queues messages for delivery; each carries its own `to`. */
+  send(messages: readonly Message[]): void;
+  /** Stops sending and receiving. */
+  close(): Promise<void>;
+}
+
+/** A committed entry as the state machine sees it. */
+export interface AppliedEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The replicated application. Every node applies the same committed commands in the same
+ * order, so every node's state machine goes through the same states.
+ *
+ * Correctness:
+ * - `apply` is deterministic: its effect and result depend only on the state and the entry,
+ *   never on time, randomness or the node it runs on.
+ * - `apply` is called once per committed entry, in index order, with no gaps (after a
+ *   `restore`, starting right after the snapshot's index).
+ * - `snapshot()` captures the state after the last applied entry; `restore()` replaces the
+ *   whole state with a snapshot's, so a restored machine behaves exactly like one that
+ *   applied the same prefix of the log.
+ * - A thrown error from `apply` is fatal to the node (the machines would diverge otherwise):
+ *   report bad commands through the result, not by throwing.
+ */
+export interface StateMachine<Result = unknown> {
+  apply(entry: AppliedEntry): Result | Promise<Result>;
+  snapshot(): Uint8Array | Promise<Uint8Array>;
+  restore(data: Uint8Array, meta: SnapshotMeta): void | Promise<void>;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo, then totals vitest's JSON reports into the one
+// line CI reads: `tests: N passed, N failed`. Exits non-zero if any test or task failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = ['packages', 'apps']
+  .filter((d) => existsSync(join(root, d)))
+  .flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)))
+  .filter((p) => existsSync(join(p, 'package.json')));
+
+const reportOf = (dir) => join(dir, '.vitest-results', 'results.json');
+for (const dir of dirs) rmSync(join(dir, '.vitest-results'), { recursive: true, force: true });
+
+const extra = process.argv.slice(2);
+const run = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...extra], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1' },
+});
+
+let passed = 0;
+let failed = 0;
+const missing = [];
+for (const dir of dirs) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (!pkg.scripts?.test) continue;
+  if (!existsSync(reportOf(dir))) {
+    missing.push(pkg.name);
+    continue;
+  }
+  const r = JSON.parse(readFileSync(reportOf(dir), 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  // A file that fails to load has no failed tests but must still count as a failure.
+  failed += r.numFailedTests > 0 ? r.numFailedTests : r.numFailedTestSuites ?? 0;
+  console.log(`  ${pkg.name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numFailedTestSuites} failed suites`);
+}
+if (missing.length) console.log(`  no test report from: ${missing.join(', ')}`);
+const ok = run.status === 0 && failed === 0 && missing.length === 0;
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(ok ? 0 : 1);
