@@ -1,3 +1,3 @@
-export * from './consensus/types.js';
+export * from './consensus/index.js';
 export * from './errors.js';
 export type * from './runtime/interfaces.js';

@@ -1,0 +1,91 @@
+import { ErrorCode, RaftError } from '../errors.js';
+import type { NodeId } from './types.js';
+
+/** Configuration of one Raft node. Time is in ticks; the runtime maps ticks to milliseconds. */
+export interface RaftConfig {
+  /** This node's id; must be one of `voters`. */
+  readonly id: NodeId;
+  /** Every voting member of the cluster, this node included. */
+  readonly voters: readonly NodeId[];
+  /**
+   * Base election timeout. A follower that hears no leader for a random timeout in
+   * [electionTicks, 2 * electionTicks) starts an election (Raft §5.2). Default 10.
+   */
+  readonly electionTicks?: number;
+  /** A leader sends heartbeats every `heartbeatTicks`. Must be < electionTicks. Default 1. */
+  readonly heartbeatTicks?: number;
+  /** Source of randomness in [0, 1), used only for election timeouts. */
+  readonly random: () => number;
+  /** Pre-vote (thesis §9.6): probe for a majority before disrupting the cluster. Default true. */
+  readonly preVote?: boolean;
+  /**
+   * Check-quorum: a leader that has not heard from a majority within an election timeout
+   * steps down, and followers ignore vote requests while they hear from a leader. Default true.
+   */
+  readonly checkQuorum?: boolean;
+  /** AppendEntries in flight per follower in replicate state. Default 256. */
+  readonly maxInflight?: number;
+  /** Entry data bytes per AppendEntries (at least one entry is always sent). Default 1 MiB. */
+  readonly maxBytesPerMessage?: number;
+  /** Committed entries handed out in one Ready. Default 1024. */
+  readonly maxApplyBatch?: number;
+}
+
+export type ResolvedConfig = Required<RaftConfig>;
+
+const defaults = {
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  maxInflight: 256,
+  maxBytesPerMessage: 1024 * 1024,
+  maxApplyBatch: 1024,
+};
+
+function fail(message: string): never {
+  throw new RaftError(ErrorCode.InvalidConfig, `invalid raft config: ${message}`);
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) fail(`${name} must be a positive integer, got ${v}`);
+}
+
+/** Fills defaults and validates; throws RAFT_INVALID_CONFIG on any bad value. */
+export function resolveConfig(config: RaftConfig): ResolvedConfig {
+  if (config === null || typeof config !== 'object') fail('config must be an object');
+  const c = { ...defaults, ...stripUndefined(config) } as ResolvedConfig;
+  if (typeof c.id !== 'string' || c.id === '') fail('id must be a non-empty string');
+  if (!Array.isArray(c.voters) || c.voters.length === 0) fail('voters must list at least one node');
+  for (const v of c.voters) if (typeof v !== 'string' || v === '') fail(`voter id ${String(v)} is not a non-empty string`);
+  if (new Set(c.voters).size !== c.voters.length) fail(`voters has duplicates: ${c.voters.join(',')}`);
+  if (!c.voters.includes(c.id)) fail(`id ${c.id} is not one of the voters (${c.voters.join(',')})`);
+  positiveInt('electionTicks', c.electionTicks);
+  positiveInt('heartbeatTicks', c.heartbeatTicks);
+  if (c.electionTicks <= c.heartbeatTicks) {
+    fail(`electionTicks (${c.electionTicks}) must be greater than heartbeatTicks (${c.heartbeatTicks})`);
+  }
+  positiveInt('maxInflight', c.maxInflight);
+  positiveInt('maxBytesPerMessage', c.maxBytesPerMessage);
+  positiveInt('maxApplyBatch', c.maxApplyBatch);
+  if (typeof c.random !== 'function') fail('random must be a function returning a number in [0, 1)');
+  if (typeof c.preVote !== 'boolean') fail('preVote must be a boolean');
+  if (typeof c.checkQuorum !== 'boolean') fail('checkQuorum must be a boolean');
+  return { ...c, voters: [...c.voters] };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A small seeded PRNG (mulberry32) for deterministic tests and simulations. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

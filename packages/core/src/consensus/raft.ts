@@ -1,0 +1,296 @@
+import { NotLeaderError, invariant } from '../errors.js';
+import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
+import { Progress } from './progress.js';
+import { quorumSize } from './quorum.js';
+import { RaftLog } from './raftLog.js';
+import { ReadOnly, type ReadState } from './readOnly.js';
+import { stepCandidate, tickElection } from './step/candidate.js';
+import { stepFollower } from './step/follower.js';
+import { stepLeader, tickLeader } from './step/leader.js';
+import { bcastAppend, bcastHeartbeat, maybeCommit } from './step/replication.js';
+import { EntryType, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A message before the sender fills in `from` (and, unless given, `term`). */
+export type Outgoing = DistributiveOmit<Message, 'from' | 'term'> & { term?: number };
+
+/**
+ * The Raft state machine of one node (Raft Figure 2). Pure: no I/O, no clocks, no randomness
+ * but the injected source. Drive it with `tick` and `step`; collect its output with RawNode.
+ *
+ * The role's behaviour lives in swapped functions (`stepFn`, `tickFn`), set by `become*`.
+ */
+export class Raft {
+  readonly cfg: ResolvedConfig;
+  readonly id: NodeId;
+  /** Latest term seen. Invariant: never decreases. */
+  term = 0;
+  /** Vote cast in `term`. Invariant: set at most once per term. */
+  vote: NodeId | null = null;
+  /** The leader of `term` as far as this node knows. */
+  leader: NodeId | null = null;
+  role: Role = 'follower';
+  log: RaftLog;
+  /** Leader only: replication state of every voter, this node included. */
+  progress = new Map<NodeId, Progress>();
+  /** Candidates: votes received in this election. */
+  votes = new Map<NodeId, boolean>();
+  /** Ticks since the last election timeout reset (followers) or quorum check (leaders). */
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  /** Invariant: electionTicks <= randomizedElectionTimeout < 2 * electionTicks. */
+  randomizedElectionTimeout = 0;
+  readOnly = new ReadOnly();
+  /** Output waiting for the next Ready. */
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  /** Leader: new entries to send; `withCommit`: also tell followers a new commit index. */
+  pendingAppend = { entries: false, withCommit: false };
+
+  stepFn: (r: Raft, m: Message) => void = stepFollower;
+  tickFn: (r: Raft) => void = tickElection;
+
+  constructor(config: RaftConfig, restored?: { hardState: HardState; entries: readonly Entry[]; snapshot: Snapshot | null }) {
+    this.cfg = resolveConfig(config);
+    this.id = this.cfg.id;
+    const hs = restored?.hardState;
+    this.log = RaftLog.restore(restored?.entries ?? [], restored?.snapshot ?? null, hs?.commit ?? 0);
+    if (hs) {
+      invariant(hs.vote === null || this.cfg.voters.includes(hs.vote), `restored vote for unknown node ${hs.vote}`);
+      this.term = hs.term;
+      this.vote = hs.vote;
+    }
+    this.becomeFollower(this.term, null);
+  }
+
+  get voters(): readonly NodeId[] {
+    return this.cfg.voters;
+  }
+
+  quorum(): number {
+    return quorumSize(this.cfg.voters.length);
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  send(m: Outgoing): void {
+    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+  }
+
+  tick(): void {
+    this.tickFn(this);
+  }
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      invariant(term > this.term, `term went back from ${this.term} to ${term}`);
+      this.term = term;
+      this.vote = null;
+    }
+    this.leader = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks);
+    this.votes.clear();
+    this.progress.clear();
+    this.pendingAppend = { entries: false, withCommit: false };
+    this.abortReads();
+  }
+
+  becomeFollower(term: number, leader: NodeId | null): void {
+    this.reset(term);
+    this.role = 'follower';
+    this.leader = leader;
+    this.stepFn = stepFollower;
+    this.tickFn = tickElection;
+  }
+
+  /** Thesis §9.6: ask for votes for term+1 without incrementing our term. */
+  becomePreCandidate(): void {
+    invariant(this.role !== 'leader', 'leader cannot become pre-candidate');
+    this.reset(this.term);
+    this.role = 'pre-candidate';
+    this.stepFn = stepCandidate;
+    this.tickFn = tickElection;
+  }
+
+  becomeCandidate(): void {
+    invariant(this.role !== 'leader', 'leader cannot become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.stepFn = stepCandidate;
+    this.tickFn = tickElection;
+  }
+
+  becomeLeader(): void {
+    invariant(this.role === 'candidate', `${this.role} cannot become leader`);
+    this.reset(this.term);
+    this.role = 'leader';
+    this.leader = this.id;
+    this.stepFn = stepLeader;
+    this.tickFn = tickLeader;
+    for (const v of this.cfg.voters) {
+      const pr = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflight);
+      pr.recentActive = true;
+      this.progress.set(v, pr);
+    }
+    this.progress.get(this.id)!.maybeUpdate(this.log.stableIndex);
+    // Raft §5.4.2, §8: an entry of the new term lets earlier entries commit.
+    this.appendEntries([{ type: EntryType.Noop, data: new Uint8Array(0) }]);
+  }
+
+  /** Starts an election: a pre-vote round first when enabled (thesis §9.6). */
+  campaign(preVote: boolean): void {
+    if (preVote) this.becomePreCandidate();
+    else this.becomeCandidate();
+    const voteTerm = preVote ? this.term + 1 : this.term;
+    this.votes.set(this.id, true);
+    if (this.pollResult() !== 'pending') return;
+    for (const to of this.cfg.voters) {
+      if (to === this.id) continue;
+      this.send({
+        type: 'vote',
+        to,
+        term: voteTerm,
+        preVote,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+      });
+    }
+  }
+
+  /** Counts votes; on a decision moves to the next role. */
+  pollResult(): 'won' | 'lost' | 'pending' {
+    let granted = 0;
+    let rejected = 0;
+    for (const g of this.votes.values()) g ? granted++ : rejected++;
+    const q = this.quorum();
+    if (granted >= q) {
+      if (this.role === 'pre-candidate') this.campaign(false);
+      else this.becomeLeader();
+      return 'won';
+    }
+    if (rejected > this.cfg.voters.length - q) {
+      this.becomeFollower(this.term, null);
+      return 'lost';
+    }
+    return 'pending';
+  }
+
+  /** Leader: appends proposals to its log; they are sent with the next Ready. */
+  appendEntries(items: readonly { type: EntryType; data: Uint8Array }[]): number {
+    const first = this.log.lastIndex() + 1;
+    this.log.append(items.map((it, i) => ({ index: first + i, term: this.term, type: it.type, data: it.data })));
+    this.pendingAppend.entries = true;
+    return first;
+  }
+
+  propose(datas: readonly Uint8Array[]): number {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leader);
+    return this.appendEntries(datas.map((data) => ({ type: EntryType.Normal, data })));
+  }
+
+  /** Sends what the leader owes its followers; called when a Ready is built. */
+  flushAppends(): void {
+    if (this.role !== 'leader') return;
+    const { entries, withCommit } = this.pendingAppend;
+    this.pendingAppend = { entries: false, withCommit: false };
+    if (entries || withCommit) bcastAppend(this, withCommit);
+  }
+
+  /** The leader's own entries became durable: count them toward commitment. */
+  selfStable(): void {
+    if (this.role !== 'leader') return;
+    if (this.progress.get(this.id)!.maybeUpdate(this.log.stableIndex) && maybeCommit(this)) {
+      this.pendingAppend.withCommit = true;
+    }
+  }
+
+  /** Thesis §6.4: a linearizable read at the current commit index, once leadership is confirmed. */
+  readIndex(requestId: string, origin: NodeId = this.id): void {
+    if (this.role === 'leader') {
+      if (this.log.term(this.log.committed) !== this.term) {
+        this.readOnly.wait(requestId, origin);
+        return;
+      }
+      if (this.cfg.voters.length === 1) {
+        this.answerRead(requestId, origin, this.log.committed);
+        return;
+      }
+      const ctx = this.readOnly.add(requestId, origin, this.log.committed, this.id);
+      bcastHeartbeat(this, ctx);
+    } else if (this.leader !== null && origin === this.id) {
+      this.send({ type: 'readIndex', to: this.leader, requestId });
+    } else {
+      this.answerRead(requestId, origin, 0);
+    }
+  }
+
+  answerRead(requestId: string, origin: NodeId, index: number): void {
+    if (origin === this.id) this.readStates.push({ requestId, index });
+    else this.send({ type: 'readIndexResponse', to: origin, requestId, index });
+  }
+
+  /** The leader committed in its own term: reads that waited for that can proceed. */
+  releaseWaitingReads(): void {
+    for (const w of this.readOnly.takeWaiting()) this.readIndex(w.requestId, w.origin);
+  }
+
+  private abortReads(): void {
+    for (const r of this.readOnly.clear()) this.answerRead(r.requestId, r.origin, 0);
+  }
+
+  step(m: Message): void {
+    if (m.to !== this.id || !this.cfg.voters.includes(m.from) || m.from === this.id) return;
+    if (m.term > this.term) {
+      if (!this.acceptHigherTerm(m)) return;
+    } else if (m.term < this.term) {
+      this.answerStaleTerm(m);
+      return;
+    }
+    if (m.type === 'vote') this.handleVote(m);
+    else this.stepFn(this, m);
+  }
+
+  /** A message from a higher term. Returns false if it must be ignored. */
+  private acceptHigherTerm(m: Message): boolean {
+    if (m.type === 'vote') {
+      // Thesis §4.2.3: while a leader is heard from, a disruptive candidate is ignored.
+      const inLease = this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks;
+      if (inLease) return false;
+      if (m.preVote) return true; // a pre-vote never changes our term
+    }
+    if (m.type === 'voteResponse' && m.preVote && m.granted) return true;
+    const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
+    this.becomeFollower(m.term, fromLeader ? m.from : null);
+    return true;
+  }
+
+  private answerStaleTerm(m: Message): void {
+    if ((m.type === 'append' || m.type === 'heartbeat') && (this.cfg.checkQuorum || this.cfg.preVote)) {
+      // A deposed leader that cannot hear of our term any other way (it ignores votes
+      // under check-quorum); this response makes it step down.
+      this.send({ type: 'appendResponse', to: m.from, success: false, index: 0, conflictTerm: 0, conflictIndex: 0 });
+    } else if (m.type === 'vote' && m.preVote) {
+      this.send({ type: 'voteResponse', to: m.from, preVote: true, granted: false });
+    }
+  }
+
+  /** Raft §5.2, §5.4.1: one vote per term, only for a candidate at least as up-to-date. */
+  private handleVote(m: Extract<Message, { type: 'vote' }>): void {
+    const canVote =
+      this.vote === m.from || (this.vote === null && this.leader === null) || (m.preVote && m.term > this.term);
+    if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
+      this.send({ type: 'voteResponse', to: m.from, term: m.term, preVote: m.preVote, granted: true });
+      if (!m.preVote) {
+        this.vote = m.from;
+        this.electionElapsed = 0;
+      }
+    } else {
+      this.send({ type: 'voteResponse', to: m.from, preVote: m.preVote, granted: false });
+    }
+  }
+}

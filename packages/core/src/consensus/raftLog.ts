@@ -1,0 +1,204 @@
+import { ErrorCode, RaftError, invariant } from '../errors.js';
+import type { Entry, Snapshot, SnapshotMeta } from './types.js';
+
+const emptySnapshotMeta: SnapshotMeta = Object.freeze({ index: 0, term: 0, voters: [] });
+
+/**
+ * A node's view of its log: the latest snapshot, the entries after it, and how far the log is
+ * durable, committed and applied. Held in memory; the runtime persists what `unstable()` and
+ * `pendingSnapshot` say, and reloads it on restart.
+ *
+ * Invariants: snapshot.index <= applied <= committed <= lastIndex();
+ * snapshot.index <= stableIndex <= lastIndex(); entries[i].index === snapshot.index + 1 + i;
+ * terms never decrease along the log.
+ */
+export class RaftLog {
+  /** The snapshot the log starts after (index 0 when never compacted). */
+  snapshot: SnapshotMeta = emptySnapshotMeta;
+  /** Snapshot data, kept so a leader can send it to a follower that needs it. */
+  snapshotData: Uint8Array = new Uint8Array(0);
+  /** A snapshot received from a leader that the runtime must persist and restore. */
+  pendingSnapshot: Snapshot | null = null;
+  private entries: Entry[] = [];
+  /** Highest index known durable in storage. */
+  stableIndex = 0;
+  /** Highest index known committed. Invariant: never decreases. */
+  committed = 0;
+  /** Highest index handed to the state machine. Invariant: applied <= committed. */
+  applied = 0;
+
+  static restore(entries: readonly Entry[], snapshot: Snapshot | null, commit: number): RaftLog {
+    const log = new RaftLog();
+    if (snapshot) {
+      log.snapshot = snapshot.meta;
+      log.snapshotData = snapshot.data;
+    }
+    const base = log.snapshot.index;
+    const kept = entries.filter((e) => e.index > base);
+    kept.forEach((e, i) => invariant(e.index === base + 1 + i, `restored log has a hole at ${base + 1 + i}`));
+    log.entries = kept;
+    log.stableIndex = log.lastIndex();
+    log.committed = Math.min(Math.max(commit, base), log.lastIndex());
+    log.applied = base;
+    return log;
+  }
+
+  firstIndex(): number {
+    return this.snapshot.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.snapshot.index + this.entries.length;
+  }
+
+  lastTerm(): number {
+    return this.term(this.lastIndex());
+  }
+
+  /** Term at `index`; 0 if the index is beyond the log; throws RAFT_COMPACTED below the snapshot. */
+  term(index: number): number {
+    if (index === this.snapshot.index) return this.snapshot.term;
+    if (index < this.snapshot.index) {
+      throw new RaftError(ErrorCode.Compacted, `index ${index} is compacted (snapshot at ${this.snapshot.index})`);
+    }
+    const e = this.entries[index - this.snapshot.index - 1];
+    return e ? e.term : 0;
+  }
+
+  matchTerm(index: number, term: number): boolean {
+    if (index < this.snapshot.index || index > this.lastIndex()) return false;
+    return this.term(index) === term;
+  }
+
+  /** Raft §5.4.1: is a log ending at (lastIndex, lastTerm) at least as up-to-date as ours? */
+  isUpToDate(lastIndex: number, lastTerm: number): boolean {
+    const myTerm = this.lastTerm();
+    return lastTerm > myTerm || (lastTerm === myTerm && lastIndex >= this.lastIndex());
+  }
+
+  /** Entries with lo <= index < hi, at most `maxBytes` of data (at least one entry). */
+  slice(lo: number, hi: number, maxBytes = Infinity): Entry[] {
+    if (lo <= this.snapshot.index) {
+      throw new RaftError(ErrorCode.Compacted, `index ${lo} is compacted (snapshot at ${this.snapshot.index})`);
+    }
+    const off = this.snapshot.index + 1;
+    const out = this.entries.slice(lo - off, Math.min(hi, this.lastIndex() + 1) - off);
+    if (maxBytes === Infinity) return out;
+    let bytes = 0;
+    for (let i = 0; i < out.length; i++) {
+      bytes += out[i]!.data.byteLength;
+      if (bytes > maxBytes && i > 0) return out.slice(0, i);
+    }
+    return out;
+  }
+
+  /** First index of the run of entries with `term` that contains `index` (terms are monotonic). */
+  firstIndexOfTerm(index: number, term: number): number {
+    let lo = Math.max(this.snapshot.index + 1, this.committed + 1);
+    let hi = index;
+    if (lo > hi) return index;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.term(mid) < term) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Last index holding `term`, or 0 if the log has no entry of that term. */
+  lastIndexOfTerm(term: number): number {
+    let lo = this.snapshot.index;
+    let hi = this.lastIndex();
+    // Find the last index whose term is <= term.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.term(mid) <= term) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo > this.snapshot.index && this.term(lo) === term ? lo : 0;
+  }
+
+  /** Appends entries that follow the last index (a leader's own proposals). */
+  append(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      invariant(e.index === this.lastIndex() + 1, `append at ${e.index} leaves a hole after ${this.lastIndex()}`);
+      invariant(e.term >= this.lastTerm(), `append of term ${e.term} after term ${this.lastTerm()}`);
+      this.entries.push(e);
+    }
+  }
+
+  /**
+   * Raft §5.3: merges a leader's entries that follow `prevIndex` (already matched). Entries
+   * that agree are kept; from the first conflict on, ours are replaced. Returns the last new index.
+   */
+  merge(prevIndex: number, entries: readonly Entry[]): number {
+    let i = 0;
+    while (i < entries.length && this.matchTerm(entries[i]!.index, entries[i]!.term)) i++;
+    if (i === entries.length) return prevIndex + entries.length;
+    const from = entries[i]!.index;
+    invariant(from > this.committed, `would overwrite committed entry ${from} (committed ${this.committed})`);
+    if (from <= this.lastIndex()) {
+      this.entries.length = from - this.snapshot.index - 1;
+      this.stableIndex = Math.min(this.stableIndex, from - 1);
+    }
+    this.append(entries.slice(i));
+    return prevIndex + entries.length;
+  }
+
+  commitTo(index: number): void {
+    if (index <= this.committed) return;
+    invariant(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    this.committed = index;
+  }
+
+  /** Entries not yet durable, which the next Ready hands to storage. */
+  unstable(): Entry[] {
+    return this.entries.slice(this.stableIndex - this.snapshot.index);
+  }
+
+  /** Marks entries up to `index` durable, if the entry there is still the one of `term`. */
+  stableTo(index: number, term: number): void {
+    if (index > this.stableIndex && this.matchTerm(index, term)) this.stableIndex = index;
+  }
+
+  /** Committed, durable entries not yet handed to the state machine. */
+  nextCommitted(maxEntries: number): Entry[] {
+    const hi = Math.min(this.committed, this.stableIndex, this.applied + maxEntries);
+    if (hi <= this.applied || this.pendingSnapshot) return [];
+    return this.slice(this.applied + 1, hi + 1);
+  }
+
+  appliedTo(index: number): void {
+    invariant(index <= this.committed, `applied ${index} beyond committed ${this.committed}`);
+    if (index > this.applied) this.applied = index;
+  }
+
+  /** Replaces the whole log with a snapshot from the leader (Raft §7). */
+  restoreSnapshot(snapshot: Snapshot): void {
+    invariant(snapshot.meta.index > this.committed, 'restoring a snapshot behind the commit index');
+    this.snapshot = snapshot.meta;
+    this.snapshotData = snapshot.data;
+    this.entries = [];
+    this.committed = snapshot.meta.index;
+    this.stableIndex = snapshot.meta.index;
+    this.pendingSnapshot = snapshot;
+  }
+
+  /** The runtime persisted and restored the pending snapshot. */
+  snapshotApplied(index: number): void {
+    if (this.pendingSnapshot?.meta.index !== index) return;
+    this.pendingSnapshot = null;
+    this.applied = Math.max(this.applied, index);
+  }
+
+  /** Drops entries covered by a locally taken snapshot (Raft §7 log compaction). */
+  compact(snapshot: Snapshot): void {
+    const { index, term } = snapshot.meta;
+    if (index <= this.snapshot.index) return;
+    invariant(index <= this.applied, `compacting to ${index} beyond applied ${this.applied}`);
+    invariant(this.term(index) === term, `snapshot term ${term} does not match the log at ${index}`);
+    this.entries = this.entries.slice(index - this.snapshot.index);
+    this.snapshot = snapshot.meta;
+    this.snapshotData = snapshot.data;
+  }
+}

@@ -1,0 +1,226 @@
+import { ErrorCode, RaftError, invariant } from '../errors.js';
+import type { RaftConfig } from './config.js';
+import type { ProgressState } from './progress.js';
+import { Raft } from './raft.js';
+import type { ReadState } from './readOnly.js';
+import type { Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
+
+/**
+ * One batch of work the core hands to its runtime.
+ *
+ * Ordering rule (the runtime must obey it, or safety is lost):
+ * 1. Persist `snapshot` (if any), then `entries` and `hardState` (if any) — durably, with
+ *    fsync — BEFORE sending any of `messages`. A vote or an acknowledgement that leaves before
+ *    the state it promises is durable can be forgotten in a crash (Raft §5.2, §5.3, Figure 2).
+ *    `entries` whose first index is at or below the stored last index replace the stored
+ *    suffix from that index on.
+ * 2. If `snapshot` is set, restore the state machine from it before applying
+ *    `committedEntries` (which then follow the snapshot).
+ * 3. `committedEntries` are already durable and committed: apply them in order, exactly once.
+ *    They may be applied before, during or after sending `messages`.
+ * 4. Serve each `readStates` read once the state machine has applied its `index`
+ *    (index 0 means the read could not be confirmed and must fail or retry).
+ * 5. Call `advance(ready)` once all of the above is done, before asking for the next Ready.
+ */
+export interface Ready {
+  /** Role, term and known leader; always present so a runtime can report them. */
+  readonly softState: SoftState;
+  /** Hard state to persist, or null if unchanged since the last Ready. */
+  readonly hardState: HardState | null;
+  /** Entries to append durably. */
+  readonly entries: readonly Entry[];
+  /** A snapshot from the leader to persist and restore, or null. */
+  readonly snapshot: Snapshot | null;
+  /** Entries to apply to the state machine, in order. */
+  readonly committedEntries: readonly Entry[];
+  /** Messages to send once the state above is durable. */
+  readonly messages: readonly Message[];
+  /** Confirmed ReadIndex requests. */
+  readonly readStates: readonly ReadState[];
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly vote: NodeId | null;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+  /** Leader only: replication state per voter (this node included). */
+  readonly progress: Readonly<Record<NodeId, { match: number; next: number; state: ProgressState }>>;
+}
+
+/** What a node restarts from: exactly what its storage made durable. */
+export interface RestoredState {
+  readonly hardState: HardState;
+  readonly entries: readonly Entry[];
+  readonly snapshot: Snapshot | null;
+}
+
+/**
+ * The consensus core's API, in the spirit of etcd-io/raft's RawNode: feed it time (`tick`),
+ * messages (`step`) and proposals; take a `Ready`, carry it out, `advance`. Deterministic:
+ * the same config, random source and inputs give the same outputs.
+ */
+export class RawNode {
+  private readonly raft: Raft;
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+  /** The Ready handed out and not yet advanced. Invariant: at most one at a time. */
+  private outstanding: Ready | null = null;
+
+  constructor(config: RaftConfig, restored?: RestoredState) {
+    this.raft = new Raft(config, restored);
+    this.prevHardState = this.raft.hardState();
+    this.prevSoftState = this.softState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** Advances logical time by one tick (elections, heartbeats, check-quorum). */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Delivers a message from a peer. Messages from unknown nodes are ignored. */
+  step(message: Message): void {
+    this.raft.step(message);
+  }
+
+  /**
+   * Proposes commands (one entry each, sent to followers together). Returns the index of the
+   * first; the rest follow consecutively, all in `term`. Throws NotLeaderError on a non-leader.
+   */
+  propose(data: Uint8Array | readonly Uint8Array[]): { index: number; term: number } {
+    const datas = data instanceof Uint8Array ? [data] : data;
+    if (datas.length === 0) throw new RaftError(ErrorCode.InvalidArgument, 'propose needs at least one command');
+    for (const d of datas) {
+      if (!(d instanceof Uint8Array)) throw new RaftError(ErrorCode.InvalidArgument, 'a command must be a Uint8Array');
+    }
+    return { index: this.raft.propose(datas), term: this.raft.term };
+  }
+
+  /** Asks for a linearizable read point (thesis §6.4); the answer arrives in `readStates`. */
+  readIndex(requestId: string): void {
+    this.raft.readIndex(requestId);
+  }
+
+  /** Starts an election now (tests and operators). */
+  campaign(): void {
+    if (this.raft.role !== 'leader') this.raft.campaign(this.raft.cfg.preVote);
+  }
+
+  /** The transport could not reach `peer`: stop streaming to it and probe instead. */
+  reportUnreachable(peer: NodeId): void {
+    const pr = this.raft.progress.get(peer);
+    if (pr && pr.state === 'replicate') pr.becomeProbe();
+  }
+
+  /**
+   * The runtime persisted a snapshot of the state machine at `snapshot.meta.index` (<= the
+   * applied index): drop the entries it covers from memory.
+   */
+  compact(snapshot: Snapshot): void {
+    this.raft.log.compact(snapshot);
+  }
+
+  softState(): SoftState {
+    return { role: this.raft.role, term: this.raft.term, leader: this.raft.leader };
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    if (this.outstanding) return false;
+    const hs = r.hardState();
+    return (
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.pendingAppend.entries ||
+      r.pendingAppend.withCommit ||
+      r.log.unstable().length > 0 ||
+      r.log.pendingSnapshot !== null ||
+      r.log.nextCommitted(1).length > 0 ||
+      !sameHardState(hs, this.prevHardState) ||
+      !sameSoftState(this.softState(), this.prevSoftState)
+    );
+  }
+
+  /** Collects the next batch of work. Call `advance(ready)` when it is done. */
+  ready(): Ready {
+    invariant(this.outstanding === null, 'ready() called again before advance()');
+    const r = this.raft;
+    r.flushAppends();
+    const hs = r.hardState();
+    const ready: Ready = {
+      softState: this.softState(),
+      hardState: sameHardState(hs, this.prevHardState) ? null : hs,
+      entries: r.log.unstable(),
+      snapshot: r.log.pendingSnapshot,
+      committedEntries: r.log.nextCommitted(r.cfg.maxApplyBatch),
+      messages: r.msgs,
+      readStates: r.readStates,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    this.prevSoftState = ready.softState;
+    this.outstanding = ready;
+    return ready;
+  }
+
+  /** Records that `ready` was carried out as its ordering rule says. */
+  advance(ready: Ready): void {
+    invariant(ready === this.outstanding, 'advance() with a Ready that is not the outstanding one');
+    this.outstanding = null;
+    const r = this.raft;
+    if (ready.hardState) this.prevHardState = ready.hardState;
+    if (ready.snapshot) r.log.snapshotApplied(ready.snapshot.meta.index);
+    const last = ready.entries[ready.entries.length - 1];
+    if (last) {
+      r.log.stableTo(last.index, last.term);
+      r.selfStable();
+    }
+    const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastApplied) r.log.appliedTo(lastApplied.index);
+  }
+
+  status(): NodeStatus {
+    const r = this.raft;
+    const progress: Record<NodeId, { match: number; next: number; state: ProgressState }> = {};
+    for (const [id, pr] of r.progress) progress[id] = { match: pr.match, next: pr.next, state: pr.state };
+    return {
+      id: r.id,
+      role: r.role,
+      term: r.term,
+      vote: r.vote,
+      leader: r.leader,
+      commitIndex: r.log.committed,
+      appliedIndex: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      snapshotIndex: r.log.snapshot.index,
+      progress,
+    };
+  }
+
+  /** Read-only view of the log for tests and invariant checkers: entries lo <= i < hi. */
+  entries(lo: number, hi: number): Entry[] {
+    return this.raft.log.slice(lo, hi);
+  }
+
+  /** Term at `index` (0 past the end). */
+  term(index: number): number {
+    return this.raft.log.term(index);
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.role === b.role && a.term === b.term && a.leader === b.leader;
+}

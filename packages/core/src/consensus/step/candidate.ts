@@ -1,0 +1,42 @@
+import type { Raft } from '../raft.js';
+import type { Message } from '../types.js';
+import { handleAppend, handleHeartbeat, handleSnapshot } from './follower.js';
+
+/** Followers, pre-candidates and candidates: start an election when the timeout expires (Raft §5.2). */
+export function tickElection(r: Raft): void {
+  r.electionElapsed++;
+  if (r.electionElapsed >= r.randomizedElectionTimeout) {
+    r.electionElapsed = 0;
+    r.campaign(r.cfg.preVote);
+  }
+}
+
+/** Pre-candidates and candidates. */
+export function stepCandidate(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'append':
+      // Raft §5.2: a leader of our term exists; return to follower.
+      r.becomeFollower(m.term, m.from);
+      handleAppend(r, m);
+      return;
+    case 'heartbeat':
+      r.becomeFollower(m.term, m.from);
+      handleHeartbeat(r, m);
+      return;
+    case 'snapshot':
+      r.becomeFollower(m.term, m.from);
+      handleSnapshot(r, m);
+      return;
+    case 'voteResponse':
+      if (m.preVote !== (r.role === 'pre-candidate')) return;
+      if (r.votes.has(m.from)) return;
+      r.votes.set(m.from, m.granted);
+      r.pollResult();
+      return;
+    case 'readIndex':
+      r.answerRead(m.requestId, m.from, 0);
+      return;
+    default:
+      return;
+  }
+}

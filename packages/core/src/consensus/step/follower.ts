@@ -1,0 +1,77 @@
+import type { Raft } from '../raft.js';
+import type { AppendRequest, HeartbeatRequest, Message, SnapshotRequest } from '../types.js';
+
+export function stepFollower(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'append':
+      r.electionElapsed = 0;
+      r.leader = m.from;
+      handleAppend(r, m);
+      return;
+    case 'heartbeat':
+      r.electionElapsed = 0;
+      r.leader = m.from;
+      handleHeartbeat(r, m);
+      return;
+    case 'snapshot':
+      r.electionElapsed = 0;
+      r.leader = m.from;
+      handleSnapshot(r, m);
+      return;
+    case 'readIndexResponse':
+      r.readStates.push({ requestId: m.requestId, index: m.index });
+      return;
+    case 'readIndex':
+      r.answerRead(m.requestId, m.from, 0);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Raft §5.3: the consistency check, conflict truncation and commit propagation. */
+export function handleAppend(r: Raft, m: AppendRequest): void {
+  const log = r.log;
+  if (m.prevIndex < log.committed) {
+    // Everything up to our commit index is settled; tell the leader where we are.
+    r.send({ type: 'appendResponse', to: m.from, success: true, index: log.committed, conflictTerm: 0, conflictIndex: 0 });
+    return;
+  }
+  if (log.matchTerm(m.prevIndex, m.prevTerm)) {
+    const lastNew = log.merge(m.prevIndex, m.entries);
+    log.commitTo(Math.min(m.commit, lastNew));
+    r.send({ type: 'appendResponse', to: m.from, success: true, index: lastNew, conflictTerm: 0, conflictIndex: 0 });
+    return;
+  }
+  // Fast backtracking: name the conflicting term and where it starts, so the leader can skip
+  // the whole term in one round trip instead of one index at a time.
+  let conflictTerm = 0;
+  let conflictIndex = log.lastIndex() + 1;
+  if (m.prevIndex <= log.lastIndex()) {
+    conflictTerm = log.term(m.prevIndex);
+    conflictIndex = log.firstIndexOfTerm(m.prevIndex, conflictTerm);
+  }
+  r.send({ type: 'appendResponse', to: m.from, success: false, index: m.prevIndex, conflictTerm, conflictIndex });
+}
+
+export function handleHeartbeat(r: Raft, m: HeartbeatRequest): void {
+  // The leader caps `commit` at our known match index, so we hold that entry.
+  r.log.commitTo(m.commit);
+  r.send({ type: 'heartbeatResponse', to: m.from, context: m.context });
+}
+
+/** Raft §7: install a leader's snapshot unless our log already covers it. */
+export function handleSnapshot(r: Raft, m: SnapshotRequest): void {
+  const { index, term } = m.snapshot.meta;
+  const log = r.log;
+  if (index <= log.committed) {
+    r.send({ type: 'appendResponse', to: m.from, success: true, index: log.committed, conflictTerm: 0, conflictIndex: 0 });
+    return;
+  }
+  if (log.matchTerm(index, term)) {
+    log.commitTo(index);
+  } else {
+    log.restoreSnapshot(m.snapshot);
+  }
+  r.send({ type: 'appendResponse', to: m.from, success: true, index, conflictTerm: 0, conflictIndex: 0 });
+}

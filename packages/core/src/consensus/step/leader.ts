@@ -1,0 +1,100 @@
+import type { Raft } from '../raft.js';
+import type { AppendResponse, HeartbeatResponse, Message } from '../types.js';
+import { invariant } from '../../errors.js';
+import { bcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
+
+export function tickLeader(r: Raft): void {
+  r.heartbeatElapsed++;
+  r.electionElapsed++;
+  if (r.electionElapsed >= r.cfg.electionTicks) {
+    r.electionElapsed = 0;
+    if (r.cfg.checkQuorum && !checkQuorumActive(r)) {
+      r.becomeFollower(r.term, null);
+      return;
+    }
+  }
+  for (const [id, pr] of r.progress) {
+    // A snapshot that is not acknowledged within an election timeout is presumed lost.
+    if (pr.state === 'snapshot' && ++pr.snapshotTicks >= r.cfg.electionTicks) {
+      pr.becomeProbe();
+      sendAppend(r, id);
+    }
+  }
+  if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
+    r.heartbeatElapsed = 0;
+    bcastHeartbeat(r);
+  }
+}
+
+/** Check-quorum: has a majority been heard from since the last check? Resets the marks. */
+function checkQuorumActive(r: Raft): boolean {
+  let active = 0;
+  for (const [id, pr] of r.progress) {
+    if (id === r.id || pr.recentActive) active++;
+    if (id !== r.id) pr.recentActive = false;
+  }
+  return active >= r.quorum();
+}
+
+export function stepLeader(r: Raft, m: Message): void {
+  switch (m.type) {
+    case 'appendResponse':
+      handleAppendResponse(r, m);
+      return;
+    case 'heartbeatResponse':
+      handleHeartbeatResponse(r, m);
+      return;
+    case 'readIndex':
+      r.readIndex(m.requestId, m.from);
+      return;
+    case 'append':
+    case 'heartbeat':
+    case 'snapshot':
+      // Election safety (Raft §5.2): two leaders in one term is a broken invariant.
+      invariant(false, `leader ${r.id} got ${m.type} from ${m.from} in its own term ${r.term}`);
+      return;
+    default:
+      return;
+  }
+}
+
+function handleAppendResponse(r: Raft, m: AppendResponse): void {
+  const pr = r.progress.get(m.from)!;
+  pr.recentActive = true;
+  if (!m.success) {
+    if (pr.maybeDecrTo(m.index, nextFromHint(r, m))) sendAppend(r, m.from);
+    return;
+  }
+  if (!pr.maybeUpdate(m.index)) return;
+  if (pr.state === 'probe') pr.becomeReplicate();
+  else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
+  else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+  if (maybeCommit(r)) r.pendingAppend.withCommit = true;
+  else sendAppend(r, m.from, false);
+}
+
+/**
+ * Where to probe next after a rejection: past the leader's last entry of the follower's
+ * conflicting term if the leader has that term, else the first index of that term on the
+ * follower (thesis §5.3 optimization). Either way one round trip per conflicting term.
+ */
+function nextFromHint(r: Raft, m: AppendResponse): number {
+  if (m.conflictTerm > 0) {
+    const last = r.log.lastIndexOfTerm(m.conflictTerm);
+    if (last > 0) return last + 1;
+  }
+  return Math.max(m.conflictIndex, 1);
+}
+
+function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
+  const pr = r.progress.get(m.from)!;
+  pr.recentActive = true;
+  pr.probeSent = false;
+  if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
+  if (m.context > 0) {
+    for (const read of r.readOnly.ack(m.from, m.context, r.quorum())) {
+      r.answerRead(read.requestId, read.origin, read.index);
+    }
+  }
+}
