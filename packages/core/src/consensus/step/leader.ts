@@ -65,12 +65,14 @@ function handleAppendResponse(r: Raft, m: AppendResponse): void {
     if (pr.maybeDecrTo(m.index, nextFromHint(r, m))) sendAppend(r, m.from);
     return;
   }
+  const wasPaused = pr.paused();
   if (!pr.maybeUpdate(m.index)) return;
   if (pr.state === 'probe') pr.becomeReplicate();
   else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
   else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
   if (maybeCommit(r)) r.pendingAppend.withCommit = true;
-  else sendAppend(r, m.from, false);
+  // A follower that was paused may have missed a commit index broadcast meanwhile.
+  else sendAppend(r, m.from, wasPaused);
 }
 
 /**
