@@ -1,0 +1,324 @@
+import { RawNode, seededRandom, type Ready } from '../../src/consensus/index.js';
+import type { Entry, Message, NodeId, Snapshot } from '../../src/consensus/types.js';
+import { isRaftError } from '../../src/errors.js';
+import { bytes, newStore, persist, str, type DurableStore } from './cluster.js';
+
+export interface SimOptions {
+  seed: number;
+  nodes: number;
+  faultSteps: number;
+  /** Steps allowed, after faults stop, for a leader to emerge and all proposals to commit. */
+  quietSteps: number;
+}
+
+export interface SimResult {
+  seed: number;
+  elections: number;
+  committed: number;
+  crashes: number;
+  snapshots: number;
+}
+
+/** A safety or liveness property failed; message names the seed, step and property. */
+export class SimViolation extends Error {}
+
+interface SimNode {
+  id: NodeId;
+  raw: RawNode | null; // null while crashed
+  store: DurableStore;
+  /** A Ready being persisted by a slow disk: completes at `doneAt`, lost on crash. */
+  pending: { ready: Ready; doneAt: number } | null;
+  restartAt: number;
+  sm: { index: number; hash: number };
+  role: string;
+}
+
+const fnv = (h: number, s: string): number => {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h;
+};
+const keyOf = (e: Entry): string => `${e.term}:${e.type}:${str(e.data)}`;
+
+/**
+ * A seeded, deterministic simulation of a cluster of pure cores with a faulty network
+ * (drops, duplicates, delays that reorder, partitions), crashes that keep only durable state,
+ * slow disks and log compaction. Checks Raft's safety properties after every step, then
+ * liveness once faults stop.
+ */
+export class Simulation {
+  private readonly rand: () => number;
+  private readonly ids: NodeId[];
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private net: { m: Message; at: number }[] = [];
+  private blocked = new Set<string>();
+  private now = 0;
+  private faults = true;
+  private proposals = 0;
+  // Safety bookkeeping, global across nodes.
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  private readonly entryAt = new Map<string, { key: string; prevTerm: number }>();
+  private readonly committedAt = new Map<number, { key: string; term: number }>();
+  private readonly hashAt = new Map<number, number>();
+  readonly stats = { elections: 0, crashes: 0, snapshots: 0 };
+  /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
+  private readonly profile: { drop: number; crash: number; partition: number; smallMessages: boolean };
+
+  constructor(readonly opts: SimOptions) {
+    this.rand = seededRandom(opts.seed);
+    this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.profile = {
+      drop: this.rand() * 0.2,
+      crash: 0.002 + this.rand() * 0.01,
+      partition: 0.005 + this.rand() * 0.03,
+      smallMessages: this.chance(0.5),
+    };
+    for (const id of this.ids) {
+      const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0 }, role: 'follower' };
+      this.nodes.set(id, n);
+      this.boot(n);
+    }
+  }
+
+  private fail(property: string, detail: string): never {
+    throw new SimViolation(`seed ${this.opts.seed} step ${this.now}: ${property} violated: ${detail}`);
+  }
+
+  private chance(p: number): boolean {
+    return this.rand() < p;
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rand() * xs.length)]!;
+  }
+
+  private boot(n: SimNode): void {
+    const s = n.store;
+    n.raw = new RawNode(
+      { id: n.id, voters: this.ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
+      { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
+    );
+    n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0 };
+    n.pending = null;
+    n.role = 'follower';
+  }
+
+  run(): SimResult {
+    for (; this.now < this.opts.faultSteps; this.now++) this.step();
+    this.faults = false;
+    this.blocked.clear();
+    for (const n of this.nodes.values()) if (!n.raw) this.boot(n);
+    this.checkLiveness();
+    return { seed: this.opts.seed, committed: this.hashAt.size, ...this.stats };
+  }
+
+  private step(): void {
+    if (this.faults) this.injectFaults();
+    for (const n of this.nodes.values()) {
+      if (!n.raw && this.now >= n.restartAt) this.boot(n);
+      if (n.raw) n.raw.tick();
+    }
+    this.deliverDue();
+    if (this.chance(0.3)) this.proposeSomewhere();
+    for (const n of this.nodes.values()) this.process(n);
+  }
+
+  private injectFaults(): void {
+    if (this.chance(this.profile.crash)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.raw)));
+    if (this.chance(this.profile.partition)) this.repartition();
+    if (this.chance(0.01)) this.compact(this.pick([...this.nodes.values()]));
+  }
+
+  private crash(n: SimNode | undefined): void {
+    if (!n) return;
+    n.raw = null;
+    n.pending = null; // the slow disk's write never happened
+    n.restartAt = this.now + 5 + Math.floor(this.rand() * 60);
+    this.stats.crashes++;
+  }
+
+  private repartition(): void {
+    this.blocked.clear();
+    const r = this.rand();
+    if (r < 0.3) return; // healed
+    const shuffled = [...this.ids].sort(() => this.rand() - 0.5);
+    const cut = 1 + Math.floor(this.rand() * (this.ids.length - 1));
+    const [a, b] = [shuffled.slice(0, cut), shuffled.slice(cut)];
+    const oneWay = r > 0.8;
+    for (const x of a) for (const y of b) {
+      this.blocked.add(`${x}>${y}`);
+      if (!oneWay) this.blocked.add(`${y}>${x}`);
+    }
+  }
+
+  private compact(n: SimNode): void {
+    if (!n.raw || n.pending) return;
+    const st = n.raw.status();
+    if (n.sm.index <= st.snapshotIndex || n.sm.index !== st.appliedIndex) return;
+    const snap: Snapshot = { meta: { index: n.sm.index, term: n.raw.term(n.sm.index), voters: this.ids }, data: bytes(JSON.stringify(n.sm)) };
+    persist(n.store, snap, [], null);
+    n.raw.compact(snap);
+    this.stats.snapshots++;
+  }
+
+  private proposeSomewhere(): void {
+    const leaders = [...this.nodes.values()].filter((n) => n.raw?.status().role === 'leader');
+    if (leaders.length === 0) return;
+    const n = this.pick(leaders);
+    const count = 1 + Math.floor(this.rand() * 3);
+    n.raw!.propose(Array.from({ length: count }, () => bytes(`cmd${++this.proposals}`)));
+  }
+
+  private send(m: Message): void {
+    if (this.blocked.has(`${m.from}>${m.to}`)) return;
+    if (this.faults && this.chance(this.profile.drop)) return;
+    const delay = () => (this.faults ? Math.floor(this.rand() * 4) : Math.floor(this.rand() * 2));
+    this.net.push({ m, at: this.now + delay() });
+    if (this.faults && this.chance(0.02)) this.net.push({ m, at: this.now + delay() });
+  }
+
+  private deliverDue(): void {
+    const due = this.net.filter((x) => x.at <= this.now);
+    this.net = this.net.filter((x) => x.at > this.now);
+    for (const { m } of due) {
+      const to = this.nodes.get(m.to)!;
+      if (!to.raw || this.blocked.has(`${m.from}>${m.to}`)) continue;
+      to.raw.step(m);
+    }
+  }
+
+  /** Carries out Readies under the ordering rule, possibly through a slow disk. */
+  private process(n: SimNode): void {
+    for (let guard = 0; guard < 100 && n.raw; guard++) {
+      if (n.pending) {
+        if (n.pending.doneAt > this.now) return;
+        const { ready } = n.pending;
+        n.pending = null;
+        this.complete(n, ready);
+        continue;
+      }
+      if (!n.raw.hasReady()) return;
+      const ready = n.raw.ready();
+      this.observe(n, ready);
+      const slow = this.faults && (ready.entries.length > 0 || ready.hardState) && this.chance(0.1);
+      if (slow) n.pending = { ready, doneAt: this.now + 1 + Math.floor(this.rand() * 3) };
+      else this.complete(n, ready);
+    }
+  }
+
+  private complete(n: SimNode, ready: Ready): void {
+    persist(n.store, ready.snapshot, ready.entries, ready.hardState);
+    for (const m of ready.messages) this.send(m);
+    if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
+    for (const e of ready.committedEntries) this.apply(n, e);
+    n.raw!.advance(ready);
+  }
+
+  private apply(n: SimNode, e: Entry): void {
+    if (e.index !== n.sm.index + 1) this.fail('apply order', `${n.id} applied ${e.index} after ${n.sm.index}`);
+    n.sm = { index: e.index, hash: fnv(n.sm.hash, keyOf(e)) };
+    const h = this.hashAt.get(e.index);
+    if (h === undefined) this.hashAt.set(e.index, n.sm.hash);
+    else if (h !== n.sm.hash) this.fail('state machine safety', `${n.id} state differs at index ${e.index}`);
+  }
+
+  /** Checks everything a Ready reveals: leaders, new entries, commit index. */
+  private observe(n: SimNode, ready: Ready): void {
+    const raw = n.raw!;
+    const { role, term } = ready.softState;
+    if (role === 'leader' && n.role !== 'leader') this.newLeader(n, term);
+    n.role = role;
+    for (const e of ready.entries) {
+      // Log matching (§5.3): an (index, term) pair names one entry with one predecessor.
+      const prevTerm = e.index - 1 === 0 ? 0 : safeTerm(raw, e.index - 1);
+      const k = `${e.index}/${e.term}`;
+      const seen = this.entryAt.get(k);
+      const mine = { key: keyOf(e), prevTerm };
+      if (!seen) this.entryAt.set(k, mine);
+      else if (seen.key !== mine.key || (prevTerm >= 0 && seen.prevTerm >= 0 && seen.prevTerm !== prevTerm)) {
+        this.fail('log matching', `${n.id} has ${k} = ${JSON.stringify(mine)}, elsewhere ${JSON.stringify(seen)}`);
+      }
+    }
+    if (ready.hardState) this.observeCommit(n, ready.hardState.commit, ready.hardState.term);
+  }
+
+  private newLeader(n: SimNode, term: number): void {
+    this.stats.elections++;
+    const other = this.leaderOfTerm.get(term);
+    if (other && other !== n.id) this.fail('election safety', `${other} and ${n.id} both lead term ${term}`);
+    this.leaderOfTerm.set(term, n.id);
+    // Leader completeness (§5.4): every entry committed in an earlier term is in its log.
+    const snapIdx = n.raw!.status().snapshotIndex;
+    for (const [index, c] of this.committedAt) {
+      if (c.term >= term || index <= snapIdx) continue;
+      const e = n.raw!.entries(index, index + 1)[0];
+      if (!e || keyOf(e) !== c.key) this.fail('leader completeness', `leader ${n.id} of term ${term} lacks committed entry ${index}`);
+    }
+  }
+
+  private observeCommit(n: SimNode, commit: number, term: number): void {
+    const raw = n.raw!;
+    const from = Math.max(raw.status().snapshotIndex + 1, 1);
+    for (let i = commit; i >= from; i--) {
+      const known = this.committedAt.get(i);
+      const e = raw.entries(i, i + 1)[0]!;
+      if (known) {
+        if (known.key !== keyOf(e)) this.fail('committed entries never change', `${n.id} index ${i}`);
+        break;
+      }
+      this.committedAt.set(i, { key: keyOf(e), term });
+    }
+  }
+
+  /**
+   * After faults stop: a leader must emerge, and commands proposed to it must be applied by
+   * every node. A leader change in the first steps of recovery can drop them, as it would a
+   * client's request; they are then proposed again, as a client would retry.
+   */
+  private checkLiveness(): void {
+    const deadline = this.now + this.opts.quietSteps;
+    let proposal: { target: number; term: number } | null = null;
+    for (; this.now < deadline; this.now++) {
+      this.step2();
+      const leader = this.soleLeader();
+      if (!leader) continue;
+      const term = leader.raw!.status().term;
+      if (!proposal || (proposal.term < term && !this.committedIn(proposal))) {
+        const cmds = Array.from({ length: 5 }, (_, i) => bytes(`final${i}@${term}`));
+        proposal = { target: leader.raw!.propose(cmds).index + cmds.length - 1, term };
+      }
+      const done = [...this.nodes.values()].every((n) => n.sm.index >= proposal!.target);
+      if (done && this.committedIn(proposal)) return this.checkConverged(proposal.target);
+    }
+    this.fail('liveness', proposal ? `final proposals not applied everywhere (target ${proposal.target})` : 'no leader after faults stopped');
+  }
+
+  private committedIn(p: { target: number; term: number }): boolean {
+    return this.committedAt.get(p.target)?.key.startsWith(`${p.term}:`) ?? false;
+  }
+
+  /** A fault-free step. */
+  private step2(): void {
+    for (const n of this.nodes.values()) n.raw!.tick();
+    this.deliverDue();
+    for (const n of this.nodes.values()) this.process(n);
+  }
+
+  private soleLeader(): SimNode | undefined {
+    const leaders = [...this.nodes.values()].filter((n) => n.raw!.status().role === 'leader');
+    return leaders.length === 1 ? leaders[0] : undefined;
+  }
+
+  private checkConverged(target: number): void {
+    const hashes = new Set([...this.nodes.values()].map((n) => (n.sm.index === target ? n.sm.hash : this.hashAt.get(n.sm.index))));
+    if (hashes.size !== 1 || this.hashAt.get(target) === undefined) this.fail('convergence', 'nodes differ after applying the final proposals');
+  }
+}
+
+function safeTerm(raw: RawNode, index: number): number {
+  try {
+    return raw.term(index);
+  } catch (err) {
+    if (isRaftError(err, 'RAFT_COMPACTED')) return -1; // unknown: compacted away
+    throw err;
+  }
+}
