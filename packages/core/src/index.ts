@@ -1,3 +1,3 @@
 export * from './consensus/index.js';
 export * from './errors.js';
-export type * from './runtime/interfaces.js';
+export * from './runtime/index.js';

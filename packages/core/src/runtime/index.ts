@@ -1,0 +1,3 @@
+export { RaftNode, type RaftNodeOptions, type RaftNodeStatus, type RaftNodeEvents } from './raftNode.js';
+export { realClock, type Clock } from './clock.js';
+export type * from './interfaces.js';

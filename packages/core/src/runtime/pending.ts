@@ -1,0 +1,113 @@
+import { ErrorCode, RaftError } from '../errors.js';
+import type { Clock } from './clock.js';
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+  timer: unknown;
+}
+
+/**
+ * Promises waiting on log positions: proposals keyed by index (settled when that index is
+ * applied, resolved only if the applied entry is the one proposed), and reads waiting for
+ * the applied index to reach their read index.
+ */
+export class PendingProposals<R> {
+  private readonly byIndex = new Map<number, Waiter<R> & { term: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  get size(): number {
+    return this.byIndex.size;
+  }
+
+  add(index: number, term: number, timeoutMs: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.byIndex.delete(index);
+        reject(new RaftError(ErrorCode.Timeout, `proposal at index ${index} not applied within ${timeoutMs} ms; it may still apply`));
+      }, timeoutMs);
+      this.byIndex.set(index, { term, resolve, reject, timer });
+    });
+  }
+
+  /** Entry `index` of `term` was applied with `result`. */
+  applied(index: number, term: number, result: R): void {
+    const w = this.byIndex.get(index);
+    if (!w) return;
+    this.byIndex.delete(index);
+    this.clock.clearTimeout(w.timer);
+    if (w.term === term) w.resolve(result);
+    else w.reject(new RaftError(ErrorCode.ProposalDropped, `proposal at index ${index} was replaced by another leader's entry`));
+  }
+
+  /** Everything up to `index` was replaced by a snapshot: proposals there cannot be answered. */
+  droppedThrough(index: number): void {
+    for (const [i, w] of this.byIndex) {
+      if (i > index) continue;
+      this.byIndex.delete(i);
+      this.clock.clearTimeout(w.timer);
+      w.reject(new RaftError(ErrorCode.ProposalDropped, `proposal at index ${i} was superseded by a snapshot; its outcome is unknown`));
+    }
+  }
+
+  rejectAll(err: unknown): void {
+    for (const w of this.byIndex.values()) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.byIndex.clear();
+  }
+}
+
+/** Reads waiting for confirmation (ReadIndex) and then for the applied index to catch up. */
+export class PendingReads {
+  private readonly awaitingIndex = new Map<string, Waiter<number>>();
+  private awaitingApply: (Waiter<number> & { index: number })[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  add(requestId: string, timeoutMs: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.awaitingIndex.delete(requestId);
+        this.awaitingApply = this.awaitingApply.filter((w) => w.timer !== timer);
+        reject(new RaftError(ErrorCode.Timeout, `read ${requestId} not confirmed within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.awaitingIndex.set(requestId, { resolve, reject, timer });
+    });
+  }
+
+  /** The read index of `requestId` is known (0: it failed). */
+  confirmed(requestId: string, index: number, applied: number, failure: () => unknown): void {
+    const w = this.awaitingIndex.get(requestId);
+    if (!w) return;
+    this.awaitingIndex.delete(requestId);
+    if (index === 0) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(failure());
+    } else {
+      this.awaitingApply.push({ ...w, index });
+      this.appliedTo(applied);
+    }
+  }
+
+  appliedTo(applied: number): void {
+    if (this.awaitingApply.length === 0) return;
+    const ready = this.awaitingApply.filter((w) => w.index <= applied);
+    this.awaitingApply = this.awaitingApply.filter((w) => w.index > applied);
+    for (const w of ready) {
+      this.clock.clearTimeout(w.timer);
+      w.resolve(w.index);
+    }
+  }
+
+  rejectAll(err: unknown): void {
+    for (const w of [...this.awaitingIndex.values(), ...this.awaitingApply]) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.awaitingIndex.clear();
+    this.awaitingApply = [];
+  }
+}

@@ -1,0 +1,277 @@
+import { EventEmitter } from 'node:events';
+import type { RaftConfig } from '../consensus/config.js';
+import { RawNode, type NodeStatus, type Ready } from '../consensus/rawNode.js';
+import { EntryType, type Entry, type Message, type NodeId, type Snapshot, type SoftState } from '../consensus/types.js';
+import { ErrorCode, NotLeaderError, RaftError, isRaftError } from '../errors.js';
+import { realClock, type Clock } from './clock.js';
+import type { LogStorage, StateMachine, Transport } from './interfaces.js';
+import { PendingProposals, PendingReads } from './pending.js';
+
+export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
+  storage: LogStorage;
+  transport: Transport;
+  stateMachine: StateMachine<R>;
+  /** Milliseconds per tick. Default 50 (election timeout 500-1000 ms with electionTicks 10). */
+  tickMs?: number;
+  /** Default deadline of `propose` and `readIndex`. Default 5000 ms. */
+  requestTimeoutMs?: number;
+  /** Take a snapshot and compact the log after this many applied entries. Default 10000. */
+  snapshotEvery?: number;
+  /** Randomness for election timeouts. Default Math.random. */
+  random?: () => number;
+  /** Time source. Default real timers. */
+  clock?: Clock;
+}
+
+export interface RaftNodeStatus extends NodeStatus {
+  /** False once the node stopped (after `stop()` or a fatal error). */
+  readonly running: boolean;
+}
+
+export interface RaftNodeEvents {
+  /** Role, term or leader changed. */
+  stateChange: [SoftState];
+  /** Entries up to `index` were applied. */
+  applied: [index: number];
+  /** A durable write finished: how many entries and how long it took. */
+  persisted: [{ entries: number; ms: number }];
+  /** A fatal error stopped the node. */
+  error: [RaftError];
+}
+
+/**
+ * Drives the pure consensus core with real time, durable storage, a transport and a state
+ * machine, obeying the Ready ordering rule: persist, then send; apply committed entries in
+ * order, exactly once; serve reads once applied.
+ */
+export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
+  private readonly raw: RawNode;
+  private readonly opts: RaftNodeOptions<R>;
+  private readonly clock: Clock;
+  private readonly proposals: PendingProposals<R>;
+  private readonly reads: PendingReads;
+  private ticker: unknown = null;
+  private driving = false;
+  private running = false;
+  private failure: RaftError | null = null;
+  private applied: number;
+  private snapshotIndex: number;
+  private readSeq = 0;
+  private softState: SoftState;
+  /** Settles when the drive loop is idle; used by stop(). */
+  private idle: Promise<void> = Promise.resolve();
+
+  private constructor(opts: RaftNodeOptions<R>, raw: RawNode, applied: number) {
+    super();
+    this.opts = opts;
+    this.raw = raw;
+    this.clock = opts.clock ?? realClock;
+    this.proposals = new PendingProposals<R>(this.clock);
+    this.reads = new PendingReads(this.clock);
+    this.applied = applied;
+    this.snapshotIndex = applied;
+    this.softState = raw.softState();
+  }
+
+  /** Opens a node from what its storage holds (restoring the state machine from a snapshot). */
+  static async create<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
+    const { storage, stateMachine } = opts;
+    const state = await storage.state();
+    const snapshot = await storage.snapshot();
+    const entries = state.lastIndex >= state.firstIndex ? await storage.entries(state.firstIndex, state.lastIndex + 1) : [];
+    if (snapshot) await stateMachine.restore(snapshot.data, snapshot.meta);
+    const config: RaftConfig = { ...opts, random: opts.random ?? Math.random };
+    const raw = new RawNode(config, { hardState: state.hardState, entries, snapshot });
+    return new RaftNode(opts, raw, snapshot?.meta.index ?? 0);
+  }
+
+  get id(): NodeId {
+    return this.raw.id;
+  }
+
+  /** Starts ticking and receiving messages. */
+  async start(): Promise<void> {
+    if (this.running || this.failure) return;
+    this.running = true;
+    await this.opts.transport.start({
+      onMessage: (m) => this.onMessage(m),
+      onUnreachable: (peer) => this.running && this.raw.reportUnreachable(peer),
+    });
+    this.ticker = this.clock.setInterval(() => this.onTick(), this.opts.tickMs ?? 50);
+  }
+
+  /**
+   * Replicates `command` and resolves with the state machine's result once it is applied here.
+   * Rejects with NotLeaderError (with the leader hint) on a follower, RAFT_TIMEOUT if it does
+   * not apply in time (it may still apply later), RAFT_PROPOSAL_DROPPED if it was lost.
+   */
+  propose(command: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<R> {
+    const err = this.unavailable();
+    if (err) return Promise.reject(err);
+    let pos: { index: number; term: number };
+    try {
+      pos = this.raw.propose(command);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = this.proposals.add(pos.index, pos.term, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
+    this.drive();
+    return p;
+  }
+
+  /**
+   * A linearizable read point (thesis §6.4): resolves with an index once this node has applied
+   * it and the leader confirmed it was still leader. Reading the state machine after that is
+   * linearizable. Works on followers (forwarded to the leader).
+   */
+  readIndex(opts: { timeoutMs?: number } = {}): Promise<number> {
+    const err = this.unavailable();
+    if (err) return Promise.reject(err);
+    const requestId = `${this.id}:${++this.readSeq}`;
+    const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
+    this.raw.readIndex(requestId);
+    this.drive();
+    return p;
+  }
+
+  status(): RaftNodeStatus {
+    return { ...this.raw.status(), appliedIndex: this.applied, running: this.running };
+  }
+
+  /** Campaigns now instead of waiting for an election timeout. */
+  campaign(): void {
+    if (!this.running) return;
+    this.raw.campaign();
+    this.drive();
+  }
+
+  /** Stops timers and the transport, lets the current write finish, closes nothing else. */
+  async stop(): Promise<void> {
+    if (!this.running && this.ticker === null) return;
+    this.running = false;
+    if (this.ticker !== null) this.clock.clearInterval(this.ticker);
+    this.ticker = null;
+    await this.idle;
+    await this.opts.transport.close();
+    const stopped = new RaftError(ErrorCode.Stopped, `node ${this.id} stopped`);
+    this.proposals.rejectAll(stopped);
+    this.reads.rejectAll(stopped);
+  }
+
+  private unavailable(): RaftError | null {
+    if (this.failure) return this.failure;
+    if (!this.running) return new RaftError(ErrorCode.Stopped, `node ${this.id} is not running`);
+    return null;
+  }
+
+  private onTick(): void {
+    if (!this.running) return;
+    this.raw.tick();
+    this.drive();
+  }
+
+  private onMessage(m: Message): void {
+    if (!this.running) return;
+    try {
+      this.raw.step(m);
+    } catch (err) {
+      this.fatal(err);
+      return;
+    }
+    this.drive();
+  }
+
+  /** Runs Readies until there are none; one loop at a time. */
+  private drive(): void {
+    if (this.driving || !this.running) return;
+    this.driving = true;
+    this.idle = (async () => {
+      // Let proposals and messages of the same macrotask join this batch.
+      await Promise.resolve();
+      try {
+        while (this.running && this.raw.hasReady()) {
+          const rd = this.raw.ready();
+          await this.handleReady(rd);
+          this.raw.advance(rd);
+          await this.maybeSnapshot();
+        }
+      } catch (err) {
+        this.fatal(err);
+      } finally {
+        this.driving = false;
+      }
+    })();
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    this.noteSoftState(rd.softState);
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    if (rd.entries.length > 0 || rd.hardState) {
+      const started = this.clock.now();
+      await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries });
+      this.emit('persisted', { entries: rd.entries.length, ms: this.clock.now() - started });
+    }
+    // Ordering rule: only now is what these messages promise durable.
+    if (rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
+    for (const e of rd.committedEntries) await this.applyEntry(e);
+    if (rd.committedEntries.length > 0) this.emit('applied', this.applied);
+    for (const rs of rd.readStates) {
+      this.reads.confirmed(rs.requestId, rs.index, this.applied, () => new NotLeaderError(this.raw.softState().leader, 'read not confirmed by a leader'));
+    }
+  }
+
+  private async installSnapshot(s: Snapshot): Promise<void> {
+    await this.opts.storage.installSnapshot(s);
+    await this.opts.stateMachine.restore(s.data, s.meta);
+    this.applied = s.meta.index;
+    this.snapshotIndex = s.meta.index;
+    this.proposals.droppedThrough(s.meta.index);
+    this.reads.appliedTo(this.applied);
+  }
+
+  private async applyEntry(e: Entry): Promise<void> {
+    if (e.index !== this.applied + 1) {
+      throw new RaftError(ErrorCode.InvariantViolated, `apply of ${e.index} after ${this.applied}`);
+    }
+    let result: R | undefined;
+    if (e.type === EntryType.Normal) {
+      result = await this.opts.stateMachine.apply({ index: e.index, term: e.term, data: e.data });
+    }
+    this.applied = e.index;
+    this.proposals.applied(e.index, e.term, result as R);
+    this.reads.appliedTo(this.applied);
+  }
+
+  /** Raft §7: snapshot the state machine and compact the log once it has grown enough. */
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.opts.snapshotEvery ?? 10_000;
+    if (this.applied - this.snapshotIndex < every) return;
+    const index = this.applied;
+    const data = await this.opts.stateMachine.snapshot();
+    const snap: Snapshot = { meta: { index, term: this.raw.term(index), voters: [...this.opts.voters] }, data };
+    await this.opts.storage.installSnapshot(snap);
+    this.raw.compact(snap);
+    this.snapshotIndex = index;
+  }
+
+  private noteSoftState(s: SoftState): void {
+    const prev = this.softState;
+    if (prev.role === s.role && prev.term === s.term && prev.leader === s.leader) return;
+    this.softState = s;
+    this.emit('stateChange', s);
+  }
+
+  /** A storage failure or broken invariant: stop everything, fail every waiter. */
+  private fatal(err: unknown): void {
+    const e = isRaftError(err) ? err : new RaftError(ErrorCode.StorageFailed, `node ${this.id} failed: ${String(err)}`, { cause: err });
+    if (this.failure) return;
+    this.failure = e;
+    this.running = false;
+    if (this.ticker !== null) this.clock.clearInterval(this.ticker);
+    this.ticker = null;
+    this.proposals.rejectAll(e);
+    this.reads.rejectAll(e);
+    void this.opts.transport.close().catch(() => {});
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}
