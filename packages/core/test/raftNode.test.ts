@@ -180,3 +180,19 @@ describe('RaftNode runtime', () => {
     await settle();
   });
 });
+
+describe('RaftNode lease reads', () => {
+  test('§6.4.1 a leader with a valid lease serves a read without a heartbeat round', async () => {
+    h = new Harness();
+    for (const id of ids) await h.boot(id);
+    await h.clock.until(() => h.leader() !== undefined);
+    const leader = h.leader()!;
+    await leader.node.propose(bytes('x'));
+    await h.clock.advance(50);
+    let heartbeats = 0;
+    h.net.onSend = (m) => void (m.type === 'heartbeat' && heartbeats++);
+    const index = await leader.node.readIndex({ lease: true });
+    expect(heartbeats).toBe(0);
+    expect(index).toBe(leader.node.status().commitIndex);
+  });
+});

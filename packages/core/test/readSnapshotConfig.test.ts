@@ -167,3 +167,37 @@ describe('config validation', () => {
     expect(() => n.ready()).toThrow(expect.objectContaining({ code: 'RAFT_INVARIANT_VIOLATED' }));
   });
 });
+
+describe('thesis §6.4.1 lease reads', () => {
+  test('§6.4.1 a leader holds a lease while a majority acknowledges its heartbeats', () => {
+    const c = new TestCluster(ids);
+    c.elect('a');
+    const raft = (c.node('a').raw as unknown as { raft: { leaseValid(): boolean } }).raft;
+    expect(raft.leaseValid()).toBe(false); // no heartbeat round acknowledged yet
+    c.tick('a');
+    c.stabilize();
+    expect(raft.leaseValid()).toBe(true);
+    // Cut off: the lease expires before an election timeout (minus drift) has passed.
+    c.dropIf = (m) => m.from === 'a' || m.to === 'a';
+    let ticks = 0;
+    while (raft.leaseValid()) {
+      c.tick('a');
+      ticks++;
+    }
+    expect(ticks).toBeLessThan(10);
+    expect(c.status('a').role).toBe('leader'); // still leader, but may no longer serve lease reads
+  });
+
+  test('§6.4.1 a restarted node does not vote for an election timeout, honouring leases it acknowledged', () => {
+    const c = new TestCluster(ids, { preVote: false });
+    c.elect('a');
+    c.tick('a');
+    c.stabilize();
+    c.restart('b');
+    c.node('c').raw.campaign();
+    c.flush('c');
+    c.take((m) => m.to === 'a');
+    c.deliver(c.take((m) => m.to === 'b')[0]!);
+    expect(c.take((m) => m.from === 'b' && m.type === 'voteResponse')).toEqual([]);
+  });
+});

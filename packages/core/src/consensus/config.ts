@@ -27,6 +27,12 @@ export interface RaftConfig {
   readonly maxInflight?: number;
   /** Entry data bytes per AppendEntries (at least one entry is always sent). Default 1 MiB. */
   readonly maxBytesPerMessage?: number;
+  /**
+   * Lease reads (thesis §6.4.1) end this many ticks before the lease would expire, to allow
+   * for clocks running at different rates on different nodes. Default electionTicks / 5,
+   * at least 1. Must be < electionTicks.
+   */
+  readonly leaseDriftTicks?: number;
   /** Committed entries handed out in one Ready. Default 1024. */
   readonly maxApplyBatch?: number;
 }
@@ -54,7 +60,8 @@ function positiveInt(name: string, v: number): void {
 /** Fills defaults and validates; throws RAFT_INVALID_CONFIG on any bad value. */
 export function resolveConfig(config: RaftConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') fail('config must be an object');
-  const c = { ...defaults, ...stripUndefined(config) } as ResolvedConfig;
+  const merged = { ...defaults, ...stripUndefined(config) };
+  const c = { leaseDriftTicks: Math.max(1, Math.floor(merged.electionTicks / 5)), ...merged } as ResolvedConfig;
   if (typeof c.id !== 'string' || c.id === '') fail('id must be a non-empty string');
   if (!Array.isArray(c.voters) || c.voters.length === 0) fail('voters must list at least one node');
   for (const v of c.voters) if (typeof v !== 'string' || v === '') fail(`voter id ${String(v)} is not a non-empty string`);
@@ -65,6 +72,8 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
   if (c.electionTicks <= c.heartbeatTicks) {
     fail(`electionTicks (${c.electionTicks}) must be greater than heartbeatTicks (${c.heartbeatTicks})`);
   }
+  positiveInt('leaseDriftTicks', c.leaseDriftTicks);
+  if (c.leaseDriftTicks >= c.electionTicks) fail(`leaseDriftTicks (${c.leaseDriftTicks}) must be less than electionTicks`);
   positiveInt('maxInflight', c.maxInflight);
   positiveInt('maxBytesPerMessage', c.maxBytesPerMessage);
   positiveInt('maxApplyBatch', c.maxApplyBatch);

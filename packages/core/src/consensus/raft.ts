@@ -1,5 +1,6 @@
 import { NotLeaderError, invariant } from '../errors.js';
 import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
+import { LeaderLease } from './lease.js';
 import { Progress } from './progress.js';
 import { quorumSize } from './quorum.js';
 import { RaftLog } from './raftLog.js';
@@ -41,6 +42,12 @@ export class Raft {
   /** Invariant: electionTicks <= randomizedElectionTimeout < 2 * electionTicks. */
   randomizedElectionTimeout = 0;
   readOnly = new ReadOnly();
+  lease = new LeaderLease();
+  /**
+   * Set at a restart (with a term) until an election timeout passes: a restarted node may have acknowledged a
+   * leader's lease before it crashed, so it must not help elect another leader too soon.
+   */
+  bootGuard = false;
   /** Output waiting for the next Ready. */
   msgs: Message[] = [];
   readStates: ReadState[] = [];
@@ -59,6 +66,7 @@ export class Raft {
       invariant(hs.vote === null || this.cfg.voters.includes(hs.vote), `restored vote for unknown node ${hs.vote}`);
       this.term = hs.term;
       this.vote = hs.vote;
+      this.bootGuard = hs.term > 0;
     }
     this.becomeFollower(this.term, null);
   }
@@ -97,6 +105,7 @@ export class Raft {
     this.progress.clear();
     this.pendingAppend = { entries: false, withCommit: false };
     this.abortReads();
+    this.lease = new LeaderLease();
   }
 
   becomeFollower(term: number, leader: NodeId | null): void {
@@ -229,6 +238,17 @@ export class Raft {
     }
   }
 
+  /**
+   * Thesis §6.4.1: may the leader serve a read at its commit index without a heartbeat round?
+   * Only with check-quorum, after committing in its term, while a majority's acks hold the lease.
+   */
+  leaseValid(): boolean {
+    if (this.role !== 'leader' || !this.cfg.checkQuorum) return false;
+    if (this.log.term(this.log.committed) !== this.term) return false;
+    if (this.cfg.voters.length === 1) return true;
+    return this.lease.valid(this.id, this.cfg.voters, this.quorum(), this.cfg.electionTicks, this.cfg.leaseDriftTicks);
+  }
+
   answerRead(requestId: string, origin: NodeId, index: number): void {
     if (origin === this.id) this.readStates.push({ requestId, index });
     else this.send({ type: 'readIndexResponse', to: origin, requestId, index });
@@ -259,7 +279,8 @@ export class Raft {
   private acceptHigherTerm(m: Message): boolean {
     if (m.type === 'vote') {
       // Thesis §4.2.3: while a leader is heard from, a disruptive candidate is ignored.
-      const inLease = this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks;
+      const inLease =
+        this.cfg.checkQuorum && (this.leader !== null || this.bootGuard) && this.electionElapsed < this.cfg.electionTicks;
       if (inLease) return false;
       if (m.preVote) return true; // a pre-vote never changes our term
     }

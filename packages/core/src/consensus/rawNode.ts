@@ -110,6 +110,15 @@ export class RawNode {
     this.raft.readIndex(requestId);
   }
 
+  /**
+   * Thesis §6.4.1: if this leader's lease is valid, the index at which a read may be served
+   * without a heartbeat round (once applied); otherwise 0. Requires check-quorum; safe only
+   * while clocks drift less than `leaseDriftTicks` per election timeout.
+   */
+  leaseReadIndex(): number {
+    return this.raft.leaseValid() ? this.raft.log.committed : 0;
+  }
+
   /** Starts an election now (tests and operators). */
   campaign(): void {
     if (this.raft.role !== 'leader') this.raft.campaign(this.raft.cfg.preVote);

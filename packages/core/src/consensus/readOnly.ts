@@ -38,9 +38,14 @@ export class ReadOnly {
     return w;
   }
 
-  /** Registers a read at `index`; returns the heartbeat context that confirms it. */
+  /** Numbers a new heartbeat round. */
+  nextRound(): number {
+    return ++this.seq;
+  }
+
+  /** Registers a read at `index`; returns the heartbeat round that confirms it. */
   add(requestId: string, origin: NodeId, index: number, self: NodeId): number {
-    const context = ++this.seq;
+    const context = this.nextRound();
     this.pending.push({ requestId, origin, index, context, acks: new Set([self]) });
     return context;
   }
@@ -60,9 +65,5 @@ export class ReadOnly {
     this.pending = [];
     this.waiting = [];
     return all;
-  }
-
-  get lastContext(): number {
-    return this.seq;
   }
 }

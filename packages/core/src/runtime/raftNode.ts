@@ -123,12 +123,20 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
    * A linearizable read point (thesis §6.4): resolves with an index once this node has applied
    * it and the leader confirmed it was still leader. Reading the state machine after that is
    * linearizable. Works on followers (forwarded to the leader).
+   *
+   * With `lease: true` a leader holding a valid lease (thesis §6.4.1, needs check-quorum)
+   * skips the heartbeat round; otherwise the read falls back to ReadIndex.
    */
-  readIndex(opts: { timeoutMs?: number } = {}): Promise<number> {
+  readIndex(opts: { timeoutMs?: number; lease?: boolean } = {}): Promise<number> {
     const err = this.unavailable();
     if (err) return Promise.reject(err);
     const requestId = `${this.id}:${++this.readSeq}`;
     const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
+    const leaseIndex = opts.lease ? this.raw.leaseReadIndex() : 0;
+    if (leaseIndex > 0) {
+      this.reads.confirmed(requestId, leaseIndex, this.applied, () => null);
+      return p;
+    }
     this.raw.readIndex(requestId);
     this.drive();
     return p;

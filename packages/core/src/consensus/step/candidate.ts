@@ -5,6 +5,7 @@ import { handleAppend, handleHeartbeat, handleSnapshot } from './follower.js';
 /** Followers, pre-candidates and candidates: start an election when the timeout expires (Raft §5.2). */
 export function tickElection(r: Raft): void {
   r.electionElapsed++;
+  if (r.electionElapsed >= r.cfg.electionTicks) r.bootGuard = false;
   if (r.electionElapsed >= r.randomizedElectionTimeout) {
     r.electionElapsed = 0;
     r.campaign(r.cfg.preVote);

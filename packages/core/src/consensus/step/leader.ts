@@ -4,6 +4,7 @@ import { invariant } from '../../errors.js';
 import { bcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
 
 export function tickLeader(r: Raft): void {
+  r.lease.ticks++;
   r.heartbeatElapsed++;
   r.electionElapsed++;
   if (r.electionElapsed >= r.cfg.electionTicks) {
@@ -95,6 +96,7 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
   if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
   if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
   if (m.context > 0) {
+    r.lease.acked(m.from, m.context, 2 * r.cfg.electionTicks);
     for (const read of r.readOnly.ack(m.from, m.context, r.quorum())) {
       r.answerRead(read.requestId, read.origin, read.index);
     }

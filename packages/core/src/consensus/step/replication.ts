@@ -33,7 +33,9 @@ export function bcastAppend(r: Raft, sendIfEmpty: boolean): void {
   for (const to of r.voters) if (to !== r.id) sendAppend(r, to, sendIfEmpty);
 }
 
-export function bcastHeartbeat(r: Raft, context = r.readOnly.lastContext): void {
+/** Sends a heartbeat round; every round is numbered so its acks confirm reads and the lease. */
+export function bcastHeartbeat(r: Raft, context = r.readOnly.nextRound()): void {
+  r.lease.roundSent(context);
   for (const [to, pr] of r.progress) {
     if (to === r.id) continue;
     // Never tell a follower of a commit index beyond what it is known to hold.

@@ -1,0 +1,36 @@
+import type { NodeId } from './types.js';
+
+/**
+ * A leader's lease (thesis §6.4.1). Every heartbeat round is numbered; when a follower
+ * acknowledges round c, it has reset its election timer no earlier than when c was sent, and
+ * (with check-quorum) will neither campaign nor vote for another candidate for an election
+ * timeout after that. So once a majority acknowledged rounds sent from tick s on, no other
+ * leader can exist before s + electionTicks — minus a bound on clock drift.
+ *
+ * Invariant: `ticks` only grows while this node leads; a new leadership starts a new lease.
+ */
+export class LeaderLease {
+  /** Ticks since this node became leader. */
+  ticks = 0;
+  private readonly sentAt = new Map<number, number>();
+  private readonly ackedAt = new Map<NodeId, number>();
+
+  roundSent(context: number): void {
+    this.sentAt.set(context, this.ticks);
+  }
+
+  acked(from: NodeId, context: number, horizon: number): void {
+    const at = this.sentAt.get(context);
+    if (at === undefined) return;
+    if (at > (this.ackedAt.get(from) ?? -1)) this.ackedAt.set(from, at);
+    // Rounds older than the horizon can no longer extend a lease.
+    for (const [c, t] of this.sentAt) if (t < this.ticks - horizon) this.sentAt.delete(c);
+  }
+
+  /** Whether a majority's acknowledgements keep the lease valid now. */
+  valid(self: NodeId, voters: readonly NodeId[], quorum: number, electionTicks: number, driftTicks: number): boolean {
+    const starts = voters.map((v) => (v === self ? this.ticks : (this.ackedAt.get(v) ?? -Infinity))).sort((a, b) => b - a);
+    const start = starts[quorum - 1]!;
+    return this.ticks < start + electionTicks - driftTicks;
+  }
+}
