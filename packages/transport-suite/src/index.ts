@@ -1,1 +1,25 @@
-export {};
+export { runTransportSuite } from './suite.js';
+export type {
+  RunningCluster,
+  SuiteConfig,
+  TransportCluster,
+  TransportFactory,
+  TransportSuiteOptions,
+  TransportSupports,
+} from './cluster.js';
+export { defaultIds, resolveConfig, startCluster } from './cluster.js';
+export { diffValues } from './compare.js';
+export { Inbox, pause } from './inbox.js';
+export {
+  MESSAGE_TYPES,
+  MiB,
+  largeAppend,
+  largeSnapshot,
+  offsetView,
+  patternBytes,
+  sampleEntries,
+  sampleMessages,
+  samplesOfType,
+  sequenceOf,
+  sequencedMessage,
+} from './samples.js';

@@ -33,13 +33,29 @@ export interface RaftConfig {
    * at least 1. Must be < electionTicks.
    */
   readonly leaseDriftTicks?: number;
+  /**
+   * TEST ONLY. Plants a known safety bug so a test harness can prove it detects it. Never set
+   * this outside such a test: each flag breaks Raft.
+   */
+  readonly testingBugs?: TestingBugs;
   /** Committed entries handed out in one Ready. Default 1024. */
   readonly maxApplyBatch?: number;
+}
+
+/** Known bugs a harness can plant (see `RaftConfig.testingBugs`). */
+export interface TestingBugs {
+  /** Commit an entry of an earlier term by counting replicas (the Figure 8 bug, Raft §5.4.2). */
+  readonly commitPreviousTerm?: boolean;
+  /** Grant a vote to every candidate that asks, even twice in one term (Raft §5.2). */
+  readonly doubleVote?: boolean;
+  /** RaftNode only: send a Ready's messages before its entries and vote are durable. */
+  readonly sendBeforePersist?: boolean;
 }
 
 export type ResolvedConfig = Required<RaftConfig>;
 
 const defaults = {
+  testingBugs: {} as TestingBugs,
   electionTicks: 10,
   heartbeatTicks: 1,
   preVote: true,

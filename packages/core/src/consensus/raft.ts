@@ -303,6 +303,7 @@ export class Raft {
   /** Raft §5.2, §5.4.1: one vote per term, only for a candidate at least as up-to-date. */
   private handleVote(m: Extract<Message, { type: 'vote' }>): void {
     const canVote =
+      this.cfg.testingBugs.doubleVote === true ||
       this.vote === m.from || (this.vote === null && this.leader === null) || (m.preVote && m.term > this.term);
     if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
       this.send({ type: 'voteResponse', to: m.from, term: m.term, preVote: m.preVote, granted: true });

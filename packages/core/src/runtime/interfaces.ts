@@ -74,7 +74,8 @@ export interface TransportHandler {
  *
  * Correctness:
  * - `send` never throws for an unreachable or slow peer and never blocks the caller;
- *   failures surface through `onUnreachable`.
+ *   failures surface through `onUnreachable`, called later, never from inside `send` (the
+ *   core must not be re-entered). A malformed message may throw RAFT_BAD_MESSAGE.
  * - Messages may be lost, delayed or duplicated (Raft tolerates all three), but a delivered
  *   message is exactly the message sent: never corrupted, never delivered to the wrong node.
  * - Messages from one sender to one receiver are delivered in send order unless the transport

@@ -146,6 +146,14 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     return { ...this.raw.status(), appliedIndex: this.applied, running: this.running };
   }
 
+  /**
+   * Read-only access to the in-memory log, for invariant checkers and debugging tools:
+   * entries lo <= index < hi (throws RAFT_COMPACTED below the snapshot) and terms.
+   */
+  inspect(): { entries(lo: number, hi: number): Entry[]; term(index: number): number } {
+    return { entries: (lo, hi) => this.raw.entries(lo, hi), term: (i) => this.raw.term(i) };
+  }
+
   /** Campaigns now instead of waiting for an election timeout. */
   campaign(): void {
     if (!this.running) return;
@@ -213,6 +221,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   private async handleReady(rd: Ready): Promise<void> {
     this.noteSoftState(rd.softState);
+    const early = this.opts.testingBugs?.sendBeforePersist === true;
+    if (early && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0 || rd.hardState) {
       const started = this.clock.now();
@@ -220,7 +230,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       this.emit('persisted', { entries: rd.entries.length, ms: this.clock.now() - started });
     }
     // Ordering rule: only now is what these messages promise durable.
-    if (rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
+    if (!early && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
     for (const e of rd.committedEntries) await this.applyEntry(e);
     if (rd.committedEntries.length > 0) this.emit('applied', this.applied);
     for (const rs of rd.readStates) {
