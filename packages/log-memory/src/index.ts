@@ -1,1 +1,2 @@
-export {};
+export { MemoryLogStorage } from './memoryLogStorage.js';
+export { MemoryLogStore } from './memoryLogStore.js';

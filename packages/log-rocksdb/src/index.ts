@@ -1,1 +1,4 @@
-export {};
+/// <reference path="./rocksdb.d.ts" />
+export { RocksLogStorage, type RocksLogStorageOptions } from './rocksLogStorage.js';
+export type { RocksLogStorageStats } from './logWriter.js';
+export { FORMAT_VERSION } from './codec.js';

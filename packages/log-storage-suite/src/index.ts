@@ -1,1 +1,24 @@
-export {};
+export { runLogStorageSuite, logStorageCases } from './suite.js';
+export {
+  suiteEnv,
+  withLog,
+  expectState,
+  LogUnderTest,
+  type ExpectedState,
+  type LogStorageCase,
+  type LogStorageLocation,
+  type LogStorageSuiteOptions,
+  type LogStorageSupports,
+  type SuiteEnv,
+} from './env.js';
+export {
+  entryData,
+  makeEntry,
+  makeEntries,
+  makeSnapshot,
+  sameBytes,
+  expectEntries,
+  expectSnapshot,
+  expectRaftError,
+  type MakeEntryOptions,
+} from './helpers.js';

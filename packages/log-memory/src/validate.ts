@@ -1,0 +1,67 @@
+import { EntryType, ErrorCode, RaftError, type Entry, type HardState, type Snapshot } from '@raftkit/core';
+
+export function invalid(message: string): RaftError {
+  return new RaftError(ErrorCode.InvalidArgument, message);
+}
+
+function isIndex(value: unknown, min: number): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= min;
+}
+
+export function checkIndex(what: string, value: unknown, min = 0): asserts value is number {
+  if (!isIndex(value, min)) throw invalid(`${what} must be an integer >= ${min}, got ${String(value)}`);
+}
+
+export function checkRange(lo: number, hi: number): void {
+  checkIndex('lo', lo);
+  checkIndex('hi', hi);
+  if (lo > hi) throw invalid(`lo (${lo}) must not exceed hi (${hi})`);
+}
+
+export function checkHardState(hs: HardState): void {
+  if (typeof hs !== 'object' || hs === null) throw invalid('hardState must be an object');
+  checkIndex('hardState.term', hs.term);
+  checkIndex('hardState.commit', hs.commit);
+  if (hs.vote !== null && typeof hs.vote !== 'string') {
+    throw invalid(`hardState.vote must be a string or null, got ${String(hs.vote)}`);
+  }
+}
+
+const entryTypes: ReadonlySet<unknown> = new Set(Object.values(EntryType));
+
+function checkEntry(e: Entry): void {
+  if (typeof e !== 'object' || e === null) throw invalid('an entry must be an object');
+  checkIndex('entry.index', e.index, 1);
+  checkIndex(`entry ${e.index} term`, e.term, 1);
+  if (!entryTypes.has(e.type)) throw invalid(`entry ${e.index} has unknown type ${String(e.type)}`);
+  if (!(e.data instanceof Uint8Array)) throw invalid(`entry ${e.index} data must be a Uint8Array`);
+}
+
+/** Checks each entry and that they are consecutive with non-decreasing terms (Raft §5.3). */
+export function checkEntries(entries: readonly Entry[]): void {
+  if (!Array.isArray(entries)) throw invalid('entries must be an array');
+  for (let i = 0; i < entries.length; i++) {
+    checkEntry(entries[i]);
+    if (i === 0) continue;
+    const prev = entries[i - 1];
+    if (entries[i].index !== prev.index + 1) {
+      throw invalid(`entries are not consecutive: ${entries[i].index} follows ${prev.index}`);
+    }
+    if (entries[i].term < prev.term) {
+      throw invalid(`entry ${entries[i].index} has term ${entries[i].term} below the previous term ${prev.term}`);
+    }
+  }
+}
+
+export function checkSnapshot(snapshot: Snapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null || typeof snapshot.meta !== 'object' || !snapshot.meta) {
+    throw invalid('snapshot must be an object with meta');
+  }
+  checkIndex('snapshot.meta.index', snapshot.meta.index, 1);
+  checkIndex('snapshot.meta.term', snapshot.meta.term, 1);
+  const { voters } = snapshot.meta;
+  if (!Array.isArray(voters) || voters.some((v) => typeof v !== 'string')) {
+    throw invalid('snapshot.meta.voters must be an array of strings');
+  }
+  if (!(snapshot.data instanceof Uint8Array)) throw invalid('snapshot.data must be a Uint8Array');
+}

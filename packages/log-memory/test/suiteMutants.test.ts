@@ -1,0 +1,178 @@
+// Proves the conformance suite has teeth: each deliberately broken adapter below must fail
+// the named cases (and a correct one must pass them all, see suite.test.ts).
+import type { Entry, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
+import { logStorageCases, suiteEnv, type LogStorageLocation } from '@raftkit/log-storage-suite';
+import { describe, expect, test } from 'vitest';
+import { MemoryLogStorage, MemoryLogStore } from '../src/index.js';
+
+class Wrapper implements LogStorage {
+  constructor(protected readonly inner: MemoryLogStorage) {}
+  state(): Promise<StoredState> {
+    return this.inner.state();
+  }
+  entries(lo: number, hi: number): Promise<Entry[]> {
+    return this.inner.entries(lo, hi);
+  }
+  term(index: number): Promise<number> {
+    return this.inner.term(index);
+  }
+  save(write: LogWrite): Promise<void> {
+    return this.inner.save(write);
+  }
+  installSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.inner.installSnapshot(snapshot);
+  }
+  snapshot(): Promise<Snapshot | null> {
+    return this.inner.snapshot();
+  }
+  compact(index: number): Promise<void> {
+    return this.inner.compact(index);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+type Mutant = { name: string; caughtBy: string; wrap: (s: MemoryLogStorage) => LogStorage; freshOnOpen?: boolean };
+
+const mutants: Mutant[] = [
+  { name: 'forgets everything on reopen', caughtBy: 'reopening after close yields exactly', wrap: (s) => s, freshOnOpen: true },
+  {
+    name: 'answers term 0 at the snapshot index',
+    caughtBy: 'a snapshot ahead of the log replaces the whole log',
+    wrap: (s) => new (class extends Wrapper {
+      override async term(i: number) {
+        return i === (await this.inner.state()).firstIndex - 1 ? 0 : this.inner.term(i);
+      }
+    })(s),
+  },
+  {
+    name: 'keeps the old suffix after a conflicting write',
+    caughtBy: 'discards the old suffix from that index on',
+    wrap: (s) => new (class extends Wrapper {
+      override async save(write: LogWrite) {
+        const { lastIndex } = s.store;
+        const tail = write.entries?.length ? s.store.entries(Math.min(write.entries.at(-1)!.index + 1, lastIndex + 1), lastIndex + 1) : [];
+        await this.inner.save(write);
+        if (tail.length) await this.inner.save({ entries: tail });
+      }
+    })(s),
+  },
+  {
+    name: 'applies concurrent saves out of call order',
+    caughtBy: 'concurrent saves are applied in call order',
+    wrap: (s) => {
+      let calls = 0;
+      return new (class extends Wrapper {
+        override save(write: LogWrite) {
+          const delay = ++calls % 3;
+          return new Promise<void>((resolve, reject) => setTimeout(() => this.inner.save(write).then(resolve, reject), delay));
+        }
+      })(s);
+    },
+  },
+  {
+    name: 'corrupts large entries on read',
+    caughtBy: '8 MiB entries round trip',
+    wrap: (s) => new (class extends Wrapper {
+      override async entries(lo: number, hi: number) {
+        return (await this.inner.entries(lo, hi)).map((e) => (e.data.length > 1 << 20 ? { ...e, data: e.data.subarray(1) } : e));
+      }
+    })(s),
+  },
+  {
+    name: 'returns a short range instead of RAFT_UNAVAILABLE',
+    caughtBy: 'reading past the last index rejects',
+    wrap: (s) => new (class extends Wrapper {
+      override async entries(lo: number, hi: number) {
+        return this.inner.entries(lo, Math.min(hi, s.store.lastIndex + 1));
+      }
+    })(s),
+  },
+  {
+    name: 'returns nothing for compacted indexes instead of RAFT_COMPACTED',
+    caughtBy: 'compacted reads reject with RAFT_COMPACTED',
+    wrap: (s) => new (class extends Wrapper {
+      override async entries(lo: number, hi: number) {
+        return lo < s.store.firstIndex ? [] : this.inner.entries(lo, hi);
+      }
+    })(s),
+  },
+  {
+    name: "shares the caller's bytes instead of copying them",
+    caughtBy: "the storage keeps a copy",
+    wrap: (s) => {
+      const given = new Map<number, Uint8Array>();
+      return new (class extends Wrapper {
+        override async save(write: LogWrite) {
+          await this.inner.save(write);
+          for (const e of write.entries ?? []) given.set(e.index, e.data);
+        }
+        override async entries(lo: number, hi: number) {
+          return (await this.inner.entries(lo, hi)).map((e) => ({ ...e, data: given.get(e.index) ?? e.data }));
+        }
+      })(s);
+    },
+  },
+  {
+    name: 'drops the hard state when entries come with it',
+    caughtBy: 'hard state and entries are saved together in one write',
+    wrap: (s) => new (class extends Wrapper {
+      override save(write: LogWrite) {
+        return this.inner.save(write.entries?.length ? { entries: write.entries } : write);
+      }
+    })(s),
+  },
+  {
+    name: 'keeps entries that disagree with an installed snapshot',
+    caughtBy: 'a snapshot that disagrees with the log',
+    wrap: (s) => new (class extends Wrapper {
+      override async installSnapshot(snapshot: Snapshot) {
+        const { lastIndex } = s.store;
+        const after = snapshot.meta.index < lastIndex ? s.store.entries(snapshot.meta.index + 1, lastIndex + 1) : [];
+        await this.inner.installSnapshot(snapshot);
+        if (after.length && s.store.lastIndex < lastIndex) await this.inner.save({ entries: after });
+      }
+    })(s),
+  },
+  {
+    name: 'accepts a write that leaves a hole',
+    caughtBy: 'a write that would leave a hole after the last index is rejected',
+    wrap: (s) => new (class extends Wrapper {
+      override async save(write: LogWrite) {
+        const first = write.entries?.[0]?.index;
+        if (first !== undefined && first > s.store.lastIndex + 1) return;
+        return this.inner.save(write);
+      }
+    })(s),
+  },
+];
+
+function location(mutant: Mutant): LogStorageLocation {
+  let store = new MemoryLogStore();
+  return {
+    open: async () => {
+      if (mutant.freshOnOpen) store = new MemoryLogStore();
+      return mutant.wrap(MemoryLogStorage.open(store));
+    },
+    destroy: async () => undefined,
+  };
+}
+
+async function failingCases(mutant: Mutant): Promise<string[]> {
+  const env = suiteEnv({ factory: async () => location(mutant), supports: { reopen: true } });
+  const failed: string[] = [];
+  for (const c of logStorageCases) {
+    await c.run(env).catch(() => failed.push(c.name));
+  }
+  return failed;
+}
+
+describe('the conformance suite catches broken adapters', () => {
+  for (const mutant of mutants) {
+    test(`an adapter that ${mutant.name}`, async () => {
+      const failed = await failingCases(mutant);
+      expect(failed.some((name) => name.includes(mutant.caughtBy)), `failed cases: ${failed.join(' | ')}`).toBe(true);
+    }, 60_000);
+  }
+});
