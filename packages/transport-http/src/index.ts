@@ -1,1 +1,6 @@
-export {};
+export { HttpTransport } from './httpTransport.js';
+export type { BackoffOptions, HttpListenOptions, HttpTlsOptions, HttpTransportOptions } from './options.js';
+export type { HttpTransportStats, PeerStats } from './stats.js';
+export { HttpErrorCode, HttpTransportError, type ErrorResponseBody, type ResponseErrorCode } from './errors.js';
+export { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders } from './protocol.js';
+export { MessageTag, WIRE_MAGIC, WIRE_VERSION, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from './codec/index.js';

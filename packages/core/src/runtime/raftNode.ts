@@ -167,11 +167,12 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.running = false;
     if (this.ticker !== null) this.clock.clearInterval(this.ticker);
     this.ticker = null;
-    await this.idle;
-    await this.opts.transport.close();
-    const stopped = new RaftError(ErrorCode.Stopped, `node ${this.id} stopped`);
+    // Waiters learn at once; a proposal may still have been committed (its outcome is unknown).
+    const stopped = new RaftError(ErrorCode.Stopped, `node ${this.id} stopped; outcomes of pending proposals are unknown`);
     this.proposals.rejectAll(stopped);
     this.reads.rejectAll(stopped);
+    await this.idle;
+    await this.opts.transport.close();
   }
 
   private unavailable(): RaftError | null {

@@ -1,0 +1,213 @@
+import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
+import { checkEntryChain, checkEntryType, checkNodeId, checkSnapshotMeta, checkTermOrder, checkVoters } from './checks.js';
+import { badMessage } from './errors.js';
+import type { ByteReader } from './reader.js';
+import type { ByteWriter } from './writer.js';
+
+/** Wire tag of each message type. Never renumber: add new types with new tags. */
+export const MessageTag = {
+  vote: 1,
+  voteResponse: 2,
+  append: 3,
+  appendResponse: 4,
+  heartbeat: 5,
+  heartbeatResponse: 6,
+  snapshot: 7,
+  readIndex: 8,
+  readIndexResponse: 9,
+} as const satisfies Record<MessageType, number>;
+
+const typeOfTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([type, tag]) => [tag, type as MessageType]));
+
+/** Fields every message starts with, after its tag. */
+interface Base {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+type Of<T extends MessageType> = Extract<Message, { type: T }>;
+
+interface BodyCodec<T extends MessageType> {
+  write(w: ByteWriter, m: Of<T>): void;
+  read(r: ByteReader, base: Base): Of<T>;
+}
+
+function writeEntries(w: ByteWriter, m: AppendRequest): void {
+  if (!Array.isArray(m.entries)) throw badMessage('append.entries must be an array');
+  w.u32(m.entries.length);
+  let lastTerm = m.prevTerm;
+  m.entries.forEach((e: Entry, i) => {
+    if (e === null || typeof e !== 'object') throw badMessage(`entries[${i}] must be an object`);
+    w.u64(e.index, `entries[${i}].index`);
+    w.u64(e.term, `entries[${i}].term`);
+    checkEntryChain(m.prevIndex, e, i);
+    checkTermOrder(lastTerm, e.term, i);
+    lastTerm = e.term;
+    checkEntryType(e.type, `entries[${i}]`);
+    w.u8(e.type);
+    w.bytes(e.data, `entries[${i}].data`);
+  });
+}
+
+function readEntries(r: ByteReader, prevIndex: number, prevTerm: number): Entry[] {
+  const count = r.u32('entries count');
+  const entries: Entry[] = [];
+  let lastTerm = prevTerm;
+  for (let i = 0; i < count; i++) {
+    const index = r.u64(`entries[${i}].index`);
+    const entryTerm = r.u64(`entries[${i}].term`);
+    checkEntryChain(prevIndex, { index, term: entryTerm }, i);
+    checkTermOrder(lastTerm, entryTerm, i);
+    lastTerm = entryTerm;
+    const type = r.u8(`entries[${i}].type`);
+    checkEntryType(type, `entries[${i}]`);
+    entries.push({ index, term: entryTerm, type, data: r.bytesField(`entries[${i}].data`) });
+  }
+  return entries;
+}
+
+function writeSnapshot(w: ByteWriter, m: SnapshotRequest): void {
+  const { meta, data } = m.snapshot ?? ({} as SnapshotRequest['snapshot']);
+  if (meta === null || typeof meta !== 'object') throw badMessage('snapshot.meta must be an object');
+  w.u64(meta.index, 'snapshot.meta.index');
+  w.u64(meta.term, 'snapshot.meta.term');
+  checkSnapshotMeta(meta.index, meta.term);
+  if (!Array.isArray(meta.voters)) throw badMessage('snapshot.meta.voters must be an array');
+  w.u32(meta.voters.length);
+  meta.voters.forEach((voter, i) => w.str(voter, `snapshot.meta.voters[${i}]`));
+  checkVoters(meta.voters);
+  w.bytes(data, 'snapshot.data');
+}
+
+function readSnapshot(r: ByteReader, base: Base): SnapshotRequest {
+  const index = r.u64('snapshot.meta.index');
+  const term = r.u64('snapshot.meta.term');
+  checkSnapshotMeta(index, term);
+  const count = r.u32('snapshot.meta.voters count');
+  const voters: NodeId[] = [];
+  for (let i = 0; i < count; i++) voters.push(r.str(`snapshot.meta.voters[${i}]`));
+  checkVoters(voters);
+  const data = r.bytesField('snapshot.data');
+  return { type: 'snapshot', ...base, snapshot: { meta: { index, term, voters }, data } };
+}
+
+const codecs: { [T in MessageType]: BodyCodec<T> } = {
+  vote: {
+    write: (w, m) => {
+      w.bool(m.preVote, 'vote.preVote');
+      w.u64(m.lastLogIndex, 'vote.lastLogIndex');
+      w.u64(m.lastLogTerm, 'vote.lastLogTerm');
+    },
+    read: (r, base) => {
+      const preVote = r.bool('vote.preVote');
+      const lastLogIndex = r.u64('vote.lastLogIndex');
+      return { type: 'vote', ...base, preVote, lastLogIndex, lastLogTerm: r.u64('vote.lastLogTerm') };
+    },
+  },
+  voteResponse: {
+    write: (w, m) => {
+      w.bool(m.preVote, 'voteResponse.preVote');
+      w.bool(m.granted, 'voteResponse.granted');
+    },
+    read: (r, base) => {
+      const preVote = r.bool('voteResponse.preVote');
+      return { type: 'voteResponse', ...base, preVote, granted: r.bool('voteResponse.granted') };
+    },
+  },
+  append: {
+    write: (w, m) => {
+      w.u64(m.prevIndex, 'append.prevIndex');
+      w.u64(m.prevTerm, 'append.prevTerm');
+      w.u64(m.commit, 'append.commit');
+      writeEntries(w, m);
+    },
+    read: (r, base) => {
+      const prevIndex = r.u64('append.prevIndex');
+      const prevTerm = r.u64('append.prevTerm');
+      const commit = r.u64('append.commit');
+      const entries = readEntries(r, prevIndex, prevTerm);
+      return { type: 'append', ...base, prevIndex, prevTerm, entries, commit };
+    },
+  },
+  appendResponse: {
+    write: (w, m) => {
+      w.bool(m.success, 'appendResponse.success');
+      w.u64(m.index, 'appendResponse.index');
+      w.u64(m.conflictTerm, 'appendResponse.conflictTerm');
+      w.u64(m.conflictIndex, 'appendResponse.conflictIndex');
+    },
+    read: (r, base) => {
+      const success = r.bool('appendResponse.success');
+      const index = r.u64('appendResponse.index');
+      const conflictTerm = r.u64('appendResponse.conflictTerm');
+      const conflictIndex = r.u64('appendResponse.conflictIndex');
+      return { type: 'appendResponse', ...base, success, index, conflictTerm, conflictIndex };
+    },
+  },
+  heartbeat: {
+    write: (w, m) => {
+      w.u64(m.commit, 'heartbeat.commit');
+      w.u64(m.context, 'heartbeat.context');
+    },
+    read: (r, base) => {
+      const commit = r.u64('heartbeat.commit');
+      return { type: 'heartbeat', ...base, commit, context: r.u64('heartbeat.context') };
+    },
+  },
+  heartbeatResponse: {
+    write: (w, m) => w.u64(m.context, 'heartbeatResponse.context'),
+    read: (r, base) => ({ type: 'heartbeatResponse', ...base, context: r.u64('heartbeatResponse.context') }),
+  },
+  snapshot: { write: writeSnapshot, read: readSnapshot },
+  readIndex: {
+    write: (w, m) => w.str(m.requestId, 'readIndex.requestId'),
+    read: (r, base) => ({ type: 'readIndex', ...base, requestId: r.str('readIndex.requestId') }),
+  },
+  readIndexResponse: {
+    write: (w, m) => {
+      w.str(m.requestId, 'readIndexResponse.requestId');
+      w.u64(m.index, 'readIndexResponse.index');
+    },
+    read: (r, base) => {
+      const requestId = r.str('readIndexResponse.requestId');
+      return { type: 'readIndexResponse', ...base, requestId, index: r.u64('readIndexResponse.index') };
+    },
+  },
+};
+
+/** Bytes a message's data needs, so the writer is sized once even for 4 MiB appends. */
+export function sizeHint(m: Message): number {
+  if (m.type === 'append' && Array.isArray(m.entries)) {
+    return m.entries.reduce((n, e) => n + 32 + (e?.data?.byteLength ?? 0), 64);
+  }
+  if (m.type === 'snapshot') return 128 + (m.snapshot?.data?.byteLength ?? 0);
+  return 64;
+}
+
+/** Writes one message: tag, from, to, term, then its type's fields. Throws RAFT_BAD_MESSAGE. */
+export function writeMessage(w: ByteWriter, m: Message): void {
+  if (m === null || typeof m !== 'object') throw badMessage('a message must be an object');
+  if (!Object.hasOwn(MessageTag, m.type)) throw badMessage(`unknown message type ${String(m.type)}`);
+  w.u8(MessageTag[m.type]);
+  w.str(m.from, 'from');
+  checkNodeId(m.from, 'from');
+  w.str(m.to, 'to');
+  checkNodeId(m.to, 'to');
+  w.u64(m.term, 'term');
+  (codecs[m.type] as BodyCodec<MessageType>).write(w, m);
+}
+
+/** Reads one message written by `writeMessage`. Throws RAFT_BAD_MESSAGE. */
+export function readMessage(r: ByteReader): Message {
+  const at = r.offset;
+  const tag = r.u8('message type');
+  const type = typeOfTag.get(tag);
+  if (type === undefined) throw badMessage(`unknown message type tag ${tag} at offset ${at}`);
+  const from = r.str('from');
+  checkNodeId(from, 'from');
+  const to = r.str('to');
+  checkNodeId(to, 'to');
+  const term = r.u64('term');
+  return codecs[type].read(r, { from, to, term });
+}

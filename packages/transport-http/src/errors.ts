@@ -1,0 +1,66 @@
+import { ErrorCode } from '@raftkit/core';
+
+/**
+ * Codes of the HTTP layer, sent in error responses and carried by HttpTransportError.
+ * A malformed body is answered with core's RAFT_BAD_MESSAGE.
+ */
+export const HttpErrorCode = {
+  /** 401: missing, malformed, expired or wrong HMAC signature. */
+  Unauthorized: 'RAFT_HTTP_UNAUTHORIZED',
+  /** 403: the sender is not a known peer, or a message claims another sender. */
+  UnknownPeer: 'RAFT_HTTP_UNKNOWN_PEER',
+  /** 404: no such route (standalone server only). */
+  NotFound: 'RAFT_HTTP_NOT_FOUND',
+  /** 405: the messages endpoint only takes POST. */
+  MethodNotAllowed: 'RAFT_HTTP_METHOD_NOT_ALLOWED',
+  /** 413: the body is larger than `maxBodyBytes`. */
+  BodyTooLarge: 'RAFT_HTTP_BODY_TOO_LARGE',
+  /** 415: wrong Content-Type, or a Content-Encoding. */
+  UnsupportedMediaType: 'RAFT_HTTP_UNSUPPORTED_MEDIA_TYPE',
+  /** 421: the request or a message is addressed to another node. */
+  WrongNode: 'RAFT_HTTP_WRONG_NODE',
+  /** 503: the transport is not started, or is closed. */
+  Unavailable: 'RAFT_HTTP_UNAVAILABLE',
+  /** 500: the server failed unexpectedly. */
+  Internal: 'RAFT_HTTP_INTERNAL',
+  /** Client side: a peer answered a request with an error status. */
+  PeerRejected: 'RAFT_HTTP_PEER_REJECTED',
+} as const;
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+
+/** Every code an error response can carry. */
+export type ResponseErrorCode = Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED'> | typeof ErrorCode.BadMessage;
+
+export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {
+  [ErrorCode.BadMessage]: 400,
+  [HttpErrorCode.Unauthorized]: 401,
+  [HttpErrorCode.UnknownPeer]: 403,
+  [HttpErrorCode.NotFound]: 404,
+  [HttpErrorCode.MethodNotAllowed]: 405,
+  [HttpErrorCode.BodyTooLarge]: 413,
+  [HttpErrorCode.UnsupportedMediaType]: 415,
+  [HttpErrorCode.WrongNode]: 421,
+  [HttpErrorCode.Internal]: 500,
+  [HttpErrorCode.Unavailable]: 503,
+};
+
+/** The JSON body of every error response. */
+export interface ErrorResponseBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/**
+ * An error of the HTTP layer. Not a RaftError: core's `ErrorCode` is a closed union, so an
+ * adapter cannot add codes to it. Delivered to `onError`, never thrown from `send`.
+ */
+export class HttpTransportError extends Error {
+  readonly code: HttpErrorCode;
+  /** HTTP status of the peer's answer, when there was one. */
+  readonly status: number | undefined;
+  constructor(code: HttpErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'HttpTransportError';
+    this.code = code;
+    this.status = options.status;
+  }
+}

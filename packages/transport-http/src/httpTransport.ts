@@ -1,0 +1,199 @@
+import { ErrorCode, RaftError } from '@raftkit/core';
+import type { Message, NodeId, Transport, TransportHandler } from '@raftkit/core';
+import type { Router } from 'express';
+import { type LinkEvents, PeerLink } from './client/peerLink.js';
+import { encodeMessage } from './codec/batch.js';
+import { type HttpListenOptions, type HttpTransportOptions, type ResolvedOptions, peerUrl, resolveOptions } from './options.js';
+import { createRouter } from './server/router.js';
+import { type StandaloneServer, serveRouter } from './server/standalone.js';
+import { type HttpTransportStats, type PeerStats, StatsBook } from './stats.js';
+
+type Phase = 'created' | 'started' | 'closed';
+
+/**
+ * A Transport over HTTP(S). Inbound: `router()` serves `POST /raft/v1/messages` (mount it in
+ * any express app, or use `HttpTransport.listen`). Outbound: per peer, a keep-alive agent, one
+ * request in flight carrying every message queued meanwhile, a bounded queue, timeouts and
+ * jittered exponential backoff.
+ *
+ * Guarantees: per sender and receiver, messages arrive in send order; they may be lost (queue
+ * overflow, backoff, failed request) but never corrupted or misdelivered. `send` never throws
+ * or blocks. Sending before `start()` or after `close()` does nothing.
+ */
+export class HttpTransport implements Transport {
+  readonly id: NodeId;
+  private readonly options: ResolvedOptions;
+  private readonly book = new StatsBook();
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly events: LinkEvents;
+  private phase: Phase = 'created';
+  private handler: TransportHandler | null = null;
+  private expressRouter: Router | null = null;
+  private standalone: StandaloneServer | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: HttpTransportOptions) {
+    this.options = resolveOptions(options);
+    this.id = this.options.id;
+    this.events = {
+      unreachable: (peer) => this.reportUnreachable(peer),
+      error: (err) => this.reportError(err),
+    };
+    for (const [peer, url] of this.options.peers) this.addLink(peer, url);
+  }
+
+  /**
+   * Creates a transport with its own express app and http(s) server listening on host:port
+   * (default 127.0.0.1, a free port). `close()` also closes that server. The server is
+   * https when `tls.key` and `tls.cert` are given.
+   */
+  static async listen(options: HttpListenOptions): Promise<HttpTransport> {
+    const transport = new HttpTransport(options);
+    const host = options.host ?? '127.0.0.1';
+    transport.standalone = await serveRouter(transport.router(), { host, port: options.port ?? 0, tls: options.tls });
+    return transport;
+  }
+
+  /** Base URL of the server `listen` created, or null for a transport mounted elsewhere. */
+  get url(): string | null {
+    return this.standalone?.url ?? null;
+  }
+
+  /** The express Router to mount; the same one on every call. Mount it before body parsers. */
+  router(): Router {
+    this.expressRouter ??= createRouter({
+      id: this.id,
+      secret: this.options.secret,
+      maxBodyBytes: this.options.maxBodyBytes,
+      authWindowMs: this.options.authWindowMs,
+      stats: this.book,
+      isPeer: (peer) => this.links.has(peer),
+      handler: () => (this.phase === 'started' ? this.handler : null),
+      onError: (err) => this.reportError(err),
+    });
+    return this.expressRouter;
+  }
+
+  /** Adds a peer or changes its URL (its queue and sockets are dropped). Ignores `id` itself. */
+  setPeer(peer: NodeId, baseUrl: string): void {
+    if (typeof peer !== 'string' || peer === '') throw new RaftError(ErrorCode.InvalidArgument, 'peer id must be a non-empty string');
+    if (peer === this.id) return;
+    const url = peerUrl(peer, baseUrl);
+    this.links.get(peer)?.close();
+    if (this.phase !== 'closed') this.addLink(peer, url);
+  }
+
+  /** Forgets a peer: messages to it are reported unreachable, requests from it refused. */
+  removePeer(peer: NodeId): void {
+    this.links.get(peer)?.close();
+    this.links.delete(peer);
+  }
+
+  async start(handler: TransportHandler): Promise<void> {
+    if (this.phase === 'closed') throw new RaftError(ErrorCode.Stopped, `transport ${this.id} is closed`);
+    if (this.phase === 'started') throw new RaftError(ErrorCode.InvalidArgument, `transport ${this.id} already started`);
+    if (typeof handler?.onMessage !== 'function') throw new RaftError(ErrorCode.InvalidArgument, 'start needs a handler with onMessage');
+    this.handler = handler;
+    this.phase = 'started';
+  }
+
+  /**
+   * Encodes each message now (so later mutation by the caller cannot change it) and queues it
+   * for its peer. Unknown peers and peers backing off are reported through `onUnreachable`
+   * after `send` returns; malformed messages are dropped and reported to `onError`.
+   */
+  send(messages: readonly Message[]): void {
+    if (this.phase !== 'started' || !Array.isArray(messages)) return;
+    const unreachable = new Set<NodeId>();
+    const byPeer = new Map<PeerLink, Uint8Array[]>();
+    for (const message of messages) {
+      const frame = this.encode(message);
+      if (!frame) continue;
+      const link = this.links.get(message.to);
+      if (!link) {
+        this.book.unknownPeerDrops += 1;
+        unreachable.add(message.to);
+        continue;
+      }
+      const frames = byPeer.get(link) ?? [];
+      frames.push(frame);
+      byPeer.set(link, frames);
+    }
+    for (const [link, frames] of byPeer) if (!link.enqueue(frames)) unreachable.add(link.peer);
+    // The contract says reports come after send returns, never from inside it.
+    if (unreachable.size > 0) queueMicrotask(() => unreachable.forEach((peer) => this.reportUnreachable(peer)));
+  }
+
+  /** Stops delivery at once, drops queued messages, ends sockets and any server `listen` made. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  stats(): HttpTransportStats {
+    const ids = new Set([...this.links.keys(), ...this.book.peers.keys()]);
+    const peers: Record<NodeId, PeerStats> = {};
+    for (const id of ids) peers[id] = this.peerStats(id);
+    return {
+      id: this.id,
+      peers,
+      unknownPeerDrops: this.book.unknownPeerDrops,
+      invalidMessages: this.book.invalidMessages,
+      inbound: { requests: this.book.inboundRequests, rejected: Object.fromEntries(this.book.rejected) },
+    };
+  }
+
+  private peerStats(id: NodeId): PeerStats {
+    const link = this.links.get(id);
+    return {
+      ...this.book.peer(id),
+      url: link?.url.href ?? null,
+      queued: link?.queued ?? 0,
+      backoffMs: link?.backoff.currentMs ?? 0,
+      consecutiveFailures: link?.backoff.failures ?? 0,
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.phase = 'closed';
+    this.handler = null;
+    for (const link of this.links.values()) link.close();
+    await this.standalone?.close();
+  }
+
+  private addLink(peer: NodeId, url: URL): void {
+    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random } = this.options;
+    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random };
+    this.links.set(peer, new PeerLink(peer, url, settings, this.book.peer(peer), this.events));
+  }
+
+  /** A message that cannot go on the wire is a bug in the caller: drop it, say so, carry on. */
+  private encode(message: Message): Uint8Array | null {
+    try {
+      if (message === null || typeof message !== 'object') throw new RaftError(ErrorCode.BadMessage, 'a message must be an object');
+      if (message.from !== this.id) throw new RaftError(ErrorCode.BadMessage, `message from ${String(message.from)} sent by node ${this.id}`);
+      return encodeMessage(message);
+    } catch (err) {
+      this.book.invalidMessages += 1;
+      this.reportError(err instanceof Error ? err : new Error(String(err)));
+      return null;
+    }
+  }
+
+  private reportUnreachable(peer: NodeId): void {
+    if (this.phase !== 'started') return;
+    try {
+      this.handler?.onUnreachable?.(peer);
+    } catch (err) {
+      this.reportError(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private reportError(error: Error): void {
+    try {
+      this.options.onError(error);
+    } catch {
+      // onError must not throw; if it does, there is nobody left to tell.
+    }
+  }
+}

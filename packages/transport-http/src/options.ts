@@ -1,0 +1,135 @@
+import { ErrorCode, RaftError } from '@raftkit/core';
+import type { NodeId } from '@raftkit/core';
+import { secretBytes } from './auth.js';
+
+type Pem = string | Buffer;
+
+/**
+ * TLS for peer traffic. A standalone server (`HttpTransport.listen`) serves `key`/`cert`;
+ * the client verifies peers against `ca`. With `mutual`, the server also demands a client
+ * certificate signed by `ca` and the client presents `key`/`cert`.
+ */
+export interface HttpTlsOptions {
+  readonly ca?: Pem | readonly Pem[];
+  readonly key?: Pem;
+  readonly cert?: Pem;
+  readonly mutual?: boolean;
+}
+
+export interface BackoffOptions {
+  /** Backoff after the first failure, before jitter. Default 50 ms. */
+  readonly initialMs?: number;
+  /** Cap of the doubling backoff. Default 5000 ms. */
+  readonly maxMs?: number;
+}
+
+export interface HttpTransportOptions {
+  /** This node's id. */
+  readonly id: NodeId;
+  /**
+   * Base URL of each peer's router mount, e.g. `http://10.0.0.2:7000` or `https://host/cluster`.
+   * An entry for `id` itself is ignored, so every node can be given the same map.
+   */
+  readonly peers?: Readonly<Record<NodeId, string>>;
+  /** Shared cluster secret for the HMAC, at least 16 bytes. */
+  readonly secret: string | Uint8Array;
+  readonly tls?: HttpTlsOptions;
+  /** A request to a peer fails after this long without an answer. Default 5000 ms. */
+  readonly timeoutMs?: number;
+  /** Largest inbound request body; larger ones get 413. Default 64 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Largest outbound request body (one message larger than this goes alone). Default 8 MiB. */
+  readonly maxBatchBytes?: number;
+  /** Messages queued per peer before the oldest are dropped. Default 10,000. */
+  readonly maxQueuedMessages?: number;
+  /** Encoded bytes queued per peer before the oldest messages are dropped. Default 64 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** Largest accepted difference between a request's timestamp and this node's clock. Default 60 s. */
+  readonly authWindowMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** Randomness in [0, 1) for backoff jitter. Default Math.random. */
+  readonly random?: () => number;
+  /**
+   * Told about problems `send` cannot throw: a message that cannot be encoded, a peer refusing
+   * a request (e.g. 401 from a secret mismatch), a handler that threw. Must not throw.
+   */
+  readonly onError?: (error: Error) => void;
+}
+
+export interface HttpListenOptions extends HttpTransportOptions {
+  /** Interface to bind. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Port to bind; 0 picks a free one. Default 0. */
+  readonly port?: number;
+}
+
+const MiB = 1024 * 1024;
+
+export interface ResolvedOptions {
+  readonly id: NodeId;
+  readonly peers: ReadonlyMap<NodeId, URL>;
+  readonly secret: Buffer;
+  readonly tls: HttpTlsOptions | undefined;
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxQueuedMessages: number;
+  readonly maxQueuedBytes: number;
+  readonly authWindowMs: number;
+  readonly backoff: Required<BackoffOptions>;
+  readonly random: () => number;
+  readonly onError: (error: Error) => void;
+}
+
+function invalid(message: string): never {
+  throw new RaftError(ErrorCode.InvalidConfig, `invalid HttpTransport options: ${message}`);
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) invalid(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+/** Parses a peer's base URL; only http and https make sense for this transport. */
+export function peerUrl(peer: NodeId, url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    invalid(`peer ${peer} has an invalid URL: ${String(url)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') invalid(`peer ${peer} URL must be http or https`);
+  return parsed;
+}
+
+function resolvePeers(id: NodeId, peers: Readonly<Record<NodeId, string>> | undefined): Map<NodeId, URL> {
+  const entries = Object.entries(peers ?? {}).filter(([peer]) => peer !== id);
+  return new Map(entries.map(([peer, url]) => [peer, peerUrl(peer, url)]));
+}
+
+/** Fills defaults and validates; throws RAFT_INVALID_CONFIG on any bad value. */
+export function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') invalid('options must be an object');
+  if (typeof options.id !== 'string' || options.id === '') invalid('id must be a non-empty string');
+  const backoff = {
+    initialMs: positive('backoff.initialMs', options.backoff?.initialMs, 50),
+    maxMs: positive('backoff.maxMs', options.backoff?.maxMs, 5000),
+  };
+  if (backoff.maxMs < backoff.initialMs) invalid('backoff.maxMs must be >= backoff.initialMs');
+  return {
+    id: options.id,
+    peers: resolvePeers(options.id, options.peers),
+    secret: secretBytes(options.secret),
+    tls: options.tls,
+    timeoutMs: positive('timeoutMs', options.timeoutMs, 5000),
+    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, 64 * MiB),
+    maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 8 * MiB),
+    maxQueuedMessages: positive('maxQueuedMessages', options.maxQueuedMessages, 10_000),
+    maxQueuedBytes: positive('maxQueuedBytes', options.maxQueuedBytes, 64 * MiB),
+    authWindowMs: positive('authWindowMs', options.authWindowMs, 60_000),
+    backoff,
+    random: options.random ?? Math.random,
+    onError: options.onError ?? (() => {}),
+  };
+}

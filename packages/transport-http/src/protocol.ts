@@ -1,0 +1,17 @@
+/** Everything two nodes must agree on to talk: the route, the media type, the headers. */
+
+/** Path of the peer RPC endpoint, relative to where the router is mounted. */
+export const MESSAGES_PATH = '/raft/v1/messages';
+
+/** Media type of a request body: one binary-encoded batch of messages. */
+export const BATCH_CONTENT_TYPE = 'application/vnd.raftkit.batch';
+
+/** Request headers; ids are percent-encoded UTF-8 so any node id fits in a header. */
+export const RaftHeaders = {
+  from: 'x-raftkit-from',
+  to: 'x-raftkit-to',
+  /** Milliseconds since the Unix epoch when the request was signed, in decimal. */
+  timestamp: 'x-raftkit-timestamp',
+  /** Lowercase hex HMAC-SHA256, see auth.ts for what it covers. */
+  signature: 'x-raftkit-signature',
+} as const;

@@ -1,0 +1,67 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { ErrorCode, RaftError } from '@raftkit/core';
+import { HttpErrorCode } from '../errors.js';
+import type { HttpTlsOptions } from '../options.js';
+import { rejection, sendError } from './respond.js';
+
+export interface StandaloneServer {
+  readonly server: http.Server;
+  /** Base URL peers use to reach this node, e.g. `http://127.0.0.1:43121`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** An express app with only the raft router, answering everything else with coded errors. */
+function createApp(router: Router): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(router);
+  app.use((req: Request, res: Response) => {
+    res.sendDate = false;
+    sendError(res, rejection(HttpErrorCode.NotFound, `no route ${req.method} ${req.path}`));
+  });
+  app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res.sendDate = false;
+    sendError(res, rejection(HttpErrorCode.Internal, 'internal error'));
+  });
+  return app;
+}
+
+function createServer(app: express.Express, tls: HttpTlsOptions | undefined): http.Server {
+  if (!tls?.key || !tls.cert) return http.createServer(app);
+  const ca = tls.ca as string | Buffer | Array<string | Buffer> | undefined;
+  const mutual = tls.mutual === true;
+  return https.createServer({ key: tls.key, cert: tls.cert, ca, requestCert: mutual, rejectUnauthorized: mutual }, app);
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Keep-alive sockets would otherwise hold close() open until they time out.
+    server.closeAllConnections();
+  });
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Serves `router` on host:port, over https when `tls` has a key and certificate. */
+export async function serveRouter(router: Router, options: { host: string; port: number; tls?: HttpTlsOptions }): Promise<StandaloneServer> {
+  const server = createServer(createApp(router), options.tls);
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void => reject(new RaftError(ErrorCode.InvalidConfig, `cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+    server.once('error', fail);
+    server.listen(options.port, options.host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const scheme = server instanceof https.Server ? 'https' : 'http';
+  return { server, url: `${scheme}://${hostForUrl(options.host)}:${port}`, close: () => closeServer(server) };
+}

@@ -1,0 +1,59 @@
+import { ErrorCode } from '@raftkit/core';
+import { sequencedMessage } from '@raftkit/transport-suite';
+import { describe, expect, it } from 'vitest';
+import { authHeaders, readClaim, secretBytes, verifyClaim } from '../src/auth.js';
+import { RaftHeaders } from '../src/index.js';
+import { SECRET, closeAll, startAll, waitFor } from './helpers/net.js';
+
+const secret = secretBytes(SECRET);
+const body = Uint8Array.from([1, 2, 3]);
+const NOW = 1_700_000_000_000;
+
+function claimOf(headers: Record<string, string>, now = NOW) {
+  const result = readClaim(headers, now, 60_000);
+  if (!result.ok) throw new Error(result.reason);
+  return result.claim;
+}
+
+describe('HMAC peer authentication', () => {
+  it('accepts its own signature and binds it to sender, receiver, time and body', () => {
+    const headers = authHeaders(secret, 'n1', 'n2', body, NOW);
+    expect(verifyClaim(secret, claimOf(headers), body)).toBe(true);
+    expect(verifyClaim(secret, claimOf(headers), Uint8Array.from([1, 2, 4]))).toBe(false);
+    expect(verifyClaim(secretBytes('another-secret-of-16+'), claimOf(headers), body)).toBe(false);
+    for (const [name, value] of [[RaftHeaders.from, 'n3'], [RaftHeaders.to, 'n3'], [RaftHeaders.timestamp, String(NOW + 1)]]) {
+      expect(verifyClaim(secret, claimOf({ ...headers, [name]: value }), body), `tampered ${name}`).toBe(false);
+    }
+  });
+
+  it('accepts timestamps within ±60 s and refuses those beyond', () => {
+    const headers = authHeaders(secret, 'n1', 'n2', body, NOW);
+    expect(readClaim(headers, NOW + 60_000, 60_000).ok).toBe(true);
+    expect(readClaim(headers, NOW - 60_000, 60_000).ok).toBe(true);
+    expect(readClaim(headers, NOW + 60_001, 60_000)).toMatchObject({ ok: false, reason: expect.stringMatching(/outside ±60 s/) });
+    expect(readClaim(headers, NOW - 60_001, 60_000).ok).toBe(false);
+  });
+
+  it('percent-encodes ids so any unicode id fits in a header', () => {
+    const headers = authHeaders(secret, 'n-äöü', '节点\n2', body, NOW);
+    expect(headers[RaftHeaders.from]).toBe('n-%C3%A4%C3%B6%C3%BC');
+    expect(claimOf(headers)).toMatchObject({ from: 'n-äöü', to: '节点\n2' });
+    expect(readClaim({ ...headers, [RaftHeaders.from]: '%E0%A4%A' }, NOW, 60_000).ok).toBe(false);
+  });
+
+  it('refuses secrets shorter than 16 bytes', () => {
+    expect(() => secretBytes('fifteen-bytes!!')).toThrow(expect.objectContaining({ code: ErrorCode.InvalidConfig }));
+    expect(secretBytes(new Uint8Array(16)).length).toBe(16);
+  });
+
+  it('nodes with unicode ids talk over HTTP', async () => {
+    const { transports, inboxes } = await startAll(['n-äöü', '节点']);
+    try {
+      transports[0].send([sequencedMessage('n-äöü', '节点', 0)]);
+      await waitFor(() => inboxes[1].messages.length === 1, 'delivery between unicode ids');
+      expect(inboxes[1].messages[0]).toMatchObject({ from: 'n-äöü', to: '节点' });
+    } finally {
+      await closeAll(transports);
+    }
+  });
+});
