@@ -1,1 +1,46 @@
-export {};
+#!/usr/bin/env node
+import { ConfigError, loadConfig, usage } from './config.js';
+import { startServer } from './server.js';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  let cfg;
+  try {
+    cfg = loadConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`raftkit-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = await startServer(cfg);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.logger.info({ signal }, 'signal received');
+    server.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  server.replica.node.on('error', () => {
+    server.logger.fatal('exiting: the raft node stopped on a fatal error');
+    process.exit(70);
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`raftkit-server: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

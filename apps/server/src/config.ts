@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Everything a server needs; built from defaults < config file < environment < flags. */
+export interface ServerConfig {
+  readonly id: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Other voters: id -> base URL (http://host:port). */
+  readonly peers: Readonly<Record<string, string>>;
+  readonly dataDir: string;
+  /** Shared secret authenticating peer requests. */
+  readonly secret: string;
+  /** What a follower does with a request only the leader can serve. */
+  readonly followerMode: 'redirect' | 'forward';
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly snapshotEvery: number;
+  readonly maxValueBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** TLS for peer and client traffic: PEM file paths. */
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | null;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'SERVER_INVALID_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, string | undefined>;
+
+/** Flag name -> config key. Flags use --kebab-case; env vars RAFTKIT_SNAKE_CASE. */
+const keys = [
+  'id', 'listen', 'peers', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
+  'snapshot-every', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
+] as const;
+
+export const usage = `usage: raftkit-server --id n1 --listen 127.0.0.1:7001 --peers n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003 --data ./data/n1 [options]
+
+options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON file given by --config):
+  --id ID                   this node's id (required)
+  --listen HOST:PORT        address for client and peer HTTP (required)
+  --peers ID=URL,...        the other voters (required for a cluster; empty for a single node)
+  --data DIR                data directory for RocksDB (required)
+  --secret S                shared cluster secret for peer authentication (default: insecure dev secret)
+  --follower-mode M         redirect (307 to the leader) or forward (proxy to the leader); default redirect
+  --tick-ms N               milliseconds per Raft tick (default 50)
+  --election-ticks N        election timeout in ticks (default 10)
+  --heartbeat-ticks N       heartbeat interval in ticks (default 1)
+  --snapshot-every N        compact the log after N applied entries (default 10000)
+  --max-value-bytes N       largest value accepted (default 1048576)
+  --request-timeout-ms N    deadline for a client request (default 5000)
+  --log-level L             fatal|error|warn|info|debug|trace|silent (default info)
+  --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
+
+export const devSecret = 'raftkit-dev-secret-change-me';
+
+/** Parses argv (without node and script), the environment and an optional JSON file. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const flags = parseFlags(argv);
+  const file = flags['config'] ?? env['RAFTKIT_CONFIG'];
+  const fromFile = file ? readConfigFile(file) : {};
+  const fromEnv: Raw = {};
+  for (const k of keys) {
+    const v = env[`RAFTKIT_${k.toUpperCase().replace(/-/g, '_')}`];
+    if (v !== undefined) fromEnv[k] = v;
+  }
+  return validate({ ...fromFile, ...fromEnv, ...flags });
+}
+
+function parseFlags(argv: readonly string[]): Raw {
+  const out: Raw = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}"\n${usage}`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (name !== 'config' && !(keys as readonly string[]).includes(name)) throw new ConfigError(`unknown option --${name}\n${usage}`);
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`option --${name} needs a value`);
+    out[name] = value;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Raw {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  const out: Raw = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(keys as readonly string[]).includes(k)) throw new ConfigError(`config file ${path}: unknown key "${k}"`);
+    if (k === 'peers' && v && typeof v === 'object') out[k] = Object.entries(v).map(([id, url]) => `${id}=${String(url)}`).join(',');
+    else out[k] = String(v);
+  }
+  return out;
+}
+
+function int(raw: Raw, key: string, def: number, min: number, max: number): number {
+  const v = raw[key];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`--${key} must be an integer in [${min}, ${max}], got "${v}"`);
+  return n;
+}
+
+function validate(raw: Raw): ServerConfig {
+  const id = raw['id'];
+  if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new ConfigError(`--id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")\n${usage}`);
+  const listen = parseListen(raw['listen']);
+  const peers = parsePeers(raw['peers'] ?? '', id);
+  const dataDir = raw['data'];
+  if (!dataDir) throw new ConfigError(`--data is required\n${usage}`);
+  const electionTicks = int(raw, 'election-ticks', 10, 2, 10_000);
+  const heartbeatTicks = int(raw, 'heartbeat-ticks', 1, 1, 10_000);
+  if (electionTicks <= heartbeatTicks) throw new ConfigError(`--election-ticks (${electionTicks}) must be greater than --heartbeat-ticks (${heartbeatTicks})`);
+  const followerMode = raw['follower-mode'] ?? 'redirect';
+  if (followerMode !== 'redirect' && followerMode !== 'forward') throw new ConfigError(`--follower-mode must be redirect or forward, got "${followerMode}"`);
+  const logLevel = raw['log-level'] ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`--log-level "${logLevel}" is not a level`);
+  const secret = raw['secret'] ?? devSecret;
+  if (Buffer.byteLength(secret) < 16) throw new ConfigError('--secret must be at least 16 bytes');
+  return {
+    id,
+    listen,
+    peers,
+    dataDir: resolve(dataDir),
+    secret,
+    followerMode,
+    tickMs: int(raw, 'tick-ms', 50, 1, 60_000),
+    electionTicks,
+    heartbeatTicks,
+    snapshotEvery: int(raw, 'snapshot-every', 10_000, 1, 1e9),
+    maxValueBytes: int(raw, 'max-value-bytes', 1 << 20, 1, 64 << 20),
+    requestTimeoutMs: int(raw, 'request-timeout-ms', 5000, 10, 600_000),
+    logLevel: logLevel as ServerConfig['logLevel'],
+    tls: parseTls(raw),
+  };
+}
+
+function parseListen(v: string | undefined): ServerConfig['listen'] {
+  const m = v ? /^([^:]+):(\d{1,5})$/.exec(v) : null;
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 0 || port > 65535) throw new ConfigError(`--listen must be HOST:PORT, got "${v ?? ''}"\n${usage}`);
+  return { host: m[1]!, port };
+}
+
+function parsePeers(v: string, self: string): Record<string, string> {
+  const peers: Record<string, string> = {};
+  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--peers entry "${part}" must be ID=URL`);
+    const pid = part.slice(0, eq);
+    const url = part.slice(eq + 1);
+    if (pid === self) throw new ConfigError(`--peers must not list this node (${self})`);
+    if (peers[pid]) throw new ConfigError(`--peers lists ${pid} twice`);
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new ConfigError(`--peers: "${url}" for ${pid} is not a URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`--peers: ${pid} URL must be http(s), got ${u.protocol}`);
+    peers[pid] = url.replace(/\/+$/, '');
+  }
+  return peers;
+}
+
+function parseTls(raw: Raw): ServerConfig['tls'] {
+  const [cert, key, ca] = [raw['tls-cert'], raw['tls-key'], raw['tls-ca']];
+  if (!cert && !key && !ca) return null;
+  if (!cert || !key || !ca) throw new ConfigError('TLS needs all of --tls-cert, --tls-key and --tls-ca');
+  return { cert: resolve(cert), key: resolve(key), ca: resolve(ca) };
+}

@@ -1,0 +1,64 @@
+import { ErrorCode, NotLeaderError, RaftError } from '@raftkit/core';
+import { KvError, KvErrorCode } from '@raftkit/kv';
+import type { Response } from 'express';
+
+/** Codes of errors the server itself raises (the others come from core and kv). */
+export const ServerErrorCode = {
+  BadJson: 'SERVER_BAD_JSON',
+  BodyTooLarge: 'SERVER_BODY_TOO_LARGE',
+  NotFound: 'SERVER_NOT_FOUND',
+  MethodNotAllowed: 'SERVER_METHOD_NOT_ALLOWED',
+  BadRequest: 'SERVER_BAD_REQUEST',
+  KeyNotFound: 'KV_NOT_FOUND',
+  NoLeader: 'SERVER_NO_LEADER',
+  ForwardFailed: 'SERVER_FORWARD_FAILED',
+  ShuttingDown: 'SERVER_SHUTTING_DOWN',
+  Internal: 'SERVER_INTERNAL',
+} as const;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const kvStatus: Record<string, number> = {
+  [KvErrorCode.InvalidArgument]: 400,
+  [KvErrorCode.SessionExpired]: 410,
+  [KvErrorCode.SessionUnknown]: 410,
+  [KvErrorCode.StaleSequence]: 409,
+  [KvErrorCode.TooManyPending]: 429,
+  [KvErrorCode.LeaseUnavailable]: 400,
+};
+
+const raftStatus: Record<string, number> = {
+  [ErrorCode.NotLeader]: 503,
+  [ErrorCode.Timeout]: 504,
+  [ErrorCode.ProposalDropped]: 503,
+  [ErrorCode.Stopped]: 503,
+  [ErrorCode.InvalidArgument]: 400,
+};
+
+/** Maps any error to an HTTP status and a `{ error: { code, message } }` body. */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof NotLeaderError) return new HttpError(503, err.code, err.message, { leader: err.leaderHint });
+  if (err instanceof KvError) return new HttpError(kvStatus[err.code] ?? 500, err.code, err.message);
+  if (err instanceof RaftError) return new HttpError(raftStatus[err.code] ?? 500, err.code, err.message);
+  return new HttpError(500, ServerErrorCode.Internal, 'internal error');
+}
+
+export function sendError(res: Response, err: unknown): void {
+  const e = toHttpError(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (e.status === 503) res.setHeader('retry-after', '1');
+  res.status(e.status).json({ error: { code: e.code, message: e.message, ...e.extra } });
+}

@@ -1,0 +1,149 @@
+import { NotLeaderError } from '@raftkit/core';
+import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
+import type { ServerMetrics } from './metrics.js';
+
+export interface KvRouteDeps {
+  client: KvClient;
+  metrics: ServerMetrics;
+  maxValueBytes: number;
+  /** Turns a NotLeaderError into a redirect or a forwarded request; false if it cannot. */
+  onNotLeader(req: Request, res: Response, err: NotLeaderError): Promise<boolean>;
+}
+
+const consistencies = new Set(['linearizable', 'lease', 'stale']);
+
+/** A stored value as JSON: JSON values as they are, bytes as base64. */
+function encodeValue(v: KvValue): { value: unknown; encoding: 'json' | 'base64' } {
+  return v instanceof Uint8Array ? { value: Buffer.from(v).toString('base64'), encoding: 'base64' } : { value: v, encoding: 'json' };
+}
+
+function keyOf(req: Request): string {
+  const parts = (req.params as { key?: string | string[] }).key;
+  const key = Array.isArray(parts) ? parts.join('/') : (parts ?? '');
+  return key;
+}
+
+function consistencyOf(req: Request): 'linearizable' | 'lease' | 'stale' {
+  const c = req.query['consistency'];
+  if (c === undefined) return 'linearizable';
+  if (typeof c !== 'string' || !consistencies.has(c)) {
+    throw new HttpError(400, 'KV_INVALID_ARGUMENT', `consistency must be linearizable, lease or stale, got ${JSON.stringify(c)}`);
+  }
+  return c as 'linearizable' | 'lease' | 'stale';
+}
+
+/** Idempotency headers -> a KV session tag (thesis §6.3); none -> no deduplication. */
+export function sessionTagOf(req: Request): SessionTag | null {
+  const id = req.get('x-raftkit-client-id');
+  const seq = req.get('x-raftkit-seq');
+  if (id === undefined && seq === undefined) return null;
+  const n = (s: string | undefined, name: string): number => {
+    const v = Number(s);
+    if (s === undefined || !/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < 1) {
+      throw new HttpError(400, 'KV_INVALID_ARGUMENT', `${name} must be a positive integer (send x-raftkit-client-id and x-raftkit-seq together)`);
+    }
+    return v;
+  };
+  const clientId = n(id, 'x-raftkit-client-id');
+  const s = n(seq, 'x-raftkit-seq');
+  const first = req.get('x-raftkit-first-outstanding');
+  return { clientId, seq: s, firstOutstanding: first === undefined ? s : n(first, 'x-raftkit-first-outstanding') };
+}
+
+/** The request body as a KV value: JSON for application/json, raw bytes otherwise. */
+function bodyValue(req: Request): KvValue {
+  if (Buffer.isBuffer(req.body)) return new Uint8Array(req.body);
+  if (req.is('application/json')) {
+    if (req.body === null || req.body === undefined) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'a JSON null cannot be stored (null means absent)');
+    return req.body as KvValue;
+  }
+  throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'send the value as application/json or application/octet-stream');
+}
+
+function casBody(req: Request): { expected: KvValue | null; value: KvValue } {
+  const b = req.body as Record<string, unknown> | undefined;
+  if (!req.is('application/json') || b === null || typeof b !== 'object' || Array.isArray(b)) {
+    throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'cas takes a JSON object {"expected": value | null, "value": value}');
+  }
+  if (!('expected' in b) || !('value' in b)) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'cas needs both "expected" (null: must be absent) and "value"');
+  const bytes = (x: unknown) => (b['encoding'] === 'base64' && typeof x === 'string' ? new Uint8Array(Buffer.from(x, 'base64')) : x);
+  if (b['value'] === null) throw new HttpError(400, 'KV_INVALID_ARGUMENT', '"value" cannot be null');
+  return { expected: b['expected'] === null ? null : (bytes(b['expected']) as KvValue), value: bytes(b['value']) as KvValue };
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** The client KV API under /v1/kv. */
+export function kvRouter(deps: KvRouteDeps): Router {
+  const r = express.Router();
+  const limit = deps.maxValueBytes + 64 * 1024;
+  const json = express.json({ strict: false, limit, type: ['application/json', 'application/*+json'] });
+  const raw = express.raw({ type: () => true, limit });
+  const wrap =
+    (route: string, h: Handler) =>
+    async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+      try {
+        await h(req, res);
+      } catch (err) {
+        if (err instanceof NotLeaderError && (await deps.onNotLeader(req, res, err))) return;
+        sendError(res, err);
+      } finally {
+        deps.metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+      }
+    };
+  const { client } = deps;
+
+  r.get('/', wrap('range', async (req, res) => {
+    const prefix = typeof req.query['prefix'] === 'string' ? req.query['prefix'] : '';
+    const limitQ = req.query['limit'];
+    const lim = limitQ === undefined ? undefined : Number(limitQ);
+    if (lim !== undefined && (!Number.isSafeInteger(lim) || lim < 1)) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'limit must be a positive integer');
+    const consistency = consistencyOf(req);
+    const out = await client.range(prefix, { consistency, ...(lim !== undefined ? { limit: lim } : {}) });
+    deps.metrics.reads.inc({ consistency, outcome: 'ok' });
+    res.json({ revision: out.revision, more: out.more, entries: out.entries.map((e) => ({ key: e.key, ...encodeValue(e.value), modRevision: e.modRevision })) });
+  }));
+
+  r.get('/*key', wrap('get', async (req, res) => {
+    const key = keyOf(req);
+    const consistency = consistencyOf(req);
+    const out = await client.get(key, { consistency });
+    deps.metrics.reads.inc({ consistency, outcome: out.value === null ? 'absent' : 'ok' });
+    if (out.value === null) {
+      throw new HttpError(404, ServerErrorCode.KeyNotFound, `no key ${JSON.stringify(key)}`, { revision: out.revision });
+    }
+    if (req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream' && out.value instanceof Uint8Array) {
+      res.setHeader('x-raftkit-revision', String(out.revision)).type('application/octet-stream').send(Buffer.from(out.value));
+      return;
+    }
+    res.json({ key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision });
+  }));
+
+  r.put('/*key', json, raw, wrap('put', async (req, res) => {
+    const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req) }, sessionTagOf(req));
+    deps.metrics.proposals.inc({ outcome: 'ok' });
+    res.json(out);
+  }));
+
+  r.delete('/*key', wrap('delete', async (req, res) => {
+    const out = await client.proposeWrite<'delete'>({ op: 'delete', key: keyOf(req) }, sessionTagOf(req));
+    deps.metrics.proposals.inc({ outcome: 'ok' });
+    res.json(out);
+  }));
+
+  r.post('/*key', json, wrap('cas', async (req, res) => {
+    const key = keyOf(req);
+    if (!key.endsWith('/cas')) throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'POST is only for /v1/kv/{key}/cas');
+    const { expected, value } = casBody(req);
+    const out = await client.proposeWrite<'cas'>({ op: 'cas', key: key.slice(0, -4), expected, value }, sessionTagOf(req));
+    deps.metrics.proposals.inc({ outcome: 'ok' });
+    res.json({ revision: out.revision, ok: out.ok, ...(out.ok ? {} : { current: out.current == null ? null : encodeValue(out.current) }) });
+  }));
+
+  r.all('/*key', wrap('other', async (req) => {
+    throw new HttpError(405, ServerErrorCode.MethodNotAllowed, `${req.method} is not allowed on /v1/kv/{key}`);
+  }));
+  return r;
+}

@@ -1,0 +1,52 @@
+import type { RaftNode } from '@raftkit/core';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one server, fed by the node's events and sampled at scrape time. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly proposals = new Counter({ name: 'raftkit_proposals_total', help: 'Proposals submitted on this node', labelNames: ['outcome'], registers: [this.registry] });
+  readonly reads = new Counter({ name: 'raftkit_reads_total', help: 'Client reads', labelNames: ['consistency', 'outcome'], registers: [this.registry] });
+  readonly elections = new Counter({ name: 'raftkit_elections_total', help: 'Elections this node started', registers: [this.registry] });
+  readonly leaderChanges = new Counter({ name: 'raftkit_leader_changes_total', help: 'Times the known leader changed', registers: [this.registry] });
+  readonly fsync = new Histogram({
+    name: 'raftkit_storage_write_seconds',
+    help: 'Latency of durable (fsync) log writes',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly entriesPersisted = new Counter({ name: 'raftkit_entries_persisted_total', help: 'Log entries made durable', registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'raftkit_http_requests_total', help: 'Client HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
+
+  constructor(node: RaftNode<unknown>) {
+    collectDefaultMetrics({ register: this.registry });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    gauge('raftkit_term', 'Current term', () => node.status().term);
+    gauge('raftkit_commit_index', 'Commit index', () => node.status().commitIndex);
+    gauge('raftkit_applied_index', 'Applied index', () => node.status().appliedIndex);
+    gauge('raftkit_is_leader', '1 if this node is the leader', () => (node.status().role === 'leader' ? 1 : 0));
+    new Gauge({
+      name: 'raftkit_peer_replication_lag_entries',
+      help: 'Leader only: entries each follower is behind the leader',
+      labelNames: ['peer'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const st = node.status();
+        for (const [peer, p] of Object.entries(st.progress)) if (peer !== st.id) this.set({ peer }, Math.max(0, st.lastIndex - p.match));
+      },
+    });
+    let leader: string | null = null;
+    node.on('stateChange', (s) => {
+      if (s.role === 'candidate') this.elections.inc();
+      if (s.leader !== leader) {
+        if (s.leader !== null) this.leaderChanges.inc();
+        leader = s.leader;
+      }
+    });
+    node.on('persisted', ({ entries, ms }) => {
+      this.fsync.observe(ms / 1000);
+      this.entriesPersisted.inc(entries);
+    });
+  }
+}

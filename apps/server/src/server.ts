@@ -1,0 +1,187 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { NotLeaderError } from '@raftkit/core';
+import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
+import { RocksLogStorage } from '@raftkit/log-rocksdb';
+import { HttpTransport } from '@raftkit/transport-http';
+import express, { type Request, type Response } from 'express';
+import { pino, type Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
+import { kvRouter, sessionTagOf } from './kvRoutes.js';
+import { ServerMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly replica: KvRaftReplica;
+  readonly logger: Logger;
+  /** Stops accepting, finishes in-flight requests and applies, flushes and closes storage. */
+  shutdown(): Promise<void>;
+}
+
+/** Starts one node: RocksDB log, HTTP peer transport, KV state machine and the client API. */
+export async function startServer(cfg: ServerConfig, logger: Logger = pino({ level: cfg.logLevel, base: { node: cfg.id } })): Promise<RunningServer> {
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const storage = await RocksLogStorage.open(join(cfg.dataDir, 'raft'));
+  const tls = cfg.tls ? { key: readFileSync(cfg.tls.key), cert: readFileSync(cfg.tls.cert), ca: readFileSync(cfg.tls.ca) } : null;
+  const transport = new HttpTransport({
+    id: cfg.id,
+    secret: cfg.secret,
+    peers: { ...cfg.peers },
+    ...(tls ? { tls: { ca: tls.ca, key: tls.key, cert: tls.cert } } : {}),
+    onError: (err) => logger.warn({ err }, 'peer transport error'),
+  });
+  const replica = await createKvReplica({
+    id: cfg.id,
+    voters: [cfg.id, ...Object.keys(cfg.peers)],
+    storage,
+    transport,
+    tickMs: cfg.tickMs,
+    electionTicks: cfg.electionTicks,
+    heartbeatTicks: cfg.heartbeatTicks,
+    snapshotEvery: cfg.snapshotEvery,
+    requestTimeoutMs: cfg.requestTimeoutMs,
+  });
+  const node = replica.node;
+  const client = new KvClient(replica, { timeoutMs: cfg.requestTimeoutMs, maxValueBytes: cfg.maxValueBytes });
+  const metrics = new ServerMetrics(node);
+  node.on('stateChange', (s) => logger.info({ role: s.role, term: s.term, leader: s.leader }, 'raft state changed'));
+  node.on('error', (err) => logger.fatal({ err }, 'raft node failed; it has stopped'));
+
+  let shuttingDown = false;
+  let inFlight = 0;
+  let drained: (() => void) | null = null;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(transport.router());
+  app.use((req, res, next) => {
+    if (shuttingDown) return sendError(res, new HttpError(503, ServerErrorCode.ShuttingDown, 'server is shutting down'));
+    inFlight++;
+    res.on('close', () => {
+      if (--inFlight === 0 && drained) drained();
+    });
+    next();
+  });
+
+  const leaderUrl = (leader: string | null): string | null => (leader === null ? null : leader === cfg.id ? null : (cfg.peers[leader] ?? null));
+  const onNotLeader = async (req: Request, res: Response, err: NotLeaderError): Promise<boolean> => {
+    const url = leaderUrl(err.leaderHint);
+    if (!url) return false;
+    if (cfg.followerMode === 'redirect') {
+      res.redirect(307, url + req.originalUrl);
+      return true;
+    }
+    await forward(req, res, url);
+    return true;
+  };
+
+  app.use('/v1/kv', kvRouter({ client, metrics, maxValueBytes: cfg.maxValueBytes, onNotLeader }));
+  app.post('/v1/sessions', async (req, res) => {
+    try {
+      res.json({ clientId: await client.registerSession() });
+    } catch (err) {
+      if (err instanceof NotLeaderError && (await onNotLeader(req, res, err))) return;
+      sendError(res, err);
+    }
+  });
+  app.get('/v1/status', (_req, res) => res.json(statusBody(replica, cfg, transport)));
+  app.get('/v1/openapi.json', (_req, res) => res.json(openApiDocument));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/healthz', (_req, res) => {
+    const running = node.status().running;
+    res.status(running ? 200 : 503).json(running ? { status: 'ok' } : { error: { code: 'SERVER_NODE_STOPPED', message: 'the raft node has stopped' } });
+  });
+  app.get('/readyz', (_req, res) => {
+    const st = node.status();
+    const ready = st.running && st.leader !== null && st.appliedIndex >= st.commitIndex;
+    res.status(ready ? 200 : 503).json(ready ? { status: 'ready', leader: st.leader } : { error: { code: 'SERVER_NOT_READY', message: st.leader === null ? 'no leader known' : 'applying committed entries' } });
+  });
+  app.use((req, res) => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`)));
+  app.use((err: unknown, _req: Request, res: Response, _next: unknown) => sendError(res, bodyError(err)));
+
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, app) : http.createServer(app);
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.listen.port, cfg.listen.host, () => resolve());
+  });
+  await node.start();
+  const addr = server.address() as AddressInfo;
+  const url = `${tls ? 'https' : 'http'}://${cfg.listen.host}:${addr.port}`;
+  logger.info({ url, peers: cfg.peers, data: cfg.dataDir }, 'raftkit server listening');
+
+  const shutdown = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down: no new requests');
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    if (inFlight > 0) await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => setTimeout(r, cfg.requestTimeoutMs))]);
+    await node.stop();
+    await storage.close();
+    server.closeAllConnections();
+    await closed;
+    logger.info('shut down cleanly');
+  };
+  return { url, replica, logger, shutdown };
+}
+
+function bodyError(err: unknown): unknown {
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') return new HttpError(413, ServerErrorCode.BodyTooLarge, 'request body too large');
+  if (e?.type === 'entity.parse.failed') return new HttpError(400, ServerErrorCode.BadJson, `malformed JSON: ${e.message ?? ''}`);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, ServerErrorCode.BadRequest, e.message ?? 'bad request');
+  return err;
+}
+
+function statusBody(replica: KvRaftReplica, cfg: ServerConfig, transport: HttpTransport) {
+  const st = replica.node.status();
+  const peerStats = transport.stats().peers as Record<string, { backoffMs?: number }>;
+  const peers: Record<string, { url: string; match: number | null; lag: number | null; backoffMs: number }> = {};
+  for (const [id, url] of Object.entries(cfg.peers)) {
+    const p = st.progress[id];
+    peers[id] = { url, match: p ? p.match : null, lag: p ? Math.max(0, st.lastIndex - p.match) : null, backoffMs: peerStats[id]?.backoffMs ?? 0 };
+  }
+  return {
+    id: st.id,
+    role: st.role,
+    term: st.term,
+    leader: st.leader,
+    leaderUrl: st.leader === st.id ? null : st.leader ? (cfg.peers[st.leader] ?? null) : null,
+    commitIndex: st.commitIndex,
+    appliedIndex: st.appliedIndex,
+    lastIndex: st.lastIndex,
+    snapshotIndex: st.snapshotIndex,
+    running: st.running,
+    peers,
+  };
+}
+
+/** Transparent forwarding to the leader (follower-mode forward). */
+async function forward(req: Request, res: Response, leaderUrl: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const h of ['content-type', 'accept', 'x-raftkit-client-id', 'x-raftkit-seq', 'x-raftkit-first-outstanding']) {
+    const v = req.get(h);
+    if (v !== undefined) headers[h] = v;
+  }
+  sessionTagOf(req); // validated here so a bad header is the follower's 400, not a forwarded one
+  let body: Buffer | string | undefined;
+  if (Buffer.isBuffer(req.body)) body = req.body;
+  else if (req.body !== undefined && req.method !== 'GET' && req.method !== 'DELETE') body = JSON.stringify(req.body);
+  try {
+    const r = await fetch(leaderUrl + req.originalUrl, { method: req.method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    res.status(r.status);
+    const ct = r.headers.get('content-type');
+    if (ct) res.type(ct);
+    res.setHeader('x-raftkit-forwarded-to', leaderUrl);
+    res.send(Buffer.from(await r.arrayBuffer()));
+  } catch (err) {
+    sendError(res, new HttpError(502, ServerErrorCode.ForwardFailed, `forwarding to the leader at ${leaderUrl} failed: ${(err as Error).message}`));
+  }
+}
