@@ -1,0 +1,202 @@
+import { seededRandom, type Entry, type TestingBugs } from '@raftkit/core';
+import { createKvReplica, type KvRaftReplica } from '@raftkit/kv';
+import { MemoryLogStorage, MemoryLogStore } from '@raftkit/log-memory';
+import { ManualScheduler, MemoryNetwork } from '@raftkit/transport-memory';
+import { NodeClock } from './nodeClock.js';
+import { SafetyChecker, type LogView } from './safety.js';
+import { SimStorage } from './simStorage.js';
+
+export interface ClusterOptions {
+  seed: number;
+  nodes: number;
+  tickMs: number;
+  bugs: TestingBugs;
+}
+
+interface Member {
+  readonly id: string;
+  readonly store: MemoryLogStore;
+  replica: KvRaftReplica | null;
+  clock: NodeClock | null;
+  transport: { close(): Promise<void> } | null;
+  lastApplied: number;
+  /** Disk write delay range in virtual ms; [0, 0] is a fast disk. */
+  disk: [number, number];
+  lastCommit: number;
+  lastRole: string;
+  lastTerm: number;
+}
+
+/** Lets every settled promise callback run (the runtime's work between timer events). */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * A cluster of real RaftNodes running the KV state machine on MemoryLogStorage, wired by the
+ * memory transport, all in one virtual time. Crashes keep only what each disk made durable.
+ * The safety checker watches every node after every step.
+ */
+export class SimCluster {
+  readonly sched = new ManualScheduler({ maxCallbacks: 10_000_000 });
+  readonly net: MemoryNetwork;
+  readonly safety = new SafetyChecker();
+  readonly ids: string[];
+  readonly rand: () => number;
+  private readonly members = new Map<string, Member>();
+  readonly stats = { crashes: 0, restarts: 0 };
+
+  constructor(readonly opts: ClusterOptions) {
+    this.rand = seededRandom(opts.seed);
+    this.net = new MemoryNetwork({ seed: opts.seed, scheduler: this.sched });
+    this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    for (const id of this.ids) {
+      this.members.set(id, { id, store: new MemoryLogStore(), replica: null, clock: null, transport: null, lastApplied: 0, disk: [0, 0], lastCommit: 0, lastRole: 'follower', lastTerm: 0 });
+    }
+  }
+
+  now(): number {
+    return this.sched.now();
+  }
+
+  async start(): Promise<void> {
+    for (const id of this.ids) await this.boot(id);
+  }
+
+  /** Live replicas, for clients (a crashed node is simply not there). */
+  replicas(): KvRaftReplica[] {
+    return [...this.members.values()].flatMap((m) => (m.replica ? [m.replica] : []));
+  }
+
+  isUp(id: string): boolean {
+    return this.member(id).replica !== null;
+  }
+
+  member(id: string): Member {
+    const m = this.members.get(id);
+    if (!m) throw new Error(`no node ${id}`);
+    return m;
+  }
+
+  leaders(): string[] {
+    return this.replicas().filter((r) => r.node.status().role === 'leader').map((r) => r.node.id);
+  }
+
+  setDisk(id: string, range: [number, number]): void {
+    this.member(id).disk = range;
+  }
+
+  async boot(id: string): Promise<void> {
+    const m = this.member(id);
+    const clock = new NodeClock(this.sched);
+    const delay = () => m.disk[0] + Math.floor(this.rand() * (m.disk[1] - m.disk[0] + 1));
+    const storage = new SimStorage(id, MemoryLogStorage.open(m.store), clock, delay, this.safety);
+    const transport = this.net.transport(id);
+    const replica = await createKvReplica({
+      id,
+      voters: this.ids,
+      storage,
+      transport,
+      clock,
+      tickMs: this.opts.tickMs,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      snapshotEvery: 200,
+      requestTimeoutMs: 1000,
+      random: seededRandom(Math.floor(this.rand() * 2 ** 31)),
+      testingBugs: this.opts.bugs,
+    });
+    replica.node.on('stateChange', (s) => {
+      if (s.role === 'leader') this.safety.leaderElected(id, s.term, this.view(replica));
+    });
+    m.lastApplied = replica.node.status().appliedIndex;
+    replica.node.on('applied', (index) => this.checkApplied(m, replica, index));
+    m.replica = replica;
+    m.clock = clock;
+    m.transport = transport;
+    m.lastCommit = replica.node.status().commitIndex;
+    await replica.node.start();
+  }
+
+  /** The process dies: no timer fires again, unsynced writes are lost, the network forgets it. */
+  async crash(id: string): Promise<void> {
+    const m = this.member(id);
+    if (!m.replica) return;
+    m.clock!.kill();
+    const { replica, transport } = m;
+    m.replica = null;
+    m.clock = null;
+    m.transport = null;
+    this.stats.crashes++;
+    // The node object is abandoned, as a killed process: its timers are dead, its network
+    // endpoint is gone, and its disk writes still pending never complete.
+    await transport!.close();
+    void replica.node.stop().catch(() => {});
+    await settle();
+  }
+
+  async restart(id: string): Promise<void> {
+    if (this.isUp(id)) return;
+    this.stats.restarts++;
+    await this.boot(id);
+  }
+
+  /** Advances virtual time by `ms`, letting all work due meanwhile run, then checks safety. */
+  async advance(ms: number): Promise<void> {
+    const end = this.sched.now() + ms;
+    for (;;) {
+      await settle();
+      const next = this.sched.nextAt();
+      if (next === undefined || next > end) break;
+      this.sched.advanceTo(Math.max(next, this.sched.now()));
+    }
+    this.sched.advanceTo(end);
+    await settle();
+    this.checkCommits();
+  }
+
+  /** A view of a live replica's log for the checks. */
+  view(r: KvRaftReplica): LogView {
+    const inspect = r.node.inspect();
+    return {
+      snapshotIndex: r.node.status().snapshotIndex,
+      entry: (i: number): Entry | undefined => {
+        try {
+          return inspect.entries(i, i + 1)[0];
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  private checkApplied(m: Member, r: KvRaftReplica, index: number): void {
+    const view = this.view(r);
+    const from = Math.max(m.lastApplied, view.snapshotIndex);
+    for (let i = from + 1; i <= index; i++) {
+      const e = view.entry(i);
+      if (e) this.safety.applied(m.id, i, e.data);
+    }
+    m.lastApplied = index;
+  }
+
+  private checkCommits(): void {
+    for (const m of this.members.values()) {
+      if (!m.replica) continue;
+      const st = m.replica.node.status();
+      if (st.commitIndex > m.lastCommit) {
+        this.safety.committedUpTo(m.id, st.commitIndex, st.term, this.view(m.replica), m.lastCommit);
+      }
+      m.lastCommit = st.commitIndex;
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    for (const m of this.members.values()) {
+      m.clock?.kill();
+      if (m.transport) await m.transport.close();
+      if (m.replica) void m.replica.node.stop().catch(() => {});
+      m.replica = null;
+      m.transport = null;
+    }
+    await settle();
+  }
+}

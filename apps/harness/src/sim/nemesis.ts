@@ -1,0 +1,138 @@
+import type { SimCluster } from './cluster.js';
+
+/** One fault the nemesis injected, for the trace and the summary. */
+export interface FaultEvent {
+  readonly at: number;
+  readonly kind: string;
+  readonly detail: string;
+}
+
+/**
+ * Injects faults on a seeded schedule: partitions (random halves, a leader isolated with a
+ * minority, a bridge node that sees both sides, one-way cuts), message drops, duplicates,
+ * reordering and delay, crashes and restarts, and slow disks.
+ */
+export class Nemesis {
+  readonly events: FaultEvent[] = [];
+  private downUntil = new Map<string, number>();
+
+  constructor(private readonly c: SimCluster) {}
+
+  private log(kind: string, detail: string): void {
+    this.events.push({ at: this.c.now(), kind, detail });
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.c.rand() * xs.length)]!;
+  }
+
+  private shuffled(): string[] {
+    const xs = [...this.c.ids];
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = Math.floor(this.c.rand() * (i + 1));
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+    }
+    return xs;
+  }
+
+  /** Called every step: maybe inject one fault, and bring back nodes whose downtime is over. */
+  async step(): Promise<void> {
+    for (const [id, until] of this.downUntil) {
+      if (this.c.now() >= until) {
+        this.downUntil.delete(id);
+        await this.c.restart(id);
+        this.log('restart', id);
+      }
+    }
+    if (this.c.rand() > 0.02) return;
+    const r = this.c.rand();
+    if (r < 0.25) this.partition();
+    else if (r < 0.4) this.networkFaults();
+    else if (r < 0.6) await this.crash();
+    else if (r < 0.75) this.slowDisk();
+    else if (r < 0.85) this.heal();
+    else this.leaderMinority();
+  }
+
+  private partition(): void {
+    const xs = this.shuffled();
+    const cut = 1 + Math.floor(this.c.rand() * (xs.length - 1));
+    const a = xs.slice(0, cut);
+    const b = xs.slice(cut);
+    this.c.net.heal();
+    const kind = this.c.rand();
+    if (kind < 0.5) {
+      this.c.net.partition(a, b);
+      this.log('partition', `${a.join(',')} | ${b.join(',')}`);
+    } else if (kind < 0.75 && xs.length >= 3) {
+      // A bridge: one node talks to both sides, which cannot talk to each other.
+      const [bridge, ...rest] = xs;
+      const left = rest.slice(0, Math.ceil(rest.length / 2));
+      const right = rest.slice(left.length);
+      for (const x of left) for (const y of right) {
+        this.c.net.block(x, y);
+        this.c.net.block(y, x);
+      }
+      this.log('bridge', `${left.join(',')} <- ${bridge} -> ${right.join(',')}`);
+    } else {
+      for (const x of a) for (const y of b) this.c.net.block(x, y);
+      this.log('one-way', `${a.join(',')} -/-> ${b.join(',')}`);
+    }
+  }
+
+  /** Isolates the current leader with a minority, so the majority must elect anew. */
+  private leaderMinority(): void {
+    const leader = this.c.leaders()[0];
+    if (!leader) return;
+    const others = this.shuffled().filter((x) => x !== leader);
+    const minoritySize = Math.max(1, Math.floor((this.c.ids.length - 1) / 2));
+    const minority = [leader, ...others.slice(0, minoritySize - 1)];
+    const majority = this.c.ids.filter((x) => !minority.includes(x));
+    this.c.net.heal();
+    this.c.net.partition(minority, majority);
+    this.log('leader-minority', `${minority.join(',')} | ${majority.join(',')}`);
+  }
+
+  private networkFaults(): void {
+    const f = {
+      drop: this.c.rand() * 0.2,
+      duplicate: this.c.rand() * 0.1,
+      reorder: this.c.rand() * 0.2,
+      delay: { min: 0, max: 1 + Math.floor(this.c.rand() * 15) },
+    };
+    this.c.net.setFaults(f);
+    this.log('network', `drop ${f.drop.toFixed(2)} dup ${f.duplicate.toFixed(2)} reorder ${f.reorder.toFixed(2)} delay 0-${f.delay.max}ms`);
+  }
+
+  private async crash(): Promise<void> {
+    const up = this.c.ids.filter((id) => this.c.isUp(id) && !this.downUntil.has(id));
+    if (up.length === 0) return;
+    const leader = this.c.leaders()[0];
+    const victim = leader && this.c.rand() < 0.5 ? leader : this.pick(up);
+    await this.c.crash(victim);
+    this.downUntil.set(victim, this.c.now() + 50 + Math.floor(this.c.rand() * 800));
+    this.log('crash', victim + (victim === leader ? ' (leader)' : ''));
+  }
+
+  private slowDisk(): void {
+    const id = this.pick(this.c.ids);
+    const max = 1 + Math.floor(this.c.rand() * 30);
+    this.c.setDisk(id, [0, max]);
+    this.log('slow-disk', `${id} 0-${max}ms`);
+  }
+
+  heal(): void {
+    this.c.net.heal();
+    this.c.net.clearFaults();
+    this.log('heal', 'network healed');
+  }
+
+  /** Ends the fault phase: heal everything, fast disks, every node up. */
+  async calm(): Promise<void> {
+    this.heal();
+    for (const id of this.c.ids) this.c.setDisk(id, [0, 0]);
+    for (const id of this.downUntil.keys()) await this.c.restart(id);
+    this.downUntil.clear();
+    this.log('calm', 'faults stopped; all nodes up');
+  }
+}

@@ -1,0 +1,123 @@
+import type { TestingBugs } from '@raftkit/core';
+import { checkHistory, formatResult, kvModel } from '@raftkit/lincheck';
+import { SimCluster } from './cluster.js';
+import { Nemesis, type FaultEvent } from './nemesis.js';
+import { Violation } from './safety.js';
+import { Workload } from './workload.js';
+
+export interface SimOptions {
+  seed: number;
+  nodes: number;
+  clients: number;
+  /** Virtual milliseconds of faults. */
+  faultMs: number;
+  /** Virtual milliseconds allowed, after faults stop, for a leader and for every client to finish. */
+  quietMs: number;
+  bugs: TestingBugs;
+}
+
+export interface SimOutcome {
+  seed: number;
+  ok: boolean;
+  property?: string;
+  detail?: string;
+  virtualMs: number;
+  wallMs: number;
+  ops: { ok: number; failed: number; unknown: number };
+  leaders: number;
+  committed: number;
+  crashes: number;
+  faults: number;
+  /** For a failure: what a person needs to replay and understand it. */
+  trace?: { options: SimOptions; events: FaultEvent[]; history: unknown; check?: string };
+}
+
+const STEP_MS = 1;
+
+/** One seeded run: faults with clients running, then calm; every check after every step. */
+export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
+  const started = performance.now();
+  const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs });
+  const nemesis = new Nemesis(cluster);
+  const work = new Workload(cluster, opts.clients);
+  const outcome = (ok: boolean, v?: { property: string; detail: string }, check?: string): SimOutcome => ({
+    seed: opts.seed,
+    ok,
+    ...(v ? { property: v.property, detail: v.detail } : {}),
+    virtualMs: cluster.now(),
+    wallMs: Math.round(performance.now() - started),
+    ops: { ...work.counts },
+    leaders: cluster.safety.counts.leaders,
+    committed: cluster.safety.counts.committed,
+    crashes: cluster.stats.crashes,
+    faults: nemesis.events.length,
+    ...(ok ? {} : { trace: { options: opts, events: nemesis.events, history: work.history.history(), ...(check ? { check } : {}) } }),
+  });
+  try {
+    await cluster.start();
+    work.start();
+    while (cluster.now() < opts.faultMs) {
+      await nemesis.step();
+      await cluster.advance(STEP_MS);
+    }
+    await nemesis.calm();
+    const stopping = work.stop();
+    await runUntil(cluster, opts.quietMs, 'every client finishes after faults stop', done(stopping));
+    await runUntil(cluster, opts.quietMs, 'a leader is elected after faults stop', () => cluster.leaders().length === 1);
+    await finalReads(cluster, work);
+    await runUntil(cluster, opts.quietMs, 'every node applies everything', () => converged(cluster));
+    checkSameState(cluster);
+    const t0 = performance.now();
+    const check = checkHistory(kvModel, work.history.history(), { maxSteps: 5_000_000 });
+    if (process.env.HARNESS_DEBUG) console.error(`seed ${opts.seed}: sim ${Math.round(t0 - started)} ms, check ${Math.round(performance.now() - t0)} ms, ${check.result} ${JSON.stringify(work.errors)}`);
+    if (check.result === 'illegal') {
+      return outcome(false, { property: 'linearizability', detail: 'the client history is not linearizable' }, formatResult(check));
+    }
+    return outcome(true);
+  } catch (err) {
+    if (err instanceof Violation) return outcome(false, { property: err.property, detail: err.detail });
+    return outcome(false, { property: 'harness error', detail: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  } finally {
+    await cluster.stopAll();
+  }
+}
+
+function done(p: Promise<void>): () => boolean {
+  let finished = false;
+  void p.then(() => (finished = true));
+  return () => finished;
+}
+
+async function runUntil(c: SimCluster, ms: number, what: string, cond: () => boolean): Promise<void> {
+  const deadline = c.now() + ms;
+  while (!cond()) {
+    if (c.now() >= deadline) throw new Violation('liveness', `not true ${ms} virtual ms after faults stopped: ${what}`);
+    await c.advance(STEP_MS * 5);
+  }
+}
+
+/** One linearizable read of every key, recorded: the final state joins the checked history. */
+async function finalReads(c: SimCluster, work: Workload): Promise<void> {
+  const client = work.newClient();
+  for (let i = 0; i < 4; i++) {
+    let finished = false;
+    void work.get(client, 'final', `k${i}`).then(() => (finished = true));
+    await runUntil(c, 5000, `final read of k${i}`, () => finished);
+  }
+}
+
+function converged(c: SimCluster): boolean {
+  const rs = c.replicas();
+  if (rs.length !== c.ids.length) return false;
+  const commit = Math.max(...rs.map((r) => r.node.status().commitIndex));
+  return rs.every((r) => r.node.status().appliedIndex === commit);
+}
+
+/** State machine safety, end to end: every replica's whole KV state is byte-identical. */
+function checkSameState(c: SimCluster): void {
+  const snaps = c.replicas().map((r) => ({ id: r.node.id, bytes: Buffer.from(r.machine.snapshot()).toString('base64') }));
+  const first = snaps[0]!;
+  for (const s of snaps) {
+    if (s.bytes !== first.bytes) throw new Violation('state machine safety', `${s.id}'s KV state differs from ${first.id}'s after convergence`);
+  }
+}
