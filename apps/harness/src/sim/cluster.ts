@@ -3,7 +3,7 @@ import { createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { MemoryLogStorage, MemoryLogStore } from '@raftkit/log-memory';
 import { ManualScheduler, MemoryNetwork } from '@raftkit/transport-memory';
 import { NodeClock } from './nodeClock.js';
-import { SafetyChecker, type LogView } from './safety.js';
+import { SafetyChecker, Violation, type LogView } from './safety.js';
 import { SimStorage } from './simStorage.js';
 
 export interface ClusterOptions {
@@ -43,11 +43,13 @@ export class SimCluster {
   readonly rand: () => number;
   private readonly members = new Map<string, Member>();
   readonly stats = { crashes: 0, restarts: 0 };
+  private readonly smallMessages: boolean;
 
   constructor(readonly opts: ClusterOptions) {
     this.rand = seededRandom(opts.seed);
     this.net = new MemoryNetwork({ seed: opts.seed, scheduler: this.sched });
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.smallMessages = this.rand() < 0.5;
     for (const id of this.ids) {
       this.members.set(id, { id, store: new MemoryLogStore(), replica: null, clock: null, transport: null, lastApplied: 0, disk: [0, 0], lastCommit: 0, lastRole: 'follower', lastTerm: 0 });
     }
@@ -101,11 +103,19 @@ export class SimCluster {
       heartbeatTicks: 2,
       snapshotEvery: 200,
       requestTimeoutMs: 1000,
+      // Half the seeds send one entry per message, which opens the interleavings (Figure 8).
+      maxBytesPerMessage: this.smallMessages ? 1 : 1 << 20,
+      maxInflight: 8,
       random: seededRandom(Math.floor(this.rand() * 2 ** 31)),
       testingBugs: this.opts.bugs,
     });
     replica.node.on('stateChange', (s) => {
-      if (s.role === 'leader') this.safety.leaderElected(id, s.term, this.view(replica));
+      if (s.role === 'leader') this.safety.guard(() => this.safety.leaderElected(id, s.term, this.view(replica)));
+    });
+    // A node stopping on a broken invariant is a finding, not noise.
+    replica.node.on('error', (err) => {
+      const property = err.code === 'RAFT_INVARIANT_VIOLATED' ? 'raft invariant' : `node failure (${err.code})`;
+      this.safety.violation ??= new Violation(property, `${id}: ${err.message}`);
     });
     m.lastApplied = replica.node.status().appliedIndex;
     replica.node.on('applied', (index) => this.checkApplied(m, replica, index));
@@ -151,6 +161,7 @@ export class SimCluster {
     this.sched.advanceTo(end);
     await settle();
     this.checkCommits();
+    this.safety.throwIfViolated();
   }
 
   /** A view of a live replica's log for the checks. */
@@ -173,7 +184,7 @@ export class SimCluster {
     const from = Math.max(m.lastApplied, view.snapshotIndex);
     for (let i = from + 1; i <= index; i++) {
       const e = view.entry(i);
-      if (e) this.safety.applied(m.id, i, e.data);
+      if (e) this.safety.guard(() => this.safety.applied(m.id, i, e.data));
     }
     m.lastApplied = index;
   }

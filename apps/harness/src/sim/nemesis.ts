@@ -15,8 +15,13 @@ export interface FaultEvent {
 export class Nemesis {
   readonly events: FaultEvent[] = [];
   private downUntil = new Map<string, number>();
+  /** Drawn per seed, so seeds differ in character: calm or stormy, crashy or partition-prone. */
+  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean };
 
-  constructor(private readonly c: SimCluster) {}
+  constructor(private readonly c: SimCluster) {
+    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3 };
+    if (this.profile.slowDisks) for (const id of c.ids) c.setDisk(id, [0, 25]);
+  }
 
   private log(kind: string, detail: string): void {
     this.events.push({ at: this.c.now(), kind, detail });
@@ -44,11 +49,11 @@ export class Nemesis {
         this.log('restart', id);
       }
     }
-    if (this.c.rand() > 0.02) return;
+    if (this.c.rand() > this.profile.rate) return;
     const r = this.c.rand();
-    if (r < 0.25) this.partition();
-    else if (r < 0.4) this.networkFaults();
-    else if (r < 0.6) await this.crash();
+    if (r < this.profile.crashBias * 0.5) await this.crash();
+    else if (r < 0.6) this.partition();
+    else if (r < 0.7) this.networkFaults();
     else if (r < 0.75) this.slowDisk();
     else if (r < 0.85) this.heal();
     else this.leaderMinority();

@@ -73,6 +73,10 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     if (check.result === 'illegal') {
       return outcome(false, { property: 'linearizability', detail: 'the client history is not linearizable' }, formatResult(check));
     }
+    if (check.result === 'unknown') {
+      // Inconclusive is not a pass: say so, so the budget or the workload gets fixed.
+      return outcome(false, { property: 'linearizability (inconclusive)', detail: 'the checker ran out of budget' }, formatResult(check));
+    }
     return outcome(true);
   } catch (err) {
     if (err instanceof Violation) return outcome(false, { property: err.property, detail: err.detail });

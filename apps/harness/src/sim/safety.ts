@@ -31,6 +31,26 @@ export const entryKey = (e: Entry): string => `${e.term}/${e.type}/${hashBytes(e
  * committed entry never changes.
  */
 export class SafetyChecker implements DurableWriteObserver {
+  /**
+   * The first violation seen. Checks run inside the nodes' callbacks, where a throw would be
+   * taken for the node's own failure, so they record here and the simulation loop rethrows.
+   */
+  violation: Violation | null = null;
+
+  /** Runs a check, recording (not throwing) what it finds. */
+  guard(check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      if (!(err instanceof Violation)) throw err;
+      this.violation ??= err;
+    }
+  }
+
+  throwIfViolated(): void {
+    if (this.violation) throw this.violation;
+  }
+
   private readonly leaderOfTerm = new Map<number, string>();
   /** "index/term" -> the entry's key and its predecessor's term, as first seen durable. */
   private readonly entryAt = new Map<string, { key: string; prevTerm: number | undefined }>();
@@ -51,6 +71,10 @@ export class SafetyChecker implements DurableWriteObserver {
       const e = log.entry(index);
       if (!e || entryKey(e) !== c.key) throw new Violation('leader completeness', `leader ${node} of term ${term} lacks entry ${index} committed in term ${c.term}`);
     }
+  }
+
+  entriesDurableGuarded(node: string, entries: readonly Entry[], termAt: (index: number) => number | undefined): void {
+    this.guard(() => this.entriesDurable(node, entries, termAt));
   }
 
   /** Log matching (§5.3): an (index, term) names one entry, with one predecessor term. */

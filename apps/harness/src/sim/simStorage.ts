@@ -4,7 +4,8 @@ import type { NodeClock } from './nodeClock.js';
 
 /** What the safety checker learns from a write the moment it becomes durable. */
 export interface DurableWriteObserver {
-  entriesDurable(node: string, entries: readonly Entry[], termAt: (index: number) => number | undefined): void;
+  /** Must not throw: a throw would fail the node's write instead of reporting the violation. */
+  entriesDurableGuarded(node: string, entries: readonly Entry[], termAt: (index: number) => number | undefined): void;
 }
 
 /**
@@ -47,7 +48,7 @@ export class SimStorage implements LogStorage {
       await this.inner.save(write);
       if (write.entries && write.entries.length > 0) {
         const store = this.inner.store;
-        this.observer.entriesDurable(this.node, write.entries, (i) => {
+        this.observer.entriesDurableGuarded(this.node, write.entries, (i) => {
           try {
             return store.term(i);
           } catch {
