@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Simulation } from './helpers/simulation.js';
+import { Simulation } from '../src/testing/index.js';
 
 // SIM_SEED=N replays one seed exactly; SIM_SEEDS=N sets how many seeds each size runs.
 const only = process.env.SIM_SEED ? Number(process.env.SIM_SEED) : undefined;
@@ -44,3 +44,19 @@ test('the same seed replays the same run', () => {
   const c = new Simulation({ seed: 43, nodes: 3, faultSteps: 800, quietSteps: 600 }).run();
   expect(c).not.toEqual(a);
 });
+
+// The simulation must be able to fail: with a known bug planted, some seed must report it.
+test.each([
+  ['commitPreviousTerm', 'leader completeness|committed entries never change|state machine safety'],
+  ['doubleVote', 'election safety|invariant'],
+] as const)('planted bug %s is caught within 400 seeds', (bug, property) => {
+  let caught: string | null = null;
+  for (let seed = 1; seed <= 400 && !caught; seed++) {
+    try {
+      new Simulation({ seed, nodes: 3, faultSteps: 1500, quietSteps: 600, bugs: { [bug]: true } }).run();
+    } catch (err) {
+      caught = (err as Error).message;
+    }
+  }
+  expect(caught).toMatch(new RegExp(property));
+}, 120_000);

@@ -16,10 +16,13 @@ export class Nemesis {
   readonly events: FaultEvent[] = [];
   private downUntil = new Map<string, number>();
   /** Drawn per seed, so seeds differ in character: calm or stormy, crashy or partition-prone. */
-  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean };
+  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean; leaderChurn: boolean };
+  /** Leader churn: a newly elected leader is killed a few ms in, before its term settles. */
+  private lastLeader: string | null = null;
+  private churnAt: { id: string; at: number } | null = null;
 
   constructor(private readonly c: SimCluster) {
-    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3 };
+    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35 };
     if (this.profile.slowDisks) for (const id of c.ids) c.setDisk(id, [0, 25]);
   }
 
@@ -49,6 +52,7 @@ export class Nemesis {
         this.log('restart', id);
       }
     }
+    if (this.profile.leaderChurn) await this.churn();
     if (this.c.rand() > this.profile.rate) return;
     const r = this.c.rand();
     if (r < this.profile.crashBias * 0.5) await this.crash();
@@ -96,6 +100,22 @@ export class Nemesis {
     this.c.net.heal();
     this.c.net.partition(minority, majority);
     this.log('leader-minority', `${minority.join(',')} | ${majority.join(',')}`);
+  }
+
+  private async churn(): Promise<void> {
+    const leader = this.c.leaders()[0] ?? null;
+    if (leader !== null && leader !== this.lastLeader && this.c.rand() < 0.6) {
+      this.churnAt = { id: leader, at: this.c.now() + 1 + Math.floor(this.c.rand() * 30) };
+    }
+    this.lastLeader = leader;
+    if (this.churnAt && this.c.now() >= this.churnAt.at) {
+      const { id } = this.churnAt;
+      this.churnAt = null;
+      if (!this.c.isUp(id) || this.downUntil.has(id)) return;
+      await this.c.crash(id);
+      this.downUntil.set(id, this.c.now() + 20 + Math.floor(this.c.rand() * 300));
+      this.log('crash', `${id} (new leader)`);
+    }
   }
 
   private networkFaults(): void {

@@ -1,4 +1,5 @@
 import type { TestingBugs } from '@raftkit/core';
+import { SimViolation, Simulation } from '@raftkit/core/testing';
 import { checkHistory, formatResult, kvModel } from '@raftkit/lincheck';
 import { SimCluster } from './cluster.js';
 import { Nemesis, type FaultEvent } from './nemesis.js';
@@ -34,9 +35,30 @@ export interface SimOutcome {
 
 const STEP_MS = 1;
 
-/** One seeded run: faults with clients running, then calm; every check after every step. */
+/**
+ * The message-level engine: the pure cores of `@raftkit/core/testing`, with every message,
+ * tick and disk write scheduled by the seed. Thousands of steps in milliseconds, so it reaches
+ * rare interleavings (Raft's Figure 8) that the slower end-to-end engine seldom does.
+ */
+function runCoreEngine(opts: SimOptions): { property: string; detail: string } | null {
+  try {
+    new Simulation({ seed: opts.seed, nodes: opts.nodes, faultSteps: 1500, quietSteps: 600, bugs: opts.bugs }).run();
+    return null;
+  } catch (err) {
+    if (!(err instanceof SimViolation)) return { property: 'raft invariant (core engine)', detail: String((err as Error).message) };
+    const m = /violated: (.*)$/.exec(err.message);
+    const property = /: ([^:]+) violated/.exec(err.message)?.[1] ?? 'safety';
+    return { property: `${property} (core engine)`, detail: m?.[1] ?? err.message };
+  }
+}
+
+/**
+ * One seeded run: first the message-level core engine, then the end-to-end engine — real
+ * RaftNodes with the KV state machine and clients, faults, then calm; checks after every step.
+ */
 export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
   const started = performance.now();
+  const coreViolation = runCoreEngine(opts);
   const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs });
   const nemesis = new Nemesis(cluster);
   const work = new Workload(cluster, opts.clients);
@@ -53,6 +75,7 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     faults: nemesis.events.length,
     ...(ok ? {} : { trace: { options: opts, events: nemesis.events, history: work.history.history(), ...(check ? { check } : {}) } }),
   });
+  if (coreViolation) return outcome(false, coreViolation);
   try {
     await cluster.start();
     work.start();

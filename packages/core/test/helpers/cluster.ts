@@ -1,30 +1,8 @@
 import { RawNode, seededRandom, type RaftConfig } from '../../src/consensus/index.js';
-import type { Entry, HardState, Message, NodeId, Snapshot } from '../../src/consensus/types.js';
+import type { Message, NodeId } from '../../src/consensus/types.js';
+import { bytes, newStore, persist, str, type DurableStore } from '../../src/testing/durableStore.js';
 
-/** What a node has made durable: exactly what survives a crash. */
-export interface DurableStore {
-  hardState: HardState;
-  entries: Entry[];
-  snapshot: Snapshot | null;
-}
-
-export function newStore(): DurableStore {
-  return { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null };
-}
-
-/** Applies a Ready's persistence part to a store, as a LogStorage would. */
-export function persist(store: DurableStore, snapshot: Snapshot | null, entries: readonly Entry[], hs: HardState | null): void {
-  if (snapshot) {
-    store.snapshot = snapshot;
-    const keep = store.entries.find((e) => e.index === snapshot.meta.index)?.term === snapshot.meta.term;
-    store.entries = keep ? store.entries.filter((e) => e.index > snapshot.meta.index) : [];
-  }
-  if (entries.length > 0) {
-    const first = entries[0]!.index;
-    store.entries = store.entries.filter((e) => e.index < first).concat(entries);
-  }
-  if (hs) store.hardState = hs;
-}
+export { bytes, newStore, persist, str, type DurableStore };
 
 export interface TestNode {
   id: NodeId;
@@ -35,10 +13,6 @@ export interface TestNode {
   readStates: { requestId: string; index: number }[];
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-export const bytes = (s: string): Uint8Array => enc.encode(s);
-export const str = (b: Uint8Array): string => dec.decode(b);
 
 /**
  * A cluster of pure cores wired by a message queue the test controls: nothing happens unless

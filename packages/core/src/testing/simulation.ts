@@ -1,7 +1,8 @@
-import { RawNode, seededRandom, type Ready } from '../../src/consensus/index.js';
-import type { Entry, Message, NodeId, Snapshot } from '../../src/consensus/types.js';
-import { isRaftError } from '../../src/errors.js';
-import { bytes, newStore, persist, str, type DurableStore } from './cluster.js';
+import { seededRandom, type TestingBugs } from '../consensus/config.js';
+import { RawNode, type Ready } from '../consensus/rawNode.js';
+import type { Entry, Message, NodeId, Snapshot } from '../consensus/types.js';
+import { isRaftError } from '../errors.js';
+import { bytes, newStore, persist, str, type DurableStore } from './durableStore.js';
 
 export interface SimOptions {
   seed: number;
@@ -9,6 +10,8 @@ export interface SimOptions {
   faultSteps: number;
   /** Steps allowed, after faults stop, for a leader to emerge and all proposals to commit. */
   quietSteps: number;
+  /** TEST ONLY: plant a known bug, to show the simulation catches it. */
+  bugs?: TestingBugs;
 }
 
 export interface SimResult {
@@ -61,7 +64,9 @@ export class Simulation {
   private readonly hashAt = new Map<number, number>();
   readonly stats = { elections: 0, crashes: 0, snapshots: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
-  private readonly profile: { drop: number; crash: number; partition: number; smallMessages: boolean };
+  private readonly profile: { drop: number; crash: number; partition: number; smallMessages: boolean; leaderChurn: number };
+  /** Leader churn: new leaders crash a few steps in, before their term settles (Figure 8). */
+  private churn: { id: NodeId; at: number } | null = null;
 
   constructor(readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed);
@@ -71,6 +76,7 @@ export class Simulation {
       crash: 0.002 + this.rand() * 0.01,
       partition: 0.005 + this.rand() * 0.03,
       smallMessages: this.chance(0.5),
+      leaderChurn: this.chance(0.5) ? this.rand() * 0.8 : 0,
     };
     for (const id of this.ids) {
       const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0 }, role: 'follower' };
@@ -94,7 +100,7 @@ export class Simulation {
   private boot(n: SimNode): void {
     const s = n.store;
     n.raw = new RawNode(
-      { id: n.id, voters: this.ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
+      { id: n.id, voters: this.ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
       { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
     );
     n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0 };
@@ -123,6 +129,10 @@ export class Simulation {
   }
 
   private injectFaults(): void {
+    if (this.churn && this.now >= this.churn.at) {
+      this.crash(this.nodes.get(this.churn.id)!.raw ? this.nodes.get(this.churn.id) : undefined);
+      this.churn = null;
+    }
     if (this.chance(this.profile.crash)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.raw)));
     if (this.chance(this.profile.partition)) this.repartition();
     if (this.chance(0.01)) this.compact(this.pick([...this.nodes.values()]));
@@ -199,6 +209,8 @@ export class Simulation {
       if (!n.raw.hasReady()) return;
       const ready = n.raw.ready();
       this.observe(n, ready);
+      // The planted bug sends before the disk write, which a crash may then lose.
+      if (this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
       const slow = this.faults && (ready.entries.length > 0 || ready.hardState) && this.chance(0.1);
       if (slow) n.pending = { ready, doneAt: this.now + 1 + Math.floor(this.rand() * 3) };
       else this.complete(n, ready);
@@ -207,7 +219,7 @@ export class Simulation {
 
   private complete(n: SimNode, ready: Ready): void {
     persist(n.store, ready.snapshot, ready.entries, ready.hardState);
-    for (const m of ready.messages) this.send(m);
+    if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
     if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
     for (const e of ready.committedEntries) this.apply(n, e);
     n.raw!.advance(ready);
@@ -243,6 +255,7 @@ export class Simulation {
 
   private newLeader(n: SimNode, term: number): void {
     this.stats.elections++;
+    if (this.faults && !this.churn && this.chance(this.profile.leaderChurn)) this.churn = { id: n.id, at: this.now + 1 + Math.floor(this.rand() * 20) };
     const other = this.leaderOfTerm.get(term);
     if (other && other !== n.id) this.fail('election safety', `${other} and ${n.id} both lead term ${term}`);
     this.leaderOfTerm.set(term, n.id);

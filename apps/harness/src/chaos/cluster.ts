@@ -1,0 +1,228 @@
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { LinkProxy, type CutMode } from './proxy.js';
+import { ServerProcess } from './serverProcess.js';
+
+export interface ClusterOptions {
+  readonly nodes: number;
+  /** Each node gets `<dataRoot>/<id>` and `<dataRoot>/<id>.log`. */
+  readonly dataRoot: string;
+  readonly serverCli: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly requestTimeoutMs: number;
+  /** The run's clock, in ms since it started. */
+  readonly now: () => number;
+}
+
+/** The part of GET /v1/status the harness uses. */
+export interface NodeStatus {
+  readonly id: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commitIndex: number;
+}
+
+export interface ExitRecord {
+  readonly at: number;
+  readonly id: string;
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** A directed peer link: `from`'s connections to `to`. */
+export type Link = readonly [from: string, to: string];
+
+const linkKey = ([from, to]: Link): string => `${from}>${to}`;
+
+/**
+ * Real server processes on 127.0.0.1 with a {@link LinkProxy} on every directed peer link.
+ * Node A's --peers entry for B is the A→B proxy; clients talk to the nodes' own ports.
+ */
+export class ChaosCluster {
+  readonly ids: string[];
+  readonly unexpectedExits: ExitRecord[] = [];
+  private readonly servers = new Map<string, ServerProcess>();
+  private readonly proxies = new Map<string, LinkProxy>();
+  /** Which node a port leads to, for direct and proxy ports alike. */
+  private readonly portOwner = new Map<number, string>();
+  private readonly ports = new Map<string, number>();
+
+  private constructor(private readonly options: ClusterOptions) {
+    this.ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  }
+
+  /** Opens the proxies and spawns every node; does not wait for them to answer. */
+  static async start(options: ClusterOptions): Promise<ChaosCluster> {
+    const cluster = new ChaosCluster(options);
+    try {
+      await cluster.openPorts();
+      for (const id of cluster.ids) cluster.spawnServer(id);
+    } catch (err) {
+      await cluster.destroy();
+      throw err;
+    }
+    return cluster;
+  }
+
+  private async openPorts(): Promise<void> {
+    for (const id of this.ids) {
+      const port = await freePort();
+      this.ports.set(id, port);
+      this.portOwner.set(port, id);
+    }
+    for (const from of this.ids) {
+      for (const to of this.ids) {
+        if (from === to) continue;
+        const proxy = new LinkProxy(this.ports.get(to)!);
+        this.proxies.set(linkKey([from, to]), proxy);
+        this.portOwner.set(await proxy.listen(), to);
+      }
+    }
+  }
+
+  private spawnServer(id: string): void {
+    const o = this.options;
+    const peers = this.ids.filter((p) => p !== id).map((p) => `${p}=http://127.0.0.1:${this.link([id, p]).port}`);
+    mkdirSync(o.dataRoot, { recursive: true });
+    const args = [
+      '--id', id, '--listen', `127.0.0.1:${this.ports.get(id)}`, '--peers', peers.join(','),
+      '--data', join(o.dataRoot, id), '--tick-ms', String(o.tickMs), '--election-ticks', String(o.electionTicks),
+      '--request-timeout-ms', String(o.requestTimeoutMs), '--log-level', 'warn',
+    ];
+    const spec = { id, port: this.ports.get(id)!, cli: o.serverCli, args, logPath: join(o.dataRoot, `${id}.log`) };
+    const server = new ServerProcess(spec, (sid, code, signal) => this.unexpectedExits.push({ at: o.now(), id: sid, code, signal }));
+    this.servers.set(id, server);
+    server.start();
+  }
+
+  urlOf(id: string): string {
+    return `http://127.0.0.1:${this.ports.get(id)}`;
+  }
+
+  link(link: Link): LinkProxy {
+    const proxy = this.proxies.get(linkKey(link));
+    if (!proxy) throw new Error(`no link ${link[0]}→${link[1]}`);
+    return proxy;
+  }
+
+  /**
+   * The node a URL leads to. Servers redirect to their --peers URL, which here is a proxy
+   * meant for peer traffic only, so clients map it back to the node's own port.
+   */
+  nodeOfUrl(url: string): string | null {
+    const port = Number(new URL(url).port);
+    return this.portOwner.get(port) ?? null;
+  }
+
+  cutLinks(links: readonly Link[], mode: CutMode): void {
+    for (const l of links) this.link(l).cut(mode);
+  }
+
+  healLinks(links: readonly Link[]): void {
+    for (const l of links) this.link(l).heal();
+  }
+
+  private server(id: string): ServerProcess {
+    const s = this.servers.get(id);
+    if (!s) throw new Error(`no node ${id}`);
+    return s;
+  }
+
+  kill(id: string): Promise<void> {
+    return this.server(id).kill();
+  }
+
+  /** Starts a node that is down (killed or crashed); a running one is left alone. */
+  restart(id: string): void {
+    if (!this.server(id).running) this.server(id).start();
+  }
+
+  pause(id: string): void {
+    this.server(id).pause();
+  }
+
+  resume(id: string): void {
+    this.server(id).resume();
+  }
+
+  isUp(id: string): boolean {
+    const s = this.server(id);
+    return s.running && !s.isPaused;
+  }
+
+  async status(id: string, timeoutMs = 300): Promise<NodeStatus | null> {
+    try {
+      const res = await fetch(`${this.urlOf(id)}/v1/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      return res.ok ? ((await res.json()) as NodeStatus) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async statuses(timeoutMs = 300): Promise<NodeStatus[]> {
+    const all = await Promise.all(this.ids.map((id) => this.status(id, timeoutMs)));
+    return all.filter((s): s is NodeStatus => s !== null);
+  }
+
+  /** The leader of the highest term any reachable node claims, or null. */
+  async findLeader(timeoutMs = 300): Promise<NodeStatus | null> {
+    const leaders = (await this.statuses(timeoutMs)).filter((s) => s.role === 'leader');
+    return leaders.sort((a, b) => b.term - a.term)[0] ?? null;
+  }
+
+  /** Waits for a leader that a majority of the nodes (itself included) follow in its term. */
+  async waitForLeader(timeoutMs: number): Promise<NodeStatus | null> {
+    const deadline = performance.now() + timeoutMs;
+    const majority = Math.floor(this.ids.length / 2) + 1;
+    while (performance.now() < deadline) {
+      const all = await this.statuses();
+      for (const s of all.filter((x) => x.role === 'leader')) {
+        if (all.filter((x) => x.leader === s.id && x.term === s.term).length >= majority) return s;
+      }
+      await sleep(100);
+    }
+    return null;
+  }
+
+  /** Ends every fault: continues paused nodes, restarts dead ones, reopens every link. */
+  healAll(): void {
+    for (const id of this.ids) {
+      this.resume(id);
+      this.restart(id);
+    }
+    for (const proxy of this.proxies.values()) proxy.heal();
+  }
+
+  /** Every pid any node ever had. */
+  pids(): number[] {
+    return [...this.servers.values()].flatMap((s) => s.pids);
+  }
+
+  /** Kills every node (SIGCONT first) and closes the proxies. Safe to call twice. */
+  async destroy(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => s.kill()));
+    await Promise.all([...this.proxies.values()].map((p) => p.close()));
+  }
+
+  /** For process exit handlers: signals every node now, without waiting. */
+  destroyNow(): void {
+    for (const s of this.servers.values()) s.killNow();
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A port nothing listens on right now (the OS picks it; a tiny race is accepted). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

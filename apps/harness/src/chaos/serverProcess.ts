@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+export interface ServerSpec {
+  readonly id: string;
+  readonly port: number;
+  /** Path of apps/server's dist/cli.js. */
+  readonly cli: string;
+  /** The server's flags, --id and --listen included. */
+  readonly args: readonly string[];
+  /** Appended to across restarts: stdout and stderr of every incarnation. */
+  readonly logPath: string;
+}
+
+/** Reports an exit the harness did not cause (a crash is a finding, not noise). */
+export type UnexpectedExit = (id: string, code: number | null, signal: NodeJS.Signals | null) => void;
+
+/**
+ * One raftkit server, across kills and restarts.
+ *
+ * Invariant: `paused` is true only while the current child is alive and SIGSTOPped; every
+ * path that kills a child sends SIGCONT first, so no stopped process can outlive the harness.
+ */
+export class ServerProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private expectingExit = false;
+  private paused = false;
+  /** Every pid this server ever had, for the caller's leak check. */
+  readonly pids: number[] = [];
+
+  constructor(
+    readonly spec: ServerSpec,
+    private readonly onUnexpectedExit: UnexpectedExit,
+  ) {}
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  start(): void {
+    if (this.child) throw new Error(`${this.id} is already running`);
+    // The child writes straight to the log file: no pipe that could fill and block it.
+    const log = openSync(this.spec.logPath, 'a');
+    const child = spawn(process.execPath, [this.spec.cli, ...this.spec.args], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    if (child.pid === undefined) throw new Error(`could not spawn ${this.id}`);
+    this.pids.push(child.pid);
+    this.child = child;
+    this.expectingExit = false;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (this.child === child) this.child = null;
+        this.paused = false;
+        if (!this.expectingExit) this.onUnexpectedExit(this.id, code, signal);
+        resolve();
+      });
+    });
+  }
+
+  /** SIGKILL (after SIGCONT if paused); resolves once the process is reaped. */
+  async kill(): Promise<void> {
+    if (!this.child) return;
+    this.killNow();
+    await this.exited;
+  }
+
+  /** Synchronous kill for exit handlers, which cannot wait. */
+  killNow(): void {
+    const child = this.child;
+    if (!child) return;
+    this.expectingExit = true;
+    if (this.paused) child.kill('SIGCONT');
+    child.kill('SIGKILL');
+  }
+
+  pause(): void {
+    if (!this.child || this.paused) return;
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.child || !this.paused) return;
+    this.child.kill('SIGCONT');
+    this.paused = false;
+  }
+}
