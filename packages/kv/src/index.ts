@@ -1,1 +1,36 @@
-export {};
+export { KvClient, type KvClientOptions } from './client.js';
+export { KvSession } from './clientSession.js';
+export {
+  COMMAND_VERSION,
+  MAX_KEY_BYTES,
+  decodeCommand,
+  encodeCommand,
+  type KvCommand,
+  type KvWrite,
+  type SessionTag,
+} from './commands.js';
+export { KvError, KvErrorCode, isKvError } from './errors.js';
+export type { KeyRecord } from './keySpace.js';
+export { createKvReplica, type KvRaftReplica, type KvReplicaOptions } from './replica.js';
+export type { KvCommandResult, KvWriteResult } from './results.js';
+export type { ReplicaSource } from './router.js';
+export { SNAPSHOT_VERSION } from './snapshot.js';
+export { KvStateMachine, type KvStateMachineOptions } from './stateMachine.js';
+export type {
+  CasResult,
+  DeleteResult,
+  GetResult,
+  KvEntry,
+  KvNode,
+  KvReplica,
+  KvWriteRequest,
+  KvWriteResults,
+  PutManyResult,
+  PutResult,
+  RangeOptions,
+  RangeResult,
+  ReadOptions,
+  WriteOptions,
+} from './types.js';
+export type { Consistency } from './validate.js';
+export { ValueKind, type JsonValue, type KvValue, type StoredValue } from './values.js';

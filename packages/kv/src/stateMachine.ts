@@ -1,0 +1,179 @@
+import { invariant, type AppliedEntry, type SnapshotMeta, type StateMachine } from '@raftkit/core';
+import { decodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
+import { KvErrorCode, invalidArgument } from './errors.js';
+import { KeySpace, type KeyRecord } from './keySpace.js';
+import type { KvCommandResult, KvWriteResult } from './results.js';
+import { SessionTable } from './sessions.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { sameValue } from './values.js';
+
+export interface KvStateMachineOptions {
+  /**
+   * A session idle for longer than this, in log time, expires (thesis §6.3). Default one hour.
+   * Every replica must use the same value: it decides what `apply` does.
+   */
+  readonly sessionTtlMs?: number;
+  /**
+   * Most unacknowledged results one session may hold: a write whose seq is this far past the
+   * session's first outstanding seq is refused. Default 1024. Same on every replica.
+   */
+  readonly maxPendingPerSession?: number;
+}
+
+const DEFAULT_TTL_MS = 60 * 60 * 1000;
+const DEFAULT_MAX_PENDING = 1024;
+
+/**
+ * The replicated key-value state machine: keys, values, the revision each key was last
+ * written at, the session table and the log clock. Pass it to `RaftNode.create` as
+ * `stateMachine`; read it locally (after `node.readIndex()` for linearizable reads) with
+ * `get` and `range`.
+ */
+export class KvStateMachine implements StateMachine<KvCommandResult> {
+  private readonly ttlMs: number;
+  private readonly maxPending: number;
+  private keys = new KeySpace();
+  private sessions: SessionTable;
+  /** Index of the last command applied (no-op entries never reach us). Invariant: increases. */
+  private applied = 0;
+  /** The log clock: the largest stamp applied. Invariant: never decreases. */
+  private now = 0;
+
+  constructor(options: KvStateMachineOptions = {}) {
+    this.ttlMs = positiveOption('sessionTtlMs', options.sessionTtlMs, DEFAULT_TTL_MS);
+    this.maxPending = positiveOption('maxPendingPerSession', options.maxPendingPerSession, DEFAULT_MAX_PENDING);
+    this.sessions = new SessionTable(this.ttlMs, this.maxPending);
+  }
+
+  /** The log index the local state reflects (the last entry applied here, or restored). */
+  get revision(): number {
+    return this.applied;
+  }
+
+  /** The log clock, in the proposers' milliseconds. */
+  get logClock(): number {
+    return this.now;
+  }
+
+  /** Number of live sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Number of keys held. */
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** The local record of `key`. Not linearizable by itself: see KvClient. */
+  read(key: string): KeyRecord | undefined {
+    return this.keys.get(key);
+  }
+
+  /** Up to `limit` local records of keys starting with `prefix`, in key order. */
+  readRange(prefix: string, limit: number): { entries: [string, KeyRecord][]; more: boolean } {
+    return this.keys.range(prefix, limit);
+  }
+
+  /** Whether session `clientId` is live, and the seqs whose results it still caches. */
+  session(clientId: number): { lastSeen: number; firstOutstanding: number; cached: number[] } | undefined {
+    const s = this.sessions.get(clientId);
+    if (!s) return undefined;
+    return { lastSeen: s.lastSeen, firstOutstanding: s.firstOutstanding, cached: [...s.results.keys()].sort((a, b) => a - b) };
+  }
+
+  /** Never throws for a bad command: the error is the result (a throw would stop the node). */
+  apply(entry: AppliedEntry): KvCommandResult {
+    invariant(entry.index > this.applied, `kv apply of index ${entry.index} after ${this.applied}`);
+    this.applied = entry.index;
+    let cmd: KvCommand;
+    try {
+      cmd = decodeCommand(entry.data);
+    } catch (err) {
+      return errorResult(entry.index, KvErrorCode.BadCommand, `entry ${entry.index} is not a kv command: ${(err as Error).message}`);
+    }
+    // The log clock moves before expiry, so a command's own session can expire under it.
+    this.now = Math.max(this.now, cmd.stamp);
+    this.sessions.expire(this.now);
+    return this.run(cmd, entry.index);
+  }
+
+  snapshot(): Uint8Array {
+    return encodeSnapshot({ index: this.applied, logClock: this.now, sessions: this.sessions, keys: this.keys });
+  }
+
+  /** @throws KvError KV_SNAPSHOT_CORRUPT (fatal to the node, as it should be). */
+  restore(data: Uint8Array, meta: SnapshotMeta): void {
+    const keys = new KeySpace();
+    const sessions = new SessionTable(this.ttlMs, this.maxPending);
+    const decoded = decodeSnapshot(data, keys, sessions);
+    // The runtime's snapshot index may be past ours: it counts no-op entries we never see.
+    // Keeping our own index makes every replica report the same revision for the same state.
+    invariant(decoded.index <= meta.index, `kv snapshot at ${decoded.index} restored as index ${meta.index}`);
+    this.keys = keys;
+    this.sessions = sessions;
+    this.applied = decoded.index;
+    this.now = decoded.logClock;
+  }
+
+  private run(cmd: KvCommand, index: number): KvCommandResult {
+    switch (cmd.type) {
+      case 'registerSession':
+        this.sessions.register(index, this.now);
+        return { type: 'session', revision: index, clientId: index };
+      case 'keepAlive':
+      case 'closeSession':
+        return this.sessionCommand(cmd.type, cmd.clientId, index);
+      case 'write':
+        if (cmd.session === null) return execute(this.keys, cmd.write, index);
+        return this.runTagged(cmd.session, cmd.write, index);
+    }
+  }
+
+  private sessionCommand(type: 'keepAlive' | 'closeSession', clientId: number, index: number): KvCommandResult {
+    const session = this.sessions.get(clientId);
+    if (!session) return errorResult(index, KvErrorCode.SessionExpired, `session ${clientId} is not live`);
+    if (type === 'closeSession') this.sessions.close(clientId);
+    else this.sessions.touch(session, this.now);
+    return { type: 'session', revision: index, clientId };
+  }
+
+  /** Thesis §6.3: run a tagged write once; replay its cached result to duplicates. */
+  private runTagged(tag: SessionTag, write: KvWrite, index: number): KvCommandResult {
+    const admission = this.sessions.admit(tag, index, this.now);
+    if (admission.kind === 'replay') return admission.result;
+    if (admission.kind === 'reject') return errorResult(index, admission.code, admission.message);
+    const result = execute(this.keys, write, index);
+    admission.session.results.set(tag.seq, result);
+    return result;
+  }
+}
+
+/** Applies one write to the key space at `index`. Deterministic; never throws. */
+function execute(keys: KeySpace, write: KvWrite, index: number): KvWriteResult {
+  switch (write.op) {
+    case 'put':
+      keys.set(write.key, write.value, index);
+      return { type: 'put', revision: index };
+    case 'delete':
+      return { type: 'delete', revision: index, deleted: keys.delete(write.key) };
+    case 'cas': {
+      const current = keys.get(write.key)?.value ?? null;
+      const matches = current === null || write.expected === null ? current === write.expected : sameValue(current, write.expected);
+      if (!matches) return { type: 'cas', revision: index, ok: false, current };
+      keys.set(write.key, write.value, index);
+      return { type: 'cas', revision: index, ok: true };
+    }
+    case 'putMany':
+      for (const e of write.entries) keys.set(e.key, e.value, index);
+      return { type: 'putMany', revision: index, count: write.entries.length };
+  }
+}
+
+const errorResult = (revision: number, code: KvErrorCode, message: string): KvCommandResult => ({ type: 'error', revision, code, message });
+
+function positiveOption(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw invalidArgument(`${name} must be a positive integer, got ${v}`);
+  return v;
+}

@@ -1,0 +1,53 @@
+import type { AppliedEntry } from '@raftkit/core';
+import { decodeCommand, KvStateMachine, type KvCommandResult, type KvStateMachineOptions } from '../../../src/index.js';
+
+const WRITES: ReadonlySet<string> = new Set(['put', 'delete', 'cas', 'putMany']);
+
+/** What every replica's machines share: results by index, and what went wrong. */
+export interface Audit {
+  readonly violations: string[];
+  /** Fingerprint of the result each index produced, on whichever replica applied it first. */
+  readonly resultAt: Map<number, string>;
+}
+
+export const newAudit = (): Audit => ({ violations: [], resultAt: new Map() });
+
+const fingerprint = (r: KvCommandResult): string =>
+  JSON.stringify(r, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+
+/**
+ * A KvStateMachine that checks, on every apply:
+ * - state machine safety: every replica (and every restart of one) gets the same result for
+ *   the same index, so none diverged;
+ * - exactly-once: within one machine instance, no (clientId, seq) runs twice. A run is a
+ *   write result whose revision is the entry's own index; a replayed duplicate carries the
+ *   original's.
+ */
+export class AuditedMachine extends KvStateMachine {
+  private readonly ran = new Set<string>();
+
+  constructor(
+    private readonly audit: Audit,
+    options?: KvStateMachineOptions,
+  ) {
+    super(options);
+  }
+
+  override apply(entry: AppliedEntry): KvCommandResult {
+    const result = super.apply(entry);
+    const fp = fingerprint(result);
+    const seen = this.audit.resultAt.get(entry.index);
+    if (seen === undefined) this.audit.resultAt.set(entry.index, fp);
+    else if (seen !== fp) this.audit.violations.push(`replicas diverged at index ${entry.index}: ${seen} vs ${fp}`);
+    if (WRITES.has(result.type) && result.revision === entry.index) this.checkOnce(entry);
+    return result;
+  }
+
+  private checkOnce(entry: AppliedEntry): void {
+    const cmd = decodeCommand(entry.data);
+    if (cmd.type !== 'write' || cmd.session === null) return;
+    const key = `${cmd.session.clientId}:${cmd.session.seq}`;
+    if (this.ran.has(key)) this.audit.violations.push(`write ${key} ran twice, again at index ${entry.index}`);
+    this.ran.add(key);
+  }
+}

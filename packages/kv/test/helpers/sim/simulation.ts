@@ -1,0 +1,185 @@
+import { seededRandom } from '@raftkit/core';
+import { HistoryRecorder, checkHistory, formatResult, kvModel, type KvInput, type KvOutput } from '@raftkit/lincheck';
+import { TestCluster } from '../cluster.js';
+import { AuditedMachine, newAudit } from './auditedMachine.js';
+import { lostWrites } from './checks.js';
+import { FaultInjector, type FaultStats } from './faults.js';
+import { SIM_KEYS, SimClient } from './simClient.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  /** Virtual ms of faults, then of a healed cluster, with clients running throughout. */
+  readonly faultMs?: number;
+  readonly healMs?: number;
+}
+
+export interface SimReport {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly clients: number;
+  readonly ops: { ok: number; fail: number; unknown: number };
+  /** Writes refused because their session had expired (the client then opened a new one). */
+  readonly sessionsExpired: number;
+  readonly healedWrites: number;
+  readonly faults: FaultStats;
+  readonly leaderChanges: number;
+  readonly snapshotRestarts: number;
+  readonly lincheck: string;
+  readonly virtualMs: number;
+}
+
+/** A property failed; the message names the seed so the run can be replayed. */
+export class SimFailure extends Error {}
+
+const STEP_MS = 20;
+
+/**
+ * One seeded run: a cluster of RaftNodes with kv state machines, 4-6 clients recording every
+ * operation, a fault phase, a healed phase in which writes must succeed again, then checks:
+ * no fatal node error, no divergence and no write run twice (audited on every apply), all
+ * replicas converge to byte-identical snapshots, the history is linearizable, and no
+ * acknowledged write is lost.
+ */
+export async function runSimulation(opts: SimOptions): Promise<SimReport> {
+  const sim = new KvSimulation(opts);
+  try {
+    return await sim.run();
+  } finally {
+    await sim.cluster.stop();
+  }
+}
+
+class KvSimulation {
+  readonly cluster: TestCluster;
+  private readonly rand: () => number;
+  private readonly audit = newAudit();
+  private readonly rec = new HistoryRecorder<KvInput, KvOutput>();
+  private readonly faults: FaultInjector;
+  private clients: SimClient[] = [];
+  private stopping = false;
+
+  constructor(private readonly opts: SimOptions) {
+    this.rand = seededRandom(opts.seed);
+    // Half the runs use TTLs short enough that sessions of clients stuck behind a fault expire.
+    const sessionTtlMs = this.rand() < 0.5 ? 300 + Math.floor(this.rand() * 1_500) : undefined;
+    this.cluster = new TestCluster({
+      size: opts.nodes,
+      seed: opts.seed,
+      snapshotEvery: 20 + Math.floor(this.rand() * 60),
+      requestTimeoutMs: 2_000,
+      slowDiskMs: 1 + Math.floor(this.rand() * 4),
+      faults: { delay: { min: 1, max: 3 } },
+      machine: () => new AuditedMachine(this.audit, sessionTtlMs ? { sessionTtlMs } : {}),
+    });
+    this.faults = new FaultInjector(this.cluster, this.rand);
+  }
+
+  async run(): Promise<SimReport> {
+    await this.cluster.start();
+    const loops = this.startClients();
+    await this.faultPhase();
+    const healedWrites = await this.healPhase();
+    this.stopping = true;
+    await this.cluster.clock.until(() => this.clients.every((c) => c.finished), 30_000).catch(() => this.fail('clients did not finish'));
+    await Promise.all(loops);
+    const lincheck = await this.verify();
+    return this.report(healedWrites, lincheck);
+  }
+
+  private startClients(): Promise<void>[] {
+    const { cluster, rand } = this;
+    this.clients = Array.from({ length: 4 + Math.floor(rand() * 3) }, (_, i) => {
+      // Short, varied deadlines, so some calls give up mid-fault and their outcome is unknown.
+      const timeoutMs = 200 + Math.floor(rand() * 1_300);
+      const attemptTimeoutMs = 100 + Math.floor(rand() * 400);
+      const kv = cluster.client(cluster.ids[i % cluster.ids.length], { timeoutMs, attemptTimeoutMs, retryDelayMs: 20 });
+      return new SimClient(`c${i + 1}`, kv, this.rec, cluster.clock, Math.floor(rand() * 2 ** 31), i % 2 === 1);
+    });
+    return this.clients.map((c) => c.run(() => this.stopping));
+  }
+
+  private async faultPhase(): Promise<void> {
+    for (let t = 0; t < (this.opts.faultMs ?? 5_000); t += STEP_MS) {
+      await this.cluster.clock.run(STEP_MS);
+      await this.faults.step();
+    }
+  }
+
+  /** Heals everything; writes must succeed again (liveness). Returns how many did. */
+  private async healPhase(): Promise<number> {
+    await this.faults.healAll();
+    const before = this.okWrites();
+    await this.cluster.clock.run(this.opts.healMs ?? 2_000);
+    const healed = this.okWrites() - before;
+    if (healed === 0) this.fail('no write succeeded after the faults stopped (liveness)');
+    return healed;
+  }
+
+  private async verify(): Promise<string> {
+    const { cluster } = this;
+    await converge(cluster).catch(() => this.fail('replicas did not converge after the faults stopped'));
+    const finals = await this.finalReads();
+    if (cluster.errors.length > 0) this.fail(`fatal node errors: ${cluster.errors.map((e) => `${e.id}: ${e.error.message}`).join('; ')}`);
+    const states = new Set(cluster.up().map((r) => Buffer.from(r.machine.snapshot()).toString('hex')));
+    if (states.size !== 1) this.fail(`replicas applied the same log but hold ${states.size} different states`);
+    const history = this.rec.history();
+    const check = checkHistory(kvModel, history, { maxSteps: 5_000_000 });
+    if (check.result !== 'ok') this.fail(formatResult(check));
+    const lost = lostWrites(history, finals);
+    if (lost.length > 0) this.fail(`acknowledged writes lost: ${lost.join('; ')}`);
+    if (this.audit.violations.length > 0) this.fail(`audit: ${this.audit.violations.slice(0, 3).join('; ')}`);
+    return formatResult(check);
+  }
+
+  /** A last linearizable read of every key, recorded in the history too. */
+  private async finalReads(): Promise<Map<string, string | null>> {
+    const kv = this.cluster.client(this.cluster.leader()!.node.id);
+    const finals = new Map<string, string | null>();
+    for (const key of SIM_KEYS) {
+      const h = this.rec.invoke('final', { op: 'get', key });
+      const r = await this.cluster.clock.settleOf(kv.get(key));
+      if (!r.ok) this.fail(`final read of ${key} failed: ${String(r.error)}`);
+      const value = r.value.value as string | null;
+      h.ok({ value });
+      finals.set(key, value);
+    }
+    return finals;
+  }
+
+  private report(healedWrites: number, lincheck: string): SimReport {
+    const history = this.rec.history();
+    const count = (status: string): number => history.filter((o) => o.status === status).length;
+    return {
+      seed: this.opts.seed,
+      nodes: this.opts.nodes,
+      clients: this.clients.length,
+      ops: { ok: count('ok'), fail: count('fail'), unknown: count('unknown') },
+      sessionsExpired: this.clients.reduce((n, c) => n + c.stats.expired, 0),
+      healedWrites,
+      faults: this.faults.stats,
+      leaderChanges: this.cluster.leaderChanges,
+      snapshotRestarts: this.cluster.snapshotBoots,
+      lincheck,
+      virtualMs: this.cluster.clock.now(),
+    };
+  }
+
+  private okWrites(): number {
+    return this.clients.reduce((n, c) => n + c.stats.okWrites, 0);
+  }
+
+  private fail(what: string): never {
+    throw new SimFailure(`seed ${this.opts.seed} (${this.opts.nodes} nodes): ${what}`);
+  }
+}
+
+/** Waits until every node is up and has applied everything the leader committed. */
+async function converge(cluster: TestCluster): Promise<void> {
+  await cluster.clock.until(() => {
+    const leader = cluster.leader();
+    if (!leader || cluster.up().length !== cluster.ids.length) return false;
+    const st = leader.node.status();
+    return st.commitIndex === st.lastIndex && cluster.up().every((r) => r.node.status().appliedIndex === st.commitIndex);
+  }, 20_000);
+}

@@ -1,0 +1,60 @@
+import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
+import type { MemoryLogStorage } from '@raftkit/log-memory';
+import type { VirtualClock } from './virtualClock.js';
+
+/**
+ * A MemoryLogStorage behind a disk that takes (virtual) time to write, so a crash can land
+ * in the middle of a write: what was not yet written is lost, as on a real machine. Reads
+ * are immediate. Writes of one node are already sequential (RaftNode handles one Ready at a
+ * time), so delaying each keeps their order.
+ */
+export class SlowDisk implements LogStorage {
+  /** Set by a crash: writes still in progress are dropped, never persisted. */
+  crashed = false;
+
+  constructor(
+    private readonly inner: MemoryLogStorage,
+    private readonly clock: VirtualClock,
+    private readonly writeMs: () => number,
+  ) {}
+
+  state(): Promise<StoredState> {
+    return this.inner.state();
+  }
+
+  entries(lo: number, hi: number): Promise<Entry[]> {
+    return this.inner.entries(lo, hi);
+  }
+
+  term(index: number): Promise<number> {
+    return this.inner.term(index);
+  }
+
+  snapshot(): Promise<Snapshot | null> {
+    return this.inner.snapshot();
+  }
+
+  async save(write: LogWrite): Promise<void> {
+    await this.spin();
+    await this.inner.save(write);
+  }
+
+  async installSnapshot(snapshot: Snapshot): Promise<void> {
+    await this.spin();
+    await this.inner.installSnapshot(snapshot);
+  }
+
+  compact(index: number): Promise<void> {
+    return this.inner.compact(index);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async spin(): Promise<void> {
+    const ms = this.writeMs();
+    if (ms > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, ms));
+    if (this.crashed) throw new RaftError(ErrorCode.StorageFailed, 'the machine crashed during the write');
+  }
+}
