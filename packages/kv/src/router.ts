@@ -18,10 +18,16 @@ export class Router {
   private leaderId: NodeId | null = null;
   /** Where reads go: the first replica, until it fails. */
   private readId: NodeId | null = null;
+  /**
+   * A function source is a cluster whose membership of live replicas changes (nodes crash and
+   * restart): even when it lists one replica right now, waiting may bring the leader back.
+   */
+  private dynamic = false;
 
   constructor(source: ReplicaSource) {
     if (typeof source === 'function') {
       this.list = source;
+      this.dynamic = true;
       return;
     }
     const fixed: readonly KvReplica[] = Array.isArray(source) ? source : [source as KvReplica];
@@ -58,7 +64,7 @@ export class Router {
     }
     // Only "not here" answers send us elsewhere; a bad argument would fail anywhere.
     const elsewhere = err.code === ErrorCode.NotLeader || err.code === ErrorCode.Stopped || err.fatal;
-    if (this.size === 1 || !elsewhere) return false;
+    if ((this.size === 1 && !this.dynamic) || !elsewhere) return false;
     if (err instanceof NotLeaderError && err.leaderHint !== null && err.leaderHint !== replica.node.id) {
       const known = this.list().some((r) => r.node.id === err.leaderHint);
       if (known && kind === 'write') {
