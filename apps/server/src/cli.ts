@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, usage } from './config.js';
-import { startServer } from './server.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -18,6 +17,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Loaded only now, so --help and configuration errors answer at once, without RocksDB.
+  const { startServer } = await import('./server.js');
   const server = await startServer(cfg);
   let stopping = false;
   const stop = (signal: string) => {

@@ -34,6 +34,8 @@ const kvStatus: Record<string, number> = {
   [KvErrorCode.StaleSequence]: 409,
   [KvErrorCode.TooManyPending]: 429,
   [KvErrorCode.LeaseUnavailable]: 400,
+  // The session already holds another operation's result under this seq: the client's mistake.
+  [KvErrorCode.UnexpectedResult]: 409,
 };
 
 const raftStatus: Record<string, number> = {

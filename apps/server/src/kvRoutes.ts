@@ -52,25 +52,40 @@ export function sessionTagOf(req: Request): SessionTag | null {
   return { clientId, seq: s, firstOutstanding: first === undefined ? s : n(first, 'x-raftkit-first-outstanding') };
 }
 
+/** A value over the limit is a 413, whatever its encoding (JSON counts its serialized text). */
+function checkValueSize(v: unknown, maxValueBytes: number, what = 'value'): void {
+  const size = v instanceof Uint8Array ? v.length : Buffer.byteLength(JSON.stringify(v) ?? '');
+  if (size > maxValueBytes) throw new HttpError(413, ServerErrorCode.BodyTooLarge, `${what} is ${size} bytes, over the limit of ${maxValueBytes} (--max-value-bytes)`);
+}
+
 /** The request body as a KV value: JSON for application/json, raw bytes otherwise. */
-function bodyValue(req: Request): KvValue {
-  if (Buffer.isBuffer(req.body)) return new Uint8Array(req.body);
+function bodyValue(req: Request, maxValueBytes: number): KvValue {
+  if (Buffer.isBuffer(req.body)) {
+    checkValueSize(req.body, maxValueBytes);
+    return new Uint8Array(req.body);
+  }
   if (req.is('application/json')) {
     if (req.body === null || req.body === undefined) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'a JSON null cannot be stored (null means absent)');
+    checkValueSize(req.body, maxValueBytes);
     return req.body as KvValue;
   }
   throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'send the value as application/json or application/octet-stream');
 }
 
-function casBody(req: Request): { expected: KvValue | null; value: KvValue } {
+function casBody(req: Request, maxValueBytes: number): { expected: KvValue | null; value: KvValue } {
   const b = req.body as Record<string, unknown> | undefined;
   if (!req.is('application/json') || b === null || typeof b !== 'object' || Array.isArray(b)) {
     throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'cas takes a JSON object {"expected": value | null, "value": value}');
   }
   if (!('expected' in b) || !('value' in b)) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'cas needs both "expected" (null: must be absent) and "value"');
+  if (b['encoding'] !== undefined && b['encoding'] !== 'json' && b['encoding'] !== 'base64') throw new HttpError(400, 'KV_INVALID_ARGUMENT', '"encoding" must be json or base64');
   const bytes = (x: unknown) => (b['encoding'] === 'base64' && typeof x === 'string' ? new Uint8Array(Buffer.from(x, 'base64')) : x);
   if (b['value'] === null) throw new HttpError(400, 'KV_INVALID_ARGUMENT', '"value" cannot be null');
-  return { expected: b['expected'] === null ? null : (bytes(b['expected']) as KvValue), value: bytes(b['value']) as KvValue };
+  const expected = b['expected'] === null ? null : (bytes(b['expected']) as KvValue);
+  const value = bytes(b['value']) as KvValue;
+  if (expected !== null) checkValueSize(expected, maxValueBytes, '"expected"');
+  checkValueSize(value, maxValueBytes, '"value"');
+  return { expected, value };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -96,7 +111,9 @@ export function kvRouter(deps: KvRouteDeps): Router {
   const { client } = deps;
 
   r.get('/', wrap('range', async (req, res) => {
-    const prefix = typeof req.query['prefix'] === 'string' ? req.query['prefix'] : '';
+    const prefixQ = req.query['prefix'];
+    if (prefixQ !== undefined && typeof prefixQ !== 'string') throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'give prefix once, as a string');
+    const prefix = prefixQ ?? '';
     const limitQ = req.query['limit'];
     const lim = limitQ === undefined ? undefined : Number(limitQ);
     if (lim !== undefined && (!Number.isSafeInteger(lim) || lim < 1)) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'limit must be a positive integer');
@@ -122,7 +139,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   }));
 
   r.put('/*key', json, raw, wrap('put', async (req, res) => {
-    const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req) }, sessionTagOf(req));
+    const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req, deps.maxValueBytes) }, sessionTagOf(req));
     deps.metrics.proposals.inc({ outcome: 'ok' });
     res.json(out);
   }));
@@ -136,7 +153,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   r.post('/*key', json, wrap('cas', async (req, res) => {
     const key = keyOf(req);
     if (!key.endsWith('/cas')) throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'POST is only for /v1/kv/{key}/cas');
-    const { expected, value } = casBody(req);
+    const { expected, value } = casBody(req, deps.maxValueBytes);
     const out = await client.proposeWrite<'cas'>({ op: 'cas', key: key.slice(0, -4), expected, value }, sessionTagOf(req));
     deps.metrics.proposals.inc({ outcome: 'ok' });
     res.json({ revision: out.revision, ok: out.ok, ...(out.ok ? {} : { current: out.current == null ? null : encodeValue(out.current) }) });

@@ -47,7 +47,10 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     requestTimeoutMs: cfg.requestTimeoutMs,
   });
   const node = replica.node;
-  const client = new KvClient(replica, { timeoutMs: cfg.requestTimeoutMs, maxValueBytes: cfg.maxValueBytes });
+  // One attempt per request: KvClient would otherwise re-propose after a 2 s attempt timeout,
+  // and a write without idempotency headers has no session to deduplicate it, so one HTTP
+  // request could apply twice (a CAS then reports ok: false against its own value).
+  const client = new KvClient(replica, { timeoutMs: cfg.requestTimeoutMs, attemptTimeoutMs: cfg.requestTimeoutMs, maxValueBytes: cfg.maxValueBytes });
   const metrics = new ServerMetrics(node);
   node.on('stateChange', (s) => logger.info({ role: s.role, term: s.term, leader: s.leader }, 'raft state changed'));
   node.on('error', (err) => logger.fatal({ err }, 'raft node failed; it has stopped'));
@@ -59,7 +62,10 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   app.disable('x-powered-by');
   app.use(transport.router());
   app.use((req, res, next) => {
-    if (shuttingDown) return sendError(res, new HttpError(503, ServerErrorCode.ShuttingDown, 'server is shutting down'));
+    if (shuttingDown) {
+      res.setHeader('connection', 'close');
+      return sendError(res, new HttpError(503, ServerErrorCode.ShuttingDown, 'server is shutting down'));
+    }
     inFlight++;
     res.on('close', () => {
       if (--inFlight === 0 && drained) drained();
@@ -120,11 +126,17 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info('shutting down: no new requests');
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    server.closeIdleConnections();
-    if (inFlight > 0) await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => setTimeout(r, cfg.requestTimeoutMs))]);
+    // Keep listening until the node has stopped: peers answer this node's messages over this
+    // server, so closing it first would leave a leader unable to commit the writes it is
+    // finishing. New client requests meanwhile get 503 SERVER_SHUTTING_DOWN.
+    if (inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => (timer = setTimeout(r, cfg.requestTimeoutMs)))]);
+      clearTimeout(timer);
+    }
     await node.stop();
     await storage.close();
+    const closed = new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
     await closed;
     logger.info('shut down cleanly');
