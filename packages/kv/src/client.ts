@@ -1,4 +1,4 @@
-import { ErrorCode, RaftError, realClock, type Clock } from '@raftkit/core';
+import { ErrorCode, RaftError, isRaftError, realClock, type Clock } from '@raftkit/core';
 import { KvSession } from './clientSession.js';
 import { encodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
 import { KvError, KvErrorCode } from './errors.js';
@@ -172,7 +172,7 @@ export class KvClient {
     const o = checkOptions<WriteOptions>(opts, 'options');
     const write = buildWrite(request, this.settings);
     const checked = tag === null ? null : checkTag(tag);
-    const result = await this.propose(() => this.writeCommand(write, checked), o);
+    const result = await this.propose(() => this.writeCommand(write, checked), o, checked !== null);
     return toPublicResult(request.op, result) as KvWriteResults[K];
   }
 
@@ -223,9 +223,19 @@ export class KvClient {
   }
 
   /** Proposes until applied or the deadline passes; an error result becomes a KvError. */
-  private async propose(command: () => KvCommand, opts: WriteOptions): Promise<KvCommandResult> {
+  /**
+   * `deduplicated`: the command carries a session tag, so re-proposing it after an outcome
+   * that is unknown (timeout, dropped, node stopped) is safe. Without one it could apply twice,
+   * so only answers that prove it was never proposed ("not leader") are retried.
+   */
+  private async propose(command: () => KvCommand, opts: WriteOptions, deduplicated = true): Promise<KvCommandResult> {
     const result = await this.withRetries('write', opts, async (replica, timeoutMs) => {
-      return checkResult(await replica.node.propose(encodeCommand(command()), { timeoutMs }));
+      try {
+        return checkResult(await replica.node.propose(encodeCommand(command()), { timeoutMs }));
+      } catch (err) {
+        if (!deduplicated && isRaftError(err) && err.code !== ErrorCode.NotLeader) throw new FinalError(err);
+        throw err;
+      }
     });
     if (result.type === 'error') throw new KvError(result.code, result.message);
     return result;
@@ -263,7 +273,9 @@ export class KvClient {
         const value = await attempt(replica, timeoutMs);
         this.router.succeeded(kind, replica);
         return value;
-      } catch (err) {
+      } catch (caught) {
+        if (caught instanceof FinalError) throw caught.error;
+        const err = caught;
         const pause = failures < this.router.size ? 0 : this.settings.retryDelayMs;
         const again = replica ? this.router.reroute(kind, replica, err) : this.router.size === 0;
         if (!again || this.clock.now() + pause >= deadline) throw err;
@@ -280,6 +292,11 @@ export class KvClient {
     const now = Math.floor(this.settings.wallClock());
     return Number.isSafeInteger(now) && now >= 0 ? now : 0;
   }
+}
+
+/** Wraps an error that must end the retries at once (an unknown outcome of a write without a session). */
+class FinalError {
+  constructor(readonly error: unknown) {}
 }
 
 /** No replica is running right now (a replica source may list none while nodes restart). */

@@ -71,6 +71,17 @@ describe('KvClient exactly-once retries', () => {
     expect(node.machine.read('k')?.modRevision).toBe(2);
   });
 
+  test('a write without a session is not re-proposed after an unknown outcome (it could apply twice)', async () => {
+    const node = new FakeNode();
+    const clock = new VirtualClock();
+    const kv = new KvClient(node.replica(), { clock });
+    node.failures = [{ error: timeout(), applyFirst: true }];
+    const out = await clock.settleOf(kv.proposeWrite({ op: 'put', key: 'k', value: 'v' }, null));
+    expect(out).toMatchObject({ ok: false, error: { code: 'RAFT_TIMEOUT' } });
+    expect(node.proposals).toHaveLength(1);
+    expect(node.machine.read('k')?.modRevision).toBe(1);
+  });
+
   test('a dropped proposal is proposed again', async () => {
     const node = new FakeNode();
     const clock = new VirtualClock();
