@@ -201,3 +201,34 @@ describe('thesis §6.4.1 lease reads', () => {
     expect(c.take((m) => m.from === 'b' && m.type === 'voteResponse')).toEqual([]);
   });
 });
+
+describe('Ready.mustSync', () => {
+  test('a Ready that only moves the commit index need not be fsync\'d; one with entries must', () => {
+    const c = new TestCluster(ids);
+    c.elect('a');
+    c.propose('a', 'x');
+    const b = c.node('b').raw;
+    b.step(c.take((m) => m.to === 'b' && m.type === 'append')[0]!);
+    const withEntries = b.ready();
+    expect(withEntries.entries.map((e) => e.index)).toEqual([2]);
+    expect(withEntries.mustSync).toBe(true);
+    b.advance(withEntries);
+    c.take();
+    c.deliver(withEntries.messages[0]!); // b's ack: the leader commits index 2 and says so
+    const commitMsg = c.take((m) => m.to === 'b')[0]!;
+    b.step(commitMsg);
+    const commitOnly = b.ready();
+    expect(commitOnly.hardState?.commit).toBe(2);
+    expect(commitOnly.entries).toEqual([]);
+    expect(commitOnly.mustSync).toBe(false);
+    b.advance(commitOnly);
+  });
+
+  test('a vote must be synced', () => {
+    const c = new TestCluster(ids, { preVote: false });
+    c.node('a').raw.campaign();
+    const rd = c.node('a').raw.ready();
+    expect(rd.hardState?.vote).toBe('a');
+    expect(rd.mustSync).toBe(true);
+  });
+});

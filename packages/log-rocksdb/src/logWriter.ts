@@ -134,7 +134,9 @@ export class LogWriter {
       }
     }
     const apply = (): void => this.applySaves(next, accepted);
-    const ok = ops.length === 0 ? (apply(), true) : await this.write(ops, apply);
+    // One fsync covers the group; a group of commit-only updates needs none.
+    const sync = accepted.some((job) => job.save.sync);
+    const ok = ops.length === 0 ? (apply(), true) : await this.write(ops, apply, sync);
     for (const job of accepted) {
       if (ok) job.resolve();
       else job.reject(failed('could not make the write durable', this.failure));
@@ -198,12 +200,12 @@ export class LogWriter {
     return entry.term === term;
   }
 
-  /** Writes one synced batch; on success runs `onDurable` before anyone can observe the DB. */
-  private async write(ops: RocksBatchOp[], onDurable: () => void): Promise<boolean> {
+  /** Writes one batch (synced unless told otherwise); on success runs `onDurable` before anyone can observe the DB. */
+  private async write(ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
     try {
-      this.writing = this.db.batch(ops, { sync: true });
+      this.writing = this.db.batch(ops, { sync });
       await this.writing;
-      this.counts.syncedBatches++;
+      if (sync) this.counts.syncedBatches++;
       onDurable();
       return true;
     } catch (error) {

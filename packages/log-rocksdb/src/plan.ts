@@ -23,6 +23,8 @@ export interface SaveJob {
   readonly terms: readonly number[];
   readonly values: readonly Buffer[];
   readonly bytes: number;
+  /** False: may ride in an unsynced batch (a commit-index-only update). */
+  readonly sync: boolean;
 }
 
 /** Appends the operations of `job` to `ops` and returns the view after it; throws if invalid. */

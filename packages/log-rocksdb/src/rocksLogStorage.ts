@@ -136,7 +136,8 @@ function encodeSave(write: LogWrite): SaveJob {
   const hardState = hs && Object.freeze({ term: hs.term, vote: hs.vote, commit: hs.commit });
   let bytes = hardStateValue?.length ?? 0;
   for (const v of values) bytes += v.length;
-  return { hardState, hardStateValue, first: entries[0]?.index ?? 0, terms: entries.map((e) => e.term), values, bytes };
+  const sync = write.sync !== false || entries.length > 0;
+  return { hardState, hardStateValue, first: entries[0]?.index ?? 0, terms: entries.map((e) => e.term), values, bytes, sync };
 }
 
 function checkReadable(view: LogView, lo: number, last: number): void {

@@ -22,6 +22,22 @@ async function open(options = {}): Promise<RocksLogStorage> {
   return storage;
 }
 
+describe('unsynced commit-index updates (sync: false)', () => {
+  test('a commit-only hard state save skips the fsync but is kept, and a save with entries is always synced', async () => {
+    let s = await open();
+    await s.save({ entries: makeEntries(1, 3), hardState: { term: 1, vote: 'a', commit: 0 } });
+    const before = s.stats().syncedBatches;
+    await s.save({ hardState: { term: 1, vote: 'a', commit: 3 }, sync: false });
+    expect(s.stats().syncedBatches).toBe(before);
+    await s.save({ entries: makeEntries(4, 1), sync: false });
+    expect(s.stats().syncedBatches).toBe(before + 1);
+    await s.close();
+    s = await open();
+    expect((await s.state()).hardState).toEqual({ term: 1, vote: 'a', commit: 3 });
+    expect((await s.state()).lastIndex).toBe(4);
+  });
+});
+
 describe('group commit', () => {
   test('each awaited save is one synced batch, counted before the save resolves', async () => {
     const s = await open();

@@ -37,6 +37,12 @@ export interface Ready {
   readonly messages: readonly Message[];
   /** Confirmed ReadIndex requests. */
   readonly readStates: readonly ReadState[];
+  /**
+   * Whether the persistence part must be fsync'd before `messages` leave: true when it holds
+   * entries, a snapshot, or a new term or vote. A change of the commit index alone need not be
+   * synced: it is a hint that a restarted node rediscovers (etcd's MustSync).
+   */
+  readonly mustSync: boolean;
 }
 
 export interface NodeStatus {
@@ -165,11 +171,14 @@ export class RawNode {
     const r = this.raft;
     r.flushAppends();
     const hs = r.hardState();
+    const entries = r.log.unstable();
+    const snapshot = r.log.pendingSnapshot;
     const ready: Ready = {
       softState: this.softState(),
       hardState: sameHardState(hs, this.prevHardState) ? null : hs,
-      entries: r.log.unstable(),
-      snapshot: r.log.pendingSnapshot,
+      entries,
+      snapshot,
+      mustSync: entries.length > 0 || snapshot !== null || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
       committedEntries: r.log.nextCommitted(r.cfg.maxApplyBatch),
       messages: r.msgs,
       readStates: r.readStates,

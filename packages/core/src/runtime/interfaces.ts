@@ -20,6 +20,12 @@ export interface LogWrite {
    * stored entry from that index on is discarded first (conflict truncation, Raft §5.3).
    */
   readonly entries?: readonly Entry[];
+  /**
+   * Default true. False only for a write that changes nothing but the commit index (a hint a
+   * restarted node can rediscover): it may be buffered instead of fsync'd, and becomes durable
+   * with the next synced write. Saves one fsync per commit (etcd's `MustSync`).
+   */
+  readonly sync?: boolean;
 }
 
 /**
@@ -28,6 +34,7 @@ export interface LogWrite {
  * Correctness:
  * - `save` resolves only once everything it was given is durable (fsync'd): a crash after
  *   resolution loses none of it. A crash before resolution keeps either all of it or none.
+ *   (Exception: `sync: false` writes, which only a later synced write makes durable.)
  * - Calls to `save` are applied in call order, even when issued concurrently; the log never
  *   has a hole and entries are never reordered.
  * - Entries from `entries(lo, hi)` are exactly what was saved: same index, term, type, bytes.

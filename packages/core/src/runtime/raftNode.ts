@@ -227,7 +227,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0 || rd.hardState) {
       const started = this.clock.now();
-      await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries });
+      await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries, sync: rd.mustSync });
       this.emit('persisted', { entries: rd.entries.length, ms: this.clock.now() - started });
     }
     // Ordering rule: only now is what these messages promise durable.
