@@ -12,6 +12,8 @@ export interface ClusterOptions {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly requestTimeoutMs: number;
+  /** What followers do with writes: 307 to the leader, or forward them over the peer link. */
+  readonly followerMode: FollowerMode;
   /** The run's clock, in ms since it started. */
   readonly now: () => number;
 }
@@ -31,6 +33,8 @@ export interface ExitRecord {
   readonly code: number | null;
   readonly signal: string | null;
 }
+
+export type FollowerMode = 'redirect' | 'forward';
 
 /** A directed peer link: `from`'s connections to `to`. */
 export type Link = readonly [from: string, to: string];
@@ -68,18 +72,26 @@ export class ChaosCluster {
   }
 
   private async openPorts(): Promise<void> {
-    for (const id of this.ids) {
-      const port = await freePort();
-      this.ports.set(id, port);
-      this.portOwner.set(port, id);
-    }
-    for (const from of this.ids) {
-      for (const to of this.ids) {
-        if (from === to) continue;
-        const proxy = new LinkProxy(this.ports.get(to)!);
-        this.proxies.set(linkKey([from, to]), proxy);
-        this.portOwner.set(await proxy.listen(), to);
+    // Node ports stay held until the proxies are bound, so no proxy can take one.
+    const held: net.Server[] = [];
+    try {
+      for (const id of this.ids) {
+        const server = await listenAnywhere();
+        held.push(server);
+        const port = (server.address() as net.AddressInfo).port;
+        this.ports.set(id, port);
+        this.portOwner.set(port, id);
       }
+      for (const from of this.ids) {
+        for (const to of this.ids) {
+          if (from === to) continue;
+          const proxy = new LinkProxy(this.ports.get(to)!);
+          this.proxies.set(linkKey([from, to]), proxy);
+          this.portOwner.set(await proxy.listen(), to);
+        }
+      }
+    } finally {
+      await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
     }
   }
 
@@ -90,7 +102,7 @@ export class ChaosCluster {
     const args = [
       '--id', id, '--listen', `127.0.0.1:${this.ports.get(id)}`, '--peers', peers.join(','),
       '--data', join(o.dataRoot, id), '--tick-ms', String(o.tickMs), '--election-ticks', String(o.electionTicks),
-      '--request-timeout-ms', String(o.requestTimeoutMs), '--log-level', 'warn',
+      '--request-timeout-ms', String(o.requestTimeoutMs), '--follower-mode', o.followerMode, '--log-level', 'warn',
     ];
     const spec = { id, port: this.ports.get(id)!, cli: o.serverCli, args, logPath: join(o.dataRoot, `${id}.log`) };
     const server = new ServerProcess(spec, (sid, code, signal) => this.unexpectedExits.push({ at: o.now(), id: sid, code, signal }));
@@ -215,14 +227,15 @@ export class ChaosCluster {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A port nothing listens on right now (the OS picks it; a tiny race is accepted). */
-async function freePort(): Promise<number> {
+/**
+ * A server on a port the OS picked, to hold it until a node takes it over. Another process
+ * could grab the port in between; that tiny race is accepted (the node would fail to start).
+ */
+async function listenAnywhere(): Promise<net.Server> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return server;
 }

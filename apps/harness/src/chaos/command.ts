@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChaosAborted, runChaos, type ChaosOptions, type ChaosResult } from './run.js';
 import { FAULT_KINDS, type FaultKind } from './types.js';
-import type { ReadConsistency } from './workload.js';
 
 type Flags = Map<string, string | true>;
 
@@ -13,12 +12,14 @@ export const chaosUsage = `usage: raftkit-harness chaos [options]
   --clients N          concurrent clients (default 4)
   --duration-s S       length of the fault phase (default 30)
   --seed N             seed of the fault schedule and the workload (default: random, printed)
-  --faults LIST        fault kinds to use, comma-separated, each once first in this order, then
-                       at random (default: all, first round shuffled): ${FAULT_KINDS.join(', ')}
+  --faults LIST        fault kinds to draw from, comma-separated; each runs once first, in this
+                       order, then at random (default: all, first round shuffled):
+                       ${FAULT_KINDS.join(', ')}
   --keys N             keys the clients share (default 3)
   --op-timeout-ms MS   deadline of one client operation, retries included (default 3000)
   --read-consistency C linearizable (default) or stale: stale reads are not linearizable, so
                        a run with them should fail; it shows the harness can catch a violation
+  --follower-mode M    redirect (default) or forward: how followers pass writes to the leader
   --check-steps N      search budget of the linearizability check (default 50000000)
   --report FILE        HTML report (default harness-report.html)
   --keep-data          keep the servers' data and logs (the path is printed)
@@ -30,7 +31,7 @@ Exit code: 0 if the history is linearizable and no acknowledged write was lost, 
 
 class UsageError extends Error {}
 
-const KNOWN = new Set(['nodes', 'clients', 'duration-s', 'seed', 'faults', 'keys', 'op-timeout-ms', 'check-steps', 'read-consistency', 'report', 'keep-data', 'server', 'verbose']);
+const KNOWN = new Set(['nodes', 'clients', 'duration-s', 'seed', 'faults', 'keys', 'op-timeout-ms', 'check-steps', 'read-consistency', 'follower-mode', 'report', 'keep-data', 'server', 'verbose']);
 
 function int(flags: Flags, name: string, def: number, min: number, max: number): number {
   const v = flags.get(name);
@@ -55,10 +56,11 @@ function faultKinds(flags: Flags): { faults: FaultKind[]; orderedFaults: boolean
   return { faults: kinds as FaultKind[], orderedFaults: true };
 }
 
-function readConsistency(flags: Flags): ReadConsistency {
-  const v = text(flags, 'read-consistency', 'linearizable');
-  if (v !== 'linearizable' && v !== 'stale') throw new UsageError('--read-consistency must be linearizable or stale');
-  return v;
+/** One of `choices`, the first being the default. */
+function oneOf<T extends string>(flags: Flags, name: string, choices: readonly [T, ...T[]]): T {
+  const v = text(flags, name, choices[0]);
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be ${choices.join(' or ')}`);
+  return v as T;
 }
 
 /** apps/server/dist/cli.js, found from this file whether it runs bundled (dist) or from src. */
@@ -88,7 +90,8 @@ export function parseChaosFlags(flags: Flags, log: (line: string) => void): Chao
     keys: int(flags, 'keys', 3, 1, 100),
     opTimeoutMs: int(flags, 'op-timeout-ms', 3000, 100, 600_000),
     checkSteps: int(flags, 'check-steps', 50_000_000, 1000, 1e12),
-    readConsistency: readConsistency(flags),
+    readConsistency: oneOf(flags, 'read-consistency', ['linearizable', 'stale'] as const),
+    followerMode: oneOf(flags, 'follower-mode', ['redirect', 'forward'] as const),
     reportPath: text(flags, 'report', 'harness-report.html'),
     keepData: flags.has('keep-data'),
     serverCli,

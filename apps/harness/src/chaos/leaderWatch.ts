@@ -1,16 +1,21 @@
 import type { NodeStatus } from './cluster.js';
-import type { LeaderSpan } from './types.js';
+import type { LeaderSpan, NodeSilence } from './types.js';
 
 export interface StatusSource {
+  readonly ids: readonly string[];
   statuses(timeoutMs?: number): Promise<NodeStatus[]>;
 }
 
 /**
- * Polls every node's /v1/status: the leader over time for the report, and a cheap check of
- * Election Safety (Raft §5.2: at most one leader per term) from what the nodes say.
+ * Polls every node's /v1/status: the leader and the silent nodes over time for the report,
+ * and a cheap check of Election Safety (Raft §5.2: at most one leader per term) from what
+ * the nodes say. A sampler: a leadership shorter than the interval can go unseen.
  */
 export class LeaderWatch {
   readonly spans: LeaderSpan[] = [];
+  readonly silences: NodeSilence[] = [];
+  /** Invariant: holds exactly the nodes that did not answer the latest round, since when. */
+  private readonly silentSince = new Map<string, number>();
   /** Human-readable breaches of Election Safety; empty when all is well. */
   readonly conflicts: string[] = [];
   /** Invariant: holds the first node seen leading each term. */
@@ -33,6 +38,8 @@ export class LeaderWatch {
     this.stopped = true;
     await this.running;
     this.closeSpan();
+    for (const [node, start] of this.silentSince) this.silences.push({ node, start, end: this.now() });
+    this.silentSince.clear();
   }
 
   /** Every (term, leader) pair seen, in term order. */
@@ -51,6 +58,7 @@ export class LeaderWatch {
 
   /** Folds one round of answers in; `at` is when the round began. */
   observe(statuses: readonly NodeStatus[], at: number): void {
+    this.noteSilences(statuses, at);
     const leaders = statuses.filter((s) => s.role === 'leader');
     for (const s of leaders) {
       const known = this.leaderOfTerm.get(s.term);
@@ -63,6 +71,18 @@ export class LeaderWatch {
     if (!top || !this.open || this.open.node !== top.id || this.open.term !== top.term) this.closeSpan();
     if (top) this.open ??= { node: top.id, term: top.term, start: at, end: at };
     if (this.open) this.open.end = this.now();
+  }
+
+  private noteSilences(statuses: readonly NodeStatus[], at: number): void {
+    const answered = new Set(statuses.map((s) => s.id));
+    for (const node of this.source.ids) {
+      const since = this.silentSince.get(node);
+      if (!answered.has(node) && since === undefined) this.silentSince.set(node, at);
+      if (answered.has(node) && since !== undefined) {
+        this.silences.push({ node, start: since, end: at });
+        this.silentSince.delete(node);
+      }
+    }
   }
 
   private closeSpan(): void {

@@ -24,6 +24,8 @@ export interface PlanOptions {
 /** Quiet time before the first fault, so the clients have a baseline. */
 const FIRST_FAULT_MS = 1000;
 const SHORTEST_FAULT_MS = 800;
+/** How long a leader-targeted fault waits for a leader before picking any node. */
+const LEADER_WAIT_MS = 3000;
 
 /**
  * The schedule: one fault at a time (so each window has one clear label), each kind once
@@ -61,14 +63,18 @@ export class Nemesis {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Runs the plan, `phaseStart` being the run time its `at`s count from. */
-  async run(plan: readonly PlannedFault[], phaseStart: number): Promise<void> {
+  /**
+   * Runs the plan, `phaseStart` being the run time its `at`s count from. A fault lasts its
+   * planned duration from when it really started (waiting for a leader can delay it), but
+   * never past `phaseEnd`.
+   */
+  async run(plan: readonly PlannedFault[], phaseStart: number, phaseEnd: number): Promise<void> {
     for (const fault of plan) {
       if (!(await this.sleepUntil(phaseStart + fault.at))) return;
-      const start = this.now();
       const active = await this.inject(fault);
+      const start = this.now();
       this.log(`${(start / 1000).toFixed(1)}s ${active.label}`);
-      await this.sleepUntil(phaseStart + fault.at + fault.duration);
+      await this.sleepUntil(Math.min(start + fault.duration, phaseEnd));
       active.heal();
       this.faults.push({ kind: fault.kind, label: active.label, start, end: this.now() });
     }
@@ -94,6 +100,8 @@ export class Nemesis {
         const { id, tag } = await this.leaderOr(rand);
         return this.kill(id, tag);
       }
+      case 'kill-all':
+        return this.killAll();
       case 'pause':
         return this.pause(pick(rand, ids), '');
       case 'pause-leader': {
@@ -111,9 +119,12 @@ export class Nemesis {
     }
   }
 
-  /** The current leader, or a random node when none answers as leader (mid-election). */
+  /**
+   * The current leader, waiting a little for one mid-election (e.g. while the cluster
+   * restarts after a kill), else a random node.
+   */
   private async leaderOr(rand: Random): Promise<{ id: string; tag: string }> {
-    const leader = await this.cluster.findLeader();
+    const leader = (await this.cluster.findLeader()) ?? (await this.cluster.waitForLeader(LEADER_WAIT_MS));
     if (leader) return { id: leader.id, tag: LEADER };
     return { id: pick(rand, this.cluster.ids), tag: ' (no leader seen)' };
   }
@@ -121,6 +132,13 @@ export class Nemesis {
   private async kill(id: string, tag: string): Promise<Active> {
     await this.cluster.kill(id);
     return { label: `kill ${id}${tag}`, heal: () => this.cluster.restart(id) };
+  }
+
+  /** Every node at once: only what each fsynced survives, so acknowledged writes must. */
+  private async killAll(): Promise<Active> {
+    const ids = this.cluster.ids;
+    await Promise.all(ids.map((id) => this.cluster.kill(id)));
+    return { label: `kill all ${set(ids)}`, heal: () => ids.forEach((id) => this.cluster.restart(id)) };
   }
 
   private pause(id: string, tag: string): Active {

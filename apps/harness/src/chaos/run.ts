@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ChaosCluster, sleep } from './cluster.js';
+import { ChaosCluster, sleep, type FollowerMode } from './cluster.js';
 import { guardChildren } from './exitGuard.js';
 import { KvHttp } from './kvHttp.js';
 import { LeaderWatch } from './leaderWatch.js';
@@ -28,6 +28,7 @@ export interface ChaosOptions {
   /** Deadline of one client operation, retries included. */
   readonly opTimeoutMs: number;
   readonly readConsistency: ReadConsistency;
+  readonly followerMode: FollowerMode;
   /** Search budget of the linearizability check. */
   readonly checkSteps: number;
   /** Progress lines (faults as they happen); the summary is the caller's to print. */
@@ -73,7 +74,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     cluster = await ChaosCluster.start({
       nodes: o.nodes, dataRoot: dataDir, serverCli: o.serverCli, tickMs: TICK_MS,
-      electionTicks: ELECTION_TICKS, requestTimeoutMs: SERVER_REQUEST_TIMEOUT_MS, now,
+      electionTicks: ELECTION_TICKS, requestTimeoutMs: SERVER_REQUEST_TIMEOUT_MS, followerMode: o.followerMode, now,
     });
     const record = await exercise(cluster, o, now);
     await cluster.destroy();
@@ -95,38 +96,51 @@ type RunRecord = Omit<ReportInput, 'seed' | 'nodes' | 'clients' | 'durationMs' |
 async function exercise(cluster: ChaosCluster, o: ChaosOptions, now: () => number): Promise<RunRecord> {
   if (!(await cluster.waitForLeader(20_000))) {
     const exits = exitProblems(cluster);
-    throw new ChaosAborted(`no leader was elected within 20 s of starting the cluster${exits.length > 0 ? ` (${exits.join('; ')})` : ''}; rerun with --keep-data to keep the server logs`);
+    const why = exits.length > 0 ? ` (${exits.join('; ')})` : '';
+    throw new ChaosAborted(`no leader was elected within 20 s of starting the cluster${why}; rerun with --keep-data to keep the server logs`);
   }
   const keys = Array.from({ length: o.keys }, (_, i) => `k${i + 1}`);
   const http = new KvHttp(cluster, { opTimeoutMs: o.opTimeoutMs, attemptTimeoutMs: 1000 }, seededRandom(o.seed ^ 0x5bd1e995));
   const workload = new Workload(http, cluster, { clients: o.clients, keys, seed: o.seed, now, readConsistency: o.readConsistency });
   const watch = new LeaderWatch(cluster, now);
   const nemesis = new Nemesis(cluster, now, o.log);
-  const plan = planFaults(seededRandom(o.seed), { kinds: o.faults, ordered: o.orderedFaults, durationMs: o.durationMs });
-  const phaseStart = now();
-  watch.start();
-  workload.start();
   const problems: string[] = [];
   let healedAt: number | null = null;
+  watch.start();
   try {
-    await nemesis.run(plan, phaseStart);
-    await sleep(phaseStart + o.durationMs - now());
-    healedAt = now();
-    cluster.healAll();
-    if (!(await cluster.waitForLeader(30_000))) problems.push('no leader within 30 s of healing every fault');
-    await sleep(RECOVERY_MS);
+    workload.start();
+    try {
+      healedAt = await faultPhase(cluster, nemesis, o, now, problems);
+    } finally {
+      nemesis.stop();
+      await workload.stop();
+    }
+    if (!(await workload.finalReads(15_000))) problems.push('a final read failed, so lost writes could not be judged for that key');
   } finally {
-    nemesis.stop();
-    await workload.stop();
+    await watch.stop();
   }
-  if (!(await workload.finalReads(15_000))) problems.push('a final read failed, so lost writes could not be judged for that key');
-  await watch.stop();
   problems.push(...livenessProblems(workload, healedAt), ...watch.conflicts, ...exitProblems(cluster));
   const history = workload.recorder.history();
   return {
-    endMs: now(), healedAt, history, info: workload.info, faults: nemesis.faults, leaders: watch.spans,
+    endMs: now(), healedAt, history, info: workload.info, faults: nemesis.faults, leaders: watch.spans, silences: watch.silences,
     leadersSeen: watch.leadersSeen(), judgement: judge(history, FINAL_CLIENT, o.checkSteps, problems),
   };
+}
+
+/**
+ * The seeded faults for the run's duration, then heal everything and let the clients go on
+ * for a while without faults. Resolves to when the heal began.
+ */
+async function faultPhase(cluster: ChaosCluster, nemesis: Nemesis, o: ChaosOptions, now: () => number, problems: string[]): Promise<number> {
+  const plan = planFaults(seededRandom(o.seed), { kinds: o.faults, ordered: o.orderedFaults, durationMs: o.durationMs });
+  const phaseStart = now();
+  await nemesis.run(plan, phaseStart, phaseStart + o.durationMs);
+  await sleep(phaseStart + o.durationMs - now());
+  const healedAt = now();
+  cluster.healAll();
+  if (!(await cluster.waitForLeader(30_000))) problems.push('no leader within 30 s of healing every fault');
+  await sleep(RECOVERY_MS);
+  return healedAt;
 }
 
 function livenessProblems(workload: Workload, healedAt: number | null): string[] {
@@ -144,7 +158,8 @@ function summarize(r: ReportInput, reportPath: string, wallMs: number): string {
   const c = r.judgement.counts;
   const leaders = r.leadersSeen.map((l) => `${l.node}@t${l.term}`).join(' ') || 'none';
   const verdict = r.judgement.passed ? 'PASS' : 'FAIL';
-  const problems = r.judgement.problems.length > 0 ? `; ${r.judgement.problems.length} problems` : '';
+  const p = r.judgement.problems;
+  const problems = p.length === 0 ? '' : `; ${p.length} problem${p.length === 1 ? '' : 's'} (${p[0]}${p.length > 1 ? '; …' : ''})`;
   return (
     `chaos seed ${r.seed}: ${verdict}: ${verdictText(r.judgement)}${problems}; ${r.faults.length} faults; ` +
     `${c.total} ops (${c.ok} ok, ${c.unknown} unknown, ${c.failed} failed); leaders ${leaders}; ` +

@@ -14,9 +14,9 @@ export interface OpInfo {
   readonly gaveUpAt?: number;
 }
 
-export type FaultKind = 'kill' | 'kill-leader' | 'pause' | 'pause-leader' | 'partition' | 'isolate-leader' | 'drop';
+export type FaultKind = 'kill' | 'kill-leader' | 'kill-all' | 'pause' | 'pause-leader' | 'partition' | 'isolate-leader' | 'drop';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'kill-leader', 'pause', 'pause-leader', 'partition', 'isolate-leader', 'drop'];
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'kill-leader', 'kill-all', 'pause', 'pause-leader', 'partition', 'isolate-leader', 'drop'];
 
 /** A fault as it happened. */
 export interface FaultWindow {
@@ -32,6 +32,13 @@ export interface FaultWindow {
 export interface LeaderSpan {
   readonly node: string;
   readonly term: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A stretch of time during which a node did not answer /v1/status (dead, starting, paused). */
+export interface NodeSilence {
+  readonly node: string;
   readonly start: number;
   readonly end: number;
 }

@@ -8,11 +8,17 @@ export function secs(ms: number, digits = 3): string {
   return Number.isFinite(ms) ? `${(ms / 1000).toFixed(digits)} s` : '∞';
 }
 
-export function table(headers: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
+/** Cells are HTML, escaped by the caller, so they can hold markup such as `<code>`. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
-  // Cells are pre-escaped HTML, so rows can hold markup such as badges.
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table class="${cls}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** A two-column table of facts: names (plain text) and values (HTML). */
+export function keyValues(rows: readonly (readonly [string, string])[]): string {
+  const body = rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('\n');
+  return `<table class="kv"><tbody>\n${body}\n</tbody></table>`;
 }
 
 /** Fill colours per operation kind; shared by the timeline, the legend and the tables. */
@@ -22,6 +28,7 @@ export const KIND_COLOR = { get: '#4e79a7', put: '#59a14f', cas: '#f28e2b' } as 
 export const FAULT_COLOR: Readonly<Record<string, string>> = {
   kill: '#e15759',
   'kill-leader': '#e15759',
+  'kill-all': '#e15759',
   pause: '#edc948',
   'pause-leader': '#edc948',
   partition: '#b07aa1',
@@ -34,6 +41,7 @@ export const FAULT_COLOR: Readonly<Record<string, string>> = {
 export const FAULT_TEXT_COLOR: Readonly<Record<string, string>> = {
   kill: '#a61e1e',
   'kill-leader': '#a61e1e',
+  'kill-all': '#a61e1e',
   pause: '#856300',
   'pause-leader': '#856300',
   partition: '#763f69',
@@ -54,11 +62,11 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 table { border-collapse: collapse; margin: 6px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; font-variant-numeric: tabular-nums; }
 th { background: #f4f4f4; }
-td.num { text-align: right; }
+table.kv th { text-align: left; font-weight: 600; }
 .scroll { overflow-x: auto; border: 1px solid #ddd; border-radius: 4px; padding: 4px 0; }
 svg text { font: 11px system-ui, sans-serif; }
 svg .lane-label { font-weight: 600; fill: #444; }
-svg .fault-label { font-size: 10.5px; fill: #333; }
+svg .fault-label { font-size: 10.5px; }
 .legend span { display: inline-block; margin-right: 14px; }
 .swatch { display: inline-block; width: 14px; height: 10px; vertical-align: middle; margin-right: 4px; border: 1px solid #999; }
 code { background: #f4f4f4; padding: 0 3px; border-radius: 3px; }

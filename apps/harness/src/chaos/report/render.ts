@@ -1,7 +1,7 @@
 import { kvModel } from '@raftkit/lincheck';
-import type { FaultWindow, KvOp, LeaderSpan, OpInfo } from '../types.js';
+import type { FaultWindow, KvOp, LeaderSpan, NodeSilence, OpInfo } from '../types.js';
 import type { Judgement, OutcomeCounts } from '../verdict.js';
-import { FAULT_COLOR, KIND_COLOR, esc, page, secs, table } from './html.js';
+import { FAULT_COLOR, KIND_COLOR, esc, keyValues, page, secs, table } from './html.js';
 import { renderTimeline } from './timeline.js';
 import { renderViolation } from './witness.js';
 
@@ -22,6 +22,8 @@ export interface ReportInput {
   readonly info: ReadonlyMap<number, OpInfo>;
   readonly faults: readonly FaultWindow[];
   readonly leaders: readonly LeaderSpan[];
+  /** When each node did not answer the status poller. */
+  readonly silences: readonly NodeSilence[];
   readonly leadersSeen: readonly { readonly term: number; readonly node: string }[];
   readonly judgement: Judgement;
 }
@@ -67,7 +69,7 @@ function verdict(j: Judgement): string {
 
 function countRow(name: string, c: OutcomeCounts): string[] {
   const total = c.ok + c.unknown + c.failed;
-  return [esc(name), `<span class="num">${total}</span>`, String(c.ok), String(c.unknown), String(c.failed)];
+  return [esc(name), String(total), String(c.ok), String(c.unknown), String(c.failed)];
 }
 
 function counts(r: ReportInput): string {
@@ -82,7 +84,7 @@ function counts(r: ReportInput): string {
   const afterHeal = r.healedAt === null ? 0 : r.history.filter((op) => op.status === 'ok' && op.call >= r.healedAt!).length;
   const leaders = r.leadersSeen.map((l) => `${l.node} (term ${l.term})`).join(', ') || 'none';
   const s = j.check.stats;
-  const facts = table(['', ''], [
+  const facts = keyValues([
     ['leaders seen', esc(leaders)],
     ['faults', `${r.faults.length}`],
     ['ok operations after healing', String(afterHeal)],
@@ -106,8 +108,8 @@ function legend(): string {
 }
 
 function mainTimeline(r: ReportInput): string {
-  const witness = r.judgement.check.violation?.witness;
-  const highlight = new Set((witness?.essential ?? []).map((op) => op.id));
+  const v = r.judgement.check.violation;
+  const highlight = new Set([...(v?.witness?.essential ?? []), ...(v ? [v.stuck] : [])].map((op) => op.id));
   // Start where something happens: the cluster's start-up is not worth the width.
   const first = [r.history[0]?.call, r.leaders[0]?.start, r.faults[0]?.start].reduce<number>((a, t) => Math.min(a, t ?? a), r.endMs);
   const from = Math.max(0, first - 300);
@@ -117,14 +119,21 @@ function mainTimeline(r: ReportInput): string {
     info: r.info,
     faults: r.faults,
     leaders: r.leaders,
+    silences: r.silences,
     nodes: r.nodes,
     from,
     to: r.endMs,
-    pxPerMs: Math.min(0.5, Math.max(0.04, 2400 / Math.max(1, r.endMs - from))),
+    pxPerMs: scale(r.endMs - from),
     highlight,
     labelOps: false,
     describe: describeOp,
   });
+}
+
+/** About 2400 px for the run, but at least 40 px/s so faults stay readable, up to 30 000 px. */
+function scale(spanMs: number): number {
+  const span = Math.max(1, spanMs);
+  return Math.min(0.5, Math.max(Math.min(0.04, 30_000 / span), 2400 / span));
 }
 
 function lostWrites(j: Judgement): string {

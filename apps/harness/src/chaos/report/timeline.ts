@@ -1,4 +1,4 @@
-import type { FaultWindow, KvOp, LeaderSpan, OpInfo } from '../types.js';
+import type { FaultWindow, KvOp, LeaderSpan, NodeSilence, OpInfo } from '../types.js';
 import { FAULT_COLOR, FAULT_TEXT_COLOR, KIND_COLOR, NODE_COLORS, esc, secs } from './html.js';
 
 export interface TimelineInput {
@@ -8,6 +8,7 @@ export interface TimelineInput {
   readonly info: ReadonlyMap<number, OpInfo>;
   readonly faults: readonly FaultWindow[];
   readonly leaders: readonly LeaderSpan[];
+  readonly silences: readonly NodeSilence[];
   readonly nodes: readonly string[];
   /** The time range shown, in run ms. */
   readonly from: number;
@@ -49,12 +50,13 @@ export function renderTimeline(input: TimelineInput): string {
   const axisY = l.y;
   l.y += AXIS;
   const top = l.y;
+  const nodes = nodeLanes(l);
   const leader = leaderLane(l);
   const lanes = clientLanes(l);
   const bottom = l.y + 4;
   const bands = input.faults.map((f) => faultBand(l, f, top, bottom)).join('');
   const axis = timeAxis(l, axisY, bottom);
-  const body = [defs(input), bands, axis, labels, leader, lanes].join('\n');
+  const body = [defs(input), bands, axis, labels, nodes, leader, lanes].join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width.toFixed(0)}" height="${bottom + 4}">${body}</svg>`;
 }
 
@@ -101,6 +103,24 @@ function timeAxis(l: Layout, y: number, bottom: number): string {
     const x = l.x(t);
     out.push(`<line x1="${x}" x2="${x}" y1="${y + AXIS - 8}" y2="${bottom}" stroke="#000" stroke-opacity="0.07"/>`);
     out.push(`<text x="${x}" y="${y + 10}" text-anchor="middle" fill="#666">${(t / 1000).toFixed(step < 1000 ? 1 : 0)}s</text>`);
+  }
+  return out.join('\n');
+}
+
+/** One thin lane per node: a line while it answers status polls, a dark bar while not. */
+function nodeLanes(l: Layout): string {
+  if (l.input.silences.length === 0 && l.input.leaders.length === 0) return '';
+  const out: string[] = [];
+  for (const node of l.input.nodes) {
+    const y = l.y;
+    l.y += 12;
+    out.push(`<text class="lane-label" x="4" y="${y + 9}" font-size="10">${esc(node)}</text>`);
+    out.push(`<line x1="${LEFT}" x2="${l.x(l.input.to)}" y1="${y + 6}" y2="${y + 6}" stroke="#bbb"/>`);
+    for (const s of l.input.silences.filter((x) => x.node === node)) {
+      const x = l.x(s.start);
+      const title = `${node} did not answer ${secs(s.start)} – ${secs(s.end)} (down, starting or paused)`;
+      out.push(`<rect x="${x}" y="${y + 2}" width="${Math.max(2, l.x(s.end) - x)}" height="8" fill="#444"><title>${esc(title)}</title></rect>`);
+    }
   }
   return out.join('\n');
 }
@@ -154,7 +174,7 @@ function opBar(l: Layout, op: KvOp, y: number): string {
   const w = Math.max(1.5, l.x(end) - x);
   const marked = l.input.highlight.has(op.id);
   // Inline attributes, not CSS, so the SVG stays right when copied out of the page.
-  const outline = marked ? ' class="witness" stroke="#c00" stroke-width="1.6"' : '';
+  const outline = marked ? ` id="${l.input.id}-op-${op.id}" class="witness" stroke="#c00" stroke-width="1.6"` : '';
   const title = `<title>${esc(tooltip(op, info, l.input.describe(op)))}</title>`;
   const parts = [`<rect${outline} x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="10" ${fillOf(l, op, color, marked)}>${title}</rect>`];
   if (op.status === 'unknown') {

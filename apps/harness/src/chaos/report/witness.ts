@@ -63,6 +63,7 @@ function miniTimeline(c: WitnessContext, ops: readonly KvOp[], essential: Readon
     info: c.info,
     faults: [],
     leaders: [],
+    silences: [],
     nodes: c.nodes,
     from: from - span * 0.05,
     to: to + span * 0.3,
@@ -76,8 +77,10 @@ function miniTimeline(c: WitnessContext, ops: readonly KvOp[], essential: Readon
 function witnessTable(c: WitnessContext, ops: readonly KvOp[], essential: ReadonlySet<number>): string {
   const rows = ops.map((op) => {
     const info = c.info.get(op.id);
+    // Essential and stuck operations are outlined on the main timeline: link to them there.
+    const onMain = essential.has(op.id) || op.id === c.violation.stuck.id;
     return [
-      `#${op.id}`,
+      onMain ? `<a href="#main-op-${op.id}">#${op.id}</a>` : `#${op.id}`,
       esc(String(op.clientId)),
       `<code>${esc(c.describe(op))}</code>`,
       secs(op.call),
@@ -87,5 +90,5 @@ function witnessTable(c: WitnessContext, ops: readonly KvOp[], essential: Readon
       roleOf(op, c.violation, essential),
     ];
   });
-  return table(['op', 'client', 'operation', 'call', 'return', 'status', 'node', 'role'], rows, 'witness-table');
+  return table(['op', 'client', 'operation', 'call', 'return', 'status', 'node', 'role'], rows);
 }
