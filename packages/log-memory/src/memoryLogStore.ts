@@ -1,6 +1,11 @@
 import {
   ErrorCode,
   RaftError,
+  checkEntries,
+  checkHardState,
+  checkIndex,
+  checkRange,
+  checkSnapshot,
   emptyHardState,
   type Entry,
   type HardState,
@@ -8,7 +13,8 @@ import {
   type Snapshot,
   type StoredState,
 } from '@raftkit/core';
-import { checkEntries, checkHardState, checkIndex, checkRange, checkSnapshot, invalid } from './validate.js';
+
+const invalid = (message: string): RaftError => new RaftError(ErrorCode.InvalidArgument, message);
 
 function copyEntry(e: Entry): Entry {
   return Object.freeze({ index: e.index, term: e.term, type: e.type, data: new Uint8Array(e.data) });

@@ -7,7 +7,7 @@ import type { LogView, SaveJob } from './plan.js';
 import { collectEntries, entryIterator, readSnapshot } from './reader.js';
 import { recover } from './recover.js';
 import { TailTerms } from './tailTerms.js';
-import { checkIndex, checkRange, checkSnapshot, checkWrite } from './validate.js';
+import { checkIndex, checkRange, checkSnapshot, checkWrite } from '@raftkit/core';
 
 export interface RocksLogStorageOptions {
   /**

@@ -1,6 +1,10 @@
-// Argument checks, identical in every raftkit log adapter (adapters do not import each other).
-import { EntryType, type Entry, type HardState, type LogWrite, type Snapshot } from '@raftkit/core';
-import { invalid } from './errors.js';
+// Argument checks every LogStorage adapter makes, in one place (adapters do not import each
+// other). Each throws RAFT_INVALID_ARGUMENT with a message naming the bad field.
+import { EntryType, type Entry, type HardState, type Snapshot } from '../consensus/types.js';
+import { ErrorCode, RaftError } from '../errors.js';
+import type { LogWrite } from './interfaces.js';
+
+const invalid = (message: string): RaftError => new RaftError(ErrorCode.InvalidArgument, message);
 
 function isIndex(value: unknown, min: number): value is number {
   return Number.isSafeInteger(value) && (value as number) >= min;
@@ -39,14 +43,14 @@ function checkEntry(e: Entry): void {
 export function checkEntries(entries: readonly Entry[]): void {
   if (!Array.isArray(entries)) throw invalid('entries must be an array');
   for (let i = 0; i < entries.length; i++) {
-    checkEntry(entries[i]);
+    checkEntry(entries[i]!);
     if (i === 0) continue;
-    const prev = entries[i - 1];
-    if (entries[i].index !== prev.index + 1) {
-      throw invalid(`entries are not consecutive: ${entries[i].index} follows ${prev.index}`);
+    const prev = entries[i - 1]!;
+    if (entries[i]!.index !== prev.index + 1) {
+      throw invalid(`entries are not consecutive: ${entries[i]!.index} follows ${prev.index}`);
     }
-    if (entries[i].term < prev.term) {
-      throw invalid(`entry ${entries[i].index} has term ${entries[i].term} below the previous term ${prev.term}`);
+    if (entries[i]!.term < prev.term) {
+      throw invalid(`entry ${entries[i]!.index} has term ${entries[i]!.term} below the previous term ${prev.term}`);
     }
   }
 }
