@@ -61,7 +61,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   const app = express();
   app.disable('x-powered-by');
   app.use(transport.router());
-  app.use((req, res, next) => {
+  app.use((_req, res, next) => {
     if (shuttingDown) {
       res.setHeader('connection', 'close');
       return sendError(res, new HttpError(503, ServerErrorCode.ShuttingDown, 'server is shutting down'));

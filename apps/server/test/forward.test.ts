@@ -2,7 +2,7 @@
 // a redirect; idempotency headers and binary bodies pass through unchanged.
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { Cluster, type ServerNode } from './helpers/cluster.js';
-import { errorCode, getKey, jsonHeaders, putJson, send, type Reply } from './helpers/http.js';
+import { errorCode, getKey, jsonHeaders, send, type Reply } from './helpers/http.js';
 
 let cluster: Cluster;
 let leader: ServerNode;

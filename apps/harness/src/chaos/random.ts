@@ -1,16 +1,10 @@
-/** A seeded source of uniform numbers in [0, 1): mulberry32, so a seed replays its schedule. */
+import { seededRandom } from '@raftkit/core';
+
+/** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
 
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The core's seeded PRNG (mulberry32), so a seed replays its schedule. */
+export { seededRandom };
 
 export function pick<T>(rand: Random, items: readonly T[]): T {
   if (items.length === 0) throw new Error('pick from an empty list');
