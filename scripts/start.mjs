@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // `pnpm start`: a local 3-node raftkit KV cluster on 127.0.0.1:7001-7003, durable RocksDB data
 // under ./data, logs under ./data/<id>.log. Ctrl-C stops all three (gracefully).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@raftkit/server...', '--output-logs=errors-only'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1' },
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
 const cli = join(root, 'apps/server/dist/cli.js');
 if (!existsSync(cli)) {
   console.error(`server not built: ${cli} is missing (run pnpm build)`);
