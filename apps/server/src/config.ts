@@ -7,6 +7,12 @@ export interface ServerConfig {
   readonly listen: { readonly host: string; readonly port: number };
   /** Other voters: id -> base URL (http://host:port). */
   readonly peers: Readonly<Record<string, string>>;
+  /**
+   * Where clients reach each other node (for 307 redirects, forwarding and /v1/status); a
+   * node not listed is reached at its --peers URL. Needed when peer traffic goes through
+   * proxies or addresses clients cannot use.
+   */
+  readonly clientUrls: Readonly<Record<string, string>>;
   readonly dataDir: string;
   /** Shared secret authenticating peer requests. */
   readonly secret: string;
@@ -35,7 +41,7 @@ type Raw = Record<string, string | undefined>;
 
 /** Flag name -> config key. Flags use --kebab-case; env vars RAFTKIT_SNAKE_CASE. */
 const keys = [
-  'id', 'listen', 'peers', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
+  'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
   'snapshot-every', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
 ] as const;
 
@@ -45,6 +51,7 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --id ID                   this node's id (required)
   --listen HOST:PORT        address for client and peer HTTP (required)
   --peers ID=URL,...        the other voters (required for a cluster; empty for a single node)
+  --client-urls ID=URL,...  where clients reach the other nodes, if not at their --peers URL
   --data DIR                data directory for RocksDB (required)
   --secret S                shared cluster secret for peer authentication (default: insecure dev secret)
   --follower-mode M         redirect (307 to the leader) or forward (proxy to the leader); default redirect
@@ -98,7 +105,7 @@ function readConfigFile(path: string): Raw {
   const out: Raw = {};
   for (const [k, v] of Object.entries(parsed)) {
     if (!(keys as readonly string[]).includes(k)) throw new ConfigError(`config file ${path}: unknown key "${k}"`);
-    if (k === 'peers' && v && typeof v === 'object') out[k] = Object.entries(v).map(([id, url]) => `${id}=${String(url)}`).join(',');
+    if ((k === 'peers' || k === 'client-urls') && v && typeof v === 'object') out[k] = Object.entries(v).map(([id, url]) => `${id}=${String(url)}`).join(',');
     else out[k] = String(v);
   }
   return out;
@@ -117,6 +124,10 @@ function validate(raw: Raw): ServerConfig {
   if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new ConfigError(`--id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")\n${usage}`);
   const listen = parseListen(raw['listen']);
   const peers = parsePeers(raw['peers'] ?? '', id);
+  const clientUrls = parsePeers(raw['client-urls'] ?? '', id, '--client-urls');
+  for (const pid of Object.keys(clientUrls)) {
+    if (!peers[pid]) throw new ConfigError(`--client-urls names ${pid}, which is not in --peers`);
+  }
   const dataDir = raw['data'];
   if (!dataDir) throw new ConfigError(`--data is required\n${usage}`);
   const electionTicks = int(raw, 'election-ticks', 10, 2, 10_000);
@@ -132,6 +143,7 @@ function validate(raw: Raw): ServerConfig {
     id,
     listen,
     peers,
+    clientUrls,
     dataDir: resolve(dataDir),
     secret,
     followerMode,
@@ -153,22 +165,22 @@ function parseListen(v: string | undefined): ServerConfig['listen'] {
   return { host: m[1]!, port };
 }
 
-function parsePeers(v: string, self: string): Record<string, string> {
+function parsePeers(v: string, self: string, flag = '--peers'): Record<string, string> {
   const peers: Record<string, string> = {};
   for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`--peers entry "${part}" must be ID=URL`);
+    if (eq <= 0) throw new ConfigError(`${flag} entry "${part}" must be ID=URL`);
     const pid = part.slice(0, eq);
     const url = part.slice(eq + 1);
-    if (pid === self) throw new ConfigError(`--peers must not list this node (${self})`);
-    if (peers[pid]) throw new ConfigError(`--peers lists ${pid} twice`);
+    if (pid === self) throw new ConfigError(`${flag} must not list this node (${self})`);
+    if (peers[pid]) throw new ConfigError(`${flag} lists ${pid} twice`);
     let u: URL;
     try {
       u = new URL(url);
     } catch {
-      throw new ConfigError(`--peers: "${url}" for ${pid} is not a URL`);
+      throw new ConfigError(`${flag}: "${url}" for ${pid} is not a URL`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`--peers: ${pid} URL must be http(s), got ${u.protocol}`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${flag}: ${pid} URL must be http(s), got ${u.protocol}`);
     peers[pid] = url.replace(/\/+$/, '');
   }
   return peers;

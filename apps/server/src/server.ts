@@ -73,7 +73,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     next();
   });
 
-  const leaderUrl = (leader: string | null): string | null => (leader === null ? null : leader === cfg.id ? null : (cfg.peers[leader] ?? null));
+  const leaderUrl = (leader: string | null): string | null => (leader === null || leader === cfg.id ? null : clientUrlOf(cfg, leader));
   const onNotLeader = async (req: Request, res: Response, err: NotLeaderError): Promise<boolean> => {
     const url = leaderUrl(err.leaderHint);
     if (!url) return false;
@@ -144,6 +144,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   return { url, replica, logger, shutdown };
 }
 
+/** Where clients reach node `id`: its --client-urls entry, else its --peers URL. */
+function clientUrlOf(cfg: ServerConfig, id: string): string | null {
+  return cfg.clientUrls[id] ?? cfg.peers[id] ?? null;
+}
+
 function bodyError(err: unknown): unknown {
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.too.large') return new HttpError(413, ServerErrorCode.BodyTooLarge, 'request body too large');
@@ -165,7 +170,7 @@ function statusBody(replica: KvRaftReplica, cfg: ServerConfig, transport: HttpTr
     role: st.role,
     term: st.term,
     leader: st.leader,
-    leaderUrl: st.leader === st.id ? null : st.leader ? (cfg.peers[st.leader] ?? null) : null,
+    leaderUrl: st.leader === null || st.leader === st.id ? null : clientUrlOf(cfg, st.leader),
     commitIndex: st.commitIndex,
     appliedIndex: st.appliedIndex,
     lastIndex: st.lastIndex,
