@@ -16,6 +16,8 @@ import type {
   Witness,
 } from './types.js';
 
+/** Enough for tens of thousands of operations per part; timeouts can need far more. */
+const DEFAULT_MAX_STEPS = 10_000_000;
 const DEFAULT_SHRINK_BUDGET: Budget = { maxSteps: 2_000_000 };
 
 type Part<I, O> = { readonly label: string; readonly ops: readonly NormalizedOperation<I, O>[] };
@@ -72,7 +74,11 @@ function explain<S, I, O>(
  *
  * Parts are checked smallest first; the first illegal part stops the check. The budget is
  * shared by all parts; when it runs out, the result is `unknown` unless a part was illegal.
- * @throws LincheckError `LINCHECK_INVALID_HISTORY` if the history is malformed.
+ * @throws LincheckError `LINCHECK_INVALID_HISTORY` if the history is malformed, or
+ *   `LINCHECK_INVALID_OPERATION` if the model's partition rejects an operation.
+ * @example
+ * const result = checkHistory(kvModel, recorder.history(), { maxSteps: 5_000_000 });
+ * if (result.result !== 'ok') throw new Error(formatResult(result));
  */
 export function checkHistory<S, I, O>(
   model: Model<S, I, O>,
@@ -83,7 +89,7 @@ export function checkHistory<S, I, O>(
   const started = now();
   const ops = normalizeHistory(history).filter((op) => op.status !== 'fail');
   const parts = partsOf(model, ops);
-  const meter = new StepMeter(options, now);
+  const meter = new StepMeter({ maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, timeoutMs: options.timeoutMs }, now);
   const partitions: PartitionResult[] = [];
   let result: Verdict = 'ok';
   let violation: Violation<I, O> | undefined;

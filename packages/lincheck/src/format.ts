@@ -7,6 +7,8 @@ export interface FormatOptions {
 
 type AnyOp = NormalizedOperation<unknown, unknown>;
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const time = (t: number): string => (Number.isFinite(t) ? String(Number(t.toFixed(3))) : '∞');
 
 function line(op: AnyOp, descriptions: Readonly<Record<number, string>>): string {
@@ -18,14 +20,15 @@ function line(op: AnyOp, descriptions: Readonly<Record<number, string>>): string
 function lines(ops: readonly AnyOp[], v: Violation<unknown, unknown>, max: number): string[] {
   const shown = ops.slice(Math.max(0, ops.length - max));
   const skipped = ops.length - shown.length;
-  return [...(skipped > 0 ? [`    … ${skipped} earlier operations`] : []), ...shown.map((op) => line(op, v.descriptions))];
+  const summary = skipped > 0 ? [`    … ${count(skipped, 'earlier operation')}`] : [];
+  return [...summary, ...shown.map((op) => line(op, v.descriptions))];
 }
 
 function witnessLines(v: Violation<unknown, unknown>, max: number): string[] {
   const w = v.witness;
   if (!w) return [];
   const title = w.minimal ? 'minimal witness' : 'smaller witness (shrink budget ran out)';
-  const out = [`  ${title}: ${w.essential.length} essential operations`, ...lines(w.essential, v, max)];
+  const out = [`  ${title}: ${count(w.essential.length, 'essential operation')}`, ...lines(w.essential, v, max)];
   if (w.context.length > 0) {
     out.push(`  context (each may or may not have taken effect, within its interval):`, ...lines(w.context, v, max));
   }
@@ -34,7 +37,8 @@ function witnessLines(v: Violation<unknown, unknown>, max: number): string[] {
 
 function violationLines(v: Violation<unknown, unknown>, max: number): string[] {
   return [
-    `  longest linearizable prefix: ${v.longestPrefix.length} of ${v.operations.length} operations, leaving state ${v.stateAfterPrefix}`,
+    `  longest linearizable prefix: ${v.longestPrefix.length} of ${count(v.operations.length, 'operation')},` +
+      ` leaving state ${v.stateAfterPrefix}`,
     ...lines(v.longestPrefix, v, max),
     `  could not linearize next:`,
     line(v.stuck, v.descriptions),
@@ -52,7 +56,7 @@ function partsSummary(parts: readonly PartitionResult[], verdict: string): strin
 export function formatResult<I, O>(result: CheckResult<I, O>, options: FormatOptions = {}): string {
   const { stats } = result;
   const cost = `${stats.steps} steps, ${stats.elapsedMs.toFixed(1)} ms`;
-  const size = `${stats.operations} operations in ${stats.partitions} parts`;
+  const size = `${count(stats.operations, 'operation')} in ${count(stats.partitions, 'part')}`;
   if (result.result === 'ok') return `linearizable: ${size} (${cost})`;
   if (result.result === 'unknown') {
     return `unknown: budget exhausted; ${size} (${cost})\n  unchecked: ${partsSummary(result.partitions, 'unknown')}`;

@@ -5,22 +5,21 @@ const CLOCK_EVERY = 1024;
 
 export const defaultNow = (): number => performance.now();
 
-/** Counts search steps against a budget shared by every search it is passed to. */
+/** Counts search steps against a budget, shared by every search it is passed to. */
 export class StepMeter {
   /** Steps taken so far. Invariant: never decreases. */
   steps = 0;
+  private exhausted = false;
   private readonly maxSteps: number;
   private readonly deadline: number;
-  private readonly now: () => number;
-  private exhausted = false;
-
-  private readonly parent: StepMeter | undefined;
 
   /** With a `parent`, every step also counts against it, and its exhaustion ends this one. */
-  constructor(budget: Budget = {}, now: () => number = defaultNow, parent?: StepMeter) {
-    this.parent = parent;
+  constructor(
+    budget: Budget = {},
+    private readonly now: () => number = defaultNow,
+    private readonly parent?: StepMeter,
+  ) {
     this.maxSteps = budget.maxSteps ?? Infinity;
-    this.now = now;
     this.deadline = budget.timeoutMs === undefined ? Infinity : now() + budget.timeoutMs;
   }
 

@@ -28,6 +28,12 @@ function removeWhile<T>(items: readonly T[], stillHolds: (rest: T[]) => boolean,
  */
 const WINDOWS = [16, 32, 64, 128, 256, 512];
 
+/** Indices into the part, in call order. Invariant: `candidates` ⊆ `all`. */
+interface Window {
+  readonly candidates: readonly number[];
+  readonly all: readonly number[];
+}
+
 /**
  * Shrinks a non-linearizable part in two passes.
  *
@@ -63,33 +69,46 @@ class Shrinker<S, I, O> {
     let covered = 0;
     for (const size of [...WINDOWS, Infinity]) {
       const window = this.window(stuck, size);
-      if (window.length === covered || this.meter.spent) break;
-      covered = window.length;
-      const definite = window.filter((i) => this.ops[i].status === 'ok');
-      if (this.verdict(definite, without(window, definite)) !== 'illegal') continue;
+      if (window.all.length === covered || this.meter.spent) break;
+      covered = window.all.length;
+      if (this.verdict(window.candidates, without(window.all, window.candidates)) !== 'illegal') continue;
       const witness = this.shrink(window);
-      const whole = window.length === this.ops.length;
+      // A shrink the budget cut short is worse than a finished one from a smaller window.
+      if (!witness.minimal) return previous?.minimal ? previous : witness;
+      const whole = window.all.length === this.ops.length;
       if (whole || (previous && sameIds(previous.essential, witness.essential))) return witness;
       previous = witness;
     }
     return previous;
   }
 
-  /** Up to `size` operations called before the stuck one, and all called before it returned. */
-  private window(stuck: number, size: number): number[] {
-    const end = this.ops[stuck].return;
-    const window: number[] = [];
-    for (let i = Math.max(0, stuck - size); i < this.ops.length && this.ops[i].call <= end; i++) window.push(i);
-    return window;
+  /**
+   * The `ok` operations among the last `size` called before the stuck one returned are
+   * candidates to be essential. Operations just before them, and those called before a
+   * candidate returned, are kept as context only: they may explain a value a candidate saw,
+   * so cutting them would leave "a read of a value never written".
+   */
+  private window(stuck: number, size: number): Window {
+    const limit = this.ops[stuck].return;
+    const start = Math.max(0, stuck - size);
+    const candidates: number[] = [];
+    let end = limit;
+    for (let i = start; i < this.ops.length && this.ops[i].call <= limit; i++) {
+      if (this.ops[i].status !== 'ok') continue;
+      candidates.push(i);
+      end = Math.max(end, this.ops[i].return);
+    }
+    const all: number[] = [];
+    for (let i = Math.max(0, start - Math.ceil(size / 2)); i < this.ops.length && this.ops[i].call <= end; i++) all.push(i);
+    return { candidates, all };
   }
 
-  private shrink(window: readonly number[]): Witness<I, O> {
+  private shrink({ candidates, all }: Window): Witness<I, O> {
     this.decisive = true;
     const before = this.meter.steps;
     const stop = () => this.meter.spent;
-    const definite = window.filter((i) => this.ops[i].status === 'ok');
-    const essential = removeWhile(definite, (e) => this.verdict(e, without(window, e)) === 'illegal', stop);
-    const context = removeWhile(without(window, essential), (k) => this.explains(essential, k), stop);
+    const essential = removeWhile(candidates, (e) => this.verdict(e, without(all, e)) === 'illegal', stop);
+    const context = removeWhile(without(all, essential), (k) => this.explains(essential, k), stop);
     return {
       essential: essential.map((i) => this.ops[i]),
       context: context.map((i) => this.ops[i]),

@@ -71,7 +71,10 @@ export interface Model<S, I, O> {
 
 /** Limits on a search. Exhausting either yields `unknown`. */
 export interface Budget {
-  /** Search steps (one per history entry visited). Deterministic: prefer it in simulations. */
+  /**
+   * Search steps (one per history entry visited). Deterministic, so prefer it in seeded
+   * simulations. `checkHistory` defaults to 10,000,000; pass `Infinity` for no limit.
+   */
   readonly maxSteps?: number;
   /** Wall-clock limit, measured with `CheckOptions.now`. */
   readonly timeoutMs?: number;
@@ -101,8 +104,12 @@ export interface PartitionResult {
 /**
  * A small sub-history that is still not linearizable. Operations outside it were removed;
  * `context` operations were weakened: each may or may not have taken effect, within its
- * original [call, return], with any output. Weakening any `essential` operation the same way
- * makes the witness linearizable.
+ * original [call, return] (after its call, if unknown), with any output. Weakening any
+ * `essential` operation the same way makes the witness linearizable, and removing any
+ * `context` operation makes it linearizable or some essential operation unnecessary.
+ *
+ * It is searched for among the operations nearest the stuck one, so on a long history a
+ * value an essential operation saw may have been written by an operation outside it.
  */
 export interface Witness<I, O> {
   readonly essential: readonly NormalizedOperation<I, O>[];
