@@ -1,4 +1,4 @@
-import type { MessageType } from '@raftkit/core';
+import { MESSAGE_TYPES, type MessageType } from '@raftkit/core';
 
 /**
  * What happened to messages. Every message handed to `send` counts once in `sent` and ends in
@@ -25,19 +25,7 @@ export interface NetworkStats extends MessageCounts {
 
 export type Outcome = keyof MessageCounts;
 
-const typeSet = {
-  vote: true,
-  voteResponse: true,
-  append: true,
-  appendResponse: true,
-  heartbeat: true,
-  heartbeatResponse: true,
-  snapshot: true,
-  readIndex: true,
-  readIndexResponse: true,
-} as const satisfies Record<MessageType, true>;
-
-export const messageTypes: ReadonlySet<string> = new Set(Object.keys(typeSet));
+export const messageTypes: ReadonlySet<string> = new Set(MESSAGE_TYPES);
 
 type MutableCounts = { -readonly [K in Outcome]: number };
 
@@ -57,7 +45,7 @@ export class StatsRecorder {
 
   snapshot(inFlight: number): NetworkStats {
     const byType = Object.fromEntries(
-      Object.keys(typeSet).map((type) => [type, { ...(this.byType.get(type as MessageType) ?? zero()) }]),
+      MESSAGE_TYPES.map((type) => [type, { ...(this.byType.get(type) ?? zero()) }]),
     ) as Record<MessageType, MessageCounts>;
     return { ...this.total, inFlight, byType };
   }

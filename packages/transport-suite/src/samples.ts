@@ -1,20 +1,7 @@
-import { EntryType } from '@raftkit/core';
+import { EntryType, MESSAGE_TYPES } from '@raftkit/core';
 import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
 
-/** Every message type of the `Message` union; the `satisfies` keeps the list exhaustive. */
-const typeSet = {
-  vote: true,
-  voteResponse: true,
-  append: true,
-  appendResponse: true,
-  heartbeat: true,
-  heartbeatResponse: true,
-  snapshot: true,
-  readIndex: true,
-  readIndexResponse: true,
-} as const satisfies Record<MessageType, true>;
-
-export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze(Object.keys(typeSet) as MessageType[]);
+export { MESSAGE_TYPES };
 
 export const MiB = 1024 * 1024;
 

@@ -155,3 +155,18 @@ export type Message =
   | ReadIndexResponse;
 
 export type MessageType = Message['type'];
+
+const messageTypeSet = {
+  vote: true,
+  voteResponse: true,
+  append: true,
+  appendResponse: true,
+  heartbeat: true,
+  heartbeatResponse: true,
+  snapshot: true,
+  readIndex: true,
+  readIndexResponse: true,
+} as const satisfies Record<MessageType, true>;
+
+/** Every message type of the `Message` union; the `satisfies` above keeps it exhaustive. */
+export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze(Object.keys(messageTypeSet) as MessageType[]);
