@@ -22,6 +22,12 @@ export const ErrorCode = {
   StorageCorrupt: 'RAFT_STORAGE_CORRUPT',
   /** Fatal: the storage could not persist or read. */
   StorageFailed: 'RAFT_STORAGE_FAILED',
+  /**
+   * Fatal: this node's storage holds fewer entries than it is known to have made durable (a
+   * damaged, truncated or deleted write-ahead log, or a restored backup of the data directory).
+   * Serving on would break Raft's quorum guarantees; the member must be wiped and re-added.
+   */
+  StorageLost: 'RAFT_STORAGE_LOST',
   /** Fatal: stored data is from a newer, unknown format version. */
   StorageVersion: 'RAFT_STORAGE_VERSION',
   /** Fatal: an internal invariant was broken; the node must stop. */
@@ -35,6 +41,7 @@ const fatalCodes: ReadonlySet<string> = new Set([
   ErrorCode.StorageCorrupt,
   ErrorCode.StorageFailed,
   ErrorCode.StorageVersion,
+  ErrorCode.StorageLost,
   ErrorCode.InvariantViolated,
 ]);
 
