@@ -10,6 +10,14 @@ export const EntryType = {
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
+/**
+ * The largest term a node ever adopts (2^48, far beyond any real cluster's lifetime: an
+ * election a millisecond for 8,900 years). A message claiming a larger term is forged or
+ * corrupt; it is dropped on receipt so it cannot push every node to a term it cannot campaign
+ * past (terms are u64 on the wire but must stay safe integers here).
+ */
+export const MAX_TERM = 2 ** 48;
+
 /** One log entry. Invariant: index >= 1, term >= 1. */
 export interface Entry {
   readonly index: number;
