@@ -9,7 +9,7 @@ import { stepCandidate, tickElection } from './step/candidate.js';
 import { stepFollower } from './step/follower.js';
 import { stepLeader, tickLeader } from './step/leader.js';
 import { bcastAppend, bcastHeartbeat, maybeCommit } from './step/replication.js';
-import { EntryType, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
+import { EntryType, MAX_TERM, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A message before the sender fills in `from` (and, unless given, `term`). */
@@ -265,6 +265,8 @@ export class Raft {
 
   step(m: Message): void {
     if (m.to !== this.id || !this.cfg.voters.includes(m.from) || m.from === this.id) return;
+    // A forged or corrupt term would push this node to a term it can never campaign past.
+    if (!Number.isSafeInteger(m.term) || m.term < 0 || m.term > MAX_TERM) return;
     if (m.term > this.term) {
       if (!this.acceptHigherTerm(m)) return;
     } else if (m.term < this.term) {

@@ -84,6 +84,11 @@ export class RawNode {
     this.prevSoftState = this.softState();
   }
 
+  /** The configured election timeout in ticks (the runtime bounds tick catch-up by it). */
+  get electionTicks(): number {
+    return this.raft.cfg.electionTicks;
+  }
+
   get id(): NodeId {
     return this.raft.id;
   }

@@ -102,6 +102,15 @@ export class PendingReads {
     }
   }
 
+  /** Fails every read still waiting for its read index (those waiting to apply keep waiting). */
+  rejectUnconfirmed(err: () => unknown): void {
+    for (const w of this.awaitingIndex.values()) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(err());
+    }
+    this.awaitingIndex.clear();
+  }
+
   rejectAll(err: unknown): void {
     for (const w of [...this.awaitingIndex.values(), ...this.awaitingApply]) {
       this.clock.clearTimeout(w.timer);

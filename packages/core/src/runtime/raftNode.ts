@@ -58,6 +58,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private snapshotIndex: number;
   private readSeq = 0;
   private softState: SoftState;
+  /** Monotonic time at which tick 0 was due; ticks are counted from it, not from timer callbacks. */
+  private tickOrigin = 0;
+  /** Ticks handed to the core since `tickOrigin`. */
+  private ticksDone = 0;
   /** Settles when the drive loop is idle; used by stop(). */
   private idle: Promise<void> = Promise.resolve();
 
@@ -95,9 +99,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.running = true;
     await this.opts.transport.start({
       onMessage: (m) => this.onMessage(m),
-      onUnreachable: (peer) => this.running && this.raw.reportUnreachable(peer),
+      onUnreachable: (peer) => this.onUnreachable(peer),
     });
-    this.ticker = this.clock.setInterval(() => this.onTick(), this.opts.tickMs ?? 50);
+    this.tickOrigin = this.clock.now();
+    this.ticksDone = 0;
+    this.ticker = this.clock.setInterval(() => this.onTick(), this.tickMs());
   }
 
   /**
@@ -108,6 +114,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   propose(command: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<R> {
     const err = this.unavailable();
     if (err) return Promise.reject(err);
+    this.catchUpTicks();
     let pos: { index: number; term: number };
     try {
       pos = this.raw.propose(command);
@@ -132,6 +139,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (err) return Promise.reject(err);
     const requestId = `${this.id}:${++this.readSeq}`;
     const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
+    // The lease is judged now, against the clock: a stall (SIGSTOP, a long GC or a blocking
+    // call) that outlasted the lease must have expired it before we answer from it.
+    this.catchUpTicks();
     const leaseIndex = opts.lease ? this.raw.leaseReadIndex() : 0;
     if (leaseIndex > 0) {
       this.reads.confirmed(requestId, leaseIndex, this.applied, () => null);
@@ -181,15 +191,36 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     return null;
   }
 
+  private tickMs(): number {
+    return this.opts.tickMs ?? 50;
+  }
+
   private onTick(): void {
     if (!this.running) return;
-    this.raw.tick();
+    this.catchUpTicks();
     this.drive();
+  }
+
+  /**
+   * Hands the core every tick that is due by the monotonic clock. Timer callbacks only wake us:
+   * a process that was paused or stalled gets none for the whole stall, and counting callbacks
+   * would let a leader believe its lease (thesis §6.4.1), its quorum check and a follower its
+   * boot guard are younger than they are. Beyond two election timeouts more ticks change
+   * nothing (every timer has fired, every lease has lapsed), so a long stall costs no more.
+   */
+  private catchUpTicks(): void {
+    const due = Math.floor((this.clock.now() - this.tickOrigin) / this.tickMs());
+    const behind = due - this.ticksDone;
+    if (behind <= 0) return;
+    this.ticksDone = due;
+    const n = Math.min(behind, 2 * this.raw.electionTicks + 1);
+    for (let i = 0; i < n; i++) this.raw.tick();
   }
 
   private onMessage(m: Message): void {
     if (!this.running) return;
     try {
+      this.catchUpTicks();
       this.raw.step(m);
     } catch (err) {
       this.fatal(err);
@@ -277,7 +308,22 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const prev = this.softState;
     if (prev.role === s.role && prev.term === s.term && prev.leader === s.leader) return;
     this.softState = s;
+    // A read forwarded to the old leader will not be answered by anyone else: fail it now
+    // (the caller retries where the new leader is) instead of letting it wait for its deadline.
+    if (prev.leader !== s.leader || prev.term !== s.term) {
+      this.reads.rejectUnconfirmed(() => new NotLeaderError(s.leader, `leader changed (term ${s.term}) before the read was confirmed; retry it`));
+    }
     this.emit('stateChange', s);
+  }
+
+  /** The transport gave up on `peer` for now; reads waiting on it as our leader fail fast. */
+  private onUnreachable(peer: NodeId): void {
+    if (!this.running) return;
+    this.raw.reportUnreachable(peer);
+    const st = this.raw.softState();
+    if (st.role !== 'leader' && st.leader === peer) {
+      this.reads.rejectUnconfirmed(() => new NotLeaderError(null, `leader ${peer} is unreachable; the read was not confirmed, retry it`));
+    }
   }
 
   /** A storage failure or broken invariant: stop everything, fail every waiter. */

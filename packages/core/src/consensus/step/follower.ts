@@ -1,3 +1,4 @@
+import { ErrorCode, RaftError } from '../../errors.js';
 import type { Raft } from '../raft.js';
 import type { AppendRequest, HeartbeatRequest, Message, SnapshotRequest } from '../types.js';
 
@@ -55,7 +56,19 @@ export function handleAppend(r: Raft, m: AppendRequest): void {
 }
 
 export function handleHeartbeat(r: Raft, m: HeartbeatRequest): void {
-  // The leader caps `commit` at our known match index, so we hold that entry.
+  // The leader caps `commit` at the match index we acknowledged in this term, so we held that
+  // entry durably. If it is gone now, our storage lost entries behind our back (a damaged or
+  // truncated WAL, a restored old copy): carrying on would count a vote or an ack we can no
+  // longer back, so stop (etcd panics here too: "Was the raft log corrupted, truncated, or lost?").
+  if (m.commit > r.log.lastIndex()) {
+    throw new RaftError(
+      ErrorCode.StorageLost,
+      `node ${r.id}: leader ${m.from} (term ${m.term}) says this node acknowledged entries up to ${m.commit}, ` +
+        `but its log ends at ${r.log.lastIndex()}: its storage lost acknowledged entries (damaged, truncated or ` +
+        `replaced data). Stop it and replace the member: wipe its data directory and restart it while the rest of the ` +
+        `cluster has a leader, so it catches up from that leader (with membership changes: remove and re-add it).`,
+    );
+  }
   r.log.commitTo(m.commit);
   r.send({ type: 'heartbeatResponse', to: m.from, context: m.context });
 }
