@@ -8,6 +8,30 @@ export function corrupt(message: string): RaftError {
   return new RaftError(ErrorCode.StorageCorrupt, `rocksdb log storage is corrupt: ${message}`);
 }
 
+/** What an operator does with a member whose storage cannot be trusted. */
+export const REJOIN_ADVICE =
+  'This member cannot be trusted to hold what it acknowledged: stop it, wipe its data directory ' +
+  '(or restore it from a copy of a healthy peer) and let it rejoin from the leader (once the cluster ' +
+  'has membership changes: remove the member and add it back)';
+
+/** A WAL file failed verification before RocksDB could replay (and silently drop) part of it. */
+export function walDamaged(path: string, offset: number, reason: string): RaftError {
+  return new RaftError(
+    ErrorCode.StorageCorrupt,
+    `rocksdb log storage is corrupt: the write-ahead log ${path} is damaged at byte ${offset} (${reason}); ` +
+      `opening it would silently drop every entry after that point. ${REJOIN_ADVICE}`,
+  );
+}
+
+/** The database holds less than this node is known to have made durable. */
+export function storageLost(location: string, what: string): RaftError {
+  return new RaftError(
+    ErrorCode.StorageLost,
+    `rocksdb log storage at ${location} lost data it had made durable: ${what}. Its write-ahead log ` +
+      `was damaged, truncated or deleted (or the directory was restored from an older copy). ${REJOIN_ADVICE}`,
+  );
+}
+
 export function failed(message: string, cause?: unknown): RaftError {
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
   return new RaftError(ErrorCode.StorageFailed, `rocksdb log storage ${message}${detail}`, { cause });

@@ -6,6 +6,7 @@ import { asRaftError, failed, invalid } from './errors.js';
 import { checkInstall, planInstall, planSave, type LogView, type SaveJob, type SnapshotJob } from './plan.js';
 import { collectEntries, entryIterator } from './reader.js';
 import type { TailTerms } from './tailTerms.js';
+import { markOf, type Watermark } from './watermark.js';
 
 export type JobSpec =
   | { readonly kind: 'save'; readonly save: SaveJob }
@@ -43,6 +44,7 @@ export class LogWriter {
   private writing: Promise<void> | null = null;
   private failure: RaftError | null = null;
   private stopped = false;
+  private closing: Promise<void> | null = null;
   private readonly counts = { syncedBatches: 0, saves: 0, entries: 0, entryBytes: 0 };
 
   constructor(
@@ -50,8 +52,10 @@ export class LogWriter {
     view: LogView,
     private readonly terms: TailTerms,
     private readonly maxBatchBytes: number,
+    private readonly watermark: Watermark,
   ) {
     this.view = view;
+    watermark.onError = (error) => this.fail(failed('could not write the durable watermark', error));
   }
 
   stats(): RocksLogStorageStats {
@@ -78,9 +82,14 @@ export class LogWriter {
   }
 
   /** Stops accepting calls and waits until everything queued is written. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.stopped = true;
-    while (this.draining) await this.draining;
+    this.closing ??= (async () => {
+      while (this.draining) await this.draining;
+      // The exact final state, so any later loss of the WAL's tail is seen on the next open.
+      await this.watermark.close(this.failure ? null : markOf(this.view));
+    })();
+    return this.closing;
   }
 
   private check(): void {
@@ -136,7 +145,7 @@ export class LogWriter {
     const apply = (): void => this.applySaves(next, accepted);
     // One fsync covers the group; a group of commit-only updates needs none.
     const sync = accepted.some((job) => job.save.sync);
-    const ok = ops.length === 0 ? (apply(), true) : await this.write(ops, apply, sync);
+    const ok = ops.length === 0 ? (apply(), true) : await this.lowerThenWrite(next, ops, apply, sync);
     for (const job of accepted) {
       if (ok) job.resolve();
       else job.reject(failed('could not make the write durable', this.failure));
@@ -178,7 +187,7 @@ export class LogWriter {
     checkInstall(view, snap.meta, agrees);
     const ops: RocksBatchOp[] = [];
     const next = planInstall(view, snap, agrees, ops);
-    const ok = await this.write(ops, () => {
+    const ok = await this.lowerThenWrite(next, ops, () => {
       this.view = next;
       if (agrees) this.terms.dropBefore(index + 1);
       else this.terms.reset(index + 1);
@@ -200,13 +209,34 @@ export class LogWriter {
     return entry.term === term;
   }
 
+  /**
+   * Writes a batch leaving the log as `next`. If that shortens the log below what the watermark
+   * may hold (conflict truncation, a disagreeing snapshot), the watermark is lowered durably
+   * first, so it is never ahead of the durable log (see watermark.ts).
+   */
+  private async lowerThenWrite(next: LogView, ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
+    if (this.watermark.needsLowering(next.lastIndex)) {
+      try {
+        await this.watermark.lower({ ...markOf(this.view), lastIndex: next.lastIndex });
+      } catch (error) {
+        this.fail(failed('could not lower the durable watermark', error));
+        return false;
+      }
+    }
+    return this.write(ops, onDurable, sync);
+  }
+
   /** Writes one batch (synced unless told otherwise); on success runs `onDurable` before anyone can observe the DB. */
   private async write(ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
     try {
       this.writing = this.db.batch(ops, { sync });
       await this.writing;
-      if (sync) this.counts.syncedBatches++;
       onDurable();
+      // Only a synced batch is durable, and with it every batch before it.
+      if (sync) {
+        this.counts.syncedBatches++;
+        this.watermark.note(markOf(this.view));
+      }
       return true;
     } catch (error) {
       this.fail(failed('could not write a synced batch', error));

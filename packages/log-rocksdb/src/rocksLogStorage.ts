@@ -1,11 +1,13 @@
-import { RocksLevel } from '@nxtedition/rocksdb';
+import type { RocksLevel } from '@nxtedition/rocksdb';
 import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
 import { encodeEntry, encodeHardState, encodeSnapshotMeta, freezeMeta } from './codec.js';
-import { asRaftError, compacted, failed, unavailable } from './errors.js';
+import { asRaftError, compacted, unavailable } from './errors.js';
 import { LogWriter, type RocksLogStorageStats } from './logWriter.js';
 import type { LogView, SaveJob } from './plan.js';
 import { collectEntries, entryIterator, readSnapshot } from './reader.js';
+import { openDb } from './openDb.js';
 import { recover } from './recover.js';
+import { Watermark, checkAgainst, markOf, readMark } from './watermark.js';
 import { TailTerms } from './tailTerms.js';
 import { checkIndex, checkRange, checkSnapshot, checkWrite } from '@raftkit/core';
 
@@ -41,21 +43,21 @@ export class RocksLogStorage implements LogStorage {
 
   /**
    * Opens (creating if missing) the storage in directory `location`. Rejects with
-   * RAFT_STORAGE_VERSION for a newer format, RAFT_STORAGE_CORRUPT if verification fails and
+   * RAFT_STORAGE_VERSION for a newer format; RAFT_STORAGE_CORRUPT if verification fails (a
+   * damaged WAL, SST, MANIFEST, missing CURRENT, or a bad checksum in the log); RAFT_STORAGE_LOST
+   * if the log is behind the durable watermark (its WAL was truncated or deleted); and
    * RAFT_STORAGE_FAILED if the database cannot be opened (for example, it is open elsewhere).
    */
   static async open(location: string, options: RocksLogStorageOptions = {}): Promise<RocksLogStorage> {
     checkOptions(options);
-    const db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    try {
-      await db.open({ createIfMissing: true });
-    } catch (error) {
-      throw failed(`could not open ${location}`, error);
-    }
+    const db = await openDb(location);
     try {
       const terms = new TailTerms(options.termCacheSize ?? 4096);
+      const stored = await readMark(location);
       const view = await recover(db, options.verifyOnOpen ?? 10_000, terms);
-      const writer = new LogWriter(db, view, terms, options.maxBatchBytes ?? 1024 * 1024);
+      if (stored) checkAgainst(location, view, stored.mark);
+      const watermark = await Watermark.create(location, markOf(view), stored?.seq ?? 0);
+      const writer = new LogWriter(db, view, terms, options.maxBatchBytes ?? 1024 * 1024, watermark);
       return new RocksLogStorage(db, writer, terms, location);
     } catch (error) {
       await db.close().catch(() => undefined);

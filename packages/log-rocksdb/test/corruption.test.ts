@@ -1,8 +1,11 @@
 import { ErrorCode } from '@raftkit/core';
 import { expectEntries, expectRaftError, makeEntries, makeSnapshot } from '@raftkit/log-storage-suite';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { RocksLogStorage } from '../src/index.js';
 import { encodeVersion, entryKey, hardStateKey, snapshotDataKey, snapshotMetaKey, versionKey } from '../src/codec.js';
+import { WATERMARK_FILE } from '../src/watermark.js';
 import { flipByte, withRawDb } from './rawDb.js';
 import { makeTempDir, removeDir } from './tempDir.js';
 
@@ -87,6 +90,10 @@ describe('corruption is detected, never returned as data', () => {
     await withRawDb(dir, (db) =>
       db.batch([15, 16, 17, 18, 19, 20].map((i) => ({ type: 'del' as const, key: entryKey(i) })), { sync: true }),
     );
+    // The durable watermark sees the shorter log; without it (a database from before the
+    // watermark) the commit check below is what remains.
+    await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageLost);
+    await rm(join(dir, WATERMARK_FILE));
     const storage = await RocksLogStorage.open(dir);
     await storage.save({ hardState: { term: 1, vote: null, commit: 14 } });
     await storage.close();
