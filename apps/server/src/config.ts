@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type FdBudget, FdBudgetError, planFds, readFdLimit } from './fdBudget.js';
+import { selfReference } from './selfUrl.js';
 
 /** Everything a server needs; built from defaults < config file < environment < flags. */
 export interface ServerConfig {
@@ -25,6 +27,12 @@ export interface ServerConfig {
   readonly maxValueBytes: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Client requests served at once; more get 503 SERVER_OVERLOADED. */
+  readonly maxInflightRequests: number;
+  /** A node is ready while its applied index is at most this many entries behind the leader's commit index. */
+  readonly readyMaxLag: number;
+  /** How client connections, peers and RocksDB share the file-descriptor limit (client cap included). */
+  readonly fds: FdBudget;
   /** TLS for peer and client traffic: PEM file paths. */
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | null;
 }
@@ -43,6 +51,7 @@ type Raw = Record<string, string | undefined>;
 const keys = [
   'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
   'snapshot-every', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
+  'max-client-connections', 'max-inflight-requests', 'ready-max-lag',
 ] as const;
 
 export const usage = `usage: raftkit-server --id n1 --listen 127.0.0.1:7001 --peers n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003 --data ./data/n1 [options]
@@ -62,12 +71,18 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --max-value-bytes N       largest value accepted (default 1048576)
   --request-timeout-ms N    deadline for a client request (default 5000)
   --log-level L             fatal|error|warn|info|debug|trace|silent (default info)
+  --max-client-connections N  client connections served at once (default: derived from ulimit -n)
+  --max-inflight-requests N   client requests served at once (default: the connection cap, at most 512)
+  --ready-max-lag N         /readyz is 200 while at most N entries behind the leader's commit (default 100)
   --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
 
 export const devSecret = 'raftkit-dev-secret-change-me';
 
-/** Parses argv (without node and script), the environment and an optional JSON file. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+/**
+ * Parses argv (without node and script), the environment and an optional JSON file; `fdLimit`
+ * (this process's RLIMIT_NOFILE, null if unknown) sizes the connection limits.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, fdLimit: number | null = readFdLimit()): ServerConfig {
   const flags = parseFlags(argv);
   const file = flags['config'] ?? env['RAFTKIT_CONFIG'];
   const fromFile = file ? readConfigFile(file) : {};
@@ -76,7 +91,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const v = env[`RAFTKIT_${k.toUpperCase().replace(/-/g, '_')}`];
     if (v !== undefined) fromEnv[k] = v;
   }
-  return validate({ ...fromFile, ...fromEnv, ...flags });
+  return validate({ ...fromFile, ...fromEnv, ...flags }, fdLimit);
 }
 
 function parseFlags(argv: readonly string[]): Raw {
@@ -119,7 +134,7 @@ function int(raw: Raw, key: string, def: number, min: number, max: number): numb
   return n;
 }
 
-function validate(raw: Raw): ServerConfig {
+function validate(raw: Raw, fdLimit: number | null): ServerConfig {
   const id = raw['id'];
   if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new ConfigError(`--id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")\n${usage}`);
   const listen = parseListen(raw['listen']);
@@ -128,6 +143,9 @@ function validate(raw: Raw): ServerConfig {
   for (const pid of Object.keys(clientUrls)) {
     if (!peers[pid]) throw new ConfigError(`--client-urls names ${pid}, which is not in --peers`);
   }
+  // A node that names itself as another node would forward to itself, for ever (issue 9 item 10).
+  const self = selfReference(listen, { '--peers': peers, '--client-urls': clientUrls });
+  if (self) throw new ConfigError(`${self.flag} gives ${self.id} the URL ${self.url}, which is this node's own --listen address ${listen.host}:${listen.port}: requests for ${self.id} would come back here (a forwarding loop); give ${self.id}'s own address`);
   const dataDir = raw['data'];
   if (!dataDir) throw new ConfigError(`--data is required\n${usage}`);
   const electionTicks = int(raw, 'election-ticks', 10, 2, 10_000);
@@ -139,6 +157,7 @@ function validate(raw: Raw): ServerConfig {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`--log-level "${logLevel}" is not a level`);
   const secret = raw['secret'] ?? devSecret;
   if (Buffer.byteLength(secret) < 16) throw new ConfigError('--secret must be at least 16 bytes');
+  const fds = fdBudget(raw, fdLimit, Object.keys(peers).length, followerMode === 'forward');
   return {
     id,
     listen,
@@ -154,8 +173,21 @@ function validate(raw: Raw): ServerConfig {
     maxValueBytes: int(raw, 'max-value-bytes', 1 << 20, 1, 64 << 20),
     requestTimeoutMs: int(raw, 'request-timeout-ms', 5000, 10, 600_000),
     logLevel: logLevel as ServerConfig['logLevel'],
+    maxInflightRequests: int(raw, 'max-inflight-requests', Math.min(fds.maxClientConnections, 512), 1, 1e6),
+    readyMaxLag: int(raw, 'ready-max-lag', 100, 0, 1e9),
+    fds,
     tls: parseTls(raw),
   };
+}
+
+function fdBudget(raw: Raw, fdLimit: number | null, peers: number, forward: boolean): FdBudget {
+  const given = raw['max-client-connections'] === undefined || raw['max-client-connections'] === '' ? undefined : int(raw, 'max-client-connections', 0, 1, 1e6);
+  try {
+    return planFds({ fdLimit, peers, forward, maxClientConnections: given });
+  } catch (err) {
+    if (err instanceof FdBudgetError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function parseListen(v: string | undefined): ServerConfig['listen'] {

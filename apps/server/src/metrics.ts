@@ -1,5 +1,6 @@
 import type { RaftNode } from '@raftkit/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AdmissionStats } from './connLimits.js';
 
 /** Prometheus metrics of one server, fed by the node's events and sampled at scrape time. */
 export class ServerMetrics {
@@ -47,6 +48,42 @@ export class ServerMetrics {
     node.on('persisted', ({ entries, ms }) => {
       this.fsync.observe(ms / 1000);
       this.entriesPersisted.inc(entries);
+    });
+  }
+
+  /** Connection and request limits (connLimits.ts), sampled at scrape time. */
+  trackAdmission(read: () => AdmissionStats): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'raftkit_connections',
+      help: 'Open connections by kind: client, overflow (over --max-client-connections, being refused), peer',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const st = read();
+        this.set({ kind: 'client' }, st.clientConnections);
+        this.set({ kind: 'overflow' }, st.overflowConnections);
+        this.set({ kind: 'peer' }, st.peerConnections);
+      },
+    });
+    new Gauge({ name: 'raftkit_inflight_requests', help: 'Client requests being served', registers, collect() { this.set(read().inflightRequests); } });
+    new Gauge({
+      name: 'raftkit_overload_refusals',
+      help: 'Connections and requests refused at the limits since start: accept (closed at once), connections or inflight (503 SERVER_OVERLOADED)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        for (const [reason, n] of Object.entries(read().refused)) this.set({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: 'raftkit_accept_errors',
+      help: 'accept() failures since start by code (EMFILE: out of file descriptors)',
+      labelNames: ['code'],
+      registers,
+      collect() {
+        for (const [code, n] of Object.entries(read().acceptErrors)) this.set({ code }, n);
+      },
     });
   }
 }

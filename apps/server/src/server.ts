@@ -10,10 +10,12 @@ import { HttpTransport } from '@raftkit/transport-http';
 import express, { type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
+import { ClientAdmission } from './connLimits.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { kvRouter, sessionTagOf } from './kvRoutes.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { LeaderCommitTap, Readiness } from './readiness.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -35,11 +37,13 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     ...(tls ? { tls: { ca: tls.ca, key: tls.key, cert: tls.cert } } : {}),
     onError: (err) => logger.warn({ err }, 'peer transport error'),
   });
+  // The node gets the transport through a tap that notes the leader's commit index (readiness).
+  const tap = new LeaderCommitTap(transport);
   const replica = await createKvReplica({
     id: cfg.id,
     voters: [cfg.id, ...Object.keys(cfg.peers)],
     storage,
-    transport,
+    transport: tap,
     tickMs: cfg.tickMs,
     electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks,
@@ -52,6 +56,16 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   // request could apply twice (a CAS then reports ok: false against its own value).
   const client = new KvClient(replica, { timeoutMs: cfg.requestTimeoutMs, attemptTimeoutMs: cfg.requestTimeoutMs, maxValueBytes: cfg.maxValueBytes });
   const metrics = new ServerMetrics(node);
+  const electionMs = cfg.electionTicks * cfg.tickMs;
+  const readiness = new Readiness(node, tap, { maxLag: cfg.readyMaxLag, probeTimeoutMs: Math.min(2000, Math.max(250, electionMs)) });
+  const admission = new ClientAdmission({
+    maxClientConnections: cfg.fds.maxClientConnections,
+    overflowConnections: cfg.fds.overflowConnections,
+    peerConnections: cfg.fds.peerConnections,
+    maxInflightRequests: cfg.maxInflightRequests,
+    logger,
+  });
+  metrics.trackAdmission(() => admission.stats());
   node.on('stateChange', (s) => logger.info({ role: s.role, term: s.term, leader: s.leader }, 'raft state changed'));
   node.on('error', (err) => logger.fatal({ err }, 'raft node failed; it has stopped'));
 
@@ -60,6 +74,8 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   let drained: (() => void) | null = null;
   const app = express();
   app.disable('x-powered-by');
+  // First: connections and requests over the limits are refused before any work (peers pass).
+  app.use(admission.middleware);
   app.use(transport.router());
   app.use((_req, res, next) => {
     if (shuttingDown) {
@@ -103,10 +119,14 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     const running = node.status().running;
     res.status(running ? 200 : 503).json(running ? { status: 'ok' } : { error: { code: 'SERVER_NODE_STOPPED', message: 'the raft node has stopped' } });
   });
-  app.get('/readyz', (_req, res) => {
-    const st = node.status();
-    const ready = st.running && st.leader !== null && st.appliedIndex >= st.commitIndex;
-    res.status(ready ? 200 : 503).json(ready ? { status: 'ready', leader: st.leader } : { error: { code: 'SERVER_NOT_READY', message: st.leader === null ? 'no leader known' : 'applying committed entries' } });
+  app.get('/readyz', async (_req, res) => {
+    const v = await readiness.check();
+    if (v.ready) {
+      res.json({ status: 'ready', leader: v.leader });
+      return;
+    }
+    const { reason, leader, appliedIndex, leaderCommitIndex, lag, maxLag } = v;
+    sendError(res, new HttpError(503, 'SERVER_NOT_READY', `not ready: ${v.message}`, { reason, leader, appliedIndex, leaderCommitIndex, lag, maxLag }));
   });
   app.use((req, res) => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: unknown) => sendError(res, bodyError(err)));
@@ -117,10 +137,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     server.once('error', reject);
     server.listen(cfg.listen.port, cfg.listen.host, () => resolve());
   });
+  admission.attach(server);
   await node.start();
   const addr = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${cfg.listen.host}:${addr.port}`;
-  logger.info({ url, peers: cfg.peers, data: cfg.dataDir }, 'raftkit server listening');
+  logger.info({ url, peers: cfg.peers, data: cfg.dataDir, fds: cfg.fds, maxInflightRequests: cfg.maxInflightRequests }, 'raftkit server listening');
 
   const shutdown = async (): Promise<void> => {
     if (shuttingDown) return;

@@ -86,6 +86,8 @@ export class ServerNode {
     root: string,
     private readonly args: readonly string[],
     private readonly env: NodeJS.ProcessEnv,
+    /** A command the server runs under, e.g. ['prlimit', '--nofile=256:256']; none by default. */
+    private readonly launcher: readonly string[] = [],
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.dataDir = join(root, id);
@@ -106,7 +108,8 @@ export class ServerNode {
     const log = openSync(this.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [cliPath, ...this.args], { stdio: ['ignore', log, log], env: this.env });
+      const [cmd, ...pre] = [...this.launcher, process.execPath];
+      child = spawn(cmd!, [...pre, cliPath, ...this.args], { stdio: ['ignore', log, log], env: this.env });
     } finally {
       closeSync(log);
     }
@@ -165,6 +168,8 @@ export interface ClusterOptions {
   /** Extra flags for every node (after the defaults, so they override them). */
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
+  /** A command every server runs under (see ServerNode), e.g. a lower file-descriptor limit. */
+  readonly launcher?: readonly string[];
 }
 
 /**
@@ -191,7 +196,7 @@ export class Cluster {
     const nodes = ids.map((id, i) => {
       const peers = ids.filter((p) => p !== id).map((p) => `${p}=http://127.0.0.1:${ports[ids.indexOf(p)]}`).join(',');
       const args = ['--id', id, '--listen', `127.0.0.1:${ports[i]}`, '--peers', peers, '--data', join(root, id), ...fastTiming, ...(opts.args ?? [])];
-      return new ServerNode(id, ports[i]!, root, args, env);
+      return new ServerNode(id, ports[i]!, root, args, env, opts.launcher);
     });
     const cluster = new Cluster(root, nodes);
     try {
