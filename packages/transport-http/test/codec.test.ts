@@ -1,4 +1,4 @@
-import { ErrorCode, EntryType, isRaftError } from '@raftkit/core';
+import { ErrorCode, EntryType, MAX_TERM, isRaftError } from '@raftkit/core';
 import type { Message } from '@raftkit/core';
 import { MESSAGE_TYPES, diffValues, largeAppend, largeSnapshot, sampleMessages, samplesOfType } from '@raftkit/transport-suite';
 import { describe, expect, it } from 'vitest';
@@ -39,11 +39,11 @@ describe('round trips', () => {
     roundTrip(sent).forEach((m, i) => expect(diffValues(m, sent[i])).toBeNull());
   });
 
-  it('keeps terms and indexes beyond 2^32 exact, up to 2^53 - 1', () => {
+  it('keeps terms up to MAX_TERM and indexes up to 2^53 - 1 exact', () => {
     const max = Number.MAX_SAFE_INTEGER;
     const sent: Message[] = [
-      { ...heartbeat, term: max, commit: 2 ** 32, context: 2 ** 32 - 1 },
-      { type: 'appendResponse', from: 'a', to: 'b', term: 2 ** 33, success: false, index: max, conflictTerm: max - 1, conflictIndex: 2 ** 52 },
+      { ...heartbeat, term: MAX_TERM, commit: 2 ** 32, context: 2 ** 32 - 1 },
+      { type: 'appendResponse', from: 'a', to: 'b', term: 2 ** 33, success: false, index: max, conflictTerm: MAX_TERM, conflictIndex: 2 ** 52 },
     ];
     expect(roundTrip(sent)).toEqual(sent);
   });
@@ -106,6 +106,22 @@ describe('the encoder refuses what the decoder would refuse', () => {
   it('entry data that is not bytes', () => expectBadMessage(() => encodeMessage(append([{ ...entry(11, 3), data: 'x' }])), /data must be a Uint8Array/));
 
   const snapshot = (meta: object) => ({ type: 'snapshot', from: 'a', to: 'b', term: 3, snapshot: { meta, data: new Uint8Array(0) } }) as Message;
+  // Issue 9 item 9: a term near 2^53 wedges a node that adopts it (term + 1 is not safe).
+  const entryAt = (term: number) => ({ index: 11, term, type: EntryType.Normal, data: new Uint8Array(1) });
+  const hugeTerms: [string, (term: number) => unknown][] = [
+    ['term', (term) => ({ ...heartbeat, term })],
+    ['vote.lastLogTerm', (term) => ({ type: 'vote', from: 'a', to: 'b', term: 1, preVote: true, lastLogIndex: 3, lastLogTerm: term })],
+    ['append.prevTerm', (term) => ({ ...append([]), prevTerm: term })],
+    ['entries[0].term', (term) => append([entryAt(term)])],
+    ['appendResponse.conflictTerm', (term) => ({ type: 'appendResponse', from: 'a', to: 'b', term: 1, success: false, index: 1, conflictTerm: term, conflictIndex: 1 })],
+    ['snapshot.meta.term', (term) => ({ ...snapshot({ index: 1, term, voters: [] }) })],
+  ];
+  for (const term of [MAX_TERM + 1, Number.MAX_SAFE_INTEGER]) {
+    it.each(hugeTerms)(`a %s of ${term} (above MAX_TERM)`, (field, build) => {
+      expectBadMessage(() => encodeMessage(build(term) as Message), new RegExp(`${field.replace(/[.[\]]/g, '\\$&')} is ${term}, above MAX_TERM`));
+    });
+  }
+
   it('a snapshot at index 0', () => expectBadMessage(() => encodeMessage(snapshot({ index: 0, term: 1, voters: [] })), /meta.index must be >= 1/));
   it('duplicate voters', () => expectBadMessage(() => encodeMessage(snapshot({ index: 1, term: 1, voters: ['a', 'a'] })), /duplicates/));
 });
@@ -124,6 +140,23 @@ describe('the decoder refuses malformed bytes with RAFT_BAD_MESSAGE', () => {
   it('a count larger than the body', () => expectBadMessage(() => decodeBatch(patched(3, 0, 0, 0, 2)), /message #1: truncated/));
   it('trailing bytes', () => expectBadMessage(() => decodeBatch(Uint8Array.from([...valid, 0])), /1 unexpected trailing bytes/));
   it('an unknown type tag', () => expectBadMessage(() => decodeBatch(patched(7, 0xee)), /unknown message type tag 238/));
+  it('a term above MAX_TERM, and one of 2^53 - 1', () => {
+    for (const term of [MAX_TERM + 1, Number.MAX_SAFE_INTEGER]) {
+      const bytes = valid.slice();
+      new DataView(bytes.buffer).setBigUint64(14, BigInt(term));
+      expectBadMessage(() => decodeBatch(bytes), new RegExp(`term at offset 14 is ${term}, above MAX_TERM`));
+    }
+  });
+  it('an entry or snapshot term above MAX_TERM', () => {
+    const append = encodeMessages([{ type: 'append', from: 'a', to: 'b', term: 5, prevIndex: 10, prevTerm: 2, commit: 0, entries: [{ index: 11, term: 3, type: EntryType.Normal, data: new Uint8Array(1) }] }]);
+    // header 7 + tag 1 + from 3 + to 3 + term 8 + prevIndex 8 + prevTerm 8 + commit 8 + count 4 + index 8 = 58
+    new DataView(append.buffer).setBigUint64(58, BigInt(MAX_TERM + 1));
+    expectBadMessage(() => decodeBatch(append), /entries\[0\]\.term at offset 58 is \d+, above MAX_TERM/);
+    const snap = encodeMessages([{ type: 'snapshot', from: 'a', to: 'b', term: 5, snapshot: { meta: { index: 4, term: 3, voters: [] }, data: new Uint8Array(0) } }]);
+    // header 7 + tag 1 + from 3 + to 3 + term 8 + meta.index 8 = 30
+    new DataView(snap.buffer).setBigUint64(30, BigInt(Number.MAX_SAFE_INTEGER));
+    expectBadMessage(() => decodeBatch(snap), /snapshot\.meta\.term at offset 30 is \d+, above MAX_TERM/);
+  });
   it('a uint64 above 2^53 - 1', () => expectBadMessage(() => decodeBatch(patched(14, 0, 0x20, 0, 0)), /term at offset 14 exceeds 2\^53 - 1/));
   it('invalid UTF-8 in an id', () => expectBadMessage(() => decodeBatch(patched(10, 0xff)), /from at offset 10 is not valid UTF-8/));
   it('an empty id', () => expectBadMessage(() => decodeBatch(encodeBatch([Uint8Array.from([5, 0, 0])])), /from must be a non-empty node id/));

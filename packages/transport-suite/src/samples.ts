@@ -1,4 +1,4 @@
-import { EntryType, MESSAGE_TYPES } from '@raftkit/core';
+import { EntryType, MAX_TERM, MESSAGE_TYPES } from '@raftkit/core';
 import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
 
 export { MESSAGE_TYPES };
@@ -39,11 +39,12 @@ function appendSamples(from: NodeId, to: NodeId): AppendRequest[] {
     { index: 12, term: 5, type: EntryType.Noop, data: new Uint8Array(0) },
     { index: 13, term: 5, type: EntryType.Normal, data: offsetView(patternBytes(33, 2)) },
   ];
+  // Indexes go up to 2^53 - 1; terms only up to core's MAX_TERM, which transports may enforce.
   const big = Number.MAX_SAFE_INTEGER - 10;
   return [
     { ...base, term: 5, prevIndex: 10, prevTerm: 4, entries, commit: 9 },
     { ...base, term: 5, prevIndex: 13, prevTerm: 5, entries: [], commit: 13 },
-    { ...base, term: big, prevIndex: big - 1, prevTerm: big, commit: big - 1, entries: sampleEntries(big, 1, 3, big) },
+    { ...base, term: MAX_TERM, prevIndex: big - 1, prevTerm: MAX_TERM, commit: big - 1, entries: sampleEntries(big, 1, 3, MAX_TERM) },
   ];
 }
 

@@ -40,7 +40,7 @@ function writeEntries(w: ByteWriter, m: AppendRequest): void {
   m.entries.forEach((e: Entry, i) => {
     if (e === null || typeof e !== 'object') throw badMessage(`entries[${i}] must be an object`);
     w.u64(e.index, `entries[${i}].index`);
-    w.u64(e.term, `entries[${i}].term`);
+    w.term(e.term, `entries[${i}].term`);
     checkEntryChain(m.prevIndex, e, i);
     checkTermOrder(lastTerm, e.term, i);
     lastTerm = e.term;
@@ -56,7 +56,7 @@ function readEntries(r: ByteReader, prevIndex: number, prevTerm: number): Entry[
   let lastTerm = prevTerm;
   for (let i = 0; i < count; i++) {
     const index = r.u64(`entries[${i}].index`);
-    const entryTerm = r.u64(`entries[${i}].term`);
+    const entryTerm = r.term(`entries[${i}].term`);
     checkEntryChain(prevIndex, { index, term: entryTerm }, i);
     checkTermOrder(lastTerm, entryTerm, i);
     lastTerm = entryTerm;
@@ -71,7 +71,7 @@ function writeSnapshot(w: ByteWriter, m: SnapshotRequest): void {
   const { meta, data } = m.snapshot ?? ({} as SnapshotRequest['snapshot']);
   if (meta === null || typeof meta !== 'object') throw badMessage('snapshot.meta must be an object');
   w.u64(meta.index, 'snapshot.meta.index');
-  w.u64(meta.term, 'snapshot.meta.term');
+  w.term(meta.term, 'snapshot.meta.term');
   checkSnapshotMeta(meta.index, meta.term);
   if (!Array.isArray(meta.voters)) throw badMessage('snapshot.meta.voters must be an array');
   w.u32(meta.voters.length);
@@ -82,7 +82,7 @@ function writeSnapshot(w: ByteWriter, m: SnapshotRequest): void {
 
 function readSnapshot(r: ByteReader, base: Base): SnapshotRequest {
   const index = r.u64('snapshot.meta.index');
-  const term = r.u64('snapshot.meta.term');
+  const term = r.term('snapshot.meta.term');
   checkSnapshotMeta(index, term);
   const count = r.u32('snapshot.meta.voters count');
   const voters: NodeId[] = [];
@@ -97,12 +97,12 @@ const codecs: { [T in MessageType]: BodyCodec<T> } = {
     write: (w, m) => {
       w.bool(m.preVote, 'vote.preVote');
       w.u64(m.lastLogIndex, 'vote.lastLogIndex');
-      w.u64(m.lastLogTerm, 'vote.lastLogTerm');
+      w.term(m.lastLogTerm, 'vote.lastLogTerm');
     },
     read: (r, base) => {
       const preVote = r.bool('vote.preVote');
       const lastLogIndex = r.u64('vote.lastLogIndex');
-      return { type: 'vote', ...base, preVote, lastLogIndex, lastLogTerm: r.u64('vote.lastLogTerm') };
+      return { type: 'vote', ...base, preVote, lastLogIndex, lastLogTerm: r.term('vote.lastLogTerm') };
     },
   },
   voteResponse: {
@@ -118,13 +118,13 @@ const codecs: { [T in MessageType]: BodyCodec<T> } = {
   append: {
     write: (w, m) => {
       w.u64(m.prevIndex, 'append.prevIndex');
-      w.u64(m.prevTerm, 'append.prevTerm');
+      w.term(m.prevTerm, 'append.prevTerm');
       w.u64(m.commit, 'append.commit');
       writeEntries(w, m);
     },
     read: (r, base) => {
       const prevIndex = r.u64('append.prevIndex');
-      const prevTerm = r.u64('append.prevTerm');
+      const prevTerm = r.term('append.prevTerm');
       const commit = r.u64('append.commit');
       const entries = readEntries(r, prevIndex, prevTerm);
       return { type: 'append', ...base, prevIndex, prevTerm, entries, commit };
@@ -134,13 +134,13 @@ const codecs: { [T in MessageType]: BodyCodec<T> } = {
     write: (w, m) => {
       w.bool(m.success, 'appendResponse.success');
       w.u64(m.index, 'appendResponse.index');
-      w.u64(m.conflictTerm, 'appendResponse.conflictTerm');
+      w.term(m.conflictTerm, 'appendResponse.conflictTerm');
       w.u64(m.conflictIndex, 'appendResponse.conflictIndex');
     },
     read: (r, base) => {
       const success = r.bool('appendResponse.success');
       const index = r.u64('appendResponse.index');
-      const conflictTerm = r.u64('appendResponse.conflictTerm');
+      const conflictTerm = r.term('appendResponse.conflictTerm');
       const conflictIndex = r.u64('appendResponse.conflictIndex');
       return { type: 'appendResponse', ...base, success, index, conflictTerm, conflictIndex };
     },
@@ -194,7 +194,7 @@ export function writeMessage(w: ByteWriter, m: Message): void {
   checkNodeId(m.from, 'from');
   w.str(m.to, 'to');
   checkNodeId(m.to, 'to');
-  w.u64(m.term, 'term');
+  w.term(m.term, 'term');
   (codecs[m.type] as BodyCodec<MessageType>).write(w, m);
 }
 
@@ -208,6 +208,6 @@ export function readMessage(r: ByteReader): Message {
   checkNodeId(from, 'from');
   const to = r.str('to');
   checkNodeId(to, 'to');
-  const term = r.u64('term');
+  const term = r.term('term');
   return codecs[type].read(r, { from, to, term });
 }

@@ -1,3 +1,4 @@
+import { MAX_TERM } from '@raftkit/core';
 import { MAX_SAFE_HIGH_WORD, TWO_POW_32, badMessage } from './errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -51,6 +52,17 @@ export class ByteReader {
     if (high > MAX_SAFE_HIGH_WORD) throw badMessage(`${field} at offset ${this.pos} exceeds 2^53 - 1`);
     this.pos += 8;
     return high * TWO_POW_32 + low;
+  }
+
+  /**
+   * A term: a u64 no larger than core's MAX_TERM. A peer adopting a term near 2^53 could never
+   * campaign again (term + 1 would not be a safe integer), so such a message is refused here.
+   */
+  term(field: string): number {
+    const at = this.pos;
+    const value = this.u64(field);
+    if (value > MAX_TERM) throw badMessage(`${field} at offset ${at} is ${value}, above MAX_TERM (${MAX_TERM})`);
+    return value;
   }
 
   str(field: string): string {

@@ -1,3 +1,4 @@
+import { MAX_TERM } from '@raftkit/core';
 import { MAX_STRING_BYTES, TWO_POW_32, badMessage } from './errors.js';
 
 const utf8 = new TextEncoder();
@@ -43,6 +44,12 @@ export class ByteWriter {
     this.view.setUint32(this.pos, Math.floor(value / TWO_POW_32));
     this.view.setUint32(this.pos + 4, value >>> 0);
     this.pos += 8;
+  }
+
+  /** A term: the same bound the decoder applies, so a sent batch is never refused for it. */
+  term(value: unknown, field: string): void {
+    if (Number.isSafeInteger(value) && (value as number) > MAX_TERM) throw badMessage(`${field} is ${value}, above MAX_TERM (${MAX_TERM})`);
+    this.u64(value, field);
   }
 
   /** UTF-8 with a uint16 byte length. */
