@@ -77,14 +77,24 @@ export async function readMark(location: string): Promise<StoredMark | null> {
   try {
     const buf = Buffer.alloc(2 * SLOT);
     const { bytesRead } = await file.read(buf, 0, buf.length, 0);
-    const slots = [decodeSlot(buf.subarray(0, SLOT)), decodeSlot(buf.subarray(SLOT))].filter((s) => s !== null);
-    if (slots.length > 0) return slots.reduce((a, b) => (b.seq > a.seq ? b : a));
-    // Never written past creation (a crash right then): nothing was recorded yet.
-    if (buf.subarray(0, bytesRead).every((b) => b === 0)) return null;
-    throw new RaftError(ErrorCode.StorageCorrupt, `rocksdb log storage is corrupt: the watermark file ${path} is damaged. ${REJOIN_ADVICE}`);
+    const stored = parseMarkFile(buf.subarray(0, bytesRead));
+    if (stored === undefined) {
+      throw new RaftError(ErrorCode.StorageCorrupt, `rocksdb log storage is corrupt: the watermark file ${path} is damaged. ${REJOIN_ADVICE}`);
+    }
+    return stored;
   } finally {
     await file.close();
   }
+}
+
+/** The newest valid record of a watermark file's bytes; null if none was written yet; undefined if damaged. */
+export function parseMarkFile(buf: Buffer): StoredMark | null | undefined {
+  const padded = Buffer.alloc(2 * SLOT);
+  buf.copy(padded, 0, 0, Math.min(buf.length, padded.length));
+  const slots = [decodeSlot(padded.subarray(0, SLOT)), decodeSlot(padded.subarray(SLOT))].filter((s) => s !== null);
+  if (slots.length > 0) return slots.reduce((a, b) => (b.seq > a.seq ? b : a));
+  // Never written past creation (a crash right then): nothing was recorded yet.
+  return buf.every((b) => b === 0) ? null : undefined;
 }
 
 /**

@@ -1,0 +1,126 @@
+// The durable watermark: legitimate shrinking of the log keeps it consistent; a log, term or
+// vote behind it refuses to open; damage to the file itself is handled.
+import { readFileSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { RocksLevel } from '@nxtedition/rocksdb';
+import { join } from 'node:path';
+import { ErrorCode } from '@raftkit/core';
+import { expectRaftError, makeEntries, makeSnapshot } from '@raftkit/log-storage-suite';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { encodeHardState, hardStateKey } from '../src/codec.js';
+import { RocksLogStorage } from '../src/index.js';
+import { WATERMARK_FILE, parseMarkFile, readMark } from '../src/watermark.js';
+import { withRawDb } from './rawDb.js';
+import { makeTempDir, removeDir } from './tempDir.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await makeTempDir('raftkit-mark-');
+});
+afterEach(() => removeDir(dir));
+
+async function seed(): Promise<void> {
+  const storage = await RocksLogStorage.open(dir);
+  await storage.save({ entries: makeEntries(1, 20), hardState: { term: 5, vote: 'b', commit: 5 } });
+  await storage.close();
+}
+
+describe('legitimate shrinking of the log', () => {
+  /**
+   * What the watermark file says at the instant each batch deleting entries is written. Hooks
+   * both batch forms (`batch(ops, options)` and the chained `batch().del().write()`).
+   */
+  function watchTruncatingBatches(): { marks: number[]; restore(): void } {
+    const marks: number[] = [];
+    const record = (): number => marks.push(parseMarkFile(readFileSync(join(dir, WATERMARK_FILE)))!.mark.lastIndex);
+    const isEntry = (key: Buffer): boolean => key[0] === 0x01;
+    type Loose = (...args: unknown[]) => unknown;
+    const proto = RocksLevel.prototype as unknown as { batch: Loose };
+    const original = proto.batch;
+    proto.batch = function (this: unknown, ...args: unknown[]) {
+      if (args.length > 0) {
+        const ops = args[0] as Array<{ type: string; key: Buffer }>;
+        if (ops.some((op) => op.type === 'del' && isEntry(op.key))) record();
+        return Reflect.apply(original, this, args);
+      }
+      const chained = Reflect.apply(original, this, []) as { del: Loose; write: Loose };
+      const [del, write] = [chained.del.bind(chained), chained.write.bind(chained)];
+      let deletes = false;
+      chained.del = (key) => ((deletes ||= isEntry(key as Buffer)), del(key), chained);
+      chained.write = (...w) => (deletes && record(), write(...w));
+      return chained;
+    };
+    return { marks, restore: () => (proto.batch = original) };
+  }
+
+  test('the file is lowered before a truncation or a disagreeing snapshot, so a crash then cannot leave it ahead', async () => {
+    await seed();
+    const storage = await RocksLogStorage.open(dir);
+    const watch = watchTruncatingBatches();
+    try {
+      // Conflict truncation of an uncommitted suffix (Raft §5.3): 20 entries become 9.
+      await storage.save({ entries: makeEntries(8, 2, 6), hardState: { term: 6, vote: null, commit: 5 } });
+      // A snapshot that disagrees with the log replaces it: the log ends at the snapshot.
+      await storage.installSnapshot(makeSnapshot(7, 7));
+    } finally {
+      watch.restore();
+    }
+    // Had the process died right after either batch, the file would have been within the log.
+    expect(watch.marks).toEqual([9, 7]);
+    await storage.close();
+    const reopened = await RocksLogStorage.open(dir);
+    expect((await reopened.state()).lastIndex).toBe(7);
+    expect((await readMark(dir))!.mark.lastIndex).toBe(7);
+    await reopened.close();
+  });
+
+  test('a database without the file (written before it existed) opens and gets one', async () => {
+    await seed();
+    await rm(join(dir, WATERMARK_FILE));
+    const storage = await RocksLogStorage.open(dir);
+    expect((await readMark(dir))!.mark).toMatchObject({ lastIndex: 20, term: 5, commit: 5, snapshotIndex: 0 });
+    await storage.close();
+  });
+});
+
+describe('state behind the watermark', () => {
+  test('a hard state older than the watermark (lost term): RAFT_STORAGE_LOST', async () => {
+    await seed();
+    await withRawDb(dir, (db) =>
+      db.batch([{ type: 'put', key: hardStateKey, value: encodeHardState({ term: 3, vote: 'b', commit: 5 }) }], { sync: true }),
+    );
+    const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageLost);
+    expect(err.message).toMatch(/the term reached 5, found 3/);
+  });
+
+  test('a lost vote in the same term (could vote twice): RAFT_STORAGE_LOST', async () => {
+    await seed();
+    await withRawDb(dir, (db) =>
+      db.batch([{ type: 'put', key: hardStateKey, value: encodeHardState({ term: 5, vote: null, commit: 5 }) }], { sync: true }),
+    );
+    const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageLost);
+    expect(err.message).toMatch(/vote cast in term 5/);
+  });
+});
+
+describe('damage to the watermark file itself', () => {
+  test('garbage in both slots: RAFT_STORAGE_CORRUPT naming the file', async () => {
+    await seed();
+    await writeFile(join(dir, WATERMARK_FILE), Buffer.alloc(1024, 0x5a));
+    const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageCorrupt);
+    expect(err.message).toContain(WATERMARK_FILE);
+  });
+
+  test('a torn write of the newest slot falls back to the previous record', async () => {
+    await seed();
+    const path = join(dir, WATERMARK_FILE);
+    const file = await readFile(path);
+    const slots = [file.subarray(0, 512), file.subarray(512)];
+    const newest = slots[0].readUInt32BE(12) > slots[1].readUInt32BE(12) ? 0 : 1;
+    slots[newest].fill(0x11, 20, 40);
+    await writeFile(path, file);
+    const storage = await RocksLogStorage.open(dir);
+    expect((await storage.state()).lastIndex).toBe(20);
+    await storage.close();
+  });
+});
