@@ -17,10 +17,14 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs the CLI to completion (killed after 15 s: a bad config must not start a server). */
-function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * Runs the CLI to completion (killed after 15 s: a bad config must not start a server), under
+ * `launcher` if given (e.g. prlimit).
+ */
+function runCli(args: readonly string[], env: Record<string, string> = {}, launcher: readonly string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...launcher, process.execPath];
+    const child = spawn(cmd!, [...pre, cliPath, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -74,6 +78,13 @@ describe('invalid configuration exits 2 with a clear message', () => {
     ['a positional argument', () => [...base(), 'extra'], {}, /unexpected argument "extra"/],
     ['a bad value from the environment', () => base(), { RAFTKIT_ELECTION_TICKS: '1' }, /--election-ticks must be an integer in \[2, 10000\], got "1"/],
     ['a config file that does not exist', () => ['--config', join(root, 'missing.json')], {}, /cannot read config file .*missing\.json/],
+    // Issue 9 item 10: a node given its own address for another node forwarded to itself for ever.
+    ['--client-urls giving another node this node\'s own address', () => [...base(), '--peers', 'n2=http://127.0.0.1:7002', '--client-urls', 'n2=http://127.0.0.1:7001'], {}, /--client-urls gives n2 the URL http:\/\/127\.0\.0\.1:7001, which is this node's own --listen address 127\.0\.0\.1:7001/],
+    ['--peers giving another node this node\'s own address (as localhost)', () => [...base(), '--peers', 'n2=http://localhost:7001/'], {}, /--peers gives n2 the URL http:\/\/localhost:7001, which is this node's own --listen address/],
+    ['--client-urls pointing at a wildcard listener through loopback', () => ['--id', 'n1', '--listen', '0.0.0.0:7001', '--data', join(root, 'x'), '--peers', 'n2=http://10.9.9.9:7001', '--client-urls', 'n2=http://127.0.0.1:7001'], {}, /--client-urls gives n2 the URL http:\/\/127\.0\.0\.1:7001, which is this node's own --listen address 0\.0\.0\.0:7001/],
+    ['a --max-client-connections that is not a number', () => [...base(), '--max-client-connections', 'many'], {}, /--max-client-connections must be an integer in \[1, 1000000\], got "many"/],
+    ['--max-inflight-requests 0', () => [...base(), '--max-inflight-requests', '0'], {}, /--max-inflight-requests must be an integer in \[1, 1000000\], got "0"/],
+    ['a negative --ready-max-lag', () => [...base(), '--ready-max-lag', '-1'], {}, /--ready-max-lag must be an integer in \[0, 1000000000\], got "-1"/],
   ];
 
   test.each(cases)('%s', async (_name, args, env, message) => {
@@ -97,6 +108,18 @@ describe('invalid configuration exits 2 with a clear message', () => {
     expect([r1.code, r2.code, r3.code]).toEqual([2, 2, 2]);
   });
 
+  // Issue 9 item 4: the connection cap must fit the process's file-descriptor limit.
+  test('a file-descriptor limit too low for a node, or a --max-client-connections over it', async () => {
+    const peers = ['--peers', 'n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003'];
+    const [low, over] = await Promise.all([
+      runCli([...base(), ...peers], {}, ['prlimit', '--nofile=100:100']),
+      runCli([...base(), ...peers, '--max-client-connections', '1000'], {}, ['prlimit', '--nofile=512:512']),
+    ]);
+    expect(low.stderr).toMatch(/raftkit-server: the file-descriptor limit \(ulimit -n\) is 100, too low for a node with 2 peers: it needs at least \d+/);
+    expect(over.stderr).toMatch(/raftkit-server: --max-client-connections 1000 needs about \d+ file descriptors .*over this process's limit of 512 \(ulimit -n\)/);
+    expect([low.code, over.code]).toEqual([2, 2]);
+  });
+
   test('no invalid configuration created its data directory', () => {
     expect(existsSync(join(root, 'never-created'))).toBe(false);
     expect(existsSync(join(root, 'x'))).toBe(false);
@@ -106,7 +129,7 @@ describe('invalid configuration exits 2 with a clear message', () => {
 test('--help prints the usage with every option and exits 0', async () => {
   const r = await runCli(['--help']);
   expect(r.code).toBe(0);
-  for (const flag of ['--id', '--listen', '--peers', '--data', '--secret', '--follower-mode', '--tick-ms', '--election-ticks', '--heartbeat-ticks', '--snapshot-every', '--max-value-bytes', '--request-timeout-ms', '--log-level', '--tls-cert']) {
+  for (const flag of ['--id', '--listen', '--peers', '--data', '--secret', '--follower-mode', '--tick-ms', '--election-ticks', '--heartbeat-ticks', '--snapshot-every', '--max-value-bytes', '--request-timeout-ms', '--log-level', '--tls-cert', '--max-client-connections', '--max-inflight-requests', '--ready-max-lag']) {
     expect(r.stdout).toContain(flag);
   }
 });
