@@ -17,6 +17,12 @@ export class ServerMetrics {
   });
   readonly entriesPersisted = new Counter({ name: 'raftkit_entries_persisted_total', help: 'Log entries made durable', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'raftkit_http_requests_total', help: 'Client HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
+  readonly peerErrors = new Counter({
+    name: 'raftkit_peer_errors_total',
+    help: 'Peer transport problems by code (RAFT_HTTP_CLOCK_SKEW: a peer clock outside the auth window; RAFT_HTTP_PEER_REJECTED:<code>: a peer refused our requests)',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
 
   constructor(node: RaftNode<unknown>) {
     collectDefaultMetrics({ register: this.registry });

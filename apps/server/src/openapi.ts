@@ -15,7 +15,7 @@ const idem = [
 ];
 const follower = {
   '307': { description: 'This node is a follower (follower-mode redirect): repeat the request at the Location header (the leader)' },
-  '503': errResp('No leader known (RAFT_NOT_LEADER, with "leader": null), or the node is stopping; retry'),
+  '503': errResp('No leader known (RAFT_NOT_LEADER, with "leader": null), the node is stopping, or it is at its connection or in-flight limit (SERVER_OVERLOADED: nothing was done); retry after Retry-After'),
   '504': errResp('RAFT_TIMEOUT: not applied in time; the write may still apply (retry with the same x-raftkit-seq)'),
 };
 const value = { description: 'Any JSON value but null (application/json) or bytes (application/octet-stream)' };
@@ -78,7 +78,15 @@ export const openApiDocument = {
     '/v1/status': { get: { summary: 'Role, term, leader, commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
     '/healthz': { get: { summary: 'Liveness: the process and its node are running', responses: { '200': { description: 'ok' }, '503': errResp('not running') } } },
-    '/readyz': { get: { summary: 'Readiness: a leader is known and this node has applied what it committed', responses: { '200': { description: 'ready' }, '503': errResp('not ready') } } },
+    '/readyz': {
+      get: {
+        summary: "Readiness: a leader is known, this node replayed its own log, and its applied index is within --ready-max-lag of the leader's commit index (learnt from the leader just now)",
+        responses: {
+          '200': { description: 'ready: {"status": "ready", "leader"}' },
+          '503': errResp('SERVER_NOT_READY, with "reason" (NODE_STOPPED, NO_LEADER, REPLAYING, LEADER_UNCONFIRMED or LAGGING), "leader", "appliedIndex", "leaderCommitIndex", "lag", "maxLag"'),
+        },
+      },
+    },
   },
   components: {
     schemas: {

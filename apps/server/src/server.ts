@@ -15,6 +15,7 @@ import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { kvRouter, sessionTagOf } from './kvRoutes.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { reportPeerError } from './peerErrors.js';
 import { LeaderCommitTap, Readiness } from './readiness.js';
 
 export interface RunningServer {
@@ -35,7 +36,8 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     secret: cfg.secret,
     peers: { ...cfg.peers },
     ...(tls ? { tls: { ca: tls.ca, key: tls.key, cert: tls.cert } } : {}),
-    onError: (err) => logger.warn({ err }, 'peer transport error'),
+    // Called only once the node runs, after `metrics` exists.
+    onError: (err) => reportPeerError(logger, metrics, err),
   });
   // The node gets the transport through a tap that notes the leader's commit index (readiness).
   const tap = new LeaderCommitTap(transport);
