@@ -17,6 +17,8 @@ const DOMAIN = 'raftkit-v1';
 const SIGNATURE_PATTERN = /^[0-9a-f]{64}$/;
 const TIMESTAMP_PATTERN = /^[0-9]{1,15}$/;
 export const MIN_SECRET_BYTES = 16;
+/** The headers every request must carry (the snapshot marker is optional). */
+const AUTH_HEADERS = [RaftHeaders.from, RaftHeaders.to, RaftHeaders.timestamp, RaftHeaders.signature] as const;
 
 /** The secret as bytes; refuses short secrets, which would make the HMAC guessable. */
 export function secretBytes(secret: string | Uint8Array): Buffer {
@@ -56,7 +58,16 @@ export interface AuthClaim {
   readonly signature: Buffer;
 }
 
-export type ClaimResult = { readonly ok: true; readonly claim: AuthClaim } | { readonly ok: false; readonly reason: string };
+export type ClaimResult =
+  | { readonly ok: true; readonly claim: AuthClaim }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** Set when the only fault is the timestamp: the sender's clock is off by this much (ms). */
+      readonly skewMs?: number;
+      /** The sender it claims to be, when the headers got that far. */
+      readonly from?: NodeId;
+    };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -78,23 +89,44 @@ function decodeId(value: string): string | null {
 export function readClaim(headers: IncomingHttpHeaders, now: number, windowMs: number): ClaimResult {
   const raw = { from: header(headers, RaftHeaders.from), to: header(headers, RaftHeaders.to), timestamp: header(headers, RaftHeaders.timestamp) };
   const signature = header(headers, RaftHeaders.signature);
-  const missing = Object.values(RaftHeaders).find((name) => header(headers, name) === undefined);
+  const missing = Object.values(AUTH_HEADERS).find((name) => header(headers, name) === undefined);
   if (missing) return { ok: false, reason: `missing ${missing} header` };
   if (!SIGNATURE_PATTERN.test(signature!)) return { ok: false, reason: `${RaftHeaders.signature} must be 64 lowercase hex digits` };
   if (!TIMESTAMP_PATTERN.test(raw.timestamp!)) return { ok: false, reason: `${RaftHeaders.timestamp} must be milliseconds since the epoch` };
-  const skew = Number(raw.timestamp) - now;
-  if (Math.abs(skew) > windowMs) {
-    return { ok: false, reason: `timestamp is ${Math.round(skew / 1000)} s from this node's clock, outside ±${windowMs / 1000} s` };
-  }
   const from = decodeId(raw.from!);
   const to = decodeId(raw.to!);
   if (!from || !to) return { ok: false, reason: 'node id headers must be percent-encoded UTF-8' };
+  const skewMs = Number(raw.timestamp) - now;
+  if (Math.abs(skewMs) > windowMs) {
+    const reason = `timestamp is ${Math.round(skewMs / 1000)} s from this node's clock, outside ±${windowMs / 1000} s (are the clocks of ${from} and ${to} synchronised?)`;
+    return { ok: false, reason, skewMs, from };
+  }
   const claim = { from, to, raw: raw as AuthClaim['raw'], signature: Buffer.from(signature!, 'hex') };
   return { ok: true, claim };
 }
 
+/** Checks a body's signature as it streams in, so no copy of the body is needed to verify it. */
+export interface StreamingVerifier {
+  update(chunk: Uint8Array): void;
+  /** Constant-time comparison with the claimed signature; call once, after the last chunk. */
+  matches(): boolean;
+}
+
+export function startVerify(secret: Buffer, claim: AuthClaim): StreamingVerifier {
+  const mac = createHmac('sha256', secret);
+  mac.update(`${DOMAIN}\n${claim.raw.timestamp}\n${claim.raw.from}\n${claim.raw.to}\n`);
+  return {
+    update: (chunk) => void mac.update(chunk),
+    matches: () => {
+      const expected = mac.digest();
+      return expected.length === claim.signature.length && timingSafeEqual(expected, claim.signature);
+    },
+  };
+}
+
 /** Constant-time comparison of the claimed signature with the one the body deserves. */
 export function verifyClaim(secret: Buffer, claim: AuthClaim, body: Uint8Array): boolean {
-  const expected = sign(secret, claim.raw.timestamp, claim.raw.from, claim.raw.to, body);
-  return expected.length === claim.signature.length && timingSafeEqual(expected, claim.signature);
+  const verifier = startVerify(secret, claim);
+  verifier.update(body);
+  return verifier.matches();
 }

@@ -19,17 +19,36 @@ export const HttpErrorCode = {
   UnsupportedMediaType: 'RAFT_HTTP_UNSUPPORTED_MEDIA_TYPE',
   /** 421: the request or a message is addressed to another node. */
   WrongNode: 'RAFT_HTTP_WRONG_NODE',
+  /** 411: a request without Content-Length (its size must be judged before it is read). */
+  LengthRequired: 'RAFT_HTTP_LENGTH_REQUIRED',
   /** 503: the transport is not started, or is closed. */
   Unavailable: 'RAFT_HTTP_UNAVAILABLE',
+  /**
+   * 503 with Retry-After: `maxConcurrentBodies` large bodies are already being received. The
+   * sender backs off as after any failure; it is load, not a fault, so it is not reported.
+   */
+  Busy: 'RAFT_HTTP_BUSY',
   /** 500: the server failed unexpectedly. */
   Internal: 'RAFT_HTTP_INTERNAL',
   /** Client side: a peer answered a request with an error status. */
   PeerRejected: 'RAFT_HTTP_PEER_REJECTED',
+  /**
+   * Client side: a peer refused a request as too large (413), so the messages in it can never
+   * reach that peer with its current limits (raise its `maxBodyBytes` / `maxSnapshotBytes`).
+   */
+  MessageTooLarge: 'RAFT_HTTP_MESSAGE_TOO_LARGE',
+  /**
+   * Server side: a peer's requests are refused (401) because its timestamp is outside
+   * `authWindowMs` of this node's clock; that peer is cut off until its clock is fixed.
+   */
+  ClockSkew: 'RAFT_HTTP_CLOCK_SKEW',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /** Every code an error response can carry. */
-export type ResponseErrorCode = Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED'> | typeof ErrorCode.BadMessage;
+export type ResponseErrorCode =
+  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW'>
+  | typeof ErrorCode.BadMessage;
 
 export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {
   [ErrorCode.BadMessage]: 400,
@@ -37,11 +56,13 @@ export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {
   [HttpErrorCode.UnknownPeer]: 403,
   [HttpErrorCode.NotFound]: 404,
   [HttpErrorCode.MethodNotAllowed]: 405,
+  [HttpErrorCode.LengthRequired]: 411,
   [HttpErrorCode.BodyTooLarge]: 413,
   [HttpErrorCode.UnsupportedMediaType]: 415,
   [HttpErrorCode.WrongNode]: 421,
   [HttpErrorCode.Internal]: 500,
   [HttpErrorCode.Unavailable]: 503,
+  [HttpErrorCode.Busy]: 503,
 };
 
 /** The JSON body of every error response. */
@@ -57,10 +78,16 @@ export class HttpTransportError extends Error {
   readonly code: HttpErrorCode;
   /** HTTP status of the peer's answer, when there was one. */
   readonly status: number | undefined;
-  constructor(code: HttpErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  /** The peer the problem is with: the one that refused, or the one whose request was refused. */
+  readonly peer: string | undefined;
+  /** The code in the peer's error answer, e.g. RAFT_HTTP_BODY_TOO_LARGE. */
+  readonly peerCode: string | undefined;
+  constructor(code: HttpErrorCode, message: string, options: { status?: number; peer?: string; peerCode?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'HttpTransportError';
     this.code = code;
     this.status = options.status;
+    this.peer = options.peer;
+    this.peerCode = options.peerCode;
   }
 }

@@ -4,6 +4,8 @@ import type { Router } from 'express';
 import { type LinkEvents, PeerLink } from './client/peerLink.js';
 import { encodeMessage } from './codec/batch.js';
 import { type HttpListenOptions, type HttpTransportOptions, type ResolvedOptions, peerUrl, resolveOptions } from './options.js';
+import { InboundAlarms } from './server/alarms.js';
+import { BodyGate } from './server/bodyGate.js';
 import { createRouter } from './server/router.js';
 import { type StandaloneServer, serveRouter } from './server/standalone.js';
 import { type HttpTransportStats, type PeerStats, StatsBook } from './stats.js';
@@ -61,14 +63,19 @@ export class HttpTransport implements Transport {
 
   /** The express Router to mount; the same one on every call. Mount it before body parsers. */
   router(): Router {
+    const handler = (): TransportHandler | null => (this.phase === 'started' ? this.handler : null);
     this.expressRouter ??= createRouter({
       id: this.id,
       secret: this.options.secret,
       maxBodyBytes: this.options.maxBodyBytes,
+      maxSnapshotBytes: this.options.maxSnapshotBytes,
       authWindowMs: this.options.authWindowMs,
       stats: this.book,
+      gate: new BodyGate(this.options.maxConcurrentBodies),
+      alarms: new InboundAlarms((err) => this.reportError(err)),
       isPeer: (peer) => this.links.has(peer),
-      handler: () => (this.phase === 'started' ? this.handler : null),
+      accepting: () => handler() !== null,
+      handler,
       onError: (err) => this.reportError(err),
     });
     return this.expressRouter;

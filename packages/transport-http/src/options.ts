@@ -38,6 +38,17 @@ export interface HttpTransportOptions {
   readonly timeoutMs?: number;
   /** Largest inbound request body; larger ones get 413. Default 64 MiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * Largest inbound request carrying a snapshot (snapshots go alone, marked by a header, so
+   * they get their own limit). Default 1 GiB.
+   */
+  readonly maxSnapshotBytes?: number;
+  /**
+   * Request bodies over 64 KiB received at once (at most one of them a snapshot); beyond it a
+   * request gets 503 RAFT_HTTP_BUSY with Retry-After and the sender backs off. Bounds the memory
+   * that bodies not yet authenticated can take. Default 8.
+   */
+  readonly maxConcurrentBodies?: number;
   /** Largest outbound request body (one message larger than this goes alone). Default 8 MiB. */
   readonly maxBatchBytes?: number;
   /** Messages queued per peer before the oldest are dropped. Default 10,000. */
@@ -72,6 +83,8 @@ export interface ResolvedOptions {
   readonly tls: HttpTlsOptions | undefined;
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
+  readonly maxSnapshotBytes: number;
+  readonly maxConcurrentBodies: number;
   readonly maxBatchBytes: number;
   readonly maxQueuedMessages: number;
   readonly maxQueuedBytes: number;
@@ -124,6 +137,8 @@ export function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
     tls: options.tls,
     timeoutMs: positive('timeoutMs', options.timeoutMs, 5000),
     maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, 64 * MiB),
+    maxSnapshotBytes: positive('maxSnapshotBytes', options.maxSnapshotBytes, 1024 * MiB),
+    maxConcurrentBodies: positive('maxConcurrentBodies', options.maxConcurrentBodies, 8),
     maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 8 * MiB),
     maxQueuedMessages: positive('maxQueuedMessages', options.maxQueuedMessages, 10_000),
     maxQueuedBytes: positive('maxQueuedBytes', options.maxQueuedBytes, 64 * MiB),

@@ -14,4 +14,9 @@ export const RaftHeaders = {
   timestamp: 'x-raftkit-timestamp',
   /** Lowercase hex HMAC-SHA256, see auth.ts for what it covers. */
   signature: 'x-raftkit-signature',
+  /**
+   * "1" on a request that carries exactly one snapshot message and nothing else: it may be up
+   * to `maxSnapshotBytes` instead of `maxBodyBytes`. Judged before the body is read.
+   */
+  snapshot: 'x-raftkit-snapshot',
 } as const;

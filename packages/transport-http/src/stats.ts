@@ -20,6 +20,10 @@ export interface PeerStats {
   readonly bytesSent: number;
   /** Request body bytes accepted from the peer. */
   readonly bytesReceived: number;
+  /** Requests the peer answered 503 RAFT_HTTP_BUSY (backpressure: it backed off, nothing reported). */
+  readonly busy: number;
+  /** Messages the peer refused as too large (413), each reported as RAFT_HTTP_MESSAGE_TOO_LARGE. */
+  readonly tooLarge: number;
   /** Current backoff after a failure, in ms; 0 while the peer is healthy. */
   readonly backoffMs: number;
   /** Failed requests since the last success. */
@@ -50,10 +54,12 @@ export interface PeerCounters {
   failures: number;
   bytesSent: number;
   bytesReceived: number;
+  busy: number;
+  tooLarge: number;
 }
 
 export function newPeerCounters(): PeerCounters {
-  return { sent: 0, received: 0, dropped: 0, requests: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
+  return { sent: 0, received: 0, dropped: 0, requests: 0, failures: 0, bytesSent: 0, bytesReceived: 0, busy: 0, tooLarge: 0 };
 }
 
 /** Transport-wide counters, shared by the client side and the router. */

@@ -109,7 +109,7 @@ describe('requests that never reach the core', () => {
     expectRefusal(answer, 413, HttpErrorCode.BodyTooLarge, new RegExp(`limit of ${LIMIT} bytes`));
   });
 
-  it('an oversized chunked body (no content-length) → 413', async () => {
+  it('a chunked body (no content-length) → 411, its size must be known before it is read', async () => {
     const chunk = new Uint8Array(16 * 1024);
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -118,12 +118,35 @@ describe('requests that never reach the core', () => {
       },
     });
     const answer = await call(url, { body: stream, headers: signedHeaders(chunk), duplex: 'half' } as RequestInit);
-    expectRefusal(answer, 413, HttpErrorCode.BodyTooLarge);
+    expectRefusal(answer, 411, HttpErrorCode.LengthRequired, /Content-Length header is required/);
   });
 
   it('the default 64 MiB limit refuses a larger announced body before it is sent', async () => {
-    const status = await announceOnly(n1.url!, 64 * 1024 * 1024 + 1, signedHeaders(valid, { to: 'n1' }));
+    const status = await announceOnly(n1.url!, 64 * 1024 * 1024 + 1, signedHeaders(valid, { from: 'n2', to: 'n1' }));
     expect(status).toBe(413);
+  });
+
+  // Issue 9 item 8: everything the headers say is judged before a byte of the body is read.
+  it('a wrong addressee, an unknown sender or a stale timestamp is refused before the body is sent', async () => {
+    const big = 32 * 1024 * 1024;
+    expect(await announceOnly(url, big, signedHeaders(valid, { to: 'n3' }))).toBe(421);
+    expect(await announceOnly(url, big, signedHeaders(valid, { from: 'mallory' }))).toBe(403);
+    expect(await announceOnly(url, big, signedHeaders(valid, { now: Date.now() - 120_000 }))).toBe(401);
+  });
+
+  it('a snapshot-marked request over the default 1 GiB snapshot limit → 413 before it is sent', async () => {
+    const headers = { ...signedHeaders(valid, { from: 'n2', to: 'n1' }), 'x-raftkit-snapshot': '1' };
+    expect(await announceOnly(n1.url!, 1024 * 1024 * 1024 + 1, headers)).toBe(413);
+  });
+
+  it('a snapshot-marked request carrying anything but one snapshot → 400', async () => {
+    const answer = await call(url, { body: valid, headers: { ...signedHeaders(valid), 'x-raftkit-snapshot': '1' } });
+    expectRefusal(answer, 400, ErrorCode.BadMessage, /exactly one snapshot message/);
+  });
+
+  it('a snapshot marker other than 1 → 400', async () => {
+    const answer = await call(url, { body: valid, headers: { ...signedHeaders(valid), 'x-raftkit-snapshot': 'yes' } });
+    expectRefusal(answer, 400, ErrorCode.BadMessage, /must be 1/);
   });
 
   it('a request addressed to another node → 421', async () => {
@@ -168,8 +191,8 @@ describe('requests that never reach the core', () => {
   it('none of them delivered anything, every refusal was counted, and valid traffic still flows', async () => {
     expect(inbox.messages).toEqual([]);
     const rejected = n2.stats().inbound.rejected;
-    expect(rejected[HttpErrorCode.Unauthorized]).toBe(6);
-    expect(rejected[ErrorCode.BadMessage]).toBe(4);
+    expect(rejected[HttpErrorCode.Unauthorized]).toBe(7);
+    expect(rejected[ErrorCode.BadMessage]).toBe(6);
     const sent = samplesOfType('append', 'n1', 'n2');
     n1.send(sent);
     await waitFor(() => inbox.messages.length === sent.length, 'valid appends after the bad requests');

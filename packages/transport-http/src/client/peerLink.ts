@@ -3,12 +3,28 @@ import https from 'node:https';
 import type { NodeId } from '@raftkit/core';
 import { authHeaders } from '../auth.js';
 import { encodeBatch } from '../codec/batch.js';
+import { MessageTag } from '../codec/messages.js';
 import { HttpErrorCode, HttpTransportError } from '../errors.js';
 import type { BackoffOptions, HttpTlsOptions } from '../options.js';
-import { BATCH_CONTENT_TYPE, MESSAGES_PATH } from '../protocol.js';
+import { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders } from '../protocol.js';
 import type { PeerCounters } from '../stats.js';
 import { Backoff } from './backoff.js';
 import { type PostOutcome, startPost } from './request.js';
+
+/** Bodies from this size on wait for `100 Continue`: one round trip, against sending them in vain. */
+export const EXPECT_CONTINUE_BYTES = 1024 * 1024;
+/** A large body gets this much transfer rate before its request times out (1 s per 8 MiB). */
+const MIN_BYTES_PER_SECOND = 8 * 1024 * 1024;
+
+/** An encoded message's first byte is its tag (codec/messages.ts). */
+function isSnapshot(frame: Uint8Array): boolean {
+  return frame[0] === MessageTag.snapshot;
+}
+
+/** The request timeout for a body: `timeoutMs`, plus time to move a large body at a slow rate. */
+export function timeoutFor(timeoutMs: number, bytes: number): number {
+  return timeoutMs + Math.ceil((bytes / MIN_BYTES_PER_SECOND) * 1000);
+}
 
 export interface LinkSettings {
   readonly self: NodeId;
@@ -26,6 +42,17 @@ export interface LinkEvents {
   /** Called from I/O callbacks, never from inside `enqueue`. */
   unreachable(peer: NodeId): void;
   error(error: Error): void;
+}
+
+/** What a refusal by the peer tells the operator; null for backpressure, which is not a fault. */
+function refusalError(peer: NodeId, count: number, outcome: Extract<PostOutcome, { ok: false }>): HttpTransportError | null {
+  const options = { status: outcome.status, peer, peerCode: outcome.code };
+  if (outcome.code === HttpErrorCode.Busy) return null;
+  if (outcome.status === 413) {
+    const message = `peer ${peer} refused ${count} messages as too large (${outcome.detail}); they can never reach it until its maxBodyBytes/maxSnapshotBytes is raised`;
+    return new HttpTransportError(HttpErrorCode.MessageTooLarge, message, options);
+  }
+  return new HttpTransportError(HttpErrorCode.PeerRejected, `peer ${peer} refused ${count} messages: ${outcome.detail}`, options);
 }
 
 /** The peer's messages endpoint under its base URL (which may carry a mount path). */
@@ -52,6 +79,10 @@ function createAgent(url: URL, tls: HttpTlsOptions | undefined): http.Agent {
  * in flight. Everything queued while a request is out goes in the next one, so order is kept
  * and batches grow with load. A failure drops what was queued and backs off; while backing
  * off new messages are dropped at once (Raft retransmits; a dead peer must not hoard memory).
+ *
+ * A snapshot goes alone in its own request, marked so the peer applies its larger snapshot
+ * limit. Overflow never drops the newest queued snapshot: it may be larger than the whole
+ * byte bound, and must not be pushed out by the next heartbeat.
  */
 export class PeerLink {
   readonly url: URL;
@@ -111,46 +142,59 @@ export class PeerLink {
     this.agent.destroy();
   }
 
-  /** Drops the oldest messages beyond the bounds, always keeping the newest one. */
+  /** Drops the oldest messages beyond the bounds, always keeping the newest one and the newest snapshot. */
   private trimOverflow(): void {
     const { maxQueuedMessages, maxQueuedBytes } = this.settings;
-    let drop = 0;
-    let bytes = this.queuedBytes;
-    while (drop < this.queue.length - 1 && (this.queue.length - drop > maxQueuedMessages || bytes > maxQueuedBytes)) {
-      bytes -= this.queue[drop].byteLength;
-      drop += 1;
-    }
-    if (drop === 0) return;
-    this.queue.splice(0, drop);
-    this.queuedBytes = bytes;
-    this.counters.dropped += drop;
+    if (this.queue.length <= maxQueuedMessages && this.queuedBytes <= maxQueuedBytes) return;
+    const last = this.queue.length - 1;
+    let lastSnapshot = last;
+    while (lastSnapshot >= 0 && !isSnapshot(this.queue[lastSnapshot])) lastSnapshot -= 1;
+    let count = this.queue.length;
+    let dropped = 0;
+    this.queue = this.queue.filter((frame, i) => {
+      const over = count > maxQueuedMessages || this.queuedBytes > maxQueuedBytes;
+      if (!over || i === last || i === lastSnapshot) return true;
+      count -= 1;
+      dropped += 1;
+      this.queuedBytes -= frame.byteLength;
+      return false;
+    });
+    this.counters.dropped += dropped;
   }
 
-  /** Takes messages from the front up to maxBatchBytes (at least one). */
-  private takeBatch(): Uint8Array[] {
+  /** Takes a snapshot alone, or messages from the front up to maxBatchBytes (at least one). */
+  private takeBatch(): { frames: Uint8Array[]; snapshot: boolean } {
+    if (isSnapshot(this.queue[0])) {
+      this.queuedBytes -= this.queue[0].byteLength;
+      return { frames: this.queue.splice(0, 1), snapshot: true };
+    }
     let count = 0;
     let bytes = 0;
-    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].byteLength <= this.settings.maxBatchBytes)) {
+    const fits = (frame: Uint8Array): boolean => !isSnapshot(frame) && (count === 0 || bytes + frame.byteLength <= this.settings.maxBatchBytes);
+    while (count < this.queue.length && fits(this.queue[count])) {
       bytes += this.queue[count].byteLength;
       count += 1;
     }
     this.queuedBytes -= bytes;
-    return this.queue.splice(0, count);
+    return { frames: this.queue.splice(0, count), snapshot: false };
   }
 
   private flush(): void {
     this.flushSoon = null;
     if (this.closed || this.cancelInflight || this.queue.length === 0) return;
-    const frames = this.takeBatch();
+    const { frames, snapshot } = this.takeBatch();
     const body = encodeBatch(frames);
     const headers = {
       'content-type': BATCH_CONTENT_TYPE,
       'content-length': String(body.byteLength),
+      ...(snapshot ? { [RaftHeaders.snapshot]: '1' } : {}),
       ...authHeaders(this.settings.secret, this.settings.self, this.peer, body, Date.now()),
     };
     this.counters.requests += 1;
     this.counters.bytesSent += body.byteLength;
-    const post = { url: this.endpoint, agent: this.agent, headers, body, timeoutMs: this.settings.timeoutMs };
+    const timeoutMs = timeoutFor(this.settings.timeoutMs, body.byteLength);
+    const expectContinue = body.byteLength >= EXPECT_CONTINUE_BYTES;
+    const post = { url: this.endpoint, agent: this.agent, headers, body, timeoutMs, expectContinue };
     this.cancelInflight = startPost(post, (outcome) => this.settle(outcome, frames.length));
   }
 
@@ -168,8 +212,10 @@ export class PeerLink {
     this.dropQueue();
     this.backoff.failed(performance.now());
     if (outcome.kind === 'status') {
-      const message = `peer ${this.peer} refused ${count} messages: ${outcome.detail}`;
-      this.events.error(new HttpTransportError(HttpErrorCode.PeerRejected, message, { status: outcome.status }));
+      if (outcome.code === HttpErrorCode.Busy) this.counters.busy += 1;
+      if (outcome.status === 413) this.counters.tooLarge += count;
+      const error = refusalError(this.peer, count, outcome);
+      if (error) this.events.error(error);
     }
     this.events.unreachable(this.peer);
   }

@@ -8,7 +8,15 @@ export interface PostOptions {
   readonly headers: OutgoingHttpHeaders;
   readonly body: Uint8Array;
   readonly timeoutMs: number;
+  /**
+   * Send `Expect: 100-continue` and the body only once the peer agrees: a large body the peer
+   * refuses (too large, busy, clock off) is then never sent, and its coded answer always arrives.
+   */
+  readonly expectContinue?: boolean;
 }
+
+/** A peer that ignores `Expect` gets the body anyway after this long (curl waits 1 s too). */
+export const CONTINUE_WAIT_MS = 1000;
 
 export type PostOutcome =
   | { readonly ok: true }
@@ -60,10 +68,12 @@ function readResponse(res: http.IncomingMessage, finish: (outcome: PostOutcome) 
 export function startPost(options: PostOptions, done: (outcome: PostOutcome) => void): () => void {
   let settled = false;
   let current: http.ClientRequest | undefined;
+  let continueTimer: NodeJS.Timeout | undefined;
   const finish = (outcome: PostOutcome): void => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
+    clearTimeout(continueTimer);
     if (!outcome.ok) current?.destroy();
     done(outcome);
   };
@@ -71,22 +81,39 @@ export function startPost(options: PostOptions, done: (outcome: PostOutcome) => 
   timer.unref();
   const attempt = (mayRetry: boolean): void => {
     const send = options.url.protocol === 'https:' ? https.request : http.request;
-    const req = send(options.url, { method: 'POST', agent: options.agent, headers: options.headers });
+    const headers = options.expectContinue ? { ...options.headers, expect: '100-continue' } : options.headers;
+    const req = send(options.url, { method: 'POST', agent: options.agent, headers });
     current = req;
-    req.on('response', (res) => readResponse(res, finish));
+    req.on('response', (res) => {
+      clearTimeout(continueTimer);
+      readResponse(res, finish);
+    });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;
+      clearTimeout(continueTimer);
       const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
       if (mayRetry && stale) return attempt(false);
       finish({ ok: false, kind: 'network', detail: `${err.code ?? 'error'}: ${err.message}` });
     });
-    req.end(options.body);
+    if (!options.expectContinue) return void req.end(options.body);
+    let bodySent = false;
+    const sendBody = (): void => {
+      clearTimeout(continueTimer);
+      if (bodySent || settled) return;
+      bodySent = true;
+      req.end(options.body);
+    };
+    req.once('continue', sendBody);
+    continueTimer = setTimeout(sendBody, CONTINUE_WAIT_MS);
+    continueTimer.unref();
+    req.flushHeaders();
   };
   attempt(true);
   return () => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
+    clearTimeout(continueTimer);
     current?.destroy();
   };
 }

@@ -71,8 +71,20 @@ function readHeader(r: ByteReader): number {
  * nothing else, for anything but an exact, valid encoding.
  */
 export function decodeBatch(bytes: Uint8Array): Message[] {
+  return decodeWith(bytes, false);
+}
+
+/**
+ * `decodeBatch` for a buffer the caller gives up: snapshot data is a view into it, not a copy.
+ * Entry data is still copied, so a small entry kept in the log pins no large body.
+ */
+export function decodeOwnedBatch(bytes: Uint8Array): Message[] {
+  return decodeWith(bytes, true);
+}
+
+function decodeWith(bytes: Uint8Array, borrow: boolean): Message[] {
   if (!(bytes instanceof Uint8Array)) throw badMessage('a batch must be bytes');
-  const r = new ByteReader(bytes);
+  const r = new ByteReader(bytes, { borrow });
   const count = readHeader(r);
   const messages: Message[] = [];
   // No preallocation from `count`: each message consumes bytes, so a lying count fails fast.

@@ -88,7 +88,7 @@ function readSnapshot(r: ByteReader, base: Base): SnapshotRequest {
   const voters: NodeId[] = [];
   for (let i = 0; i < count; i++) voters.push(r.str(`snapshot.meta.voters[${i}]`));
   checkVoters(voters);
-  const data = r.bytesField('snapshot.data');
+  const data = r.largeBytesField('snapshot.data');
   return { type: 'snapshot', ...base, snapshot: { meta: { index, term, voters }, data } };
 }
 

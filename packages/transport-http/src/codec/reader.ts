@@ -11,9 +11,12 @@ export class ByteReader {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private pos = 0;
+  /** See `largeBytesField`. */
+  private readonly borrow: boolean;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, options: { borrow?: boolean } = {}) {
     this.bytes = bytes;
+    this.borrow = options.borrow === true;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -90,6 +93,20 @@ export class ByteReader {
     copy.set(this.bytes.subarray(this.pos, this.pos + length));
     this.pos += length;
     return copy;
+  }
+
+  /**
+   * Like `bytesField`, but when the reader borrows its input (the router's own request body) a
+   * view instead of a copy: a snapshot is nearly the whole body, and copying 1 GiB would double
+   * the memory a snapshot costs.
+   */
+  largeBytesField(field: string): Uint8Array {
+    if (!this.borrow) return this.bytesField(field);
+    const length = this.u32(field);
+    this.need(length, field);
+    const view = this.bytes.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return view;
   }
 
   /** Refuses trailing bytes: the encoding's length must match exactly. */

@@ -1,42 +1,48 @@
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode } from '@raftkit/core';
+import type { StreamingVerifier } from '../auth.js';
 import { HttpErrorCode } from '../errors.js';
 import { type Rejection, rejection } from './respond.js';
 
 export type BodyResult = { readonly ok: true; readonly body: Buffer } | { readonly ok: false; readonly rejection: Rejection };
 
-function tooLarge(limit: number): BodyResult {
-  return { ok: false, rejection: rejection(HttpErrorCode.BodyTooLarge, `request body exceeds the limit of ${limit} bytes`) };
-}
+const badSignature = (): BodyResult => ({ ok: false, rejection: rejection(HttpErrorCode.Unauthorized, 'signature does not match') });
+const cutShort = (): BodyResult => ({ ok: false, rejection: rejection(ErrorCode.BadMessage, 'request body was cut short') });
 
 /**
- * Reads the request body up to `limit` bytes and calls `done` once. An oversized body is refused
- * as soon as that is known (from Content-Length, or while streaming); Node then discards the
- * rest, so the client still reads the 413 and the keep-alive connection survives. Node's own
- * `requestTimeout` bounds how long a sender can keep streaming.
+ * Receives a body whose Content-Length (`declared`) was already judged acceptable, into one
+ * buffer of exactly that size, feeding each chunk to the signature check as it arrives: no chunk
+ * list, no concatenated copy. Calls `done` once, with the body only if the signature matches.
+ * Node's own `requestTimeout` bounds how long a sender can keep streaming.
  */
-export function readBody(req: IncomingMessage, limit: number, done: (result: BodyResult) => void): void {
+export function receiveBody(req: IncomingMessage, declared: number, verifier: StreamingVerifier, done: (result: BodyResult) => void): void {
   // A body parser mounted before the router may have read it already.
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (Buffer.isBuffer(parsed)) return done(parsed.length > limit ? tooLarge(limit) : { ok: true, body: parsed });
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) return done(tooLarge(limit));
+  if (Buffer.isBuffer(parsed)) {
+    if (parsed.length !== declared) return done(cutShort());
+    verifier.update(parsed);
+    return done(verifier.matches() ? { ok: true, body: parsed } : badSignature());
+  }
   let finished = false;
   const finish = (result: BodyResult): void => {
     if (finished) return;
     finished = true;
     done(result);
   };
-  const chunks: Buffer[] = [];
+  const body = Buffer.allocUnsafe(declared);
   let size = 0;
   req.on('data', (chunk: Buffer) => {
-    if (finished) return;
+    // Node's parser never delivers more than Content-Length; the check keeps the copy in bounds.
+    if (finished || size + chunk.length > declared) return finish(cutShort());
+    chunk.copy(body, size);
     size += chunk.length;
-    if (size > limit) return finish(tooLarge(limit));
-    chunks.push(chunk);
+    verifier.update(chunk);
   });
-  req.on('end', () => finish({ ok: true, body: Buffer.concat(chunks, size) }));
+  req.on('end', () => {
+    if (size !== declared) return finish(cutShort());
+    finish(verifier.matches() ? { ok: true, body } : badSignature());
+  });
   // The client went away mid-body: there is nobody to answer, but settle anyway.
-  req.on('close', () => finish({ ok: false, rejection: rejection(ErrorCode.BadMessage, 'request body was cut short') }));
+  req.on('close', () => finish(cutShort()));
   req.on('error', () => undefined);
 }

@@ -1,61 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, isRaftError } from '@raftkit/core';
-import type { Message, NodeId, TransportHandler } from '@raftkit/core';
+import type { Message, TransportHandler } from '@raftkit/core';
 import { Router } from 'express';
-import { type AuthClaim, readClaim, verifyClaim } from '../auth.js';
-import { decodeBatch } from '../codec/batch.js';
+import { startVerify } from '../auth.js';
+import { decodeOwnedBatch } from '../codec/batch.js';
 import { HttpErrorCode } from '../errors.js';
-import { BATCH_CONTENT_TYPE, MESSAGES_PATH } from '../protocol.js';
+import { MESSAGES_PATH, RaftHeaders } from '../protocol.js';
 import type { StatsBook } from '../stats.js';
-import { readBody } from './body.js';
+import { receiveBody } from './body.js';
+import type { BodyGate } from './bodyGate.js';
+import { type Admitted, type Checked, type HeaderContext, checkHeaders, ok, refuse } from './headerChecks.js';
 import { type Rejection, rejection, sendError } from './respond.js';
 
 /** What the router needs from its transport. */
-export interface InboundContext {
-  readonly id: NodeId;
+export interface InboundContext extends HeaderContext {
   readonly secret: Buffer;
-  readonly maxBodyBytes: number;
-  readonly authWindowMs: number;
   readonly stats: StatsBook;
-  isPeer(id: NodeId): boolean;
+  readonly gate: BodyGate;
   /** The handler while started; null before start and after close, so nothing is delivered. */
   handler(): TransportHandler | null;
   onError(error: Error): void;
 }
 
-type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
-const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const refuse = (r: Rejection): Checked<never> => ({ ok: false, rejection: r });
-
-function mediaType(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-}
-
-/** Everything that can be judged from the request line and headers, before reading the body. */
-function checkHeaders(ctx: InboundContext, req: IncomingMessage): Checked<AuthClaim> {
-  if (req.method !== 'POST') {
-    return refuse(rejection(HttpErrorCode.MethodNotAllowed, `${req.method} is not allowed, use POST`, { allow: 'POST' }));
-  }
-  if (!ctx.handler()) return refuse(rejection(HttpErrorCode.Unavailable, `node ${ctx.id} is not accepting messages`));
-  if (mediaType(req) !== BATCH_CONTENT_TYPE) {
-    return refuse(rejection(HttpErrorCode.UnsupportedMediaType, `content-type must be ${BATCH_CONTENT_TYPE}`));
-  }
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding !== 'identity') {
-    return refuse(rejection(HttpErrorCode.UnsupportedMediaType, `content-encoding ${encoding} is not supported`));
-  }
-  const claim = readClaim(req.headers, Date.now(), ctx.authWindowMs);
-  return claim.ok ? ok(claim.claim) : refuse(rejection(HttpErrorCode.Unauthorized, claim.reason));
-}
-
-/** Authenticates the body, checks who it is from and for, and decodes it. */
-function checkBody(ctx: InboundContext, claim: AuthClaim, body: Buffer): Checked<Message[]> {
-  if (!verifyClaim(ctx.secret, claim, body)) return refuse(rejection(HttpErrorCode.Unauthorized, 'signature does not match'));
-  if (claim.to !== ctx.id) return refuse(rejection(HttpErrorCode.WrongNode, `this is node ${ctx.id}, not ${claim.to}`));
-  if (!ctx.isPeer(claim.from)) return refuse(rejection(HttpErrorCode.UnknownPeer, `${claim.from} is not a peer of ${ctx.id}`));
+/** Checks who each (authenticated) message is from and for, and decodes the body. */
+function checkBody(ctx: InboundContext, admitted: Admitted, body: Buffer): Checked<Message[]> {
   let messages: Message[];
   try {
-    messages = decodeBatch(body);
+    messages = decodeOwnedBatch(body);
   } catch (err) {
     if (isRaftError(err, ErrorCode.BadMessage)) return refuse(rejection(ErrorCode.BadMessage, err.message));
     throw err;
@@ -63,8 +34,13 @@ function checkBody(ctx: InboundContext, claim: AuthClaim, body: Buffer): Checked
   // The signature vouches for the sender named in the headers, so each message must be its.
   const misdirected = messages.findIndex((m) => m.to !== ctx.id);
   if (misdirected >= 0) return refuse(rejection(HttpErrorCode.WrongNode, `message #${misdirected} is for ${messages[misdirected].to}, not ${ctx.id}`));
-  const forged = messages.findIndex((m) => m.from !== claim.from);
-  if (forged >= 0) return refuse(rejection(HttpErrorCode.UnknownPeer, `message #${forged} claims sender ${messages[forged].from}, the request is from ${claim.from}`));
+  const { from } = admitted.claim;
+  const forged = messages.findIndex((m) => m.from !== from);
+  if (forged >= 0) return refuse(rejection(HttpErrorCode.UnknownPeer, `message #${forged} claims sender ${messages[forged].from}, the request is from ${from}`));
+  // The larger snapshot limit is for one snapshot, not for anything sent under its marker.
+  if (admitted.snapshot && (messages.length !== 1 || messages[0].type !== 'snapshot')) {
+    return refuse(rejection(ErrorCode.BadMessage, `a request marked ${RaftHeaders.snapshot} must carry exactly one snapshot message`));
+  }
   return ok(messages);
 }
 
@@ -79,19 +55,54 @@ function deliver(ctx: InboundContext, handler: TransportHandler, messages: reado
   }
 }
 
-function accept(ctx: InboundContext, claim: AuthClaim, body: Buffer, res: ServerResponse): Rejection | null {
-  const checked = checkBody(ctx, claim, body);
+function accept(ctx: InboundContext, admitted: Admitted, body: Buffer, res: ServerResponse): Rejection | null {
+  const checked = checkBody(ctx, admitted, body);
   if (!checked.ok) return checked.rejection;
   // Closed while the body was arriving: after close() nothing may be delivered.
   const handler = ctx.handler();
   if (!handler) return rejection(HttpErrorCode.Unavailable, `node ${ctx.id} closed`);
-  const counters = ctx.stats.peer(claim.from);
+  const counters = ctx.stats.peer(admitted.claim.from);
   counters.received += checked.value.length;
   counters.bytesReceived += body.length;
   deliver(ctx, handler, checked.value);
   res.statusCode = 204;
   res.end();
   return null;
+}
+
+/**
+ * Lets the client send its body. Node answers `Expect: 100-continue` itself unless the server
+ * has a `checkContinue` listener (the standalone server does, so that a refusal goes out before
+ * any body is sent); `_sent100` tells which happened.
+ */
+function allowBody(req: IncomingMessage, res: ServerResponse): void {
+  const expects = req.headers.expect?.toLowerCase() === '100-continue';
+  if (expects && !(res as ServerResponse & { _sent100?: boolean })._sent100) res.writeContinue();
+}
+
+/** Receives an admitted body (holding a gate slot until the answer is done), then accepts it. */
+function receive(ctx: InboundContext, req: IncomingMessage, res: ServerResponse, admitted: Admitted, refuseWith: (r: Rejection) => void): void {
+  const release = ctx.gate.enter(admitted.declared, admitted.snapshot);
+  if (!release) {
+    const busy = `already receiving the most large bodies at once (maxConcurrentBodies); retry later`;
+    return refuseWith(rejection(HttpErrorCode.Busy, busy, { 'retry-after': '1', connection: 'close' }));
+  }
+  res.once('close', release);
+  allowBody(req, res);
+  receiveBody(req, admitted.declared, startVerify(ctx.secret, admitted.claim), (result) => {
+    if (!result.ok) {
+      if (result.rejection.code === HttpErrorCode.Unauthorized) ctx.alarms.badSignature(admitted.claim.from);
+      return refuseWith(result.rejection);
+    }
+    let refused: Rejection | null;
+    try {
+      refused = accept(ctx, admitted, result.body, res);
+    } catch (err) {
+      ctx.onError(err instanceof Error ? err : new Error(String(err)));
+      refused = rejection(HttpErrorCode.Internal, 'internal error');
+    }
+    if (refused) refuseWith(refused);
+  });
 }
 
 function handleMessages(ctx: InboundContext, req: IncomingMessage, res: ServerResponse): void {
@@ -104,18 +115,9 @@ function handleMessages(ctx: InboundContext, req: IncomingMessage, res: ServerRe
     sendError(res, r);
   };
   const headers = checkHeaders(ctx, req);
-  if (!headers.ok) return refuseWith(headers.rejection);
-  readBody(req, ctx.maxBodyBytes, (result) => {
-    if (!result.ok) return refuseWith(result.rejection);
-    let refused: Rejection | null;
-    try {
-      refused = accept(ctx, headers.value, result.body, res);
-    } catch (err) {
-      ctx.onError(err instanceof Error ? err : new Error(String(err)));
-      refused = rejection(HttpErrorCode.Internal, 'internal error');
-    }
-    if (refused) refuseWith(refused);
-  });
+  // Refused unread: closing the connection stops Node from reading (and discarding) the body.
+  if (!headers.ok) return refuseWith({ ...headers.rejection, headers: { ...headers.rejection.headers, connection: 'close' } });
+  receive(ctx, req, res, headers.value, refuseWith);
 }
 
 /** The express Router serving `POST /raft/v1/messages` for one transport. */

@@ -32,10 +32,15 @@ function createApp(router: Router): express.Express {
 }
 
 function createServer(app: express.Express, tls: HttpTlsOptions | undefined): http.Server {
-  if (!tls?.key || !tls.cert) return http.createServer(app);
-  const ca = tls.ca as string | Buffer | Array<string | Buffer> | undefined;
-  const mutual = tls.mutual === true;
-  return https.createServer({ key: tls.key, cert: tls.cert, ca, requestCert: mutual, rejectUnauthorized: mutual }, app);
+  const ca = tls?.ca as string | Buffer | Array<string | Buffer> | undefined;
+  const mutual = tls?.mutual === true;
+  const server = !tls?.key || !tls.cert
+    ? http.createServer(app)
+    : https.createServer({ key: tls.key, cert: tls.cert, ca, requestCert: mutual, rejectUnauthorized: mutual }, app);
+  // Requests with `Expect: 100-continue` go to the router unanswered, so it can refuse one
+  // (too large, unauthenticated, busy) before the client sends the body.
+  server.on('checkContinue', app);
+  return server;
 }
 
 function closeServer(server: http.Server): Promise<void> {
