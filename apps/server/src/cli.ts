@@ -42,6 +42,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`raftkit-server: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  // The code (e.g. RAFT_STORAGE_LOST) is what an operator or a supervisor greps for.
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`raftkit-server: failed to start: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`);
   process.exit(1);
 });
