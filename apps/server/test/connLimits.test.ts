@@ -14,7 +14,8 @@ const FD_LIMIT = 256;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ launcher: ['prlimit', `--nofile=${FD_LIMIT}:${FD_LIMIT}`] });
+  // 256 descriptors leave room for 80 client connections (see fdBudget.ts); half of them may run requests.
+  cluster = await Cluster.start({ launcher: ['prlimit', `--nofile=${FD_LIMIT}:${FD_LIMIT}`], args: ['--max-inflight-requests', '40'] });
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -114,6 +115,7 @@ describe(`a node under ulimit -n ${FD_LIMIT}`, () => {
     const waves = summarize([...(await hammer(leader, 1, 300)), ...(await hammer(leader, 2, 300))]);
     const summary = JSON.stringify({ bigAcked: bigAcked.length, acked: waves.acked.length, overloaded: waves.overloaded.length, network: waves.network, other: waves.refused.filter((o) => !waves.overloaded.includes(o)).map((o) => `${o.status} ${o.code}`) });
     if (!leader.running) cluster.printLogs(5);
+    if (process.env['CONN_LIMITS_PRINT']) process.stderr.write(`connLimits: ${summary}\n`);
     expect(leader.running, summary).toBe(true);
     expect(leader.pid).toBe(pid);
     expect(waves.overloaded.length, summary).toBeGreaterThan(0);
@@ -121,6 +123,11 @@ describe(`a node under ulimit -n ${FD_LIMIT}`, () => {
     // Anything else refused is a coded, retryable 503 (e.g. RAFT_NOT_LEADER) or a 504.
     for (const o of waves.refused) expect([503, 504], summary).toContain(o.status);
     expect(waves.acked.length, summary).toBeGreaterThan(0);
+    // Both limits were hit: connections over the cap, and requests over the in-flight bound.
+    const metrics = (await send(`${leader.url}/metrics`)).text;
+    const refusals = (reason: string) => Number(new RegExp(`^raftkit_overload_refusals\\{reason="${reason}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(refusals('connections') + refusals('accept'), metrics).toBeGreaterThan(0);
+    expect(refusals('inflight'), summary).toBeGreaterThan(0);
 
     // 3. The load gone, the cluster works and every acknowledged write is there.
     await waitFor('the leader to serve /healthz again', async () => (await send(`${leader.url}/healthz`, { timeoutMs: 2000 })).status === 200);
