@@ -131,5 +131,15 @@ describe('/readyz on a follower that is behind', () => {
     expect(ready).toEqual({ status: 'ready', leader: leader.id });
     expect((await n3.status())!.appliedIndex).toBeGreaterThanOrEqual(commit - MAX_LAG);
     expect((await getKey(n3.url, 'k59', 'stale')).json?.value).toBe(value);
+
+    // Its peer link blocked altogether, the leader's answers stop reaching it: not ready again,
+    // first because the leader does not confirm its commit index, then because n3 loses it.
+    proxy.refuseOver = 0;
+    const blocked = await waitFor('n3 to be unready with its peer link blocked', async () => {
+      const r = await send(`${n3.url}/readyz`, { timeoutMs: 3000 });
+      return r.status === 503 ? r : null;
+    }, { timeoutMs: 10_000 });
+    expect(['LEADER_UNCONFIRMED', 'NO_LEADER']).toContain(blocked.json.error.reason);
+    proxy.refuseOver = null;
   });
 });
