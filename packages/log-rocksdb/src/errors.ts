@@ -45,7 +45,14 @@ export function unavailable(index: number, lastIndex: number): RaftError {
   return new RaftError(ErrorCode.Unavailable, `index ${index} is past the last index ${lastIndex}`);
 }
 
-/** A RaftError passes through unchanged; anything else from the database is a storage failure. */
+/**
+ * A RaftError passes through unchanged; RocksDB reporting corruption (a damaged SST block: its
+ * message names the file) is RAFT_STORAGE_CORRUPT; anything else is a storage failure.
+ */
 export function asRaftError(error: unknown, doing: string): RaftError {
-  return error instanceof RaftError ? error : failed(`failed while ${doing}`, error);
+  if (error instanceof RaftError) return error;
+  if ((error as { code?: unknown } | null)?.code === 'LEVEL_CORRUPTION' && error instanceof Error) {
+    return new RaftError(ErrorCode.StorageCorrupt, `rocksdb log storage is corrupt (while ${doing}): ${error.message.trim()}. ${REJOIN_ADVICE}`, { cause: error });
+  }
+  return failed(`failed while ${doing}`, error);
 }

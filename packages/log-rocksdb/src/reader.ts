@@ -1,6 +1,16 @@
 import type { Entry } from '@raftkit/core';
 import type { RocksIterator, RocksLevel } from '@nxtedition/rocksdb';
-import { checkSnapshotData, decodeEntry, decodeSnapshotMeta, entryKey, indexOfKey, snapshotDataKey, snapshotMetaKey } from './codec.js';
+import {
+  checkSnapshotData,
+  decodeEntry,
+  decodeSnapshotMeta,
+  entryKey,
+  hardStateKey,
+  indexOfKey,
+  snapshotDataKey,
+  snapshotMetaKey,
+  versionKey,
+} from './codec.js';
 import type { Snapshot } from '@raftkit/core';
 import { asRaftError, corrupt } from './errors.js';
 
@@ -36,6 +46,25 @@ export async function collectEntries(it: RocksIterator, lo: number, hi: number):
     return out;
   } catch (error) {
     throw asRaftError(error, `reading entries ${lo}..${hi - 1}`);
+  } finally {
+    await it.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The raw format version, hard state and snapshot metadata values (undefined where missing),
+ * from one consistent view. Not `db.getMany`: in @nxtedition/rocksdb 12.2.12 a read error there
+ * (a damaged SST block) is thrown as an uncaught exception and the promise never settles;
+ * iterators reject properly.
+ */
+export async function readMetadata(db: RocksLevel): Promise<Array<Buffer | undefined>> {
+  const keys = [versionKey, hardStateKey, snapshotMetaKey];
+  const it = db.iterator({ gte: versionKey, lte: snapshotMetaKey });
+  try {
+    const rows = await it.nextv(keys.length);
+    return keys.map((k) => rows.find(([key]) => key.equals(k))?.[1]);
+  } catch (error) {
+    throw asRaftError(error, 'reading the hard state');
   } finally {
     await it.close().catch(() => undefined);
   }

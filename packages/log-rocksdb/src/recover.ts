@@ -9,14 +9,12 @@ import {
   encodeVersion,
   entryKey,
   entryKeysEnd,
-  hardStateKey,
   indexOfKey,
-  snapshotMetaKey,
   versionKey,
 } from './codec.js';
 import { corrupt } from './errors.js';
 import type { LogView } from './plan.js';
-import { collectEntries, entryIterator } from './reader.js';
+import { collectEntries, entryIterator, readMetadata } from './reader.js';
 import type { TailTerms } from './tailTerms.js';
 
 const VERIFY_CHUNK = 4096;
@@ -27,7 +25,7 @@ const VERIFY_CHUNK = 4096;
  * `verifyCount` entries, recording their terms in `tail`.
  */
 export async function recover(db: RocksLevel, verifyCount: number, tail: TailTerms): Promise<LogView> {
-  const [version, hard, snap] = await db.getMany([versionKey, hardStateKey, snapshotMetaKey]);
+  const [version, hard, snap] = await readMetadata(db);
   if (version === undefined) await initialise(db);
   else checkVersion(decodeVersion(version), db.location);
   const hardState = hard ? decodeHardState(hard) : emptyHardState;

@@ -58,6 +58,13 @@ describe("damaged RocksDB files are named in a RAFT_STORAGE_CORRUPT error", () =
     await expectCorruptNaming(sst);
   });
 
+  test('a flipped byte in an SST data block: a coded error, not an uncaught exception and a hung open', async () => {
+    await seed();
+    const sst = await fileNamed(/^\d+\.sst$/);
+    await flip(sst, 100);
+    await expectCorruptNaming(sst);
+  });
+
   test('a damaged MANIFEST', async () => {
     await seed();
     const manifest = await fileNamed(/^MANIFEST-\d+$/);
