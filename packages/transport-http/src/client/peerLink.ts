@@ -142,23 +142,30 @@ export class PeerLink {
     this.agent.destroy();
   }
 
-  /** Drops the oldest messages beyond the bounds, always keeping the newest one and the newest snapshot. */
+  /**
+   * Drops the oldest messages beyond the bounds, always keeping the newest one. The newest
+   * snapshot is kept too and its bytes do not count: the messages queued around it are bounded
+   * as if it were not there, so memory stays under maxQueuedBytes plus one snapshot.
+   */
   private trimOverflow(): void {
     const { maxQueuedMessages, maxQueuedBytes } = this.settings;
     if (this.queue.length <= maxQueuedMessages && this.queuedBytes <= maxQueuedBytes) return;
     const last = this.queue.length - 1;
-    let lastSnapshot = last;
-    while (lastSnapshot >= 0 && !isSnapshot(this.queue[lastSnapshot])) lastSnapshot -= 1;
+    let snapshotAt = last;
+    while (snapshotAt >= 0 && !isSnapshot(this.queue[snapshotAt])) snapshotAt -= 1;
+    const exempt = snapshotAt >= 0 ? this.queue[snapshotAt].byteLength : 0;
     let count = this.queue.length;
+    let bytes = this.queuedBytes - exempt;
+    if (count <= maxQueuedMessages && bytes <= maxQueuedBytes) return;
     let dropped = 0;
     this.queue = this.queue.filter((frame, i) => {
-      const over = count > maxQueuedMessages || this.queuedBytes > maxQueuedBytes;
-      if (!over || i === last || i === lastSnapshot) return true;
+      if (i === last || i === snapshotAt || (count <= maxQueuedMessages && bytes <= maxQueuedBytes)) return true;
       count -= 1;
+      bytes -= frame.byteLength;
       dropped += 1;
-      this.queuedBytes -= frame.byteLength;
       return false;
     });
+    this.queuedBytes = bytes + exempt;
     this.counters.dropped += dropped;
   }
 

@@ -1,0 +1,79 @@
+// Issue 9 item 3: a state over 64 MiB could never reach a lagging follower (every snapshot got
+// 413 RAFT_HTTP_BODY_TOO_LARGE, forever, unnoticed). Snapshots now travel alone under their own
+// limit (maxSnapshotBytes, 1 GiB), and a message a peer still refuses as too large is reported.
+import type { HeartbeatRequest, Message, SnapshotRequest } from '@raftkit/core';
+import { MiB, largeAppend, largeSnapshot, samplesOfType } from '@raftkit/transport-suite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpErrorCode, HttpTransport, HttpTransportError } from '../src/index.js';
+import { SECRET, closeAll, startAll, waitFor } from './helpers/net.js';
+
+let cleanup: HttpTransport[] = [];
+afterEach(async () => {
+  await closeAll(cleanup);
+  cleanup = [];
+});
+
+const heartbeat = (n: number): HeartbeatRequest => ({ ...samplesOfType('heartbeat', 'n1', 'n2')[0], context: n });
+
+
+/** A snapshot of `bytes` whose data is not a repeating pattern a mix-up could preserve. */
+function bigSnapshot(bytes: number): SnapshotRequest {
+  const data = new Uint8Array(bytes);
+  const words = new Uint32Array(data.buffer);
+  for (let i = 0; i < words.length; i++) words[i] = Math.imul(i, 2654435761) >>> 0;
+  return { type: 'snapshot', from: 'n1', to: 'n2', term: 9, snapshot: { meta: { index: 123_456, term: 8, voters: ['n1', 'n2'] }, data } };
+}
+
+describe('large messages over real HTTP', () => {
+  it('an 80 MiB snapshot arrives intact with default options, with the messages around it, in order', async () => {
+    const { transports, inboxes } = await startAll(['n1', 'n2']);
+    cleanup = transports;
+    const snapshot = bigSnapshot(80 * MiB);
+    // Messages on both sides of it: it goes alone, and the queue bound does not push it out.
+    transports[0].send([heartbeat(1), snapshot, heartbeat(2)]);
+    await waitFor(() => inboxes[1].messages.length === 3, 'the snapshot and both heartbeats', 20_000);
+    const [first, got, last] = inboxes[1].messages as [Message, SnapshotRequest, Message];
+    expect([first, last]).toEqual([heartbeat(1), heartbeat(2)]);
+    expect(got.snapshot.meta).toEqual(snapshot.snapshot.meta);
+    expect(Buffer.compare(got.snapshot.data, snapshot.snapshot.data)).toBe(0);
+    expect(transports[0].stats().peers.n2).toMatchObject({ requests: 3, failures: 0, dropped: 0, tooLarge: 0 });
+    expect(transports[1].stats().inbound.rejected).toEqual({});
+  }, 30_000);
+
+  it('a message above the peer’s limit is reported as RAFT_HTTP_MESSAGE_TOO_LARGE, not retried in silence', async () => {
+    const errors: HttpTransportError[] = [];
+    const onError = (e: Error): void => void errors.push(e as HttpTransportError);
+    cleanup = await Promise.all([
+      HttpTransport.listen({ id: 'n1', secret: SECRET, onError, backoff: { initialMs: 1, maxMs: 1 } }),
+      HttpTransport.listen({ id: 'n2', secret: SECRET, maxSnapshotBytes: 2 * MiB, maxBodyBytes: 1 * MiB }),
+    ]);
+    const [sender, receiver] = cleanup;
+    sender.setPeer('n2', receiver.url!);
+    receiver.setPeer('n1', sender.url!);
+    await sender.start({ onMessage: () => {} });
+    const delivered: Message[] = [];
+    await receiver.start({ onMessage: (m) => void delivered.push(m) });
+
+    // Under the snapshot limit but over maxBodyBytes: it goes, snapshots have their own limit.
+    sender.send([largeSnapshot('n1', 'n2', 1.5 * MiB)]);
+    await waitFor(() => delivered.length === 1, 'a 1.5 MiB snapshot past a 1 MiB body limit');
+    expect(delivered[0].type).toBe('snapshot');
+
+    sender.send([largeSnapshot('n1', 'n2', 3 * MiB)]);
+    await waitFor(() => errors.length === 1, 'the too-large report');
+    expect(errors[0]).toBeInstanceOf(HttpTransportError);
+    expect(errors[0]).toMatchObject({ code: HttpErrorCode.MessageTooLarge, status: 413, peer: 'n2', peerCode: HttpErrorCode.BodyTooLarge });
+    expect(errors[0].message).toMatch(/peer n2 refused 1 messages as too large.*maxSnapshotBytes/);
+    expect(sender.stats().peers.n2.tooLarge).toBe(1);
+
+    // An append over maxBodyBytes is refused and reported the same way (sends during the 1 ms
+    // backoff are dropped, so send until one goes).
+    await waitFor(() => {
+      sender.send([largeAppend('n1', 'n2', 2 * MiB)]);
+      return errors.length === 2;
+    }, 'the second too-large report');
+    expect(errors[1]).toMatchObject({ code: HttpErrorCode.MessageTooLarge, peerCode: HttpErrorCode.BodyTooLarge });
+    expect(receiver.stats().inbound.rejected[HttpErrorCode.BodyTooLarge]).toBe(2);
+    expect(delivered).toHaveLength(1);
+  });
+});
