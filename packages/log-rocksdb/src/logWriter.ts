@@ -217,7 +217,8 @@ export class LogWriter {
   private async lowerThenWrite(next: LogView, ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
     if (this.watermark.needsLowering(next.lastIndex)) {
       try {
-        await this.watermark.lower({ ...markOf(this.view), lastIndex: next.lastIndex });
+        const commit = Math.min(this.view.hardState.commit, next.hardState.commit);
+        await this.watermark.lower({ ...markOf(this.view), lastIndex: next.lastIndex, commit });
       } catch (error) {
         this.fail(failed('could not lower the durable watermark', error));
         return false;

@@ -3,8 +3,8 @@
 // a record boundary or deleted; comparing against this file on open can.
 //
 // Invariant: every record in the file describes a state that was durable at some moment, and no
-// later durable state is "behind" it: lastIndex, hard-state term and commit, and snapshot index
-// only grow, except where the log legitimately shrinks (a conflicting uncommitted suffix is
+// later durable state is "behind" it: lastIndex, hard-state term (and its vote), and snapshot
+// index only grow, except where the log legitimately shrinks (a conflicting uncommitted suffix is
 // truncated, Raft §5.3, or a disagreeing snapshot replaces the log). Before such a write the
 // file is lowered durably (`lower`), so the invariant holds at every instant.
 //
@@ -53,7 +53,9 @@ export function checkAgainst(location: string, view: LogView, mark: Mark): void 
   const behind = (what: string, expected: number, found: number): RaftError =>
     storageLost(location, `the watermark ${join(location, WATERMARK_FILE)} says ${what} reached ${expected}, found ${found}`);
   if (now.lastIndex < mark.lastIndex) throw behind('the last log index', mark.lastIndex, now.lastIndex);
-  if (now.commit < mark.commit) throw behind('the commit index', mark.commit, now.commit);
+  // The commit index itself is volatile in Raft (Figure 2), so a lower one is no loss; but the
+  // log must still hold every entry this node once knew committed.
+  if (now.lastIndex < mark.commit) throw behind('the commit index', mark.commit, now.lastIndex);
   if (now.term < mark.term) throw behind('the term', mark.term, now.term);
   if (now.snapshotIndex < mark.snapshotIndex) throw behind('the snapshot index', mark.snapshotIndex, now.snapshotIndex);
   if (now.term === mark.term && mark.vote !== null && now.vote !== mark.vote) {
