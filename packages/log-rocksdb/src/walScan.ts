@@ -82,7 +82,12 @@ function scanBlock(block: Buffer, state: ScanState, final: boolean): Problem | n
   while (block.length - pos >= HEADER) {
     const length = block.readUInt16LE(pos + 4);
     const type = block[pos + 6];
-    if (type === RecordType.Zero && length === 0) return null; // preallocated space: rest of block unused
+    if (type === RecordType.Zero && length === 0) {
+      // Preallocated space: the rest of the block is unused, so it must be all zeros; records
+      // after a zeroed header would be skipped by RocksDB without a word.
+      const rest = block.subarray(pos);
+      return rest.every((byte) => byte === 0) ? null : { offset: pos, reason: 'a zeroed record header is followed by data' };
+    }
     if (pos + HEADER + length > block.length) {
       // Past the end of the file: a torn final write. Inside the file: a damaged length.
       return final && block.length < BLOCK ? null : { offset: pos, reason: `a record length (${length}) runs past its block` };

@@ -2,6 +2,7 @@
 // silently shorter log; a torn final write from a crash (never acknowledged) must open fine.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, type RaftError } from '@raftkit/core';
 import { expectEntries, expectRaftError, makeEntries } from '@raftkit/log-storage-suite';
@@ -70,6 +71,15 @@ describe('damage to the newest WAL after a clean close', () => {
     const { wal, records } = await seed();
     await flipWalByte(wal, records[Math.floor(records.length / 2)].start + 4, 0x01);
     await expectCorruptWal(wal);
+  });
+
+  test('a record header zeroed in the middle (looks like preallocated space): RAFT_STORAGE_CORRUPT', async () => {
+    const { wal, records } = await seed();
+    const buf = await readFile(wal);
+    buf.fill(0, records[Math.floor(records.length / 2)].start, records[Math.floor(records.length / 2)].start + 7);
+    await writeFile(wal, buf);
+    const err = await expectRefused(ErrorCode.StorageCorrupt);
+    expect(err.message).toContain(wal);
   });
 
   test('a flipped byte in the tail record: RAFT_STORAGE_CORRUPT', async () => {
