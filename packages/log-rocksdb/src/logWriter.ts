@@ -7,6 +7,7 @@ import { checkInstall, planInstall, planSave, type LogView, type SaveJob, type S
 import { collectEntries, entryIterator } from './reader.js';
 import type { TailTerms } from './tailTerms.js';
 import { markOf, type Watermark } from './watermark.js';
+import { writeBatch } from './writeBatch.js';
 
 export type JobSpec =
   | { readonly kind: 'save'; readonly save: SaveJob }
@@ -230,7 +231,7 @@ export class LogWriter {
   /** Writes one batch (synced unless told otherwise); on success runs `onDurable` before anyone can observe the DB. */
   private async write(ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
     try {
-      this.writing = this.db.batch(ops, { sync });
+      this.writing = writeBatch(this.db, ops, sync);
       await this.writing;
       onDurable();
       // Only a synced batch is durable, and with it every batch before it.

@@ -16,6 +16,7 @@ import { corrupt } from './errors.js';
 import type { LogView } from './plan.js';
 import { collectEntries, entryIterator, readMetadata } from './reader.js';
 import type { TailTerms } from './tailTerms.js';
+import { writeBatch } from './writeBatch.js';
 
 const VERIFY_CHUNK = 4096;
 
@@ -65,7 +66,7 @@ async function initialise(db: RocksLevel): Promise<void> {
   const it = db.iterator({ limit: 1 });
   const rows = await it.nextv(1).finally(() => it.close());
   if (rows.length > 0) throw corrupt('the database holds data but no format version key');
-  await db.batch([{ type: 'put', key: versionKey, value: encodeVersion(FORMAT_VERSION) }], { sync: true });
+  await writeBatch(db, [{ type: 'put', key: versionKey, value: encodeVersion(FORMAT_VERSION) }], true);
 }
 
 async function lastEntryIndex(db: RocksLevel, firstIndex: number): Promise<number> {

@@ -40,6 +40,15 @@ declare module '@nxtedition/rocksdb' {
     readonly sync?: boolean;
   }
 
+  /** Attached to its database until written or closed (an unclosed one is kept until db.close()). */
+  export interface RocksChainedBatch {
+    put(key: Buffer, value: Buffer): this;
+    del(key: Buffer): this;
+    /** Writes and closes the batch; only `sync: true` fsyncs the WAL. */
+    write(options?: RocksBatchOptions): Promise<void>;
+    close(): Promise<void>;
+  }
+
   /** Created synchronously; reads a consistent point-in-time view of the database. */
   export interface RocksIterator {
     /** Up to `size` [key, value] rows; an empty array once the range is exhausted. */
@@ -58,8 +67,12 @@ declare module '@nxtedition/rocksdb' {
     /** `undefined` for each missing key. Not a point-in-time read across keys. */
     getMany(keys: readonly Buffer[]): Promise<Array<Buffer | undefined>>;
     put(key: Buffer, value: Buffer): Promise<void>;
-    /** Written synchronously on the calling thread; resolves on the next tick. */
+    /**
+     * Written synchronously on the calling thread; resolves on the next tick. Never closes the
+     * chained batch it builds, which so stays in memory until close(): use writeBatch().
+     */
     batch(ops: readonly RocksBatchOp[], options?: RocksBatchOptions): Promise<void>;
+    batch(): RocksChainedBatch;
     iterator(options?: RocksIteratorOptions): RocksIterator;
     /** Without `limit`: a RocksDB DeleteRange over the range, not synced. */
     clear(options?: RocksRange): Promise<void>;
