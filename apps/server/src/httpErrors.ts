@@ -11,7 +11,13 @@ export const ServerErrorCode = {
   BadRequest: 'SERVER_BAD_REQUEST',
   KeyNotFound: 'KV_NOT_FOUND',
   NoLeader: 'SERVER_NO_LEADER',
+  /** Forward mode: the leader could not be reached; nothing was sent, so nothing applied. */
   ForwardFailed: 'SERVER_FORWARD_FAILED',
+  /** Forward mode: the request reached the leader (at least partly) and no answer came back. */
+  OutcomeUnknown: 'SERVER_OUTCOME_UNKNOWN',
+  /** A request that was already forwarded once reached a node that is not the leader either. */
+  ForwardLoop: 'SERVER_FORWARD_LOOP',
+  RequestTimeout: 'SERVER_REQUEST_TIMEOUT',
   ShuttingDown: 'SERVER_SHUTTING_DOWN',
   Internal: 'SERVER_INTERNAL',
 } as const;

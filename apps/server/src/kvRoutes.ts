@@ -1,6 +1,7 @@
 import { NotLeaderError } from '@raftkit/core';
 import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { bodyDeadline, bodyError, jsonBody, rawBody } from './body.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -8,6 +9,8 @@ export interface KvRouteDeps {
   client: KvClient;
   metrics: ServerMetrics;
   maxValueBytes: number;
+  /** How long a request body may take to arrive (--request-timeout-ms); then 408. */
+  requestTimeoutMs: number;
   /** Turns a NotLeaderError into a redirect or a forwarded request; false if it cannot. */
   onNotLeader(req: Request, res: Response, err: NotLeaderError): Promise<boolean>;
 }
@@ -72,6 +75,17 @@ function bodyValue(req: Request, maxValueBytes: number): KvValue {
   throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'send the value as application/json or application/octet-stream');
 }
 
+// Standard base64 (RFC 4648 §4) with its padding; Buffer.from would skip any other character
+// silently, so "not base64!" would become a few arbitrary bytes, or none.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function base64Bytes(x: unknown, what: string): Uint8Array {
+  if (typeof x !== 'string' || !BASE64.test(x)) {
+    throw new HttpError(400, 'KV_INVALID_ARGUMENT', `${what} must be a base64 string (standard alphabet, padded) when "encoding" is base64`);
+  }
+  return new Uint8Array(Buffer.from(x, 'base64'));
+}
+
 function casBody(req: Request, maxValueBytes: number): { expected: KvValue | null; value: KvValue } {
   const b = req.body as Record<string, unknown> | undefined;
   if (!req.is('application/json') || b === null || typeof b !== 'object' || Array.isArray(b)) {
@@ -79,10 +93,10 @@ function casBody(req: Request, maxValueBytes: number): { expected: KvValue | nul
   }
   if (!('expected' in b) || !('value' in b)) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'cas needs both "expected" (null: must be absent) and "value"');
   if (b['encoding'] !== undefined && b['encoding'] !== 'json' && b['encoding'] !== 'base64') throw new HttpError(400, 'KV_INVALID_ARGUMENT', '"encoding" must be json or base64');
-  const bytes = (x: unknown) => (b['encoding'] === 'base64' && typeof x === 'string' ? new Uint8Array(Buffer.from(x, 'base64')) : x);
+  const bytes = (x: unknown, what: string) => (b['encoding'] === 'base64' ? base64Bytes(x, what) : x);
   if (b['value'] === null) throw new HttpError(400, 'KV_INVALID_ARGUMENT', '"value" cannot be null');
-  const expected = b['expected'] === null ? null : (bytes(b['expected']) as KvValue);
-  const value = bytes(b['value']) as KvValue;
+  const expected = b['expected'] === null ? null : (bytes(b['expected'], '"expected"') as KvValue);
+  const value = bytes(b['value'], '"value"') as KvValue;
   if (expected !== null) checkValueSize(expected, maxValueBytes, '"expected"');
   checkValueSize(value, maxValueBytes, '"value"');
   return { expected, value };
@@ -94,8 +108,9 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 export function kvRouter(deps: KvRouteDeps): Router {
   const r = express.Router();
   const limit = deps.maxValueBytes + 64 * 1024;
-  const json = express.json({ strict: false, limit, type: ['application/json', 'application/*+json'] });
-  const raw = express.raw({ type: () => true, limit });
+  const deadline = bodyDeadline(deps.requestTimeoutMs);
+  const json = jsonBody(limit);
+  const raw = rawBody(limit);
   const wrap =
     (route: string, h: Handler) =>
     async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
@@ -138,7 +153,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
     res.json({ key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision });
   }));
 
-  r.put('/*key', json, raw, wrap('put', async (req, res) => {
+  r.put('/*key', deadline, json, raw, wrap('put', async (req, res) => {
     const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req, deps.maxValueBytes) }, sessionTagOf(req));
     deps.metrics.proposals.inc({ outcome: 'ok' });
     res.json(out);
@@ -150,7 +165,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
     res.json(out);
   }));
 
-  r.post('/*key', json, wrap('cas', async (req, res) => {
+  r.post('/*key', deadline, json, wrap('cas', async (req, res) => {
     const key = keyOf(req);
     if (!key.endsWith('/cas')) throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'POST is only for /v1/kv/{key}/cas');
     const { expected, value } = casBody(req, deps.maxValueBytes);
@@ -162,5 +177,10 @@ export function kvRouter(deps: KvRouteDeps): Router {
   r.all('/*key', wrap('other', async (req) => {
     throw new HttpError(405, ServerErrorCode.MethodNotAllowed, `${req.method} is not allowed on /v1/kv/{key}`);
   }));
+  // A body the parsers refused (too large, malformed, not UTF-8, too deep, too slow).
+  r.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    sendError(res, bodyError(err));
+    deps.metrics.httpRequests.inc({ route: req.method === 'POST' ? 'cas' : 'put', status: String(res.statusCode) });
+  });
   return r;
 }

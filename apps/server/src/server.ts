@@ -12,7 +12,8 @@ import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { ClientAdmission } from './connLimits.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
-import { kvRouter, sessionTagOf } from './kvRoutes.js';
+import { notLeaderHandler } from './forward.js';
+import { kvRouter } from './kvRoutes.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { reportPeerError } from './peerErrors.js';
@@ -91,19 +92,16 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     next();
   });
 
-  const leaderUrl = (leader: string | null): string | null => (leader === null || leader === cfg.id ? null : clientUrlOf(cfg, leader));
-  const onNotLeader = async (req: Request, res: Response, err: NotLeaderError): Promise<boolean> => {
-    const url = leaderUrl(err.leaderHint);
-    if (!url) return false;
-    if (cfg.followerMode === 'redirect') {
-      res.redirect(307, url + req.originalUrl);
-      return true;
-    }
-    await forward(req, res, url);
-    return true;
-  };
+  const onNotLeader = notLeaderHandler({
+    selfId: cfg.id,
+    followerMode: cfg.followerMode,
+    clientUrlOf: (id) => clientUrlOf(cfg, id),
+    // A little over the leader's own deadline, so its answer (even RAFT_TIMEOUT) gets back.
+    timeoutMs: cfg.requestTimeoutMs + 1000,
+    ...(tls ? { ca: tls.ca } : {}),
+  });
 
-  app.use('/v1/kv', kvRouter({ client, metrics, maxValueBytes: cfg.maxValueBytes, onNotLeader }));
+  app.use('/v1/kv', kvRouter({ client, metrics, maxValueBytes: cfg.maxValueBytes, requestTimeoutMs: cfg.requestTimeoutMs, onNotLeader }));
   app.post('/v1/sessions', async (req, res) => {
     try {
       res.json({ clientId: await client.registerSession() });
@@ -201,27 +199,4 @@ function statusBody(replica: KvRaftReplica, cfg: ServerConfig, transport: HttpTr
     running: st.running,
     peers,
   };
-}
-
-/** Transparent forwarding to the leader (follower-mode forward). */
-async function forward(req: Request, res: Response, leaderUrl: string): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const h of ['content-type', 'accept', 'x-raftkit-client-id', 'x-raftkit-seq', 'x-raftkit-first-outstanding']) {
-    const v = req.get(h);
-    if (v !== undefined) headers[h] = v;
-  }
-  sessionTagOf(req); // validated here so a bad header is the follower's 400, not a forwarded one
-  let body: Buffer | string | undefined;
-  if (Buffer.isBuffer(req.body)) body = req.body;
-  else if (req.body !== undefined && req.method !== 'GET' && req.method !== 'DELETE') body = JSON.stringify(req.body);
-  try {
-    const r = await fetch(leaderUrl + req.originalUrl, { method: req.method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-    res.status(r.status);
-    const ct = r.headers.get('content-type');
-    if (ct) res.type(ct);
-    res.setHeader('x-raftkit-forwarded-to', leaderUrl);
-    res.send(Buffer.from(await r.arrayBuffer()));
-  } catch (err) {
-    sendError(res, new HttpError(502, ServerErrorCode.ForwardFailed, `forwarding to the leader at ${leaderUrl} failed: ${(err as Error).message}`));
-  }
 }

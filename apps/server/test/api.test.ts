@@ -195,6 +195,20 @@ describe('bad input is refused with a coded 4xx, and the cluster carries on', ()
     ['a non-numeric x-raftkit-client-id', kv('bad/i'), json('1', { 'x-raftkit-client-id': 'me', 'x-raftkit-seq': '1' }), 400, 'KV_INVALID_ARGUMENT'],
     ['x-raftkit-first-outstanding above the seq', kv('bad/i'), json('1', { 'x-raftkit-client-id': '1', 'x-raftkit-seq': '1', 'x-raftkit-first-outstanding': '5' }), 400, 'KV_INVALID_ARGUMENT'],
     ['an unregistered session', kv('bad/i'), json('1', { 'x-raftkit-client-id': '987654321', 'x-raftkit-seq': '1' }), 410, 'KV_SESSION_UNKNOWN'],
+    // Each of these was accepted (stored {} or U+FFFD or empty bytes) or crashed (500) before.
+    ['JSON nested 5,000 deep (PUT)', kv('bad/deep'), json('['.repeat(5000) + ']'.repeat(5000)), 400, 'KV_INVALID_ARGUMENT'],
+    ['objects nested 10,000 deep (PUT)', kv('bad/deep'), json('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)), 400, 'KV_INVALID_ARGUMENT'],
+    ['a CAS value nested 5,000 deep', kv('bad/deep/cas'), { method: 'POST', headers: jsonHeaders, body: `{"expected":null,"value":${'['.repeat(5000)}${']'.repeat(5000)}}` }, 400, 'KV_INVALID_ARGUMENT'],
+    ['an empty body declared as JSON', kv('bad/empty'), json(''), 400, 'SERVER_BAD_JSON'],
+    ['an empty CAS body declared as JSON', kv('bad/empty/cas'), { method: 'POST', headers: jsonHeaders, body: '' }, 400, 'SERVER_BAD_JSON'],
+    ['a JSON body in charset=utf-16', kv('bad/u16'), { method: 'PUT', headers: { 'content-type': 'application/json; charset=utf-16' }, body: new Uint8Array(Buffer.from('"hello"', 'utf16le')) }, 415, 'SERVER_BAD_REQUEST'],
+    ['a JSON body in charset=utf-16le', kv('bad/u16'), { method: 'PUT', headers: { 'content-type': 'application/json; charset=utf-16le' }, body: new Uint8Array(Buffer.from('{"a":1}', 'utf16le')) }, 415, 'SERVER_BAD_REQUEST'],
+    ['invalid UTF-8 inside a JSON string', kv('bad/utf8'), { method: 'PUT', headers: jsonHeaders, body: new Uint8Array([0x22, 0x61, 0xff, 0xfe, 0x62, 0x22]) }, 400, 'SERVER_BAD_JSON'],
+    ['a lone UTF-8 continuation byte in a CAS body', kv('bad/utf8/cas'), { method: 'POST', headers: jsonHeaders, body: new Uint8Array(Buffer.concat([Buffer.from('{"expected":null,"value":"x'), Buffer.from([0x80]), Buffer.from('"}')])) }, 400, 'SERVER_BAD_JSON'],
+    ['a CAS with an invalid base64 value', kv('bad/b64/cas'), { method: 'POST', headers: jsonHeaders, body: '{"expected":null,"value":"not base64!","encoding":"base64"}' }, 400, 'KV_INVALID_ARGUMENT'],
+    ['a CAS with unpadded base64', kv('bad/b64/cas'), { method: 'POST', headers: jsonHeaders, body: '{"expected":null,"value":"AQ","encoding":"base64"}' }, 400, 'KV_INVALID_ARGUMENT'],
+    ['a CAS with an invalid base64 "expected"', kv('bad/b64/cas'), { method: 'POST', headers: jsonHeaders, body: '{"expected":"@@@@","value":"AQ==","encoding":"base64"}' }, 400, 'KV_INVALID_ARGUMENT'],
+    ['a CAS with a number as base64', kv('bad/b64/cas'), { method: 'POST', headers: jsonHeaders, body: '{"expected":null,"value":12,"encoding":"base64"}' }, 400, 'KV_INVALID_ARGUMENT'],
   ];
 
   test.each(cases)('%s', async (_name, url, init, status, code) => {

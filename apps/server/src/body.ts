@@ -1,0 +1,110 @@
+/**
+ * Reading client request bodies: body-parser does the reading (limit, Content-Encoding); what it
+ * accepts too readily is refused here, each with a coded error: an empty JSON body (body-parser
+ * turns it into `{}`), a charset other than UTF-8 (it would transcode UTF-16 and friends), bytes
+ * that are not UTF-8 (it would store U+FFFD), nesting deep enough to overflow a recursive walk,
+ * and a body that trickles in for longer than the request deadline.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
+
+/**
+ * The deepest nesting a JSON body may have: a value may nest 64 levels (@raftkit/kv's limit,
+ * checked there), a CAS body wraps it in one more object.
+ */
+export const MAX_BODY_DEPTH = 65;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * How deeply `buf` (JSON text, UTF-8) nests arrays and objects, stopping once past `limit`.
+ * A loop over the bytes, never recursion: a body nested 100,000 deep costs a scan, not a stack.
+ * (In UTF-8 no byte of a multi-byte character is ASCII, so brackets inside strings are only
+ * skipped by the string tracking.)
+ */
+export function jsonDepthExceeds(buf: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > limit) return true;
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** body-parser's `verify` hook: runs on the raw bytes before they are decoded and parsed. */
+function verifyJson(_req: IncomingMessage, _res: ServerResponse, buf: Buffer, encoding: string | null): void {
+  const charset = (encoding ?? 'utf-8').toLowerCase();
+  if (charset !== 'utf-8' && charset !== 'utf8') {
+    // RFC 8259 §8.1: JSON exchanged between systems is UTF-8.
+    throw new HttpError(415, ServerErrorCode.BadRequest, `unsupported charset "${charset}": send JSON as UTF-8`);
+  }
+  if (buf.length === 0) throw new HttpError(400, ServerErrorCode.BadJson, 'malformed JSON: the body is empty');
+  try {
+    utf8.decode(buf);
+  } catch {
+    throw new HttpError(400, ServerErrorCode.BadJson, 'malformed JSON: the body is not valid UTF-8');
+  }
+  if (jsonDepthExceeds(buf, MAX_BODY_DEPTH)) {
+    throw new HttpError(400, 'KV_INVALID_ARGUMENT', `JSON nests deeper than ${MAX_BODY_DEPTH - 1} levels`);
+  }
+}
+
+/** JSON bodies (application/json, application/*+json), any JSON value at the top level. */
+export function jsonBody(limit: number): RequestHandler {
+  return express.json({ strict: false, limit, type: ['application/json', 'application/*+json'], verify: verifyJson });
+}
+
+/** Any other content type, as raw bytes. */
+export function rawBody(limit: number): RequestHandler {
+  return express.raw({ type: () => true, limit });
+}
+
+/**
+ * Bounds the time a request body may take to arrive: once `timeoutMs` has passed and the body
+ * is still incomplete, answers `408 SERVER_REQUEST_TIMEOUT` and closes the connection. Without
+ * it a client trickling a byte a second holds a connection and a request slot indefinitely.
+ */
+export function bodyDeadline(timeoutMs: number): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.complete) return next();
+    const timer = setTimeout(() => {
+      if (req.complete || res.headersSent) return;
+      res.setHeader('connection', 'close');
+      // The parser is still waiting for the body: end the connection once the answer is out.
+      res.once('finish', () => req.destroy());
+      sendError(res, new HttpError(408, ServerErrorCode.RequestTimeout, `the request body did not arrive within ${timeoutMs} ms (--request-timeout-ms)`));
+    }, timeoutMs);
+    const clear = (): void => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+    res.once('close', clear);
+    next();
+  };
+}
+
+/** Maps body-parser's errors to coded ones; our own HttpErrors (from `verifyJson`) pass. */
+export function bodyError(err: unknown): unknown {
+  if (err instanceof HttpError) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') return new HttpError(413, ServerErrorCode.BodyTooLarge, 'request body too large');
+  if (e?.type === 'entity.parse.failed') return new HttpError(400, ServerErrorCode.BadJson, `malformed JSON: ${e.message ?? ''}`);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, ServerErrorCode.BadRequest, e.message ?? 'bad request');
+  return err;
+}
