@@ -16,7 +16,7 @@ import { notLeaderHandler } from './forward.js';
 import { kvRouter } from './kvRoutes.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { reportPeerError } from './peerErrors.js';
+import { PeerErrorLog } from './peerErrors.js';
 import { LeaderCommitTap, Readiness } from './readiness.js';
 
 export interface RunningServer {
@@ -32,13 +32,14 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   mkdirSync(cfg.dataDir, { recursive: true });
   const storage = await RocksLogStorage.open(join(cfg.dataDir, 'raft'));
   const tls = cfg.tls ? { key: readFileSync(cfg.tls.key), cert: readFileSync(cfg.tls.cert), ca: readFileSync(cfg.tls.ca) } : null;
+  // Reports come only once the node runs, after `metrics` exists.
+  const peerErrors = new PeerErrorLog(logger, () => metrics);
   const transport = new HttpTransport({
     id: cfg.id,
     secret: cfg.secret,
     peers: { ...cfg.peers },
     ...(tls ? { tls: { ca: tls.ca, key: tls.key, cert: tls.cert } } : {}),
-    // Called only once the node runs, after `metrics` exists.
-    onError: (err) => reportPeerError(logger, metrics, err),
+    onError: (err) => peerErrors.report(err),
   });
   // The node gets the transport through a tap that notes the leader's commit index (readiness).
   const tap = new LeaderCommitTap(transport);

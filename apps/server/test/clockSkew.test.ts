@@ -1,6 +1,7 @@
 // Issue 9 item 12: a node whose clock is an hour off is refused by every peer (the ±60 s window
 // of transport-http's signatures) and was cut off with nothing but a warning. Now the node logs
-// an error naming the clock, counts it in raftkit_peer_errors_total, and is not ready.
+// an error naming the clock (once per 10 s, not every retry), counts it in
+// raftkit_peer_errors_total, and is not ready; its peers log the skew they see.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,12 @@ describe('a node whose clock is an hour ahead', () => {
     expect(refused.msg).toMatch(/^peer transport: peer n[12] refused \d+ messages/);
     const metrics = (await send(`${n3.url}/metrics`)).text;
     expect(metrics).toMatch(/^raftkit_peer_errors_total\{code="RAFT_HTTP_PEER_REJECTED[^"]*"\} [1-9]/m);
+    // Its peers say so too, naming the clock (transport-http's RAFT_HTTP_CLOCK_SKEW report).
+    const skew = await waitFor('n1 or n2 to log n3\'s clock skew', () => [n1, n2].flatMap(errorLines).find((l) => l.code === 'RAFT_HTTP_CLOCK_SKEW') ?? null);
+    expect(skew.msg).toMatch(/^peer transport: refusing requests from peer n3: its clock is 3600 s off/);
+    // Once per peer and problem every 10 s, however often the link retries (every heartbeat).
+    await waitFor('n1 to have retried n3 many times', async () => /^raftkit_peer_errors_total\{code="RAFT_HTTP_PEER_REJECTED[^"]*"\} ([5-9]|\d\d+)/m.test((await send(`${n1.url}/metrics`)).text));
+    expect(errorLines(n1).filter((l) => /^peer transport: peer n3 refused/.test(l.msg))).toHaveLength(1);
     const ready = await send(`${n3.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((await n3.status())?.leader).toBeNull();
