@@ -119,8 +119,11 @@ export class RocksLogStorage implements LogStorage {
 
   /** Waits for queued writes to become durable, then closes the database. Idempotent. */
   async close(): Promise<void> {
-    await this.writer.close();
-    await this.db.close();
+    try {
+      await this.writer.close();
+    } finally {
+      await this.db.close(); // also when the final watermark write failed
+    }
   }
 
   /** Write-path counters since open (synced batches, saves, entries, bytes). */
