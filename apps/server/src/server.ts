@@ -11,6 +11,7 @@ import express, { type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { ClientAdmission } from './connLimits.js';
+import { healthRouter } from './healthRoutes.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { notLeaderHandler } from './forward.js';
 import { kvRouter } from './kvRoutes.js';
@@ -60,8 +61,8 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   // request could apply twice (a CAS then reports ok: false against its own value).
   const client = new KvClient(replica, { timeoutMs: cfg.requestTimeoutMs, attemptTimeoutMs: cfg.requestTimeoutMs, maxValueBytes: cfg.maxValueBytes });
   const metrics = new ServerMetrics(node);
-  const electionMs = cfg.electionTicks * cfg.tickMs;
-  const readiness = new Readiness(node, tap, { maxLag: cfg.readyMaxLag, probeTimeoutMs: Math.min(2000, Math.max(250, electionMs)) });
+  // A follower waits up to an election timeout (within 250 ms - 2 s) for the leader's answer.
+  const readiness = new Readiness(node, tap, { maxLag: cfg.readyMaxLag, probeTimeoutMs: Math.min(2000, Math.max(250, cfg.electionTicks * cfg.tickMs)) });
   const admission = new ClientAdmission({
     maxClientConnections: cfg.fds.maxClientConnections,
     overflowConnections: cfg.fds.overflowConnections,
@@ -116,19 +117,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.get('/healthz', (_req, res) => {
-    const running = node.status().running;
-    res.status(running ? 200 : 503).json(running ? { status: 'ok' } : { error: { code: 'SERVER_NODE_STOPPED', message: 'the raft node has stopped' } });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const v = await readiness.check();
-    if (v.ready) {
-      res.json({ status: 'ready', leader: v.leader });
-      return;
-    }
-    const { reason, leader, appliedIndex, leaderCommitIndex, lag, maxLag } = v;
-    sendError(res, new HttpError(503, 'SERVER_NOT_READY', `not ready: ${v.message}`, { reason, leader, appliedIndex, leaderCommitIndex, lag, maxLag }));
-  });
+  app.use(healthRouter(node, readiness));
   app.use((req, res) => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: unknown) => sendError(res, bodyError(err)));
 
