@@ -117,7 +117,7 @@ describe('the encoder refuses what the decoder would refuse', () => {
     ['snapshot.meta.term', (term) => ({ ...snapshot({ index: 1, term, voters: [] }) })],
   ];
   for (const term of [MAX_TERM + 1, Number.MAX_SAFE_INTEGER]) {
-    it.each(hugeTerms)(`a %s of ${term} (above MAX_TERM)`, (field, build) => {
+    it.each(hugeTerms)(`%s = ${term} (above MAX_TERM)`, (field, build) => {
       expectBadMessage(() => encodeMessage(build(term) as Message), new RegExp(`${field.replace(/[.[\]]/g, '\\$&')} is ${term}, above MAX_TERM`));
     });
   }

@@ -1,11 +1,13 @@
 // Issue 9 item 3: a state over 64 MiB could never reach a lagging follower (every snapshot got
 // 413 RAFT_HTTP_BODY_TOO_LARGE, forever, unnoticed). Snapshots now travel alone under their own
 // limit (maxSnapshotBytes, 1 GiB), and a message a peer still refuses as too large is reported.
+import http from 'node:http';
 import type { HeartbeatRequest, Message, SnapshotRequest } from '@raftkit/core';
-import { MiB, largeAppend, largeSnapshot, samplesOfType } from '@raftkit/transport-suite';
+import { Inbox, MiB, largeAppend, largeSnapshot, samplesOfType } from '@raftkit/transport-suite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpErrorCode, HttpTransport, HttpTransportError } from '../src/index.js';
-import { SECRET, closeAll, startAll, waitFor } from './helpers/net.js';
+import { HttpErrorCode, HttpTransport, HttpTransportError, MESSAGES_PATH } from '../src/index.js';
+import { SECRET, closeAll, connect, startAll, waitFor } from './helpers/net.js';
+import { signedHeaders } from './helpers/requests.js';
 
 let cleanup: HttpTransport[] = [];
 afterEach(async () => {
@@ -75,5 +77,42 @@ describe('large messages over real HTTP', () => {
     expect(errors[1]).toMatchObject({ code: HttpErrorCode.MessageTooLarge, peerCode: HttpErrorCode.BodyTooLarge });
     expect(receiver.stats().inbound.rejected[HttpErrorCode.BodyTooLarge]).toBe(2);
     expect(delivered).toHaveLength(1);
+  });
+
+  it('over maxConcurrentBodies a large body gets 503 RAFT_HTTP_BUSY: the sender backs off without an error report, small ones still pass', async () => {
+    const errors: Error[] = [];
+    const unreachable: string[] = [];
+    const options = { secret: SECRET, onError: (e: Error) => void errors.push(e), backoff: { initialMs: 1, maxMs: 1 } };
+    cleanup = await Promise.all([HttpTransport.listen({ id: 'n1', ...options }), HttpTransport.listen({ id: 'n2', ...options, maxConcurrentBodies: 1 })]);
+    const [n1, n2] = cleanup;
+    connect(cleanup);
+    const inbox = new Inbox();
+    await n2.start(inbox);
+    await n1.start({ onMessage: () => {}, onUnreachable: (peer) => void unreachable.push(peer) });
+
+    // Hold the only slot: a forged 8 MiB body that never finishes arriving.
+    const holder = http.request(`${n2.url}${MESSAGES_PATH}`, { method: 'POST', headers: { ...signedHeaders(new Uint8Array(1)), 'content-length': String(8 * MiB) } });
+    holder.on('error', () => {});
+    holder.write(new Uint8Array(64 * 1024));
+    await waitFor(() => n2.stats().inbound.requests === 1, 'the holder to be admitted');
+
+    n1.send([largeAppend('n1', 'n2', 2 * MiB)]);
+    await waitFor(() => n1.stats().peers.n2.busy === 1, 'a busy answer');
+    expect(n2.stats().inbound.rejected[HttpErrorCode.Busy]).toBe(1);
+    expect(errors).toEqual([]);
+    await waitFor(() => unreachable.length === 1, 'the peer reported unreachable (backpressure)');
+
+    // A heartbeat needs no slot.
+    await waitFor(() => {
+      n1.send([heartbeat(7)]);
+      return inbox.messages.length > 0;
+    }, 'a heartbeat while the slot is taken');
+
+    holder.destroy();
+    await waitFor(() => {
+      if (n1.stats().peers.n2.queued === 0) n1.send([largeAppend('n1', 'n2', 2 * MiB)]);
+      return inbox.messages.some((m) => m.type === 'append');
+    }, 'the append once the slot is free');
+    expect(errors).toEqual([]);
   });
 });

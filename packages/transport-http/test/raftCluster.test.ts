@@ -1,9 +1,10 @@
-import { RaftNode, seededRandom } from '@raftkit/core';
+import { ErrorCode, MAX_TERM, RaftNode, seededRandom } from '@raftkit/core';
 import type { NodeId } from '@raftkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HttpTransport } from '../src/index.js';
+import { type HttpTransport, encodeMessages } from '../src/index.js';
 import { ListMachine, MemoryStorage } from './helpers/memoryStorage.js';
 import { listenAll, waitFor } from './helpers/net.js';
+import { call, signedHeaders } from './helpers/requests.js';
 
 const ids: NodeId[] = ['n1', 'n2', 'n3'];
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -79,5 +80,46 @@ describe('a 3-node RaftNode cluster over HttpTransport (Raft §5.2, §5.3)', () 
     await second.node.propose(bytes('after'));
     await waitFor(() => rest.every((m) => m.machine.items.join() === 'before,after'), 'both survivors to apply');
     expect(second.transport.stats().peers[first.node.id].failures).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * A correctly signed heartbeat whose term is `term`, which the encoder refuses to write: the
+ * bytes are patched (batch header 7, tag 1, from and to 2 + 2 bytes each, then the term).
+ */
+function forgedHeartbeat(from: NodeId, to: NodeId, term: number): { body: Uint8Array; headers: Record<string, string> } {
+  const body = encodeMessages([{ type: 'heartbeat', from, to, term: 1, commit: 0, context: 0 }]);
+  new DataView(body.buffer, body.byteOffset).setBigUint64(7 + 1 + 2 + from.length + 2 + to.length, BigInt(term));
+  return { body, headers: signedHeaders(body, { from, to }) };
+}
+
+// Issue 9 item 9: one signed message with term 2^53 - 1 wedged the cluster for good (every node
+// adopted the term and could never campaign again, term + 1 not being a safe integer).
+describe('a signed message with a term above MAX_TERM', () => {
+  it('is refused with 400 RAFT_BAD_MESSAGE, leaves every term alone, and the cluster still elects and commits', async () => {
+    const cluster = await startCluster();
+    await waitFor(() => leaderOf(cluster) !== undefined, 'a first leader');
+    const first = leaderOf(cluster)!;
+    await first.node.propose(bytes('before'));
+    const terms = cluster.map((m) => m.node.status().term);
+    for (const term of [Number.MAX_SAFE_INTEGER, MAX_TERM + 1]) {
+      for (const target of cluster) {
+        const sender = cluster.find((m) => m !== target)!.node.id;
+        const { body, headers } = forgedHeartbeat(sender, target.node.id, term);
+        const answer = await call(target.transport.url!, { body, headers });
+        expect(answer.status, `term ${term} to ${target.node.id}`).toBe(400);
+        expect(answer.body).toMatchObject({ error: { code: ErrorCode.BadMessage, message: expect.stringMatching(/above MAX_TERM/) } });
+      }
+    }
+    expect(cluster.map((m) => m.node.status().term)).toEqual(terms);
+
+    // Still able to elect: the leader stops, the other two elect one of them and commit.
+    await first.node.stop();
+    const rest = cluster.filter((m) => m !== first);
+    await waitFor(() => leaderOf(rest) !== undefined, 'a second leader', 10_000);
+    const second = leaderOf(rest)!;
+    expect(second.node.status().term).toBeLessThan(MAX_TERM);
+    await second.node.propose(bytes('after'));
+    await waitFor(() => rest.every((m) => m.machine.items.join() === 'before,after'), 'both survivors to apply');
   });
 });
