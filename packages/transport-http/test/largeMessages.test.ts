@@ -2,6 +2,8 @@
 // 413 RAFT_HTTP_BODY_TOO_LARGE, forever, unnoticed). Snapshots now travel alone under their own
 // limit (maxSnapshotBytes, 1 GiB), and a message a peer still refuses as too large is reported.
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import type { HeartbeatRequest, Message, SnapshotRequest } from '@raftkit/core';
 import { Inbox, MiB, largeAppend, largeSnapshot, samplesOfType } from '@raftkit/transport-suite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,5 +116,32 @@ describe('large messages over real HTTP', () => {
       return inbox.messages.some((m) => m.type === 'append');
     }, 'the append once the slot is free');
     expect(errors).toEqual([]);
+  });
+
+  it('the too-large report also arrives from a router in an app whose server sends 100 Continue itself', async () => {
+    const errors: HttpTransportError[] = [];
+    const n1 = await HttpTransport.listen({ id: 'n1', secret: SECRET, onError: (e) => void errors.push(e as HttpTransportError) });
+    const n2 = new HttpTransport({ id: 'n2', secret: SECRET, maxSnapshotBytes: 1 * MiB });
+    cleanup = [n1, n2];
+    const app = express();
+    app.use('/cluster', n2.router());
+    const server = http.createServer(app); // no checkContinue listener: Node answers 100 Continue
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      n1.setPeer('n2', `http://127.0.0.1:${(server.address() as AddressInfo).port}/cluster`);
+      n2.setPeer('n1', n1.url!);
+      await n1.start({ onMessage: () => {} });
+      await n2.start({ onMessage: () => {} });
+      for (let i = 1; i <= 3; i++) {
+        await waitFor(() => {
+          if (n1.stats().peers.n2.queued === 0 && n1.stats().peers.n2.requests < i) n1.send([largeSnapshot('n1', 'n2', 32 * MiB)]);
+          return n1.stats().peers.n2.failures === i;
+        }, `refusal ${i}`);
+      }
+      expect(errors.map((e) => e.code)).toEqual([HttpErrorCode.MessageTooLarge, HttpErrorCode.MessageTooLarge, HttpErrorCode.MessageTooLarge]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
