@@ -13,10 +13,25 @@ const idem = [
   { name: 'x-raftkit-seq', in: 'header', description: 'Per-session sequence number of this write (retry with the same number)', schema: { type: 'integer', minimum: 1 } },
   { name: 'x-raftkit-first-outstanding', in: 'header', description: 'Lowest sequence number whose answer the client still needs (default: x-raftkit-seq)', schema: { type: 'integer', minimum: 1 } },
 ];
+// What a refused write did: "nothing was done" (retry), or "outcome unknown" (retry only with
+// the same session tag). The README's Errors table is the full list.
 const follower = {
   '307': { description: 'This node is a follower (follower-mode redirect): repeat the request at the Location header (the leader)' },
-  '503': errResp('No leader known (RAFT_NOT_LEADER, with "leader": null), the node is stopping, or it is at its connection or in-flight limit (SERVER_OVERLOADED: nothing was done); retry after Retry-After'),
-  '504': errResp('RAFT_TIMEOUT: not applied in time; the write may still apply (retry with the same x-raftkit-seq)'),
+  '502': errResp('SERVER_FORWARD_FAILED (follower-mode forward): the leader could not be reached; nothing was sent, the write did not apply; safe to retry'),
+  '503': errResp(
+    'Nothing was done, retry: RAFT_NOT_LEADER (no leader known, "leader": null), SERVER_FORWARD_LOOP (an already-forwarded request reached a node that is not the leader either), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN. ' +
+      'Outcome unknown, retry only with the same session tag: RAFT_PROPOSAL_DROPPED, RAFT_STOPPED',
+  ),
+  '504': errResp(
+    'Outcome unknown: RAFT_TIMEOUT (not applied in time) or SERVER_OUTCOME_UNKNOWN (follower-mode forward: sent to the leader, no answer). The write may or may not have applied; retry with the same session tag (x-raftkit-client-id/x-raftkit-seq) to resolve it safely',
+  ),
+};
+/** Refusals of a request body (PUT and CAS). */
+const badBody = {
+  '400': errResp('KV_INVALID_ARGUMENT (bad key or value, JSON nested over 64 levels, invalid base64 with "encoding": "base64", bad headers) or SERVER_BAD_JSON (malformed, empty or not UTF-8)'),
+  '408': errResp('SERVER_REQUEST_TIMEOUT: the body did not arrive within --request-timeout-ms; nothing was done'),
+  '413': errResp('SERVER_BODY_TOO_LARGE'),
+  '415': errResp('SERVER_BAD_REQUEST: a JSON charset other than UTF-8'),
 };
 const value = { description: 'Any JSON value but null (application/json) or bytes (application/octet-stream)' };
 const revision = { type: 'object', properties: { revision: { type: 'integer', description: 'Log index at which the write applied' } } };
@@ -40,7 +55,7 @@ export const openApiDocument = {
         summary: 'Write a key',
         parameters: [key, ...idem],
         requestBody: { required: true, description: value.description, content: { 'application/json': {}, 'application/octet-stream': {} } },
-        responses: { '200': { description: 'Applied', content: { 'application/json': { schema: revision } } }, '400': errResp('KV_INVALID_ARGUMENT'), '413': errResp('SERVER_BODY_TOO_LARGE'), '410': errResp('KV_SESSION_EXPIRED'), ...follower },
+        responses: { '200': { description: 'Applied', content: { 'application/json': { schema: revision } } }, ...badBody, '410': errResp('KV_SESSION_EXPIRED'), ...follower },
       },
       delete: {
         summary: 'Delete a key',
@@ -64,7 +79,7 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { '200': { description: 'ok: whether the swap happened; else current holds the value found', content: { 'application/json': {} } }, '400': errResp('KV_INVALID_ARGUMENT'), ...follower },
+        responses: { '200': { description: 'ok: whether the swap happened; else current holds the value found', content: { 'application/json': {} } }, ...badBody, ...follower },
       },
     },
     '/v1/kv': {
@@ -90,7 +105,7 @@ export const openApiDocument = {
   },
   components: {
     schemas: {
-      Error: { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, leader: { type: ['string', 'null'] } } } } },
+      Error: { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, leader: { type: ['string', 'null'] }, leaderUrl: { type: 'string' } } } } },
       Entry: { type: 'object', properties: { key: { type: 'string' }, value: {}, encoding: { enum: ['json', 'base64'] }, revision: { type: 'integer' }, modRevision: { type: 'integer' } } },
     },
   },

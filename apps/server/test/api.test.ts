@@ -122,6 +122,10 @@ describe('client API', () => {
     const doc = ok(await send(`${leader.url}/v1/openapi.json`), 'openapi');
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/kv/{key}', '/v1/kv/{key}/cas', '/v1/kv', '/v1/sessions', '/v1/status', '/metrics', '/healthz', '/readyz']));
+    const put = doc.paths['/v1/kv/{key}'].put.responses;
+    expect(put['504'].description).toMatch(/SERVER_OUTCOME_UNKNOWN.*same session tag/);
+    expect(put['502'].description).toMatch(/SERVER_FORWARD_FAILED.*did not apply/);
+    expect(Object.keys(put)).toEqual(expect.arrayContaining(['400', '408', '413', '415', '503']));
   });
 });
 
