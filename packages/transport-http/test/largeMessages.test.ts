@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpErrorCode, HttpTransport, HttpTransportError, MESSAGES_PATH } from '../src/index.js';
 import { SECRET, closeAll, connect, startAll, waitFor } from './helpers/net.js';
 import { signedHeaders } from './helpers/requests.js';
+import { CONTINUE_WAIT_MS } from '../src/client/request.js';
 
 let cleanup: HttpTransport[] = [];
 afterEach(async () => {
@@ -139,6 +140,37 @@ describe('large messages over real HTTP', () => {
         }, `refusal ${i}`);
       }
       expect(errors.map((e) => e.code)).toEqual([HttpErrorCode.MessageTooLarge, HttpErrorCode.MessageTooLarge, HttpErrorCode.MessageTooLarge]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a peer that ignores Expect: 100-continue still gets a large body, after CONTINUE_WAIT_MS', async () => {
+    const n2 = new HttpTransport({ id: 'n2', secret: SECRET });
+    const inbox = new Inbox();
+    const app = express();
+    app.use(n2.router());
+    const server = http.createServer(app);
+    // Like a proxy that drops Expect: the request reaches the router with the header removed,
+    // and nobody ever sends 100 Continue.
+    server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      delete req.headers.expect;
+      app(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const n1 = await HttpTransport.listen({ id: 'n1', secret: SECRET });
+    cleanup = [n1, n2];
+    try {
+      n1.setPeer('n2', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      n2.setPeer('n1', n1.url!);
+      await n2.start(inbox);
+      await n1.start({ onMessage: () => {} });
+      const started = performance.now();
+      n1.send([largeAppend('n1', 'n2', 2 * MiB)]);
+      await waitFor(() => inbox.messages.length === 1, 'the append');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(CONTINUE_WAIT_MS - 50);
+      expect(n1.stats().peers.n2.failures).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
