@@ -50,7 +50,8 @@ export function notLeaderHandler(opts: LeaderRoutingOptions): (req: Request, res
     if (!url) return false;
     const from = req.get(FORWARDED_BY_HEADER);
     if (from !== undefined) {
-      const msg = `this request was forwarded here by ${JSON.stringify(from)}, but this node (${opts.selfId}) is not the leader either (the leader is ${leader} at ${url}); it is not passed on again. Nothing was proposed; check --client-urls on ${JSON.stringify(from)}`;
+      // Either the leadership just moved, or the forwarding node's --client-urls is wrong.
+      const msg = `this request was forwarded here by ${JSON.stringify(from)}, but this node (${opts.selfId}) is not the leader either (it believes the leader is ${leader}, at ${url}); a request is forwarded once at most. Nothing was proposed here: retry, and if this persists check --client-urls on ${JSON.stringify(from)}`;
       sendError(res, new HttpError(503, ServerErrorCode.ForwardLoop, msg, { leader }));
       return true;
     }
@@ -136,7 +137,7 @@ export class Forwarder {
         r.on('data', (c: Buffer) => chunks.push(c));
         r.on('end', () => finish({ kind: 'answer', status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(chunks) }));
         r.on('error', (error) => finish({ kind: 'failed', sent: true, error }));
-        r.on('aborted', () => finish({ kind: 'failed', sent: true, error: new Error('the answer was cut off') }));
+        r.on('close', () => r.complete || finish({ kind: 'failed', sent: true, error: new Error('the answer was cut off') }));
       });
       creq.end(body);
     });

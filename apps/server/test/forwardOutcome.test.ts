@@ -62,7 +62,13 @@ describe('a forwarding follower whose leader is paused mid-request (real process
       }
       return null;
     }, { timeoutMs: 20_000 });
-    const retried = ok(await cas(f1.id === next.id ? f2 : f1), 'retry after the leader change');
+    // Sent to the new leader's follower, which may not know the new leader yet (503) or still
+    // forward to the paused one (504): retries with the same tag are safe, so retry until 200.
+    const other = f1.id === next.id ? f2 : f1;
+    const retried = await waitFor('the tagged retry to apply', async () => {
+      const r = await cas(other);
+      return r.status === 200 ? r.json : null;
+    }, { timeoutMs: 20_000 });
     expect(retried.ok).toBe(true);
 
     // The old leader wakes up with the forwarded request still in its socket buffer. Whatever it
