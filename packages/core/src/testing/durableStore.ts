@@ -1,18 +1,29 @@
 import type { Entry, HardState, Snapshot } from '../consensus/types.js';
 
+/** One write as a Ready hands it to storage. */
+export interface StoreWrite {
+  snapshot: Snapshot | null;
+  entries: readonly Entry[];
+  hardState: HardState | null;
+}
+
 /** What a simulated node has made durable: exactly what survives its crash. */
 export interface DurableStore {
   hardState: HardState;
   entries: Entry[];
   snapshot: Snapshot | null;
+  /**
+   * Writes saved with `sync: false` since the last synced one, in order: in the operating
+   * system's cache, not yet on disk. A crash keeps a random prefix of them (`crashStore`).
+   */
+  unsynced?: StoreWrite[];
 }
 
 export function newStore(): DurableStore {
-  return { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null };
+  return { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null, unsynced: [] };
 }
 
-/** Applies a Ready's persistence part to a store, as a LogStorage would. */
-export function persist(store: DurableStore, snapshot: Snapshot | null, entries: readonly Entry[], hs: HardState | null): void {
+function apply(store: DurableStore, { snapshot, entries, hardState }: StoreWrite): void {
   if (snapshot) {
     store.snapshot = snapshot;
     const keep = store.entries.find((e) => e.index === snapshot.meta.index)?.term === snapshot.meta.term;
@@ -22,7 +33,38 @@ export function persist(store: DurableStore, snapshot: Snapshot | null, entries:
     const first = entries[0]!.index;
     store.entries = store.entries.filter((e) => e.index < first).concat(entries);
   }
-  if (hs) store.hardState = hs;
+  if (hardState) store.hardState = hardState;
+}
+
+/**
+ * Applies a Ready's persistence part to a store, as a LogStorage would. A synced write
+ * (`sync`, the default) is an fsync of a sequential log (RocksDB's WAL): it makes itself and
+ * every earlier write durable, so the unsynced writes before it reach the disk with it. An
+ * unsynced write waits in `unsynced` until then, and a crash before then may lose it.
+ */
+export function persist(store: DurableStore, snapshot: Snapshot | null, entries: readonly Entry[], hs: HardState | null, sync = true): void {
+  const write: StoreWrite = { snapshot, entries, hardState: hs };
+  if (!sync) {
+    (store.unsynced ??= []).push(write);
+    return;
+  }
+  for (const w of store.unsynced ?? []) apply(store, w);
+  store.unsynced = [];
+  apply(store, write);
+}
+
+/**
+ * A crash: of the writes not yet fsync'd, a random prefix happened to reach the disk (the
+ * log is sequential, so what survives is a prefix, never a later write without an earlier
+ * one); the rest is lost. `random` is the simulation's seeded source, so a seed replays the
+ * same losses. Returns how many writes were lost.
+ */
+export function crashStore(store: DurableStore, random: () => number): number {
+  const unsynced = store.unsynced ?? [];
+  const kept = Math.floor(random() * (unsynced.length + 1));
+  for (const w of unsynced.slice(0, kept)) apply(store, w);
+  store.unsynced = [];
+  return unsynced.length - kept;
 }
 
 const enc = new TextEncoder();

@@ -1,3 +1,3 @@
 // Deterministic simulation of whole clusters of pure cores, for tests and test harnesses.
 export { Simulation, SimViolation, type SimOptions, type SimResult } from './simulation.js';
-export { bytes, newStore, persist, str, type DurableStore } from './durableStore.js';
+export { bytes, crashStore, newStore, persist, str, type DurableStore, type StoreWrite } from './durableStore.js';

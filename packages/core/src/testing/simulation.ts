@@ -2,7 +2,8 @@ import { seededRandom, type TestingBugs } from '../consensus/config.js';
 import { RawNode, type Ready } from '../consensus/rawNode.js';
 import type { Entry, Message, NodeId, Snapshot } from '../consensus/types.js';
 import { isRaftError } from '../errors.js';
-import { bytes, newStore, persist, str, type DurableStore } from './durableStore.js';
+import { bytes, crashStore, newStore, persist, str, type DurableStore } from './durableStore.js';
+import { StabilityMonitor, type ClusterView } from './stability.js';
 
 export interface SimOptions {
   seed: number;
@@ -12,6 +13,8 @@ export interface SimOptions {
   quietSteps: number;
   /** TEST ONLY: plant a known bug, to show the simulation catches it. */
   bugs?: TestingBugs;
+  /** TEST ONLY: turn off pre-vote or check-quorum, to show the stability check catches it. */
+  raft?: { preVote?: boolean; checkQuorum?: boolean };
 }
 
 export interface SimResult {
@@ -20,6 +23,13 @@ export interface SimResult {
   committed: number;
   crashes: number;
   snapshots: number;
+  /** Unsynced writes a crash lost. */
+  lostWrites: number;
+  /** Minority nodes cut off (both ways or one way) and let back in. */
+  rejoins: number;
+  /** Healthy-leader windows, and the steps in them in which stability was checked. */
+  stableWindows: number;
+  stableSteps: number;
 }
 
 /** A safety or liveness property failed; message names the seed, step and property. */
@@ -62,9 +72,14 @@ export class Simulation {
   private readonly entryAt = new Map<string, { key: string; prevTerm: number }>();
   private readonly committedAt = new Map<number, { key: string; term: number }>();
   private readonly hashAt = new Map<number, number>();
-  readonly stats = { elections: 0, crashes: 0, snapshots: 0 };
+  readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0, rejoins: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
-  private readonly profile: { drop: number; crash: number; partition: number; smallMessages: boolean; leaderChurn: number };
+  private readonly profile: { drop: number; crash: number; partition: number; smallMessages: boolean; leaderChurn: number; isolate: number };
+  private readonly stability = new StabilityMonitor(20);
+  /** Step at which a message on each link ("a>b") was last lost, for the stability check. */
+  private readonly lastDrop = new Map<string, number>();
+  /** A minority cut off from the rest, let back in at `until` (rejoin after partition). */
+  private isolation: { links: string[]; until: number } | null = null;
   /** Leader churn: new leaders crash a few steps in, before their term settles (Figure 8). */
   private churn: { id: NodeId; at: number } | null = null;
 
@@ -72,11 +87,13 @@ export class Simulation {
     this.rand = seededRandom(opts.seed);
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
     this.profile = {
-      drop: this.rand() * 0.2,
+      // A third of the seeds lose no message, so healthy windows for the stability check occur.
+      drop: this.chance(1 / 3) ? 0 : this.rand() * 0.2,
       crash: 0.002 + this.rand() * 0.01,
       partition: 0.005 + this.rand() * 0.03,
       smallMessages: this.chance(0.5),
       leaderChurn: this.chance(0.5) ? this.rand() * 0.8 : 0,
+      isolate: this.chance(0.5) ? 0.002 + this.rand() * 0.008 : 0,
     };
     for (const id of this.ids) {
       const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0 }, role: 'follower' };
@@ -100,7 +117,7 @@ export class Simulation {
   private boot(n: SimNode): void {
     const s = n.store;
     n.raw = new RawNode(
-      { id: n.id, voters: this.ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
+      { id: n.id, voters: this.ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, ...this.opts.raft, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
       { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
     );
     n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0 };
@@ -114,7 +131,8 @@ export class Simulation {
     this.blocked.clear();
     for (const n of this.nodes.values()) if (!n.raw) this.boot(n);
     this.checkLiveness();
-    return { seed: this.opts.seed, committed: this.hashAt.size, ...this.stats };
+    const { windows, checkedSteps } = this.stability.stats;
+    return { seed: this.opts.seed, committed: this.hashAt.size, ...this.stats, stableWindows: windows, stableSteps: checkedSteps };
   }
 
   private step(): void {
@@ -126,6 +144,7 @@ export class Simulation {
     this.deliverDue();
     if (this.chance(0.3)) this.proposeSomewhere();
     for (const n of this.nodes.values()) this.process(n);
+    this.checkStability();
   }
 
   private injectFaults(): void {
@@ -135,6 +154,8 @@ export class Simulation {
     }
     if (this.chance(this.profile.crash)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.raw)));
     if (this.chance(this.profile.partition)) this.repartition();
+    if (this.isolation && this.now >= this.isolation.until) this.rejoin();
+    else if (!this.isolation && this.chance(this.profile.isolate)) this.isolateMinority();
     if (this.chance(0.01)) this.compact(this.pick([...this.nodes.values()]));
   }
 
@@ -142,6 +163,7 @@ export class Simulation {
     if (!n) return;
     n.raw = null;
     n.pending = null; // the slow disk's write never happened
+    this.stats.lostWrites += crashStore(n.store, this.rand); // and unsynced ones may not have
     n.restartAt = this.now + 5 + Math.floor(this.rand() * 60);
     this.stats.crashes++;
   }
@@ -158,6 +180,42 @@ export class Simulation {
       this.blocked.add(`${x}>${y}`);
       if (!oneWay) this.blocked.add(`${y}>${x}`);
     }
+  }
+
+  /**
+   * Cuts a minority of followers off from everyone else, both ways or one way only, and lets
+   * it back in later: the rejoin must not disturb a healthy leader (pre-vote, check-quorum).
+   */
+  private isolateMinority(): void {
+    const followers = this.ids.filter((id) => this.nodes.get(id)!.raw?.status().role !== 'leader');
+    const size = 1 + Math.floor(this.rand() * Math.floor((this.ids.length - 1) / 2));
+    const away = [...followers].sort(() => this.rand() - 0.5).slice(0, size);
+    const dir = this.rand(); // both ways, or only out of the minority, or only into it
+    const links: string[] = [];
+    for (const x of away) for (const y of this.ids.filter((id) => !away.includes(id))) {
+      if (dir < 0.8) links.push(`${x}>${y}`);
+      if (dir < 0.6 || dir >= 0.8) links.push(`${y}>${x}`);
+    }
+    for (const l of links) this.blocked.add(l);
+    this.isolation = { links, until: this.now + 20 + Math.floor(this.rand() * 150) };
+  }
+
+  private rejoin(): void {
+    for (const l of this.isolation!.links) this.blocked.delete(l);
+    this.isolation = null;
+    this.stats.rejoins++;
+  }
+
+  private checkStability(): void {
+    const view: ClusterView = {
+      ids: this.ids,
+      now: this.now,
+      role: (id) => this.nodes.get(id)!.raw?.status().role ?? null,
+      term: (id) => this.nodes.get(id)!.raw?.status().term ?? this.nodes.get(id)!.store.hardState.term,
+      linkHealthy: (a, b) => !this.blocked.has(`${a}>${b}`) && (this.lastDrop.get(`${a}>${b}`) ?? -Infinity) < this.now - 20,
+    };
+    const broken = this.stability.check(view);
+    if (broken) this.fail('stability', broken);
   }
 
   private compact(n: SimNode): void {
@@ -180,7 +238,10 @@ export class Simulation {
 
   private send(m: Message): void {
     if (this.blocked.has(`${m.from}>${m.to}`)) return;
-    if (this.faults && this.chance(this.profile.drop)) return;
+    if (this.faults && this.chance(this.profile.drop)) {
+      this.lastDrop.set(`${m.from}>${m.to}`, this.now);
+      return;
+    }
     const delay = () => (this.faults ? Math.floor(this.rand() * 4) : Math.floor(this.rand() * 2));
     this.net.push({ m, at: this.now + delay() });
     if (this.faults && this.chance(0.02)) this.net.push({ m, at: this.now + delay() });
@@ -218,7 +279,11 @@ export class Simulation {
   }
 
   private complete(n: SimNode, ready: Ready): void {
-    persist(n.store, ready.snapshot, ready.entries, ready.hardState);
+    // An unsynced write may be lost in a crash: only a commit index, which a restarted node
+    // learns again from the leader, may be written so (LogWrite.sync).
+    const termOrVote = ready.hardState !== null && (ready.hardState.term !== n.store.hardState.term || ready.hardState.vote !== n.store.hardState.vote);
+    if (!ready.mustSync && (ready.entries.length > 0 || ready.snapshot || termOrVote)) this.fail('durability', `${n.id} left a write unsynced that is more than a commit index`);
+    persist(n.store, ready.snapshot, ready.entries, ready.hardState, ready.mustSync);
     if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
     if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
     for (const e of ready.committedEntries) this.apply(n, e);
@@ -314,6 +379,7 @@ export class Simulation {
     for (const n of this.nodes.values()) n.raw!.tick();
     this.deliverDue();
     for (const n of this.nodes.values()) this.process(n);
+    this.checkStability();
   }
 
   private soleLeader(): SimNode | undefined {
