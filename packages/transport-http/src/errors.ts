@@ -19,6 +19,8 @@ export const HttpErrorCode = {
   UnsupportedMediaType: 'RAFT_HTTP_UNSUPPORTED_MEDIA_TYPE',
   /** 421: the request or a message is addressed to another node. */
   WrongNode: 'RAFT_HTTP_WRONG_NODE',
+  /** 408: an admitted body stopped arriving for `timeoutMs`. */
+  BodyTimeout: 'RAFT_HTTP_BODY_TIMEOUT',
   /** 411: a request without Content-Length (its size must be judged before it is read). */
   LengthRequired: 'RAFT_HTTP_LENGTH_REQUIRED',
   /** 503: the transport is not started, or is closed. */
@@ -56,6 +58,7 @@ export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {
   [HttpErrorCode.UnknownPeer]: 403,
   [HttpErrorCode.NotFound]: 404,
   [HttpErrorCode.MethodNotAllowed]: 405,
+  [HttpErrorCode.BodyTimeout]: 408,
   [HttpErrorCode.LengthRequired]: 411,
   [HttpErrorCode.BodyTooLarge]: 413,
   [HttpErrorCode.UnsupportedMediaType]: 415,

@@ -72,6 +72,7 @@ export class HttpTransport implements Transport {
       authWindowMs: this.options.authWindowMs,
       stats: this.book,
       gate: new BodyGate(this.options.maxConcurrentBodies),
+      bodyIdleMs: this.options.timeoutMs,
       alarms: new InboundAlarms((err) => this.reportError(err)),
       isPeer: (peer) => this.links.has(peer),
       accepting: () => handler() !== null,

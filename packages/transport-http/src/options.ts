@@ -34,7 +34,11 @@ export interface HttpTransportOptions {
   /** Shared cluster secret for the HMAC, at least 16 bytes. */
   readonly secret: string | Uint8Array;
   readonly tls?: HttpTlsOptions;
-  /** A request to a peer fails after this long without an answer. Default 5000 ms. */
+  /**
+   * A request to a peer fails after this long without an answer (large bodies get more, 1 s
+   * per 8 MiB). Inbound, a body that stops arriving for this long is refused with 408.
+   * Default 5000 ms.
+   */
   readonly timeoutMs?: number;
   /** Largest inbound request body; larger ones get 413. Default 64 MiB. */
   readonly maxBodyBytes?: number;

@@ -176,4 +176,31 @@ describe('large messages over real HTTP', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('a body that stops arriving is refused with 408 after timeoutMs, freeing its slot', async () => {
+    cleanup = await Promise.all([
+      HttpTransport.listen({ id: 'n1', secret: SECRET }),
+      HttpTransport.listen({ id: 'n2', secret: SECRET, maxConcurrentBodies: 1, timeoutMs: 200 }),
+    ]);
+    const [n1, n2] = cleanup;
+    connect(cleanup);
+    const inbox = new Inbox();
+    await n2.start(inbox);
+    await n1.start({ onMessage: () => {} });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const holder = http.request(`${n2.url}${MESSAGES_PATH}`, { method: 'POST', headers: { ...signedHeaders(new Uint8Array(1)), 'content-length': String(8 * MiB) } });
+      holder.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      holder.on('error', reject);
+      holder.write(new Uint8Array(64 * 1024));
+    });
+    const refused = await answer;
+    expect(refused.status).toBe(408);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: HttpErrorCode.BodyTimeout } });
+    n1.send([largeAppend('n1', 'n2', 2 * MiB)]);
+    await waitFor(() => inbox.messages.length === 1, 'a large append through the freed slot');
+  });
 });

@@ -17,6 +17,8 @@ export interface InboundContext extends HeaderContext {
   readonly secret: Buffer;
   readonly stats: StatsBook;
   readonly gate: BodyGate;
+  /** An admitted body that stops arriving for this long is refused (408). */
+  readonly bodyIdleMs: number;
   /** The handler while started; null before start and after close, so nothing is delivered. */
   handler(): TransportHandler | null;
   onError(error: Error): void;
@@ -89,7 +91,7 @@ function receive(ctx: InboundContext, req: IncomingMessage, res: ServerResponse,
   }
   res.once('close', release);
   allowBody(req, res);
-  receiveBody(req, admitted.declared, startVerify(ctx.secret, admitted.claim), (result) => {
+  receiveBody(req, admitted.declared, startVerify(ctx.secret, admitted.claim), ctx.bodyIdleMs, (result) => {
     if (!result.ok) {
       if (result.rejection.code === HttpErrorCode.Unauthorized) ctx.alarms.badSignature(admitted.claim.from);
       return refuseWith(result.rejection);
