@@ -3,8 +3,10 @@
 // (504 SERVER_OUTCOME_UNKNOWN), never as "failed" (502 SERVER_FORWARD_FAILED), which promises it
 // did not apply and is kept for failures before anything was sent. A retry with the same
 // session tag then resolves the unknown outcome: the write applies once.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,5 +227,46 @@ describe('a forwarding loop between two followers (real processes)', () => {
     expect(fds(f2) - fdsBefore[1]!).toBeLessThan(16);
     // The leader itself still serves writes sent to it.
     expect((await send(`${leader.n.url}/v1/kv/loop/direct`, { method: 'PUT', headers: jsonHeaders, body: '2' })).status).toBe(200);
+  });
+});
+
+describe('forwarding to an https leader', () => {
+  test('verifies it against the cluster CA (--tls-ca) and passes its answer through; an untrusted one is 502, nothing sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftkit-forward-tls-'));
+    const servers: http.Server[] = [];
+    try {
+      const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+      openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=raftkit-forward-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+      openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leader.key', '-out', 'leader.csr', '-subj', '/CN=127.0.0.1');
+      writeFileSync(join(dir, 'leader.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+      openssl('x509', '-req', '-in', 'leader.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leader.crt', '-days', '2', '-extfile', 'leader.ext');
+      const ca = readFileSync(join(dir, 'ca.crt'));
+      const leader = https.createServer({ key: readFileSync(join(dir, 'leader.key')), cert: readFileSync(join(dir, 'leader.crt')) }, (req, res) => {
+        req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"by":"${req.headers[FORWARDED_BY_HEADER]}"}`));
+      });
+      servers.push(leader);
+      await new Promise<void>((r) => leader.listen(0, '127.0.0.1', r));
+      const leaderUrl = `https://127.0.0.1:${(leader.address() as AddressInfo).port}`;
+      const followerWith = async (trust: Buffer | undefined): Promise<string> => {
+        const app = express();
+        app.use(express.json());
+        const onNotLeader = notLeaderHandler({ selfId: 'f1', followerMode: 'forward', timeoutMs: 2000, clientUrlOf: () => leaderUrl, ...(trust ? { ca: trust } : {}) });
+        app.put('/v1/kv/*key', (req, res) => void onNotLeader(req, res, new NotLeaderError('n1')));
+        const s = http.createServer(app);
+        servers.push(s);
+        await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+        return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+      };
+      const trusted = await send(`${await followerWith(ca)}/v1/kv/tls`, { method: 'PUT', headers: jsonHeaders, body: '{"v":1}' });
+      expect(trusted.status, trusted.text).toBe(200);
+      expect(trusted.json).toEqual({ by: 'f1' });
+      const untrusted = await send(`${await followerWith(undefined)}/v1/kv/tls`, { method: 'PUT', headers: jsonHeaders, body: '{"v":1}' });
+      expect(untrusted.status).toBe(502);
+      expect(errorCode(untrusted)).toBe('SERVER_FORWARD_FAILED');
+    } finally {
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
