@@ -40,6 +40,7 @@ const errorLines = (n: ServerNode): { msg: string; code?: string }[] =>
 describe('a node whose clock is an hour ahead', () => {
   test('is cut off, and says why: an error log line naming the clock, a metric, /readyz 503', async () => {
     const [n1, n2, n3] = nodes as [ServerNode, ServerNode, ServerNode];
+    const started = Date.now();
     // The two good nodes form a majority and serve.
     const leader = await waitFor('a leader among n1 and n2', async () => {
       for (const n of [n1, n2]) if ((await n.status())?.role === 'leader') return n;
@@ -56,7 +57,10 @@ describe('a node whose clock is an hour ahead', () => {
     expect(skew.msg).toMatch(/^peer transport: refusing requests from peer n3: its clock is 3600 s off/);
     // Once per peer and problem every 10 s, however often the link retries (every heartbeat).
     await waitFor('n1 to have retried n3 many times', async () => /^raftkit_peer_errors_total\{code="RAFT_HTTP_PEER_REJECTED[^"]*"\} ([5-9]|\d\d+)/m.test((await send(`${n1.url}/metrics`)).text));
-    expect(errorLines(n1).filter((l) => /^peer transport: peer n3 refused/.test(l.msg))).toHaveLength(1);
+    // (A loaded machine can stretch this test past one 10 s window, which allows one more line.)
+    const lines = errorLines(n1).filter((l) => /^peer transport: peer n3 refused/.test(l.msg)).length;
+    expect(lines).toBeGreaterThanOrEqual(1);
+    expect(lines).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / 10_000));
     const ready = await send(`${n3.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((await n3.status())?.leader).toBeNull();
