@@ -48,6 +48,7 @@ const raftStatus: Record<string, number> = {
   [ErrorCode.NotLeader]: 503,
   [ErrorCode.Timeout]: 504,
   [ErrorCode.ProposalDropped]: 503,
+  [ErrorCode.OutcomeUnknown]: 504,
   [ErrorCode.Stopped]: 503,
   [ErrorCode.InvalidArgument]: 400,
 };

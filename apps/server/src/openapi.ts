@@ -19,11 +19,11 @@ const follower = {
   '307': { description: 'This node is a follower (follower-mode redirect): repeat the request at the Location header (the leader)' },
   '502': errResp('SERVER_FORWARD_FAILED (follower-mode forward): the leader could not be reached; nothing was sent, the write did not apply; safe to retry'),
   '503': errResp(
-    'Nothing was done, retry: RAFT_NOT_LEADER (no leader known, "leader": null), SERVER_FORWARD_LOOP (an already-forwarded request reached a node that is not the leader either), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN. ' +
-      'Outcome unknown, retry only with the same session tag: RAFT_PROPOSAL_DROPPED, RAFT_STOPPED',
+    'Nothing was done, retry: RAFT_NOT_LEADER (no leader known, "leader": null), SERVER_FORWARD_LOOP (an already-forwarded request reached a node that is not the leader either), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN, RAFT_PROPOSAL_DROPPED (another leader\'s entry took its index). ' +
+      'Outcome unknown, retry only with the same session tag: RAFT_STOPPED',
   ),
   '504': errResp(
-    'Outcome unknown: RAFT_TIMEOUT (not applied in time) or SERVER_OUTCOME_UNKNOWN (follower-mode forward: sent to the leader, no answer). The write may or may not have applied; retry with the same session tag (x-raftkit-client-id/x-raftkit-seq) to resolve it safely',
+    'Outcome unknown: RAFT_TIMEOUT (not applied in time), RAFT_OUTCOME_UNKNOWN (a snapshot replaced the log at its index first) or SERVER_OUTCOME_UNKNOWN (follower-mode forward: sent to the leader, no answer). The write may or may not have applied; retry with the same session tag (x-raftkit-client-id/x-raftkit-seq) to resolve it safely',
   ),
 };
 /** Refusals of a request body (PUT and CAS). */

@@ -4,8 +4,13 @@ import type { NodeId } from './consensus/types.js';
 export const ErrorCode = {
   /** Recoverable: this node is not the leader; `leaderHint` says who might be. */
   NotLeader: 'RAFT_NOT_LEADER',
-  /** Recoverable: the proposal was lost (leader changed, entry overwritten, node stopped). */
+  /** Recoverable: the proposal did not apply: another leader's entry took its index. */
   ProposalDropped: 'RAFT_PROPOSAL_DROPPED',
+  /**
+   * Recoverable: the proposal may or may not have applied (a snapshot replaced the log at its
+   * index before this node applied it). Retry only where a retry is deduplicated (a session).
+   */
+  OutcomeUnknown: 'RAFT_OUTCOME_UNKNOWN',
   /** Recoverable: the operation did not finish within its deadline; it may still apply. */
   Timeout: 'RAFT_TIMEOUT',
   /** Recoverable: the node is stopped or stopping. */

@@ -57,7 +57,7 @@ export class Router {
    */
   reroute(kind: RequestKind, replica: KvReplica, err: unknown): boolean {
     if (!isRaftError(err)) return false;
-    if (err.code === ErrorCode.Timeout || err.code === ErrorCode.ProposalDropped) {
+    if (err.code === ErrorCode.Timeout || err.code === ErrorCode.ProposalDropped || err.code === ErrorCode.OutcomeUnknown) {
       // The same node may answer next time; with others to ask, a silent node is skipped.
       if (this.size > 1 && err.code === ErrorCode.Timeout) this.skip(kind, replica);
       return true;

@@ -47,7 +47,7 @@ export class PendingProposals<R> {
       if (i > index) continue;
       this.byIndex.delete(i);
       this.clock.clearTimeout(w.timer);
-      w.reject(new RaftError(ErrorCode.ProposalDropped, `proposal at index ${i} was superseded by a snapshot; its outcome is unknown`));
+      w.reject(new RaftError(ErrorCode.OutcomeUnknown, `proposal at index ${i} was superseded by a snapshot; it may or may not have applied`));
     }
   }
 

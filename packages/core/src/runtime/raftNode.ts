@@ -109,7 +109,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   /**
    * Replicates `command` and resolves with the state machine's result once it is applied here.
    * Rejects with NotLeaderError (with the leader hint) on a follower, RAFT_TIMEOUT if it does
-   * not apply in time (it may still apply later), RAFT_PROPOSAL_DROPPED if it was lost.
+   * not apply in time (it may still apply later), RAFT_PROPOSAL_DROPPED if another leader's
+   * entry took its place (it did not apply), RAFT_OUTCOME_UNKNOWN if a snapshot replaced the log
+   * there first (it may have applied).
    */
   propose(command: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<R> {
     const err = this.unavailable();
