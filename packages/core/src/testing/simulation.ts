@@ -3,7 +3,12 @@ import { RawNode, type Ready } from '../consensus/rawNode.js';
 import type { Entry, Message, NodeId, Snapshot } from '../consensus/types.js';
 import { isRaftError } from '../errors.js';
 import { bytes, crashStore, newStore, persist, str, type DurableStore } from './durableStore.js';
+import { drawProfile, type FaultProfile, type ProfileName } from './faultProfile.js';
+import { SimNetwork } from './simNetwork.js';
 import { StabilityMonitor, type ClusterView } from './stability.js';
+
+/** Two election timeouts (see StabilityMonitor). */
+const STABILITY_WARMUP = 20;
 
 export interface SimOptions {
   seed: number;
@@ -15,10 +20,14 @@ export interface SimOptions {
   bugs?: TestingBugs;
   /** TEST ONLY: turn off pre-vote or check-quorum, to show the stability check catches it. */
   raft?: { preVote?: boolean; checkQuorum?: boolean };
+  /** Forces one fault schedule (see faultProfile.ts); by default the seed draws one. */
+  profile?: ProfileName;
 }
 
 export interface SimResult {
   seed: number;
+  /** The fault schedule this seed ran (see faultProfile.ts). */
+  profile: ProfileName;
   elections: number;
   committed: number;
   crashes: number;
@@ -63,7 +72,7 @@ export class Simulation {
   private readonly ids: NodeId[];
   private readonly nodes = new Map<NodeId, SimNode>();
   private net: { m: Message; at: number }[] = [];
-  private blocked = new Set<string>();
+  private readonly links: SimNetwork;
   private now = 0;
   private faults = true;
   private proposals = 0;
@@ -72,29 +81,18 @@ export class Simulation {
   private readonly entryAt = new Map<string, { key: string; prevTerm: number }>();
   private readonly committedAt = new Map<number, { key: string; term: number }>();
   private readonly hashAt = new Map<number, number>();
-  readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0, rejoins: 0 };
+  readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
-  private readonly profile: { drop: number; crash: number; partition: number; smallMessages: boolean; leaderChurn: number; isolate: number };
-  private readonly stability = new StabilityMonitor(20);
-  /** Step at which a message on each link ("a>b") was last lost, for the stability check. */
-  private readonly lastDrop = new Map<string, number>();
-  /** A minority cut off from the rest, let back in at `until` (rejoin after partition). */
-  private isolation: { links: string[]; until: number } | null = null;
+  readonly profile: FaultProfile;
+  private readonly stability = new StabilityMonitor(STABILITY_WARMUP);
   /** Leader churn: new leaders crash a few steps in, before their term settles (Figure 8). */
   private churn: { id: NodeId; at: number } | null = null;
 
   constructor(readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed);
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
-    this.profile = {
-      // A third of the seeds lose no message, so healthy windows for the stability check occur.
-      drop: this.chance(1 / 3) ? 0 : this.rand() * 0.2,
-      crash: 0.002 + this.rand() * 0.01,
-      partition: 0.005 + this.rand() * 0.03,
-      smallMessages: this.chance(0.5),
-      leaderChurn: this.chance(0.5) ? this.rand() * 0.8 : 0,
-      isolate: this.chance(0.5) ? 0.002 + this.rand() * 0.008 : 0,
-    };
+    this.links = new SimNetwork(this.ids, this.rand);
+    this.profile = drawProfile(this.rand, opts.profile);
     for (const id of this.ids) {
       const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0 }, role: 'follower' };
       this.nodes.set(id, n);
@@ -128,11 +126,11 @@ export class Simulation {
   run(): SimResult {
     for (; this.now < this.opts.faultSteps; this.now++) this.step();
     this.faults = false;
-    this.blocked.clear();
+    this.links.healAll();
     for (const n of this.nodes.values()) if (!n.raw) this.boot(n);
     this.checkLiveness();
     const { windows, checkedSteps } = this.stability.stats;
-    return { seed: this.opts.seed, committed: this.hashAt.size, ...this.stats, stableWindows: windows, stableSteps: checkedSteps };
+    return { seed: this.opts.seed, profile: this.profile.name, committed: this.hashAt.size, ...this.stats, rejoins: this.links.rejoins, stableWindows: windows, stableSteps: checkedSteps };
   }
 
   private step(): void {
@@ -153,9 +151,10 @@ export class Simulation {
       this.churn = null;
     }
     if (this.chance(this.profile.crash)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.raw)));
-    if (this.chance(this.profile.partition)) this.repartition();
-    if (this.isolation && this.now >= this.isolation.until) this.rejoin();
-    else if (!this.isolation && this.chance(this.profile.isolate)) this.isolateMinority();
+    if (this.chance(this.profile.crashMidWrite)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.pending)));
+    if (this.chance(this.profile.partition)) this.links.repartition();
+    this.links.rejoinDue(this.now);
+    if (!this.links.isolating && this.chance(this.profile.isolate)) this.isolateMinority();
     if (this.chance(0.01)) this.compact(this.pick([...this.nodes.values()]));
   }
 
@@ -164,22 +163,8 @@ export class Simulation {
     n.raw = null;
     n.pending = null; // the slow disk's write never happened
     this.stats.lostWrites += crashStore(n.store, this.rand); // and unsynced ones may not have
-    n.restartAt = this.now + 5 + Math.floor(this.rand() * 60);
+    n.restartAt = this.now + 5 + Math.floor(this.rand() * this.profile.downSteps);
     this.stats.crashes++;
-  }
-
-  private repartition(): void {
-    this.blocked.clear();
-    const r = this.rand();
-    if (r < 0.3) return; // healed
-    const shuffled = [...this.ids].sort(() => this.rand() - 0.5);
-    const cut = 1 + Math.floor(this.rand() * (this.ids.length - 1));
-    const [a, b] = [shuffled.slice(0, cut), shuffled.slice(cut)];
-    const oneWay = r > 0.8;
-    for (const x of a) for (const y of b) {
-      this.blocked.add(`${x}>${y}`);
-      if (!oneWay) this.blocked.add(`${y}>${x}`);
-    }
   }
 
   /**
@@ -190,20 +175,7 @@ export class Simulation {
     const followers = this.ids.filter((id) => this.nodes.get(id)!.raw?.status().role !== 'leader');
     const size = 1 + Math.floor(this.rand() * Math.floor((this.ids.length - 1) / 2));
     const away = [...followers].sort(() => this.rand() - 0.5).slice(0, size);
-    const dir = this.rand(); // both ways, or only out of the minority, or only into it
-    const links: string[] = [];
-    for (const x of away) for (const y of this.ids.filter((id) => !away.includes(id))) {
-      if (dir < 0.8) links.push(`${x}>${y}`);
-      if (dir < 0.6 || dir >= 0.8) links.push(`${y}>${x}`);
-    }
-    for (const l of links) this.blocked.add(l);
-    this.isolation = { links, until: this.now + 20 + Math.floor(this.rand() * 150) };
-  }
-
-  private rejoin(): void {
-    for (const l of this.isolation!.links) this.blocked.delete(l);
-    this.isolation = null;
-    this.stats.rejoins++;
+    this.links.cutOff(away, this.rand(), this.now + 20 + Math.floor(this.rand() * 150));
   }
 
   private checkStability(): void {
@@ -212,7 +184,7 @@ export class Simulation {
       now: this.now,
       role: (id) => this.nodes.get(id)!.raw?.status().role ?? null,
       term: (id) => this.nodes.get(id)!.raw?.status().term ?? this.nodes.get(id)!.store.hardState.term,
-      linkHealthy: (a, b) => !this.blocked.has(`${a}>${b}`) && (this.lastDrop.get(`${a}>${b}`) ?? -Infinity) < this.now - 20,
+      linkHealthy: (a, b) => this.links.healthy(a, b, this.now, STABILITY_WARMUP),
     };
     const broken = this.stability.check(view);
     if (broken) this.fail('stability', broken);
@@ -237,9 +209,9 @@ export class Simulation {
   }
 
   private send(m: Message): void {
-    if (this.blocked.has(`${m.from}>${m.to}`)) return;
+    if (!this.links.allows(m.from, m.to)) return;
     if (this.faults && this.chance(this.profile.drop)) {
-      this.lastDrop.set(`${m.from}>${m.to}`, this.now);
+      this.links.dropped(m.from, m.to, this.now);
       return;
     }
     const delay = () => (this.faults ? Math.floor(this.rand() * 4) : Math.floor(this.rand() * 2));
@@ -252,7 +224,7 @@ export class Simulation {
     this.net = this.net.filter((x) => x.at > this.now);
     for (const { m } of due) {
       const to = this.nodes.get(m.to)!;
-      if (!to.raw || this.blocked.has(`${m.from}>${m.to}`)) continue;
+      if (!to.raw || !this.links.allows(m.from, m.to)) continue;
       to.raw.step(m);
     }
   }
@@ -272,7 +244,7 @@ export class Simulation {
       this.observe(n, ready);
       // The planted bug sends before the disk write, which a crash may then lose.
       if (this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
-      const slow = this.faults && (ready.entries.length > 0 || ready.hardState) && this.chance(0.1);
+      const slow = this.faults && (ready.entries.length > 0 || ready.hardState) && this.chance(this.profile.slowDisk);
       if (slow) n.pending = { ready, doneAt: this.now + 1 + Math.floor(this.rand() * 3) };
       else this.complete(n, ready);
     }
@@ -316,11 +288,16 @@ export class Simulation {
       }
     }
     if (ready.hardState) this.observeCommit(n, ready.hardState.commit, ready.hardState.term);
+    // Figure 8: a leader dying right after it commits leaves only its followers to carry that on.
+    const committed = ready.hardState !== null && ready.hardState.commit > n.store.hardState.commit;
+    if (committed && role === 'leader' && this.faults && !this.churn && this.chance(this.profile.crashOnCommit)) this.churn = { id: n.id, at: this.now + 1 };
   }
 
   private newLeader(n: SimNode, term: number): void {
     this.stats.elections++;
-    if (this.faults && !this.churn && this.chance(this.profile.leaderChurn)) this.churn = { id: n.id, at: this.now + 1 + Math.floor(this.rand() * 20) };
+    if (this.faults && !this.churn && this.chance(this.profile.leaderChurn)) this.churn = { id: n.id, at: this.now + 1 + Math.floor(this.rand() * this.profile.churnSteps) };
+    // Figure 8: a new leader cut off before its first message keeps its term's entries alone.
+    if (this.faults && !this.links.isolating && this.chance(this.profile.isolateNewLeader)) this.links.cutOff([n.id], 0, this.now + 5 + Math.floor(this.rand() * 30));
     const other = this.leaderOfTerm.get(term);
     if (other && other !== n.id) this.fail('election safety', `${other} and ${n.id} both lead term ${term}`);
     this.leaderOfTerm.set(term, n.id);

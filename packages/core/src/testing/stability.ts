@@ -50,7 +50,7 @@ export class StabilityMonitor {
         if (deposed || higher) this.window = null; // still settling from the fault before
       } else {
         this.stats.checkedSteps++;
-        const since = `healthy since step ${w.since}`;
+        const since = `healthy since t=${w.since}`;
         if (higher) return `${higher} raised its term to ${v.term(higher)}, above leader ${w.leader}'s term ${w.term} (${since})`;
         if (deposed) return `leader ${w.leader} of term ${w.term} lost leadership with a connected majority (${since})`;
       }
