@@ -25,14 +25,15 @@ beforeAll(async () => {
   if (!existsSync(serverCli)) {
     throw new Error(`${serverCli} is missing: build the server first with \`pnpm --filter @raftkit/server... build\` at the repository root`);
   }
-  // Forced first: a SIGKILL of the leader, a SIGSTOP pause and a partition; then seeded picks.
+  // Forced first: a SIGKILL of the leader, a SIGSTOP pause, a partition, and a SIGSTOP of the
+  // leader with a lease read sent to it (issue 9 item 1); then seeded picks.
   run = await runChaos({
     nodes: 3,
     clients: 4,
     durationMs: 20_000,
     seed: 20_240_601,
     keys: 3,
-    faults: ['kill-leader', 'pause', 'partition'],
+    faults: ['kill-leader', 'pause', 'partition', 'pause-leader-lease'],
     orderedFaults: true,
     reportPath: join(reportDir, 'report.html'),
     keepData: false,
@@ -40,6 +41,7 @@ beforeAll(async () => {
     opTimeoutMs: 3000,
     checkSteps: 50_000_000,
     readConsistency: 'linearizable',
+    leaseConsistency: 'lease',
     followerMode: 'redirect',
     log: (line) => progress.push(line),
   });
@@ -47,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(reportDir, { recursive: true, force: true }));
 
-test('a real cluster under a leader kill, a pause and a partition stays linearizable and loses no write', () => {
+test('a real cluster under a leader kill, a pause, a partition and a paused leader stays linearizable and loses no write', () => {
   const j = run.judgement;
   expect(j.check.result, formatResult(j.check)).toBe('ok');
   expect(j.lost).toEqual([]);
@@ -63,6 +65,7 @@ test('the schedule forced the faults it was asked for, in order', () => {
   expect(labels[0]).toMatch(/^kill n[1-3] \(leader\)$/);
   expect(labels[1]).toMatch(/^pause n[1-3]$/);
   expect(labels[2]).toMatch(/^partition \{n[1-3]\} \| \{n[1-3],n[1-3]\}( \(blackhole\))?$/);
+  expect(labels[3]).toMatch(/^pause n[1-3] \(leader\), lease read of k[1-3] sent to it: /);
   expect(progress.slice(0, 3).map((l) => l.replace(/^[\d.]+s /, ''))).toEqual(labels.slice(0, 3));
   // The kill restarted the killed node: more pids than nodes.
   expect(run.pids.length).toBeGreaterThan(3);

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { LinkProxy, type CutMode } from './proxy.js';
-import { ServerProcess } from './serverProcess.js';
+import { ServerProcess, type Launch } from './serverProcess.js';
 
 export interface ClusterOptions {
   readonly nodes: number;
@@ -147,9 +147,58 @@ export class ChaosCluster {
     return this.server(id).kill();
   }
 
-  /** Starts a node that is down (killed or crashed); a running one is left alone. */
-  restart(id: string): void {
-    if (!this.server(id).running) this.server(id).start();
+  /** Nodes taken out for good (see {@link retire}). */
+  readonly retired = new Set<string>();
+
+  /** Starts a node that is down (killed or crashed); a running or retired one is left alone. */
+  restart(id: string, launch?: Launch): void {
+    if (!this.server(id).running && !this.retired.has(id)) this.server(id).start(launch);
+  }
+
+  /**
+   * Keeps a stopped node down for the rest of the run, as an operator would a member to be
+   * replaced: a node that lost its storage cannot rejoin safely without membership changes.
+   */
+  retire(id: string): void {
+    this.retired.add(id);
+  }
+
+  /** The node's --data directory; its RocksDB database is the `raft` directory inside. */
+  dataDirOf(id: string): string {
+    return join(this.options.dataRoot, id);
+  }
+
+  /** Deletes a stopped node's data, so it restarts empty and catches up from the leader. */
+  wipe(id: string): void {
+    if (this.server(id).running) throw new Error(`cannot wipe ${id} while it runs`);
+    rmSync(this.dataDirOf(id), { recursive: true, force: true });
+  }
+
+  /** How a node started with `mayRefuse` exited by itself, or null (see {@link Launch}). */
+  refusal(id: string): ServerProcess['refusal'] {
+    return this.server(id).refusal;
+  }
+
+  /** Ends a node's `mayRefuse` start: an exit of its own is a crash again. */
+  settled(id: string): void {
+    this.server(id).settled();
+  }
+
+  /** Size of the node's log file: pass it to {@link logSince} to read what came after. */
+  logSize(id: string): number {
+    try {
+      return statSync(this.server(id).spec.logPath).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  logSince(id: string, offset: number): string {
+    try {
+      return readFileSync(this.server(id).spec.logPath).subarray(offset).toString('utf8');
+    } catch {
+      return '';
+    }
   }
 
   pause(id: string): void {

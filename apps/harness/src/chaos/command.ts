@@ -19,6 +19,10 @@ export const chaosUsage = `usage: raftkit-harness chaos [options]
   --op-timeout-ms MS   deadline of one client operation, retries included (default 3000)
   --read-consistency C linearizable (default) or stale: stale reads are not linearizable, so
                        a run with them should fail; it shows the harness can catch a violation
+  --lease-read-consistency C
+                       lease (default) or stale: the reads pause-leader-lease sends to the paused
+                       leader; stale ones answer its pre-pause value, so a run with them should
+                       fail: it shows the harness catches a stale lease read
   --follower-mode M    redirect (default) or forward: how followers pass writes to the leader
   --check-steps N      search budget of the linearizability check (default 50000000)
   --report FILE        HTML report (default harness-report.html)
@@ -31,7 +35,7 @@ Exit code: 0 if the history is linearizable and no acknowledged write was lost, 
 
 class UsageError extends Error {}
 
-const KNOWN = new Set(['nodes', 'clients', 'duration-s', 'seed', 'faults', 'keys', 'op-timeout-ms', 'check-steps', 'read-consistency', 'follower-mode', 'report', 'keep-data', 'server', 'verbose']);
+const KNOWN = new Set(['nodes', 'clients', 'duration-s', 'seed', 'faults', 'keys', 'op-timeout-ms', 'check-steps', 'read-consistency', 'lease-read-consistency', 'follower-mode', 'report', 'keep-data', 'server', 'verbose']);
 
 function int(flags: Flags, name: string, def: number, min: number, max: number): number {
   const v = flags.get(name);
@@ -91,6 +95,7 @@ export function parseChaosFlags(flags: Flags, log: (line: string) => void): Chao
     opTimeoutMs: int(flags, 'op-timeout-ms', 3000, 100, 600_000),
     checkSteps: int(flags, 'check-steps', 50_000_000, 1000, 1e12),
     readConsistency: oneOf(flags, 'read-consistency', ['linearizable', 'stale'] as const),
+    leaseConsistency: oneOf(flags, 'lease-read-consistency', ['lease', 'stale'] as const),
     followerMode: oneOf(flags, 'follower-mode', ['redirect', 'forward'] as const),
     reportPath: text(flags, 'report', 'harness-report.html'),
     keepData: flags.has('keep-data'),

@@ -43,7 +43,7 @@ export interface KvHttpOptions {
 }
 
 /** 5xx codes a server sends before proposing anything: the attempt surely did nothing. */
-const NOT_PROPOSED = new Set(['RAFT_NOT_LEADER', 'SERVER_SHUTTING_DOWN', 'SERVER_NO_LEADER']);
+const NOT_PROPOSED = new Set(['RAFT_NOT_LEADER', 'SERVER_SHUTTING_DOWN', 'SERVER_NO_LEADER', 'SERVER_OVERLOADED']);
 
 type Attempt =
   | { readonly kind: 'done'; readonly status: number; readonly body: unknown }

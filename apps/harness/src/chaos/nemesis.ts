@@ -1,7 +1,11 @@
-import type { ChaosCluster, Link } from './cluster.js';
+import { join } from 'node:path';
+import { sleep, type ChaosCluster, type Link } from './cluster.js';
+import { ConnectionFlood } from './connectionFlood.js';
+import type { LeaseProbe } from './leaseProbe.js';
 import type { CutMode } from './proxy.js';
 import { between, pick, seededRandom, shuffled, type Random } from './random.js';
 import type { FaultKind, FaultWindow } from './types.js';
+import { WAL_DAMAGE_KINDS, damageNewestWal, type WalDamage } from './walDamage.js';
 
 /** One fault of the seeded schedule. Targets are resolved when it starts. */
 export interface PlannedFault {
@@ -46,8 +50,24 @@ export function planFaults(rand: Random, options: PlanOptions): PlannedFault[] {
 
 interface Active {
   readonly label: string;
-  heal(): void;
+  /** Ends the fault; may take a while (a lease read to answer), may add to the label. */
+  heal(): void | Promise<string | void>;
 }
+
+/** What the faults beyond processes and links need. */
+export interface NemesisExtras {
+  /** For `pause-leader-lease`; null leaves its pause without the lease read. */
+  readonly probe: LeaseProbe | null;
+  readonly keys: readonly string[];
+}
+
+/** How long a node restarted on a damaged WAL has to refuse: to open, or once its leader talks to it. */
+const DAMAGE_WATCH_MS = 5000;
+/** How long a wiped node has to rejoin (start, follow a leader) or be refused. */
+const REJOIN_WATCH_MS = 4000;
+/** `fd-limit`: the node's `ulimit -n`, and the connections held open against it. */
+export const FD_LIMIT = 256;
+const FLOOD_CONNECTIONS = 400;
 
 /**
  * Carries out a plan against a real cluster, recording each fault's window. Leader-targeted
@@ -55,12 +75,15 @@ interface Active {
  */
 export class Nemesis {
   readonly faults: FaultWindow[] = [];
+  /** Findings of the faults themselves (a node serving on a damaged WAL); they fail the run. */
+  readonly problems: string[] = [];
   private stopped = false;
 
   constructor(
     private readonly cluster: ChaosCluster,
     private readonly now: () => number,
     private readonly log: (line: string) => void,
+    private readonly extras: NemesisExtras = { probe: null, keys: [] },
   ) {}
 
   /**
@@ -75,8 +98,9 @@ export class Nemesis {
       const start = this.now();
       this.log(`${(start / 1000).toFixed(1)}s ${active.label}`);
       await this.sleepUntil(Math.min(start + fault.duration, phaseEnd));
-      active.heal();
-      this.faults.push({ kind: fault.kind, label: active.label, start, end: this.now() });
+      const outcome = await active.heal();
+      if (outcome) this.log(`${(this.now() / 1000).toFixed(1)}s ${active.label}: ${outcome}`);
+      this.faults.push({ kind: fault.kind, label: outcome ? `${active.label}: ${outcome}` : active.label, start, end: this.now() });
     }
   }
 
@@ -116,6 +140,17 @@ export class Nemesis {
       }
       case 'drop':
         return this.drop(pick(rand, ids), rand() < 0.5 ? 'out' : 'in', f.mode);
+      case 'pause-leader-lease': {
+        const { id, tag } = await this.leaderOr(rand);
+        return this.leaseTrap(id, tag, pick(rand, this.extras.keys), f.duration);
+      }
+      case 'wal-damage': {
+        // One node out for good is all a 3-node cluster can spare.
+        if (this.cluster.retired.size > 0) return { label: `wal-damage: skipped (${set([...this.cluster.retired])} retired)`, heal: () => undefined };
+        return this.walDamage(pick(rand, ids), pick(rand, WAL_DAMAGE_KINDS), rand);
+      }
+      case 'fd-limit':
+        return this.fdLimit(pick(rand, ids.filter((id) => !this.cluster.retired.has(id))));
     }
   }
 
@@ -160,6 +195,129 @@ export class Nemesis {
     const label = direction === 'out' ? `drop ${id}→${set(others)}` : `drop ${set(others)}→${id}`;
     return { label: `${label}${modeTag(mode)}`, heal: () => this.cluster.healLinks(links) };
   }
+
+  /**
+   * SIGSTOP the leader; once the others have a new leader, write `key` through it, send a
+   * lease read of `key` to the paused node (see {@link LeaseProbe}) and SIGCONT it right
+   * after, as in issue 9 item 1 (its lease, if counted in ticks, still looks valid then). The
+   * read's answer, which the history check judges, is awaited at the end of the window.
+   */
+  private leaseTrap(id: string, tag: string, key: string, durationMs: number): Active {
+    this.cluster.pause(id);
+    const trap = this.setTrap(id, key, this.now() + durationMs);
+    return {
+      label: `pause ${id}${tag}, lease read of ${key} sent to it`,
+      heal: async () => {
+        const set = await trap;
+        this.cluster.resume(id);
+        return typeof set === 'string' ? set : await set.read;
+      },
+    };
+  }
+
+  private async setTrap(paused: string, key: string, end: number): Promise<string | { read: Promise<string> }> {
+    const probe = this.extras.probe;
+    if (!probe) return 'no lease probe';
+    const leader = await this.cluster.waitForLeader(Math.max(0, end - this.now() - 300));
+    if (!leader || leader.id === paused) return 'no new leader during the pause, no lease read sent';
+    const set = await probe.set(key, leader.id, paused, end - this.now() + 3000);
+    if ('skipped' in set) return set.skipped;
+    await sleep(200); // the request reaches the paused node's socket before it runs again
+    this.cluster.resume(paused);
+    return set;
+  }
+
+  /**
+   * SIGKILL a node, damage its newest WAL, restart it. It must refuse to start with a coded
+   * storage error (on open, or as soon as its leader tells it of a commit beyond its log);
+   * then, membership changes not existing yet, its data is wiped and it restarts empty, to
+   * catch up from the leader. A node that serves on a damaged WAL fails the run.
+   */
+  private async walDamage(id: string, kind: WalDamage['kind'], rand: Random): Promise<Active> {
+    await this.cluster.kill(id);
+    let damage: WalDamage | null = null;
+    try {
+      damage = damageNewestWal(join(this.cluster.dataDirOf(id), 'raft'), kind, rand);
+    } catch {
+      damage = null; // no database yet (a node that was just wiped)
+    }
+    if (!damage) {
+      this.cluster.restart(id);
+      return { label: `wal-damage ${id}: no WAL with records to damage`, heal: () => undefined };
+    }
+    const logFrom = this.cluster.logSize(id);
+    const restartedAt = this.now();
+    this.cluster.restart(id, { mayRefuse: true });
+    return { label: `wal-damage ${id}: ${damage.detail}`, heal: () => this.judgeDamaged(id, damage, logFrom, restartedAt) };
+  }
+
+  private async judgeDamaged(id: string, damage: WalDamage, logFrom: number, restartedAt: number): Promise<string> {
+    while (this.now() < restartedAt + DAMAGE_WATCH_MS && !this.cluster.refusal(id)) await sleep(100);
+    const refusal = this.cluster.refusal(id);
+    this.cluster.settled(id);
+    const code = /RAFT_STORAGE_(LOST|CORRUPT)/.exec(this.cluster.logSince(id, logFrom))?.[0];
+    if (refusal && code) {
+      this.cluster.wipe(id);
+      return `refused (exit ${refusal.code}, ${code}); wiped and restarted empty${await this.rejoin(id)}`;
+    }
+    if (refusal) {
+      const why = lastLine(this.cluster.logSince(id, logFrom));
+      this.problems.push(`${id} exited (code ${refusal.code}, signal ${refusal.signal}) after ${damage.detail} without a coded storage error: ${why}`);
+      this.cluster.restart(id);
+      return `exited (code ${refusal.code}) without a coded storage error`;
+    }
+    this.problems.push(`${id} started on a damaged WAL (${damage.detail}) and kept serving for ${DAMAGE_WATCH_MS / 1000} s`);
+    return 'NOT REFUSED: it started and served';
+  }
+
+  /**
+   * Restarts a wiped node under a new leader. The leader it had still counts the entries the
+   * node acknowledged before the damage (its match index) and would tell the empty node of a
+   * commit beyond its log, which the node rightly refuses (RAFT_STORAGE_LOST: a voter cannot
+   * come back empty without a membership change). So that leader is paused while the node
+   * starts: the other node wins the election (its log is longer) with no memory of the wiped
+   * one, and brings it up to date. If the node is refused all the same, it is retired.
+   */
+  private async rejoin(id: string): Promise<string> {
+    const old = await this.cluster.findLeader();
+    const paused = old && old.id !== id ? old.id : null;
+    if (paused) this.cluster.pause(paused);
+    const logFrom = this.cluster.logSize(id);
+    const from = this.now();
+    this.cluster.restart(id, { mayRefuse: true });
+    try {
+      while (this.now() < from + REJOIN_WATCH_MS && !this.cluster.refusal(id)) {
+        const leader = await this.cluster.findLeader();
+        if (leader && leader.id !== paused && (await this.cluster.status(id))?.leader === leader.id) break;
+        await sleep(100);
+      }
+    } finally {
+      if (paused) this.cluster.resume(paused);
+    }
+    while (this.now() < from + REJOIN_WATCH_MS && !this.cluster.refusal(id)) await sleep(100);
+    const refusal = this.cluster.refusal(id);
+    this.cluster.settled(id);
+    const under = paused ? ` (${paused}, its leader, paused meanwhile)` : '';
+    if (!refusal) return `; rejoined${under}`;
+    const log = this.cluster.logSince(id, logFrom);
+    if (!/RAFT_STORAGE_LOST/.test(log)) {
+      this.problems.push(`${id} exited (code ${refusal.code}, signal ${refusal.signal}) after restarting empty: ${lastLine(log)}`);
+      return `; then exited (code ${refusal.code})`;
+    }
+    this.cluster.retire(id);
+    return `; refused to rejoin${under} (RAFT_STORAGE_LOST): retired`;
+  }
+
+  /** Restart a node under `ulimit -n ${FD_LIMIT}` and hold many connections open against it. */
+  private async fdLimit(id: string): Promise<Active> {
+    await this.cluster.kill(id);
+    this.cluster.restart(id, { nofile: FD_LIMIT });
+    const deadline = this.now() + 3000;
+    while (this.now() < deadline && !(await this.cluster.status(id))) await sleep(100);
+    const flood = new ConnectionFlood(Number(new URL(this.cluster.urlOf(id)).port), FLOOD_CONNECTIONS);
+    flood.open();
+    return { label: `fd-limit ${id}: ulimit -n ${FD_LIMIT}, ${FLOOD_CONNECTIONS} connections`, heal: async () => flood.close() };
+  }
 }
 
 /** A random minority (1 .. (n-1)/2 nodes) against the rest. */
@@ -174,6 +332,9 @@ const LEADER = ' (leader)';
 function crossLinks(from: readonly string[], to: readonly string[]): Link[] {
   return from.flatMap((a) => to.map((b): Link => [a, b]));
 }
+
+/** The last line a server logged, shortened: what it said before it exited. */
+const lastLine = (log: string): string => (log.trim().split('\n').at(-1) ?? '').slice(0, 300) || '(nothing logged)';
 
 const set = (ids: readonly string[]): string => `{${[...ids].sort().join(',')}}`;
 

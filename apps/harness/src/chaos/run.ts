@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { ChaosCluster, sleep, type FollowerMode } from './cluster.js';
 import { guardChildren } from './exitGuard.js';
 import { KvHttp } from './kvHttp.js';
+import { LeaseProbe, type LeaseConsistency } from './leaseProbe.js';
 import { LeaderWatch } from './leaderWatch.js';
 import { Nemesis, planFaults } from './nemesis.js';
 import { seededRandom } from './random.js';
@@ -28,6 +29,8 @@ export interface ChaosOptions {
   /** Deadline of one client operation, retries included. */
   readonly opTimeoutMs: number;
   readonly readConsistency: ReadConsistency;
+  /** Of the reads `pause-leader-lease` sends to the paused leader; `stale` is a self-test (must fail). */
+  readonly leaseConsistency: LeaseConsistency;
   readonly followerMode: FollowerMode;
   /** Search budget of the linearizability check. */
   readonly checkSteps: number;
@@ -103,7 +106,8 @@ async function exercise(cluster: ChaosCluster, o: ChaosOptions, now: () => numbe
   const http = new KvHttp(cluster, { opTimeoutMs: o.opTimeoutMs, attemptTimeoutMs: 1000 }, seededRandom(o.seed ^ 0x5bd1e995));
   const workload = new Workload(http, cluster, { clients: o.clients, keys, seed: o.seed, now, readConsistency: o.readConsistency });
   const watch = new LeaderWatch(cluster, now);
-  const nemesis = new Nemesis(cluster, now, o.log);
+  const probe = new LeaseProbe(workload.recorder, workload.info, cluster, o.leaseConsistency);
+  const nemesis = new Nemesis(cluster, now, o.log, { probe, keys });
   const problems: string[] = [];
   let healedAt: number | null = null;
   watch.start();
@@ -119,7 +123,7 @@ async function exercise(cluster: ChaosCluster, o: ChaosOptions, now: () => numbe
   } finally {
     await watch.stop();
   }
-  problems.push(...livenessProblems(workload, healedAt), ...watch.conflicts, ...exitProblems(cluster));
+  problems.push(...nemesis.problems, ...livenessProblems(workload, healedAt), ...watch.conflicts, ...exitProblems(cluster));
   const history = workload.recorder.history();
   return {
     endMs: now(), healedAt, history, info: workload.info, faults: nemesis.faults, leaders: watch.spans, silences: watch.silences,

@@ -12,6 +12,17 @@ export interface ServerSpec {
   readonly logPath: string;
 }
 
+/** How one incarnation is started. */
+export interface Launch {
+  /** Start under this RLIMIT_NOFILE (soft and hard: `ulimit -n`), through prlimit(1). */
+  readonly nofile?: number;
+  /**
+   * This incarnation may refuse to start (its storage was damaged on purpose): its own exit is
+   * kept in `refusal` instead of being reported as a crash, until `settled()`.
+   */
+  readonly mayRefuse?: boolean;
+}
+
 /** Reports an exit the harness did not cause (a crash is a finding, not noise). */
 export type UnexpectedExit = (id: string, code: number | null, signal: NodeJS.Signals | null) => void;
 
@@ -26,6 +37,9 @@ export class ServerProcess {
   private exited: Promise<void> = Promise.resolve();
   private expectingExit = false;
   private paused = false;
+  private mayRefuse = false;
+  /** How the latest incarnation started with `mayRefuse` exited by itself; null while none did. */
+  refusal: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   /** Every pid this server ever had, for the caller's leak check. */
   readonly pids: number[] = [];
 
@@ -46,21 +60,27 @@ export class ServerProcess {
     return this.paused;
   }
 
-  start(): void {
+  start(launch: Launch = {}): void {
     if (this.child) throw new Error(`${this.id} is already running`);
     // The child writes straight to the log file: no pipe that could fill and block it.
     const log = openSync(this.spec.logPath, 'a');
-    const child = spawn(process.execPath, [this.spec.cli, ...this.spec.args], { stdio: ['ignore', log, log] });
+    const argv = [process.execPath, this.spec.cli, ...this.spec.args];
+    // prlimit execs the command, so the pid (signals, pause) is the server's own.
+    if (launch.nofile !== undefined) argv.unshift('prlimit', `--nofile=${launch.nofile}:${launch.nofile}`, '--');
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', log, log] });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`could not spawn ${this.id}`);
     this.pids.push(child.pid);
     this.child = child;
     this.expectingExit = false;
+    this.mayRefuse = launch.mayRefuse === true;
+    this.refusal = null;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         if (this.child === child) this.child = null;
         this.paused = false;
-        if (!this.expectingExit) this.onUnexpectedExit(this.id, code, signal);
+        if (this.mayRefuse && !this.expectingExit) this.refusal = { code, signal };
+        else if (!this.expectingExit) this.onUnexpectedExit(this.id, code, signal);
         resolve();
       });
     });
@@ -80,6 +100,11 @@ export class ServerProcess {
     this.expectingExit = true;
     if (this.paused) child.kill('SIGCONT');
     child.kill('SIGKILL');
+  }
+
+  /** Ends `mayRefuse`: from now on an exit of its own is a crash again. */
+  settled(): void {
+    this.mayRefuse = false;
   }
 
   pause(): void {

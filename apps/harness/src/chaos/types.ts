@@ -14,9 +14,14 @@ export interface OpInfo {
   readonly gaveUpAt?: number;
 }
 
-export type FaultKind = 'kill' | 'kill-leader' | 'kill-all' | 'pause' | 'pause-leader' | 'partition' | 'isolate-leader' | 'drop';
+export type FaultKind =
+  | 'kill' | 'kill-leader' | 'kill-all' | 'pause' | 'pause-leader' | 'partition' | 'isolate-leader' | 'drop'
+  | 'pause-leader-lease' | 'wal-damage' | 'fd-limit';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'kill-leader', 'kill-all', 'pause', 'pause-leader', 'partition', 'isolate-leader', 'drop'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill', 'kill-leader', 'kill-all', 'pause', 'pause-leader', 'partition', 'isolate-leader', 'drop',
+  'pause-leader-lease', 'wal-damage', 'fd-limit',
+];
 
 /** A fault as it happened. */
 export interface FaultWindow {

@@ -34,6 +34,9 @@ export const FAULT_COLOR: Readonly<Record<string, string>> = {
   partition: '#b07aa1',
   'isolate-leader': '#b07aa1',
   drop: '#76b7b2',
+  'pause-leader-lease': '#edc948',
+  'wal-damage': '#9c755f',
+  'fd-limit': '#bab0ac',
 };
 
 /** Leader lane colours per node: dark, so they do not read as operation kinds. */
@@ -47,6 +50,9 @@ export const FAULT_TEXT_COLOR: Readonly<Record<string, string>> = {
   partition: '#763f69',
   'isolate-leader': '#763f69',
   drop: '#2f6f6a',
+  'pause-leader-lease': '#856300',
+  'wal-damage': '#5e4331',
+  'fd-limit': '#5f5955',
 };
 
 export const NODE_COLORS = ['#3d3d6b', '#7a4b2a', '#2f6b5e', '#6b2f4f', '#56562a', '#2a4f6b', '#5e3d7a', '#4d4d4d', '#6b4d2f'];

@@ -100,7 +100,8 @@ function legend(): string {
     `<span><i class="swatch" style="background:repeating-linear-gradient(45deg,#888 0 3px,#fff 3px 6px)"></i>unknown (open-ended: may take effect any time after its call)</span>`,
     `<span><i class="swatch" style="background:#d8d8d8"></i>failed</span>`,
   ];
-  const faults = [['kill', 'kill'], ['pause', 'pause'], ['partition', 'partition'], ['drop', 'one-way drop']].map(
+  const families = [['kill', 'kill'], ['pause', 'pause'], ['partition', 'partition'], ['drop', 'one-way drop'], ['wal-damage', 'WAL damage'], ['fd-limit', 'low fd limit']];
+  const faults = families.map(
     ([k, name]) => `<span><i class="swatch" style="background:${FAULT_COLOR[k!]};opacity:.35"></i>${name}</span>`,
   );
   const hint = '<span>hover a bar for details; witness operations of a violation are outlined in red</span>';
