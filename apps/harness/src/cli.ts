@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { availableParallelism } from 'node:os';
+import { profileNames, type ProfileName } from '@raftkit/core/testing';
 import { oneLine, plantable, runSim, type SimCommand } from './sim/command.js';
 
 const usage = `usage:
   raftkit-harness sim   [--nodes 3|5] [--seeds N | --seed N] [--first-seed S] [--clients N] [--fault-ms MS]
                         [--plant-bug ${Object.keys(plantable).join('|')}] [--trace-dir DIR] [--jobs N] [--verbose]
-                        [--expect-violation]
+                        [--profile ${profileNames.join('|')}] [--expect-violation]
   raftkit-harness chaos [--nodes 3|5] [--duration-s S] [--clients N] [--report FILE] [--seed N]
 
 sim    runs seeded in-process clusters (real RaftNodes, KV, virtual time) under faults; checks
@@ -48,25 +49,32 @@ async function sim(flags: Map<string, string | true>): Promise<number> {
   const count = intFlag(flags, 'seeds', 100, 1, 1_000_000);
   const bug = flags.get('plant-bug');
   if (bug !== undefined && (bug === true || !(bug in plantable))) fail(`--plant-bug must be one of ${Object.keys(plantable).join(', ')}`);
+  const profile = flags.get('profile');
+  if (profile !== undefined && (profile === true || !profileNames.includes(profile as ProfileName))) fail(`--profile must be one of ${profileNames.join(', ')}`);
   const cmd: SimCommand = {
     nodes,
     seeds: single !== null ? [single] : Array.from({ length: count }, (_, i) => first + i),
     clients: intFlag(flags, 'clients', 4, 1, 64),
     faultMs: intFlag(flags, 'fault-ms', 3000, 100, 600_000),
     bug: (bug as SimCommand['bug']) ?? null,
+    profile: (profile as ProfileName | undefined) ?? null,
     traceDir: typeof flags.get('trace-dir') === 'string' ? (flags.get('trace-dir') as string) : 'harness-traces',
     jobs: intFlag(flags, 'jobs', Math.max(1, Math.min(availableParallelism(), 8)), 1, 64),
     verbose: flags.has('verbose') || single !== null,
   };
   const s = cmd.seeds;
-  process.stdout.write(`raftkit-harness sim: ${nodes} nodes, seeds ${s[0]}..${s[s.length - 1]}, ${cmd.clients} clients, ${cmd.faultMs} virtual ms of faults, bug: ${cmd.bug ?? 'none'}, ${cmd.jobs} jobs\n`);
+  process.stdout.write(`raftkit-harness sim: ${nodes} nodes, seeds ${s[0]}..${s[s.length - 1]}, ${cmd.clients} clients, ${cmd.faultMs} virtual ms of faults, bug: ${cmd.bug ?? 'none'}, profile: ${cmd.profile ?? 'drawn per seed'}, ${cmd.jobs} jobs\n`);
   const r = await runSim(cmd);
   const ops = r.outcomes.reduce((n, o) => n + o.ops.ok, 0);
   const elections = r.outcomes.reduce((n, o) => n + o.leaders, 0);
+  const maxElections = Math.max(0, ...r.outcomes.map((o) => o.leaders));
+  const meanElections = (elections / Math.max(1, r.outcomes.length)).toFixed(1);
   const crashes = r.outcomes.reduce((n, o) => n + o.crashes, 0);
+  const lost = r.outcomes.reduce((n, o) => n + o.lostWrites, 0);
+  const stableMs = r.outcomes.reduce((n, o) => n + o.stableMs, 0);
   if (single !== null && r.outcomes[0]) process.stdout.write(`${oneLine(r.outcomes[0])}\n`);
   const verdict = r.violations.length === 0 ? 'all safe' : `${r.violations.length} VIOLATIONS (seeds ${r.violations.map((v) => v.seed).join(', ')})`;
-  process.stdout.write(`sim: ${r.outcomes.length} seeds, ${verdict}; ${ops} client ops ok, ${elections} elections, ${crashes} crashes; ${(r.wallMs / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`sim: ${r.outcomes.length} seeds, ${verdict}; ${ops} client ops ok, ${elections} elections, ${crashes} crashes, ${lost} unsynced writes lost, ${stableMs} virtual ms checked for stability; elections: mean ${meanElections}, max ${maxElections} per seed; ${(r.wallMs / 1000).toFixed(1)} s\n`);
   if (flags.has('expect-violation')) return r.violations.length > 0 ? 0 : 1;
   return r.violations.length === 0 ? 0 : 1;
 }

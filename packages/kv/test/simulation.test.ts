@@ -38,13 +38,14 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
       `${total((r) => r.faults.crashes)} crashes (${total((r) => r.faults.leaderCrashes)} leaders), ` +
       `${total((r) => r.faults.partitions)} partitions, ${total((r) => r.faults.lossy)} lossy phases, ` +
       `${total((r) => r.leaderChanges)} leader changes, ${total((r) => r.snapshotRestarts)} restarts from snapshots, ` +
-      `${total((r) => r.sessionsExpired)} writes on expired sessions`,
+      `${total((r) => r.sessionsExpired)} writes on expired sessions, ${total((r) => r.lostUnsynced)} unsynced writes lost in crashes`,
   );
   if (list.length === 1) console.log(JSON.stringify(reports[0], null, 1));
   // The faults must have happened for the run to mean anything.
   expect(total((r) => r.faults.crashes)).toBeGreaterThan(0);
   expect(total((r) => r.ops.unknown)).toBeGreaterThan(0);
   expect(total((r) => r.ops.ok)).toBeGreaterThan(list.length * 50);
+  if (list.length >= 50) expect(total((r) => r.lostUnsynced)).toBeGreaterThan(0);
 }, 600_000);
 
 test('the same seed replays the same run', async () => {

@@ -1,4 +1,5 @@
 import { seededRandom, type Entry, type TestingBugs } from '@raftkit/core';
+import { StabilityMonitor } from '@raftkit/core/testing';
 import { createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { MemoryLogStorage, MemoryLogStore } from '@raftkit/log-memory';
 import { ManualScheduler, MemoryNetwork } from '@raftkit/transport-memory';
@@ -17,6 +18,7 @@ interface Member {
   readonly id: string;
   readonly store: MemoryLogStore;
   replica: KvRaftReplica | null;
+  storage: SimStorage | null;
   clock: NodeClock | null;
   transport: { close(): Promise<void> } | null;
   lastApplied: number;
@@ -26,6 +28,8 @@ interface Member {
   lastRole: string;
   lastTerm: number;
 }
+
+const ELECTION_TICKS = 10;
 
 /** Lets every settled promise callback run (the runtime's work between timer events). */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -42,16 +46,22 @@ export class SimCluster {
   readonly ids: string[];
   readonly rand: () => number;
   private readonly members = new Map<string, Member>();
-  readonly stats = { crashes: 0, restarts: 0 };
+  readonly stats = { crashes: 0, restarts: 0, lostWrites: 0 };
   private readonly smallMessages: boolean;
+  /** Stability (see StabilityMonitor): a healthy leader keeps leading, no term rises above its. */
+  readonly stability: StabilityMonitor;
+  /** Virtual ms at which each link ("a>b") was last cut, lossy or touching a stalled disk. */
+  private readonly lastBadLink = new Map<string, number>();
 
   constructor(readonly opts: ClusterOptions) {
     this.rand = seededRandom(opts.seed);
     this.net = new MemoryNetwork({ seed: opts.seed, scheduler: this.sched });
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
     this.smallMessages = this.rand() < 0.5;
+    // Two election timeouts: a whole check-quorum round and a reset of every follower's timer.
+    this.stability = new StabilityMonitor(2 * ELECTION_TICKS * opts.tickMs);
     for (const id of this.ids) {
-      this.members.set(id, { id, store: new MemoryLogStore(), replica: null, clock: null, transport: null, lastApplied: 0, disk: [0, 0], lastCommit: 0, lastRole: 'follower', lastTerm: 0 });
+      this.members.set(id, { id, store: new MemoryLogStore(), replica: null, storage: null, clock: null, transport: null, lastApplied: 0, disk: [0, 0], lastCommit: 0, lastRole: 'follower', lastTerm: 0 });
     }
   }
 
@@ -99,7 +109,7 @@ export class SimCluster {
       transport,
       clock,
       tickMs: this.opts.tickMs,
-      electionTicks: 10,
+      electionTicks: ELECTION_TICKS,
       heartbeatTicks: 2,
       snapshotEvery: 200,
       requestTimeoutMs: 1000,
@@ -120,6 +130,7 @@ export class SimCluster {
     m.lastApplied = replica.node.status().appliedIndex;
     replica.node.on('applied', (index) => this.checkApplied(m, replica, index));
     m.replica = replica;
+    m.storage = storage;
     m.clock = clock;
     m.transport = transport;
     m.lastCommit = replica.node.status().commitIndex;
@@ -131,8 +142,12 @@ export class SimCluster {
     const m = this.member(id);
     if (!m.replica) return;
     m.clock!.kill();
+    // An unsynced write (a commit index) reached the disk before the crash, or did not.
+    const disk = m.storage!;
+    if (disk.crash(disk.hasUnsynced() ? this.rand() < 0.5 : true)) this.stats.lostWrites++;
     const { replica, transport } = m;
     m.replica = null;
+    m.storage = null;
     m.clock = null;
     m.transport = null;
     this.stats.crashes++;
@@ -161,7 +176,25 @@ export class SimCluster {
     this.sched.advanceTo(end);
     await settle();
     this.checkCommits();
+    this.checkStability();
     this.safety.throwIfViolated();
+  }
+
+  private checkStability(): void {
+    const now = this.sched.now();
+    // A disk that stalls for half an election timeout may legitimately cost a leader its term.
+    const stalled = (id: string) => this.member(id).disk[1] >= (ELECTION_TICKS * this.opts.tickMs) / 2;
+    for (const a of this.ids) for (const b of this.ids) {
+      if (a !== b && (!this.net.canReach(a, b) || this.net.effectiveFaults(a, b).drop > 0 || stalled(a) || stalled(b))) this.lastBadLink.set(`${a}>${b}`, now);
+    }
+    const broken = this.stability.check({
+      ids: this.ids,
+      now,
+      role: (id) => this.member(id).replica?.node.status().role ?? null,
+      term: (id) => this.member(id).replica?.node.status().term ?? this.member(id).store.state().hardState.term,
+      linkHealthy: (a, b) => (this.lastBadLink.get(`${a}>${b}`) ?? -Infinity) < now - 2 * ELECTION_TICKS * this.opts.tickMs,
+    });
+    if (broken) this.safety.violation ??= new Violation('stability', broken);
   }
 
   /** A view of a live replica's log for the checks. */

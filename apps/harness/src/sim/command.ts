@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TestingBugs } from '@raftkit/core';
+import type { ProfileName } from '@raftkit/core/testing';
 import type { SimOptions, SimOutcome } from './runSeed.js';
 
 export interface SimCommand {
@@ -10,6 +11,7 @@ export interface SimCommand {
   clients: number;
   faultMs: number;
   bug: keyof typeof plantable | null;
+  profile: ProfileName | null;
   traceDir: string;
   jobs: number;
   verbose: boolean;
@@ -37,6 +39,7 @@ export async function runSim(cmd: SimCommand, out: NodeJS.WriteStream = process.
     faultMs: cmd.faultMs,
     quietMs: 10_000,
     bugs: cmd.bug ? plantable[cmd.bug] : {},
+    ...(cmd.profile ? { profile: cmd.profile } : {}),
   };
   const shares = Array.from({ length: Math.min(cmd.jobs, cmd.seeds.length) }, (_, j) => cmd.seeds.filter((_, i) => i % cmd.jobs === j));
   const outcomes: SimOutcome[] = [];
@@ -73,7 +76,7 @@ function reportViolation(o: SimOutcome, cmd: SimCommand, out: NodeJS.WriteStream
   mkdirSync(cmd.traceDir, { recursive: true });
   const file = resolve(join(cmd.traceDir, `sim-seed-${o.seed}-n${cmd.nodes}.json`));
   writeFileSync(file, JSON.stringify(o, null, 2));
-  const replay = `raftkit-harness sim --seed ${o.seed} --nodes ${cmd.nodes} --clients ${cmd.clients} --fault-ms ${cmd.faultMs}${cmd.bug ? ` --plant-bug ${cmd.bug}` : ''}`;
+  const replay = `raftkit-harness sim --seed ${o.seed} --nodes ${cmd.nodes} --clients ${cmd.clients} --fault-ms ${cmd.faultMs}${cmd.bug ? ` --plant-bug ${cmd.bug}` : ''}${cmd.profile ? ` --profile ${cmd.profile}` : ''}`;
   out.write(`\nseed ${o.seed}: VIOLATION of ${o.property}: ${o.detail}\n  trace: ${file}\n  replay: ${replay}\n`);
 }
 

@@ -1,3 +1,4 @@
+import type { ProfileName } from '@raftkit/core/testing';
 import type { SimCluster } from './cluster.js';
 
 /** One fault the nemesis injected, for the trace and the summary. */
@@ -20,9 +21,17 @@ export class Nemesis {
   /** Leader churn: a newly elected leader is killed a few ms in, before its term settles. */
   private lastLeader: string | null = null;
   private churnAt: { id: string; at: number } | null = null;
+  /** A minority cut off with no other fault meanwhile; it rejoins at `until`. */
+  private isolation: { until: number } | null = null;
 
-  constructor(private readonly c: SimCluster) {
+  constructor(
+    private readonly c: SimCluster,
+    named?: ProfileName,
+  ) {
     this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35 };
+    // The targeted schedules of the message-level engine, as far as this engine has them.
+    if (named === 'figure8') this.profile.leaderChurn = true;
+    if (named === 'torn-writes') Object.assign(this.profile, { slowDisks: true, crashBias: 1 });
     if (this.profile.slowDisks) for (const id of c.ids) c.setDisk(id, [0, 25]);
   }
 
@@ -53,6 +62,12 @@ export class Nemesis {
       }
     }
     if (this.profile.leaderChurn) await this.churn();
+    if (this.isolation) {
+      if (this.c.now() < this.isolation.until) return;
+      this.isolation = null;
+      this.c.net.heal();
+      this.log('rejoin', 'the isolated minority is let back in');
+    }
     if (this.c.rand() > this.profile.rate) return;
     const r = this.c.rand();
     if (r < this.profile.crashBias * 0.5) await this.crash();
@@ -60,7 +75,32 @@ export class Nemesis {
     else if (r < 0.7) this.networkFaults();
     else if (r < 0.75) this.slowDisk();
     else if (r < 0.85) this.heal();
-    else this.leaderMinority();
+    else if (r < 0.92) this.leaderMinority();
+    else this.isolateMinority();
+  }
+
+  /**
+   * Cuts a minority of followers off from the rest, both ways or one way, on an otherwise
+   * healthy network, and lets it back in some hundreds of ms later. The leader and the
+   * majority stay healthy throughout, so neither the cut nor the rejoin may cost the leader
+   * its leadership or raise any term (the stability check; pre-vote and check-quorum).
+   */
+  private isolateMinority(): void {
+    const leader = this.c.leaders()[0];
+    if (!leader) return;
+    const size = 1 + Math.floor(this.c.rand() * Math.floor((this.c.ids.length - 1) / 2));
+    const away = this.shuffled().filter((x) => x !== leader).slice(0, size);
+    const rest = this.c.ids.filter((x) => !away.includes(x));
+    this.c.net.heal();
+    this.c.net.clearFaults();
+    const dir = this.c.rand(); // both ways, or only out of the minority, or only into it
+    for (const x of away) for (const y of rest) {
+      if (dir < 0.8) this.c.net.block(x, y);
+      if (dir < 0.6 || dir >= 0.8) this.c.net.block(y, x);
+    }
+    this.isolation = { until: this.c.now() + 300 + Math.floor(this.c.rand() * 500) };
+    const how = dir < 0.6 ? 'both ways' : dir < 0.8 ? 'cannot send' : 'cannot hear';
+    this.log('isolate', `${away.join(',')} ${how} until ${this.isolation.until}`);
   }
 
   private partition(): void {

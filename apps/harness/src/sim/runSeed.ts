@@ -1,5 +1,5 @@
 import type { TestingBugs } from '@raftkit/core';
-import { SimViolation, Simulation } from '@raftkit/core/testing';
+import { SimViolation, Simulation, type ProfileName } from '@raftkit/core/testing';
 import { checkHistory, formatResult, kvModel } from '@raftkit/lincheck';
 import { SimCluster } from './cluster.js';
 import { Nemesis, type FaultEvent } from './nemesis.js';
@@ -15,6 +15,8 @@ export interface SimOptions {
   /** Virtual milliseconds allowed, after faults stop, for a leader and for every client to finish. */
   quietMs: number;
   bugs: TestingBugs;
+  /** Forces one fault schedule in both engines; by default each seed draws its own. */
+  profile?: ProfileName;
 }
 
 export interface SimOutcome {
@@ -28,6 +30,11 @@ export interface SimOutcome {
   leaders: number;
   committed: number;
   crashes: number;
+  /** Unsynced writes (commit indexes) lost in crashes. */
+  lostWrites: number;
+  /** Healthy-leader windows, and the virtual ms of them in which stability was checked. */
+  stableWindows: number;
+  stableMs: number;
   faults: number;
   /** For a failure: what a person needs to replay and understand it. */
   trace?: { options: SimOptions; events: FaultEvent[]; history: unknown; check?: string };
@@ -42,7 +49,7 @@ const STEP_MS = 1;
  */
 function runCoreEngine(opts: SimOptions): { property: string; detail: string } | null {
   try {
-    new Simulation({ seed: opts.seed, nodes: opts.nodes, faultSteps: 1500, quietSteps: 600, bugs: opts.bugs }).run();
+    new Simulation({ seed: opts.seed, nodes: opts.nodes, faultSteps: 1500, quietSteps: 600, bugs: opts.bugs, ...(opts.profile ? { profile: opts.profile } : {}) }).run();
     return null;
   } catch (err) {
     if (!(err instanceof SimViolation)) return { property: 'raft invariant (core engine)', detail: String((err as Error).message) };
@@ -60,7 +67,7 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
   const started = performance.now();
   const coreViolation = runCoreEngine(opts);
   const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs });
-  const nemesis = new Nemesis(cluster);
+  const nemesis = new Nemesis(cluster, opts.profile);
   const work = new Workload(cluster, opts.clients);
   const outcome = (ok: boolean, v?: { property: string; detail: string }, check?: string): SimOutcome => ({
     seed: opts.seed,
@@ -72,6 +79,9 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     leaders: cluster.safety.counts.leaders,
     committed: cluster.safety.counts.committed,
     crashes: cluster.stats.crashes,
+    lostWrites: cluster.stats.lostWrites,
+    stableWindows: cluster.stability.stats.windows,
+    stableMs: cluster.stability.stats.checkedSteps,
     faults: nemesis.events.length,
     ...(ok ? {} : { trace: { options: opts, events: nemesis.events, history: work.history.history(), ...(check ? { check } : {}) } }),
   });

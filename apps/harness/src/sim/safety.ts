@@ -73,6 +73,10 @@ export class SafetyChecker implements DurableWriteObserver {
     }
   }
 
+  unsafeUnsyncedWrite(node: string, detail: string): void {
+    this.violation ??= new Violation('durability', `${node} left a write unsynced that a crash may lose: ${detail}`);
+  }
+
   entriesDurableGuarded(node: string, entries: readonly Entry[], termAt: (index: number) => number | undefined): void {
     this.guard(() => this.entriesDurable(node, entries, termAt));
   }

@@ -1,4 +1,4 @@
-import type { Entry, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
+import type { Entry, HardState, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
 import type { MemoryLogStorage } from '@raftkit/log-memory';
 import type { NodeClock } from './nodeClock.js';
 
@@ -6,15 +6,25 @@ import type { NodeClock } from './nodeClock.js';
 export interface DurableWriteObserver {
   /** Must not throw: a throw would fail the node's write instead of reporting the violation. */
   entriesDurableGuarded(node: string, entries: readonly Entry[], termAt: (index: number) => number | undefined): void;
+  /** A write left unsynced that a crash could lose and that is more than a commit index. */
+  unsafeUnsyncedWrite(node: string, detail: string): void;
 }
 
 /**
  * A node's disk in the simulation: a MemoryLogStorage whose writes become durable after a
  * (virtual) delay, in order. When the node crashes its clock dies, so writes still waiting
  * never happen, exactly what a crash before fsync loses.
+ *
+ * A write with `sync: false` is not fsync'd: it waits in the page cache until the next synced
+ * write, whose fsync of the sequential log (RocksDB's WAL) makes it durable too. A crash
+ * before that keeps it or loses it at random (`crash`). Only such a trailing unsynced write is
+ * ever at risk, never one that a later synced write covered.
  */
 export class SimStorage implements LogStorage {
   private chain: Promise<void> = Promise.resolve();
+  /** The latest unsynced hard state (a commit index), not yet on disk. */
+  private unsynced: HardState | null = null;
+  private crashed = false;
 
   constructor(
     private readonly node: string,
@@ -45,6 +55,8 @@ export class SimStorage implements LogStorage {
 
   save(write: LogWrite): Promise<void> {
     return this.later(async () => {
+      if (write.sync === false) return this.holdUnsynced(write);
+      await this.flushUnsynced();
       await this.inner.save(write);
       if (write.entries && write.entries.length > 0) {
         const store = this.inner.store;
@@ -60,7 +72,42 @@ export class SimStorage implements LogStorage {
   }
 
   installSnapshot(s: Snapshot): Promise<void> {
-    return this.later(() => this.inner.installSnapshot(s));
+    return this.later(async () => {
+      await this.flushUnsynced();
+      await this.inner.installSnapshot(s);
+    });
+  }
+
+  /**
+   * The process died: nothing more is written, and the unsynced write reached the disk
+   * only if `survives` (the simulation's seeded coin). Returns whether one was lost.
+   */
+  crash(survives: boolean): boolean {
+    this.crashed = true;
+    const lost = this.unsynced !== null && !survives;
+    if (this.unsynced && survives) this.inner.store.save({ hardState: this.unsynced });
+    this.unsynced = null;
+    return lost;
+  }
+
+  /** Whether a write is waiting unsynced (so a crash now has something to lose). */
+  hasUnsynced(): boolean {
+    return this.unsynced !== null;
+  }
+
+  /** Only a commit index may go unsynced: a restarted node learns it again (LogWrite.sync). */
+  private holdUnsynced(write: LogWrite): void {
+    const before = this.unsynced ?? this.inner.store.state().hardState;
+    const hs = write.hardState;
+    if ((write.entries?.length ?? 0) > 0 || (hs && (hs.term !== before.term || hs.vote !== before.vote))) {
+      this.observer.unsafeUnsyncedWrite(this.node, `unsynced write ${JSON.stringify({ ...write, entries: write.entries?.length })} after ${JSON.stringify(before)}`);
+    }
+    if (hs) this.unsynced = hs;
+  }
+
+  private async flushUnsynced(): Promise<void> {
+    if (this.unsynced) await this.inner.save({ hardState: this.unsynced });
+    this.unsynced = null;
   }
 
   /** Runs `op` after the disk delay, after every earlier write. */
@@ -69,7 +116,8 @@ export class SimStorage implements LogStorage {
       () =>
         new Promise<void>((resolve, reject) => {
           const ms = this.delayMs();
-          const go = () => op().then(resolve, reject);
+          // After a crash nothing is written any more: the write stays pending forever.
+          const go = () => (this.crashed ? undefined : op().then(resolve, reject));
           if (ms <= 0) go();
           else this.clock.setTimeout(go, ms);
         }),

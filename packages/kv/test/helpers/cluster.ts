@@ -55,6 +55,8 @@ export class TestCluster {
   leaderChanges = 0;
   /** Boots that restored the state machine from a stored snapshot. */
   snapshotBoots = 0;
+  /** Crashes that lost an unsynced write (a commit index) from the page cache. */
+  lostUnsynced = 0;
 
   constructor(readonly opts: ClusterOptions) {
     this.ids = Array.from({ length: opts.size }, (_, i) => `n${i + 1}`);
@@ -113,7 +115,7 @@ export class TestCluster {
     if (!b) return;
     this.live.delete(id);
     if (!b.disk) return b.replica.node.stop();
-    b.disk.crashed = true;
+    if (b.disk.crash(b.disk.hasUnsynced() ? this.random() < 0.5 : true)) this.lostUnsynced++;
     // The lost write fails the dead node; that is the crash, not an error to report.
     b.replica.node.removeAllListeners('error');
     b.replica.node.on('error', () => {});

@@ -1,4 +1,4 @@
-import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
+import { ErrorCode, RaftError, type Entry, type HardState, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
 import type { MemoryLogStorage } from '@raftkit/log-memory';
 import type { VirtualClock } from './virtualClock.js';
 
@@ -7,10 +7,16 @@ import type { VirtualClock } from './virtualClock.js';
  * in the middle of a write: what was not yet written is lost, as on a real machine. Reads
  * are immediate. Writes of one node are already sequential (RaftNode handles one Ready at a
  * time), so delaying each keeps their order.
+ *
+ * A `sync: false` write (a commit index) is not fsync'd: it waits in the page cache until the
+ * next synced write, whose fsync of the sequential log makes it durable too. A crash before
+ * that keeps it or loses it at random (`crash`).
  */
 export class SlowDisk implements LogStorage {
   /** Set by a crash: writes still in progress are dropped, never persisted. */
-  crashed = false;
+  private crashed = false;
+  /** The latest unsynced hard state, not yet on disk. */
+  private unsynced: HardState | null = null;
 
   constructor(
     private readonly inner: MemoryLogStorage,
@@ -36,12 +42,39 @@ export class SlowDisk implements LogStorage {
 
   async save(write: LogWrite): Promise<void> {
     await this.spin();
+    if (write.sync === false && (write.entries?.length ?? 0) === 0) {
+      if (write.hardState) this.unsynced = write.hardState;
+      return;
+    }
+    await this.flushUnsynced();
     await this.inner.save(write);
   }
 
   async installSnapshot(snapshot: Snapshot): Promise<void> {
     await this.spin();
+    await this.flushUnsynced();
     await this.inner.installSnapshot(snapshot);
+  }
+
+  /**
+   * The machine crashed: writes in progress fail, and the unsynced write reached the disk
+   * only if `survives` (the caller's seeded coin). Returns whether one was lost.
+   */
+  crash(survives: boolean): boolean {
+    this.crashed = true;
+    const lost = this.unsynced !== null && !survives;
+    if (this.unsynced && survives) this.inner.store.save({ hardState: this.unsynced });
+    this.unsynced = null;
+    return lost;
+  }
+
+  hasUnsynced(): boolean {
+    return this.unsynced !== null;
+  }
+
+  private async flushUnsynced(): Promise<void> {
+    if (this.unsynced) await this.inner.save({ hardState: this.unsynced });
+    this.unsynced = null;
   }
 
   compact(index: number): Promise<void> {

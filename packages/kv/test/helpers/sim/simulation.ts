@@ -25,6 +25,8 @@ export interface SimReport {
   readonly faults: FaultStats;
   readonly leaderChanges: number;
   readonly snapshotRestarts: number;
+  /** Crashes that lost an unsynced write (a commit index). */
+  readonly lostUnsynced: number;
   readonly lincheck: string;
   readonly virtualMs: number;
 }
@@ -160,6 +162,7 @@ class KvSimulation {
       faults: this.faults.stats,
       leaderChanges: this.cluster.leaderChanges,
       snapshotRestarts: this.cluster.snapshotBoots,
+      lostUnsynced: this.cluster.lostUnsynced,
       lincheck,
       virtualMs: this.cluster.clock.now(),
     };
