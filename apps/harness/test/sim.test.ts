@@ -38,6 +38,18 @@ describe('raftkit-harness sim', () => {
     console.log(/^sim: .*$/m.exec(out)?.[0]);
   }, 600_000);
 
+  // The end-to-end stability check must be able to fail: without pre-vote, a follower cut off
+  // from the leader campaigns alone and inflates its term.
+  test('without pre-vote, the stability check fails within 20 seeds', async () => {
+    let found: { seed: number; property?: string; detail?: string } | null = null;
+    for (let seed = 1; seed <= 20 && !found; seed++) {
+      const o = await runSeed({ seed, nodes: 3, clients: 2, faultMs: 3000, quietMs: 10_000, bugs: {}, raft: { preVote: false } });
+      if (!o.ok) found = o;
+    }
+    console.log(`end-to-end stability self-test without pre-vote: ${found ? `seed ${found.seed}: ${found.property}: ${found.detail}` : 'not caught'}`);
+    expect(found?.property).toBe('stability');
+  }, 120_000);
+
   test('the same seed replays the same run', async () => {
     const opts = { seed: 11, nodes: 3, clients: 4, faultMs: 2000, quietMs: 10_000, bugs: {} };
     const a = await runSeed(opts);

@@ -12,6 +12,8 @@ export interface ClusterOptions {
   nodes: number;
   tickMs: number;
   bugs: TestingBugs;
+  /** TEST ONLY: Raft options to override (pre-vote off, for the stability self-test). */
+  raft?: { preVote?: boolean };
 }
 
 interface Member {
@@ -118,6 +120,7 @@ export class SimCluster {
       maxInflight: 8,
       random: seededRandom(Math.floor(this.rand() * 2 ** 31)),
       testingBugs: this.opts.bugs,
+      ...this.opts.raft,
     });
     replica.node.on('stateChange', (s) => {
       if (s.role === 'leader') this.safety.guard(() => this.safety.leaderElected(id, s.term, this.view(replica)));

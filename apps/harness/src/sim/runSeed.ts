@@ -17,6 +17,8 @@ export interface SimOptions {
   bugs: TestingBugs;
   /** Forces one fault schedule in both engines; by default each seed draws its own. */
   profile?: ProfileName;
+  /** TEST ONLY: turn off pre-vote in the end-to-end engine, to show its stability check fails. */
+  raft?: { preVote?: boolean };
 }
 
 export interface SimOutcome {
@@ -66,7 +68,7 @@ function runCoreEngine(opts: SimOptions): { property: string; detail: string } |
 export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
   const started = performance.now();
   const coreViolation = runCoreEngine(opts);
-  const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs });
+  const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs, ...(opts.raft ? { raft: opts.raft } : {}) });
   const nemesis = new Nemesis(cluster, opts.profile);
   const work = new Workload(cluster, opts.clients);
   const outcome = (ok: boolean, v?: { property: string; detail: string }, check?: string): SimOutcome => ({
