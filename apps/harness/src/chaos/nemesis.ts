@@ -94,6 +94,8 @@ export class Nemesis {
   async run(plan: readonly PlannedFault[], phaseStart: number, phaseEnd: number): Promise<void> {
     for (const fault of plan) {
       if (!(await this.sleepUntil(phaseStart + fault.at))) return;
+      // A slow heal (a lease read to answer, a wiped node to rejoin) can push a fault past the phase.
+      if (this.now() >= phaseEnd - SHORTEST_FAULT_MS) return;
       const active = await this.inject(fault);
       const start = this.now();
       this.log(`${(start / 1000).toFixed(1)}s ${active.label}`);
