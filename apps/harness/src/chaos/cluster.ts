@@ -224,7 +224,9 @@ export class ChaosCluster {
   }
 
   async statuses(timeoutMs = 300): Promise<NodeStatus[]> {
-    const all = await Promise.all(this.ids.map((id) => this.status(id, timeoutMs)));
+    // A SIGSTOPped node answers nothing; a poll sent to it would only queue up and be served
+    // the moment it resumes, ahead of (and slowing) what the fault is about.
+    const all = await Promise.all(this.ids.map((id) => (this.server(id).isPaused ? null : this.status(id, timeoutMs))));
     return all.filter((s): s is NodeStatus => s !== null);
   }
 
