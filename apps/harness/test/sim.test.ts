@@ -67,6 +67,8 @@ describe.each([
   ['double-vote', null, '20'],
   ['ack-before-fsync', 'torn-writes', '30'],
   ['commit-previous-term', 'figure8', '30'],
+  // A lease counted in timer callbacks: a leader paused past its lease answers stale reads.
+  ['stale-lease', 'pauses', '30'],
 ] as const)('planted bug %s (profile %s)', (bug, profile, count) => {
   test('is reported early, with a replayable seed and a trace file', () => {
     const targeted = profile ? ['--profile', profile] : [];

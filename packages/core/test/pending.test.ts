@@ -24,3 +24,17 @@ describe('what a pending proposal is told', () => {
     expect(await later).toBe('mine');
   });
 });
+
+describe('a proposal whose index this node reuses', () => {
+  test('a leader that lost its tail and leads again at the same index fails the old waiter (RAFT_PROPOSAL_DROPPED), never orphans it', async () => {
+    const clock = new ManualClock();
+    const p = new PendingProposals<string>(clock);
+    const old = outcome(p.add(31, 3, 400));
+    const again = p.add(31, 5, 400);
+    expect(isRaftError(await old, ErrorCode.ProposalDropped)).toBe(true);
+    // Stopping later still reaches the new one (it was not overwritten silently).
+    p.rejectAll(new Error('stopped'));
+    await expect(again).rejects.toThrow('stopped');
+  });
+
+});

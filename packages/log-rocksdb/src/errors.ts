@@ -10,9 +10,10 @@ export function corrupt(message: string): RaftError {
 
 /** What an operator does with a member whose storage cannot be trusted. */
 export const REJOIN_ADVICE =
-  'This member cannot be trusted to hold what it acknowledged: stop it, wipe its data directory ' +
-  '(or restore it from a copy of a healthy peer) and let it rejoin from the leader (once the cluster ' +
-  'has membership changes: remove the member and add it back)';
+  'This member cannot be trusted to hold what it acknowledged: keep it stopped, wipe its data directory, ' +
+  'and start it again, empty, only after the cluster has a new leader (the current leader remembers what ' +
+  'this member acknowledged and would stop it with RAFT_STORAGE_LOST); do it while the other members are ' +
+  'healthy. Once the cluster has membership changes: remove the member and add it back instead';
 
 /** A WAL file failed verification before RocksDB could replay (and silently drop) part of it. */
 export function walDamaged(path: string, offset: number, reason: string): RaftError {

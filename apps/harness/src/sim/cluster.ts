@@ -80,6 +80,11 @@ export class SimCluster {
     return [...this.members.values()].flatMap((m) => (m.replica ? [m.replica] : []));
   }
 
+  /** The shortest election timeout, in virtual ms. */
+  electionMs(): number {
+    return ELECTION_TICKS * this.opts.tickMs;
+  }
+
   isUp(id: string): boolean {
     return this.member(id).replica !== null;
   }
@@ -159,6 +164,22 @@ export class SimCluster {
     await transport!.close();
     void replica.node.stop().catch(() => {});
     await settle();
+  }
+
+  /**
+   * SIGSTOP: the process stops running (no timer, no disk completion, no message handled: its
+   * links are cut both ways) while time goes on for everyone else. Returns the clock to resume.
+   */
+  pause(id: string): NodeClock | null {
+    const m = this.member(id);
+    if (!m.clock) return null;
+    m.clock.pause();
+    for (const x of this.ids) {
+      if (x === id) continue;
+      this.net.block(id, x);
+      this.net.block(x, id);
+    }
+    return m.clock;
   }
 
   async restart(id: string): Promise<void> {

@@ -22,6 +22,7 @@ export const plantable = {
   'commit-previous-term': { commitPreviousTerm: true },
   'double-vote': { doubleVote: true },
   'ack-before-fsync': { sendBeforePersist: true },
+  'stale-lease': { tickByCallbacks: true },
 } satisfies Record<string, TestingBugs>;
 
 export interface SimSummary {

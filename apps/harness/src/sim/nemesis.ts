@@ -1,5 +1,6 @@
 import type { ProfileName } from '@raftkit/core/testing';
 import type { SimCluster } from './cluster.js';
+import type { NodeClock } from './nodeClock.js';
 
 /** One fault the nemesis injected, for the trace and the summary. */
 export interface FaultEvent {
@@ -17,18 +18,26 @@ export class Nemesis {
   readonly events: FaultEvent[] = [];
   private downUntil = new Map<string, number>();
   /** Drawn per seed, so seeds differ in character: calm or stormy, crashy or partition-prone. */
-  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean; leaderChurn: boolean };
+  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean; leaderChurn: boolean; pauses: boolean };
   /** Leader churn: a newly elected leader is killed a few ms in, before its term settles. */
   private lastLeader: string | null = null;
   private churnAt: { id: string; at: number } | null = null;
   /** A minority cut off with no other fault meanwhile; it rejoins at `until`. */
   private isolation: { until: number } | null = null;
+  /** A paused (SIGSTOPped) leader, resumed at `until`; no other fault meanwhile. */
+  private paused: { id: string; clock: NodeClock; until: number } | null = null;
+  /**
+   * Called as a paused node resumes, before any of its timers runs: the workload sends it lease
+   * reads then, the moment a stale lease would answer them (issue 9, finding 1).
+   */
+  onResume: (id: string) => void = () => {};
 
   constructor(
     private readonly c: SimCluster,
     named?: ProfileName,
   ) {
-    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35 };
+    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35, pauses: c.rand() < 0.15 };
+    if (named === 'pauses') this.profile.pauses = true;
     // The targeted schedules of the message-level engine, as far as this engine has them.
     if (named === 'figure8') this.profile.leaderChurn = true;
     if (named === 'torn-writes') Object.assign(this.profile, { slowDisks: true, crashBias: 1 });
@@ -62,6 +71,10 @@ export class Nemesis {
       }
     }
     if (this.profile.leaderChurn) await this.churn();
+    if (this.paused) {
+      if (this.c.now() < this.paused.until) return;
+      this.resume();
+    }
     if (this.isolation) {
       if (this.c.now() < this.isolation.until) return;
       this.isolation = null;
@@ -69,14 +82,44 @@ export class Nemesis {
       this.log('rejoin', 'the isolated minority is let back in');
     }
     if (this.c.rand() > this.profile.rate) return;
+    if (this.profile.pauses && this.c.rand() < 0.7) return this.pauseLeader();
     const r = this.c.rand();
     if (r < this.profile.crashBias * 0.5) await this.crash();
     else if (r < 0.6) this.partition();
     else if (r < 0.7) this.networkFaults();
     else if (r < 0.75) this.slowDisk();
     else if (r < 0.85) this.heal();
-    else if (r < 0.92) this.leaderMinority();
+    else if (r < 0.89) this.leaderMinority();
+    else if (r < 0.93) this.pauseLeader();
     else this.isolateMinority();
+  }
+
+  /**
+   * SIGSTOPs the leader for 2-4 election timeouts while the others elect a new leader and
+   * acknowledge writes; on resume it gets lease reads before any of its timers runs. A lease
+   * counted in timer callbacks instead of elapsed time answers them with stale values.
+   */
+  private pauseLeader(): void {
+    const leader = this.c.leaders()[0];
+    if (!leader) return;
+    this.c.net.heal();
+    this.c.net.clearFaults();
+    const clock = this.c.pause(leader);
+    if (!clock) return;
+    const election = this.c.electionMs();
+    this.paused = { id: leader, clock, until: this.c.now() + Math.floor(election * (2 + this.c.rand() * 2)) };
+    this.log('pause', `${leader} (leader) until ${this.paused.until}`);
+  }
+
+  private resume(): void {
+    const p = this.paused!;
+    this.paused = null;
+    this.c.net.heal();
+    // A node crashed while paused has a new clock (or none); only the paused process resumes.
+    if (this.c.member(p.id).clock !== p.clock) return;
+    this.onResume(p.id);
+    p.clock.resume();
+    this.log('resume', p.id);
   }
 
   /**
@@ -151,7 +194,7 @@ export class Nemesis {
     if (this.churnAt && this.c.now() >= this.churnAt.at) {
       const { id } = this.churnAt;
       this.churnAt = null;
-      if (!this.c.isUp(id) || this.downUntil.has(id)) return;
+      if (!this.c.isUp(id) || this.downUntil.has(id) || this.paused?.id === id) return;
       await this.c.crash(id);
       this.downUntil.set(id, this.c.now() + 20 + Math.floor(this.c.rand() * 300));
       this.log('crash', `${id} (new leader)`);
@@ -194,6 +237,7 @@ export class Nemesis {
 
   /** Ends the fault phase: heal everything, fast disks, every node up. */
   async calm(): Promise<void> {
+    if (this.paused) this.resume();
     this.heal();
     for (const id of this.c.ids) this.c.setDisk(id, [0, 0]);
     for (const id of this.downUntil.keys()) await this.c.restart(id);

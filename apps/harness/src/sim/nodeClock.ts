@@ -14,6 +14,9 @@ interface IntervalHandle {
 export class NodeClock implements Clock {
   private readonly timers = new Set<unknown>();
   private dead = false;
+  /** SIGSTOP: time goes on, but callbacks that come due wait (in order) until `resume()`. */
+  private paused = false;
+  private readonly deferred = new Map<unknown, () => void>();
 
   constructor(private readonly sched: ManualScheduler) {}
 
@@ -25,7 +28,9 @@ export class NodeClock implements Clock {
     if (this.dead) return null;
     const h: unknown = this.sched.setTimeout(() => {
       this.timers.delete(h);
-      if (!this.dead) fn();
+      if (this.dead) return;
+      if (this.paused) this.deferred.set(h, fn);
+      else fn();
     }, ms);
     this.timers.add(h);
     return h;
@@ -34,6 +39,29 @@ export class NodeClock implements Clock {
   clearTimeout(h: unknown): void {
     this.sched.clearTimeout(h);
     this.timers.delete(h);
+    this.deferred.delete(h);
+  }
+
+  /** The process is stopped (SIGSTOP, or an event loop blocked): no callback of it runs. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** SIGCONT: what came due meanwhile runs now (in order), after whatever the caller does first. */
+  resume(): void {
+    this.paused = false;
+    const due = [...this.deferred.keys()];
+    const h: unknown = this.sched.setTimeout(() => {
+      this.timers.delete(h);
+      for (const d of due) {
+        const fn = this.deferred.get(d);
+        // Cleared meanwhile, or paused again: leave it (clearTimeout and the next resume see it).
+        if (!fn || this.paused || this.dead) continue;
+        this.deferred.delete(d);
+        fn();
+      }
+    }, 0);
+    this.timers.add(h);
   }
 
   setInterval(fn: () => void, ms: number): unknown {

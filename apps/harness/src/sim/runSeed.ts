@@ -71,6 +71,7 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
   const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs, ...(opts.raft ? { raft: opts.raft } : {}) });
   const nemesis = new Nemesis(cluster, opts.profile);
   const work = new Workload(cluster, opts.clients);
+  nemesis.onResume = (id) => work.probeLease(id);
   const outcome = (ok: boolean, v?: { property: string; detail: string }, check?: string): SimOutcome => ({
     seed: opts.seed,
     ok,

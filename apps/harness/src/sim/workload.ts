@@ -31,6 +31,7 @@ export class Workload {
   readonly counts = { ok: 0, failed: 0, unknown: 0 };
   readonly errors: Record<string, number> = {};
   private readonly keys: string[];
+  private probes = 0;
 
   constructor(
     private readonly cluster: SimCluster,
@@ -81,9 +82,28 @@ export class Workload {
     await this.settle(h, client.put(key, value).then(() => ({})), true);
   }
 
-  async get(client: KvClient, name: string, key: string): Promise<void> {
+  async get(client: KvClient, name: string, key: string, consistency?: 'linearizable' | 'lease'): Promise<void> {
+    const how = consistency ?? (this.cluster.rand() < 0.3 ? 'lease' : 'linearizable');
     const h = this.history.invoke(name, kv.get(key));
-    await this.settle(h, client.get(key).then((g) => ({ value: asString(g.value) })), false);
+    await this.settle(h, client.get(key, { consistency: how }).then((g) => ({ value: asString(g.value) })), false);
+  }
+
+  /**
+   * Lease reads of every key sent to node `id` alone (one probe client per read, in the
+   * checked history): the paused-leader fault calls this as the node resumes.
+   */
+  probeLease(id: string): void {
+    const c = this.cluster;
+    for (const key of this.keys) {
+      const client = new KvClient(() => c.replicas().filter((r) => r.node.id === id), {
+        clock: clientClock(c),
+        wallClock: () => c.now(),
+        timeoutMs: 500,
+        attemptTimeoutMs: 400,
+        retryDelayMs: 20,
+      });
+      this.loops.push(this.get(client, `probe${++this.probes}`, key, 'lease'));
+    }
   }
 
   async cas(client: KvClient, name: string, key: string, value: string): Promise<void> {

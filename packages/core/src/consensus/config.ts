@@ -50,6 +50,11 @@ export interface TestingBugs {
   readonly doubleVote?: boolean;
   /** RaftNode only: send a Ready's messages before its entries and vote are durable. */
   readonly sendBeforePersist?: boolean;
+  /**
+   * RaftNode only: count one tick per timer callback, as before issue 9, instead of catching up
+   * by the clock: a leader resumed after a pause serves lease reads from an expired lease.
+   */
+  readonly tickByCallbacks?: boolean;
 }
 
 export type ResolvedConfig = Required<RaftConfig>;

@@ -22,12 +22,22 @@ export class PendingProposals<R> {
   }
 
   add(index: number, term: number, timeoutMs: number): Promise<R> {
+    // An older proposal still waiting at this index lost its entry: this node lost leadership,
+    // its tail was truncated, and now leads again in a later term. By leader completeness the
+    // old entry was not committed (it is not in this leader's log) and never will be.
+    const old = this.byIndex.get(index);
+    if (old) {
+      this.byIndex.delete(index);
+      this.clock.clearTimeout(old.timer);
+      old.reject(new RaftError(ErrorCode.ProposalDropped, `proposal at index ${index} (term ${old.term}) was replaced by this node's entry of term ${term}`));
+    }
     return new Promise<R>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.byIndex.delete(index);
+      const waiter = { term, resolve, reject, timer: null as unknown };
+      waiter.timer = this.clock.setTimeout(() => {
+        if (this.byIndex.get(index) === waiter) this.byIndex.delete(index);
         reject(new RaftError(ErrorCode.Timeout, `proposal at index ${index} not applied within ${timeoutMs} ms; it may still apply`));
       }, timeoutMs);
-      this.byIndex.set(index, { term, resolve, reject, timer });
+      this.byIndex.set(index, waiter);
     });
   }
 

@@ -199,7 +199,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   private onTick(): void {
     if (!this.running) return;
-    this.catchUpTicks();
+    if (this.opts.testingBugs?.tickByCallbacks === true) this.raw.tick();
+    else this.catchUpTicks();
     this.drive();
   }
 
@@ -211,6 +212,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
    * nothing (every timer has fired, every lease has lapsed), so a long stall costs no more.
    */
   private catchUpTicks(): void {
+    if (this.opts.testingBugs?.tickByCallbacks === true) return;
     const due = Math.floor((this.clock.now() - this.tickOrigin) / this.tickMs());
     const behind = due - this.ticksDone;
     if (behind <= 0) return;

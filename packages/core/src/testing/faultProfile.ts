@@ -9,9 +9,11 @@
  *   own entry does not, and then a node with a higher-term tail competes for leadership.
  * - `torn-writes`: slow disks, and crashes aimed at nodes whose write is still in progress,
  *   right after they proposed, voted or appended: what a crash before fsync loses.
+ * - `pauses` (end-to-end engines only; the message-level engine, which has no clock, runs it as
+ *   `mixed`): leaders are often SIGSTOPped past their lease and sent lease reads as they resume.
  */
-export type ProfileName = 'mixed' | 'figure8' | 'torn-writes';
-export const profileNames: readonly ProfileName[] = ['mixed', 'figure8', 'torn-writes'];
+export type ProfileName = 'mixed' | 'figure8' | 'torn-writes' | 'pauses';
+export const profileNames: readonly ProfileName[] = ['mixed', 'figure8', 'torn-writes', 'pauses'];
 
 /** Per-step probabilities (and switches) that drive one seed's faults. */
 export interface FaultProfile {

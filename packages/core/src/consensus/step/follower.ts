@@ -65,8 +65,8 @@ export function handleHeartbeat(r: Raft, m: HeartbeatRequest): void {
       ErrorCode.StorageLost,
       `node ${r.id}: leader ${m.from} (term ${m.term}) says this node acknowledged entries up to ${m.commit}, ` +
         `but its log ends at ${r.log.lastIndex()}: its storage lost acknowledged entries (damaged, truncated or ` +
-        `replaced data). Stop it and replace the member: wipe its data directory and restart it while the rest of the ` +
-        `cluster has a leader, so it catches up from that leader (with membership changes: remove and re-add it).`,
+        `replaced data). Keep it stopped, wipe its data directory and start it again, empty, only after the cluster ` +
+        `has a new leader (this one remembers what the node acknowledged); with membership changes: remove and re-add it.`,
     );
   }
   r.log.commitTo(m.commit);
