@@ -6,19 +6,10 @@
 // (32), MEM_SAMPLE_EVERY (writes between samples, default MEM_WRITES/10), BENCH_DIR (parent of
 // the scratch dir), BENCH_ARGS (extra server flags) and BENCH_ENV (extra `K=V ...` environment
 // for the servers, e.g. `MALLOC_ARENA_MAX=2`, to compare allocators) change the run.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startCluster } from './cluster.mjs';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-if (!existsSync(cli)) {
-  console.error(`bench runs the built server, but ${cli} is missing: run \`pnpm build\` first`);
-  process.exit(1);
-}
 const WRITES = Number(process.env.MEM_WRITES ?? 50_000);
 const KEYS = Number(process.env.MEM_KEYS ?? 8_000);
 const CONNECTIONS = Number(process.env.MEM_CONNECTIONS ?? 32);
@@ -27,68 +18,7 @@ const VALUE = JSON.stringify('x'.repeat(1022)); // 1 KiB of JSON
 const extraArgs = (process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean);
 const extraEnv = Object.fromEntries((process.env.BENCH_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
 
-async function freePorts(n) {
-  const servers = [];
-  for (let i = 0; i < n; i++) {
-    const s = createServer();
-    await new Promise((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-    servers.push(s);
-  }
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'raftkit-server-mem-'));
-const ports = await freePorts(3);
-const nodes = ports.map((port, i) => ({ id: `n${i + 1}`, port, url: `http://127.0.0.1:${port}`, child: null }));
-
-function startNode(n) {
-  const peers = nodes.filter((p) => p !== n).map((p) => `${p.id}=${p.url}`).join(',');
-  const log = openSync(join(root, `${n.id}.log`), 'a');
-  const args = [cli, '--id', n.id, '--listen', `127.0.0.1:${n.port}`, '--peers', peers, '--data', join(root, n.id), '--log-level', 'warn', ...extraArgs];
-  n.child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, ...extraEnv } });
-  closeSync(log);
-  n.exited = new Promise((resolve) => n.child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-let stopping = null;
-function stopCluster() {
-  stopping ??= (async () => {
-    await Promise.all(
-      nodes.map(async (n) => {
-        if (!n.child || n.child.exitCode !== null || n.child.signalCode !== null) return;
-        n.child.kill('SIGTERM');
-        const timer = setTimeout(() => n.child.kill('SIGKILL'), 10_000);
-        await n.exited;
-        clearTimeout(timer);
-      }),
-    );
-    rmSync(root, { recursive: true, force: true });
-  })();
-  return stopping;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopCluster().then(() => process.exit(130)));
-
-async function status(n) {
-  try {
-    const r = await fetch(`${n.url}/v1/status`, { signal: AbortSignal.timeout(2000) });
-    return r.ok ? await r.json() : null;
-  } catch {
-    return null;
-  }
-}
-
-async function waitForLeader(timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const all = await Promise.all(nodes.map(status));
-    const lead = all.find((s) => s?.role === 'leader');
-    if (lead && all.filter((s) => s?.leader === lead.id && s.term === lead.term).length >= 2) return nodes.find((n) => n.id === lead.id);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no leader within ${timeoutMs} ms; logs in ${root}`);
-}
+const { stop: stopCluster, waitForLeader } = await startCluster({ prefix: 'raftkit-server-mem-', args: extraArgs, env: extraEnv });
 
 /** RSS in MB from /proc, heap and external from the server's prom-client default metrics. */
 async function sample(n, writes) {
@@ -138,8 +68,7 @@ function table(rows) {
 }
 
 try {
-  for (const n of nodes) startNode(n);
-  const leader = await waitForLeader();
+  const { node: leader } = await waitForLeader();
   console.log(`raftkit-server memory: ${WRITES} PUTs of ${VALUE.length} B over ${KEYS} keys, ${CONNECTIONS} connections, leader ${leader.id}${extraArgs.length ? `, args ${extraArgs.join(' ')}` : ''}${process.env.BENCH_ENV ? `, env ${process.env.BENCH_ENV}` : ''}`);
   const samples = [await sample(leader, 0)];
   const started = Date.now();
