@@ -18,7 +18,7 @@ export class Nemesis {
   readonly events: FaultEvent[] = [];
   private downUntil = new Map<string, number>();
   /** Drawn per seed, so seeds differ in character: calm or stormy, crashy or partition-prone. */
-  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean; leaderChurn: boolean; pauses: boolean };
+  private readonly profile: { rate: number; crashBias: number; slowDisks: boolean; leaderChurn: boolean; pauses: boolean; rejoin: boolean };
   /** Leader churn: a newly elected leader is killed a few ms in, before its term settles. */
   private lastLeader: string | null = null;
   private churnAt: { id: string; at: number } | null = null;
@@ -36,8 +36,7 @@ export class Nemesis {
     private readonly c: SimCluster,
     named?: ProfileName,
   ) {
-    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35, pauses: c.rand() < 0.15 };
-    if (named === 'pauses') this.profile.pauses = true;
+    this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35, pauses: named === 'pauses', rejoin: named === 'rejoin' };
     // The targeted schedules of the message-level engine, as far as this engine has them.
     if (named === 'figure8') this.profile.leaderChurn = true;
     if (named === 'torn-writes') Object.assign(this.profile, { slowDisks: true, crashBias: 1 });
@@ -83,6 +82,7 @@ export class Nemesis {
     }
     if (this.c.rand() > this.profile.rate) return;
     if (this.profile.pauses && this.c.rand() < 0.7) return this.pauseLeader();
+    if (this.profile.rejoin && this.c.rand() < 0.7) return this.isolateMinority();
     const r = this.c.rand();
     if (r < this.profile.crashBias * 0.5) await this.crash();
     else if (r < 0.6) this.partition();

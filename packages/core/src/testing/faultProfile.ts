@@ -9,11 +9,14 @@
  *   own entry does not, and then a node with a higher-term tail competes for leadership.
  * - `torn-writes`: slow disks, and crashes aimed at nodes whose write is still in progress,
  *   right after they proposed, voted or appended: what a crash before fsync loses.
+ * - `rejoin`: no message loss, few crashes, and minorities often cut off (both ways or one way)
+ *   and let back in on a healthy network: what pre-vote and check-quorum exist for (the
+ *   stability check's self-tests use it).
  * - `pauses` (end-to-end engines only; the message-level engine, which has no clock, runs it as
  *   `mixed`): leaders are often SIGSTOPped past their lease and sent lease reads as they resume.
  */
-export type ProfileName = 'mixed' | 'figure8' | 'torn-writes' | 'pauses';
-export const profileNames: readonly ProfileName[] = ['mixed', 'figure8', 'torn-writes', 'pauses'];
+export type ProfileName = 'mixed' | 'figure8' | 'torn-writes' | 'rejoin' | 'pauses';
+export const profileNames: readonly ProfileName[] = ['mixed', 'figure8', 'torn-writes', 'rejoin', 'pauses'];
 
 /** Per-step probabilities (and switches) that drive one seed's faults. */
 export interface FaultProfile {
@@ -65,6 +68,7 @@ export function drawProfile(rand: () => number, name?: ProfileName): FaultProfil
     const leaderChurn = 0.4 + rand() * 0.3;
     return { ...base, name: chosen, smallMessages: true, leaderChurn, isolate: 0, isolateNewLeader: 0.9, crashOnCommit: 0.6 + rand() * 0.3 };
   }
+  if (chosen === 'rejoin') return { ...base, name: chosen, drop: 0, crash: 0.001, leaderChurn: 0, isolate: 0.01 + rand() * 0.01 };
   if (chosen === 'torn-writes') return { ...base, name: chosen, slowDisk: 0.3 + rand() * 0.4, crashMidWrite: 0.01 + rand() * 0.05 };
   return { ...base, name: chosen };
 }
