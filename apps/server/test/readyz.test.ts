@@ -130,6 +130,8 @@ describe('/readyz on a follower that is behind', () => {
     }, { timeoutMs: 20_000 });
     expect(ready).toEqual({ status: 'ready', leader: leader.id });
     expect((await n3.status())!.appliedIndex).toBeGreaterThanOrEqual(commit - MAX_LAG);
+    // Ready allows a lag of up to MAX_LAG entries; once it has applied everything, the last write is there.
+    await waitFor('n3 to apply the last write', async () => ((await n3.status())?.appliedIndex ?? 0) >= commit);
     expect((await getKey(n3.url, 'k59', 'stale')).json?.value).toBe(value);
 
     // Its peer link blocked altogether, the leader's answers stop reaching it: not ready again,
