@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startCluster } from './cluster.mjs';
+import { printTable } from './table.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = [1, 16, 64];
@@ -48,12 +49,7 @@ try {
     }
   }
   const after = await waitForLeader();
-  const cols = Object.keys(rows[0]);
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padStart(width[i])).join(' | ')} |`;
-  console.log(line(cols));
-  console.log(`|${width.map((w) => '-'.repeat(w + 1) + ':').join('|')}|`);
-  for (const r of rows) console.log(line(cols.map((c) => r[c])));
+  printTable(rows);
   if (after.node !== leader || after.term !== term) console.log(`note: the leader changed during the run (${leader.id} term ${term} -> ${after.node.id} term ${after.term})`);
   const failed = rows.some((r) => r['non-2xx'] > 0 || r.errors > 0);
   if (failed) {

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { startCluster } from './cluster.mjs';
+import { printTable } from './table.mjs';
 
 const WRITES = Number(process.env.MEM_WRITES ?? 50_000);
 const KEYS = Number(process.env.MEM_KEYS ?? 8_000);
@@ -58,15 +59,6 @@ async function drive(leader, samples) {
   return failures;
 }
 
-function table(rows) {
-  const cols = Object.keys(rows[0]);
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padStart(width[i])).join(' | ')} |`;
-  console.log(line(cols));
-  console.log(`|${width.map((w) => '-'.repeat(w + 1) + ':').join('|')}|`);
-  for (const r of rows) console.log(line(cols.map((c) => r[c])));
-}
-
 try {
   const { node: leader } = await waitForLeader();
   console.log(`raftkit-server memory: ${WRITES} PUTs of ${VALUE.length} B over ${KEYS} keys, ${CONNECTIONS} connections, leader ${leader.id}${extraArgs.length ? `, args ${extraArgs.join(' ')}` : ''}${process.env.BENCH_ENV ? `, env ${process.env.BENCH_ENV}` : ''}`);
@@ -76,7 +68,7 @@ try {
   const seconds = (Date.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, 2000)); // let flushes and compactions finish
   samples.push({ ...(await sample(leader, WRITES)), writes: `${WRITES} +2 s` });
-  table(samples);
+  printTable(samples);
   const growth = (Number(samples.at(-1)['rss MB']) - Number(samples[0]['rss MB'])) * 1024 / WRITES;
   console.log(`${Math.round(WRITES / seconds)} writes/s, ${failures} failed; leader RSS grew ${growth.toFixed(2)} KB per write`);
 } catch (err) {
