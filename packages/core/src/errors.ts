@@ -15,6 +15,21 @@ export const ErrorCode = {
   Timeout: 'RAFT_TIMEOUT',
   /** Recoverable: the node is stopped or stopping. */
   Stopped: 'RAFT_STOPPED',
+  /**
+   * Recoverable: a membership change is already under way (not yet committed, or the cluster
+   * is in a joint configuration), or this leader has not yet committed an entry of its own
+   * term. Nothing was changed; retry once the earlier change is done.
+   */
+  MembershipChangeInProgress: 'RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS',
+  /** Recoverable: a learner (or new node) lags too far behind to become a voter; retry once it caught up. */
+  LearnerBehind: 'RAFT_LEARNER_BEHIND',
+  /**
+   * Recoverable: the leader is handing leadership over and refuses proposals meanwhile; the
+   * proposal was not appended. Retry (at the new leader) shortly.
+   */
+  TransferInProgress: 'RAFT_TRANSFER_IN_PROGRESS',
+  /** Recoverable: a leadership transfer did not complete within an election timeout. */
+  TransferAborted: 'RAFT_TRANSFER_ABORTED',
   /** Requested log entries were compacted into a snapshot. */
   Compacted: 'RAFT_COMPACTED',
   /** Requested log entries do not exist (yet). */

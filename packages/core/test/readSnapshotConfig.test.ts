@@ -135,7 +135,7 @@ describe('config validation', () => {
   const bad: [string, Partial<RaftConfig> & Record<string, unknown>][] = [
     ['electionTicks <= heartbeatTicks', { electionTicks: 3, heartbeatTicks: 3 }],
     ['an id not among the voters', { id: 'z' }],
-    ['an empty cluster', { voters: [] }],
+    ['voters that are not a list', { voters: 'a,b' as unknown as string[] }],
     ['duplicate voters', { voters: ['a', 'a', 'b'] }],
     ['a non-integer tick count', { electionTicks: 2.5 }],
     ['zero maxInflight', { maxInflight: 0 }],

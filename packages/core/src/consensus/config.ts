@@ -3,9 +3,14 @@ import type { NodeId } from './types.js';
 
 /** Configuration of one Raft node. Time is in ticks; the runtime maps ticks to milliseconds. */
 export interface RaftConfig {
-  /** This node's id; must be one of `voters`. */
+  /** This node's id; must be one of `voters` if `voters` is not empty. */
   readonly id: NodeId;
-  /** Every voting member of the cluster, this node included. */
+  /**
+   * The bootstrap configuration of a brand-new cluster: every voter, this node included.
+   * Used only until the log or a snapshot holds a configuration (the first leader writes it
+   * into the log); a node that restarts takes its membership from its log. Empty for a node
+   * that joins an existing cluster: it waits, never campaigning, until a leader adds it.
+   */
   readonly voters: readonly NodeId[];
   /**
    * Base election timeout. A follower that hears no leader for a random timeout in
@@ -84,10 +89,10 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
   const merged = { ...defaults, ...stripUndefined(config) };
   const c = { leaseDriftTicks: Math.max(1, Math.floor(merged.electionTicks / 5)), ...merged } as ResolvedConfig;
   if (typeof c.id !== 'string' || c.id === '') fail('id must be a non-empty string');
-  if (!Array.isArray(c.voters) || c.voters.length === 0) fail('voters must list at least one node');
+  if (!Array.isArray(c.voters)) fail('voters must be a list of node ids (empty for a node that joins a cluster)');
   for (const v of c.voters) if (typeof v !== 'string' || v === '') fail(`voter id ${String(v)} is not a non-empty string`);
   if (new Set(c.voters).size !== c.voters.length) fail(`voters has duplicates: ${c.voters.join(',')}`);
-  if (!c.voters.includes(c.id)) fail(`id ${c.id} is not one of the voters (${c.voters.join(',')})`);
+  if (c.voters.length > 0 && !c.voters.includes(c.id)) fail(`id ${c.id} is not one of the voters (${c.voters.join(',')})`);
   positiveInt('electionTicks', c.electionTicks);
   positiveInt('heartbeatTicks', c.heartbeatTicks);
   if (c.electionTicks <= c.heartbeatTicks) {

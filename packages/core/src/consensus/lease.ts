@@ -1,3 +1,4 @@
+import type { JointConfig } from './membership/joint.js';
 import type { NodeId } from './types.js';
 
 /**
@@ -28,9 +29,10 @@ export class LeaderLease {
   }
 
   /** Whether a majority's acknowledgements keep the lease valid now. */
-  valid(self: NodeId, voters: readonly NodeId[], quorum: number, electionTicks: number, driftTicks: number): boolean {
-    const starts = voters.map((v) => (v === self ? this.ticks : (this.ackedAt.get(v) ?? -Infinity))).sort((a, b) => b - a);
-    const start = starts[quorum - 1]!;
+  valid(self: NodeId, quorum: JointConfig, electionTicks: number, driftTicks: number): boolean {
+    // The lease runs from the latest time a quorum (of both halves while joint) has acked by:
+    // the "committed index" of the ack times.
+    const start = quorum.committedIndex((v) => (v === self ? this.ticks : (this.ackedAt.get(v) ?? -Infinity)));
     return this.ticks < start + electionTicks - driftTicks;
   }
 }

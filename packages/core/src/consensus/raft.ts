@@ -1,15 +1,18 @@
-import { NotLeaderError, invariant } from '../errors.js';
+import { ErrorCode, NotLeaderError, RaftError, invariant } from '../errors.js';
 import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
 import { LeaderLease } from './lease.js';
 import { Progress } from './progress.js';
-import { quorumSize } from './quorum.js';
+import { JointConfig } from './membership/joint.js';
+import { allMembers, bootstrapConfig, emptyConfig, quorumOf } from './membership/config.js';
+import { encodeConfEntry } from './membership/entry.js';
+import { refreshConf } from './step/membership.js';
 import { RaftLog } from './raftLog.js';
 import { ReadOnly, type ReadState } from './readOnly.js';
 import { stepCandidate, tickElection } from './step/candidate.js';
 import { stepFollower } from './step/follower.js';
 import { stepLeader, tickLeader } from './step/leader.js';
 import { bcastAppend, bcastHeartbeat, maybeCommit } from './step/replication.js';
-import { EntryType, MAX_TERM, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
+import { EntryType, MAX_TERM, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A message before the sender fills in `from` (and, unless given, `term`). */
@@ -32,8 +35,28 @@ export class Raft {
   leader: NodeId | null = null;
   role: Role = 'follower';
   log: RaftLog;
-  /** Leader only: replication state of every voter, this node included. */
+  /** Leader only: replication state of every member (voters and learners), this node included. */
   progress = new Map<NodeId, Progress>();
+  /**
+   * The membership in force: the latest configuration entry in the log, committed or not
+   * (thesis §4.1), else the snapshot's, else the bootstrap configuration (`RaftConfig.voters`).
+   */
+  conf: ConfState;
+  /** Index of the entry that set `conf` (the snapshot's index; 0 for the bootstrap configuration). */
+  confIndex = 0;
+  /** The quorum of `conf`: both majorities while joint. */
+  quorumCfg: JointConfig;
+  /** Leader: the voter leadership is being handed to (thesis §3.10), or null. */
+  leadTransferee: NodeId | null = null;
+  /** Ticks since the transfer began; it is abandoned after an election timeout. */
+  transferElapsed = 0;
+  /**
+   * Leader: TimeoutNow was sent in this term, so voters may elect the target without waiting
+   * out their leader stickiness: this leader's lease is over for the rest of its term.
+   */
+  leaseRevoked = false;
+  /** TimeoutNow was sent to `leadTransferee`. */
+  transferSent = false;
   /** Candidates: votes received in this election. */
   votes = new Map<NodeId, boolean>();
   /** Ticks since the last election timeout reset (followers) or quorum check (leaders). */
@@ -62,8 +85,10 @@ export class Raft {
     this.id = this.cfg.id;
     const hs = restored?.hardState;
     this.log = RaftLog.restore(restored?.entries ?? [], restored?.snapshot ?? null, hs?.commit ?? 0);
+    this.conf = { config: this.cfg.voters.length > 0 ? bootstrapConfig(this.cfg.voters) : emptyConfig, addresses: {} };
+    this.quorumCfg = quorumOf(this.conf.config);
+    refreshConf(this);
     if (hs) {
-      invariant(hs.vote === null || this.cfg.voters.includes(hs.vote), `restored vote for unknown node ${hs.vote}`);
       this.term = hs.term;
       this.vote = hs.vote;
       this.bootGuard = hs.term > 0;
@@ -71,12 +96,14 @@ export class Raft {
     this.becomeFollower(this.term, null);
   }
 
-  get voters(): readonly NodeId[] {
-    return this.cfg.voters;
+  /** Whether `id` votes in the current configuration (either half while joint). */
+  isVoter(id: NodeId): boolean {
+    return this.quorumCfg.incoming.has(id) || this.quorumCfg.outgoing.has(id);
   }
 
-  quorum(): number {
-    return quorumSize(this.cfg.voters.length);
+  /** Whether this node's own vote is a quorum (a single-voter cluster). */
+  selfIsQuorum(): boolean {
+    return this.quorumCfg.voteResult(new Map([[this.id, true]])) === 'won';
   }
 
   hardState(): HardState {
@@ -103,6 +130,10 @@ export class Raft {
     this.randomizedElectionTimeout = this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks);
     this.votes.clear();
     this.progress.clear();
+    this.leadTransferee = null;
+    this.transferElapsed = 0;
+    this.leaseRevoked = false;
+    this.transferSent = false;
     this.pendingAppend = { entries: false, withCommit: false };
     this.abortReads();
     this.lease = new LeaderLease();
@@ -141,24 +172,40 @@ export class Raft {
     this.leader = this.id;
     this.stepFn = stepLeader;
     this.tickFn = tickLeader;
-    for (const v of this.cfg.voters) {
+    this.syncProgress();
+    this.progress.get(this.id)?.maybeUpdate(this.log.stableIndex);
+    // Raft §5.4.2, §8: an entry of the new term lets earlier entries commit. The first leader
+    // of a new cluster writes the bootstrap configuration instead, so from then on every
+    // node reads its membership from the log, not from its command line.
+    if (this.confIndex === 0) this.appendEntries([{ type: EntryType.ConfChange, data: encodeConfEntry(this.conf) }]);
+    else this.appendEntries([{ type: EntryType.Noop, data: new Uint8Array(0) }]);
+  }
+
+  /** Leader: one Progress per member of `conf`, new members probed from the end of the log. */
+  syncProgress(): void {
+    const members = new Set(allMembers(this.conf.config));
+    members.add(this.id); // a leader being removed still leads (uncounted) until the change commits
+    for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      if (this.progress.has(id)) continue;
       const pr = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflight);
       pr.recentActive = true;
-      this.progress.set(v, pr);
+      if (id === this.id) pr.maybeUpdate(this.log.stableIndex);
+      this.progress.set(id, pr);
     }
-    this.progress.get(this.id)!.maybeUpdate(this.log.stableIndex);
-    // Raft §5.4.2, §8: an entry of the new term lets earlier entries commit.
-    this.appendEntries([{ type: EntryType.Noop, data: new Uint8Array(0) }]);
+    if (this.leadTransferee !== null && !this.isVoter(this.leadTransferee)) this.leadTransferee = null;
   }
 
   /** Starts an election: a pre-vote round first when enabled (thesis §9.6). */
-  campaign(preVote: boolean): void {
+  campaign(preVote: boolean, transferFrom?: NodeId): void {
+    // Learners, removed nodes and nodes that have not joined yet never stand (thesis §4.2.2).
+    if (!this.isVoter(this.id)) return;
     if (preVote) this.becomePreCandidate();
     else this.becomeCandidate();
     const voteTerm = preVote ? this.term + 1 : this.term;
     this.votes.set(this.id, true);
     if (this.pollResult() !== 'pending') return;
-    for (const to of this.cfg.voters) {
+    for (const to of this.quorumCfg.ids()) {
       if (to === this.id) continue;
       this.send({
         type: 'vote',
@@ -167,26 +214,22 @@ export class Raft {
         preVote,
         lastLogIndex: this.log.lastIndex(),
         lastLogTerm: this.log.lastTerm(),
+        ...(transferFrom !== undefined ? { transferFrom } : {}),
       });
     }
   }
 
   /** Counts votes; on a decision moves to the next role. */
   pollResult(): 'won' | 'lost' | 'pending' {
-    let granted = 0;
-    let rejected = 0;
-    for (const g of this.votes.values()) g ? granted++ : rejected++;
-    const q = this.quorum();
-    if (granted >= q) {
+    // Thesis §4.3: while joint, a majority of the old AND of the new voters.
+    const result = this.quorumCfg.voteResult(this.votes);
+    if (result === 'won') {
       if (this.role === 'pre-candidate') this.campaign(false);
       else this.becomeLeader();
-      return 'won';
-    }
-    if (rejected > this.cfg.voters.length - q) {
+    } else if (result === 'lost') {
       this.becomeFollower(this.term, null);
-      return 'lost';
     }
-    return 'pending';
+    return result;
   }
 
   /** Leader: appends proposals to its log; they are sent with the next Ready. */
@@ -194,11 +237,13 @@ export class Raft {
     const first = this.log.lastIndex() + 1;
     this.log.append(items.map((it, i) => ({ index: first + i, term: this.term, type: it.type, data: it.data })));
     this.pendingAppend.entries = true;
+    if (items.some((it) => it.type === EntryType.ConfChange)) refreshConf(this);
     return first;
   }
 
   propose(datas: readonly Uint8Array[]): number {
     if (this.role !== 'leader') throw new NotLeaderError(this.leader);
+    if (this.leadTransferee !== null) throw transferInProgress(this.leadTransferee);
     return this.appendEntries(datas.map((data) => ({ type: EntryType.Normal, data })));
   }
 
@@ -225,7 +270,7 @@ export class Raft {
         this.readOnly.wait(requestId, origin);
         return;
       }
-      if (this.cfg.voters.length === 1) {
+      if (this.selfIsQuorum()) {
         this.answerRead(requestId, origin, this.log.committed);
         return;
       }
@@ -244,9 +289,11 @@ export class Raft {
    */
   leaseValid(): boolean {
     if (this.role !== 'leader' || !this.cfg.checkQuorum) return false;
+    // A leader handing over gives up its lease: voters may elect the target at once.
+    if (this.leadTransferee !== null || this.leaseRevoked) return false;
     if (this.log.term(this.log.committed) !== this.term) return false;
-    if (this.cfg.voters.length === 1) return true;
-    return this.lease.valid(this.id, this.cfg.voters, this.quorum(), this.cfg.electionTicks, this.cfg.leaseDriftTicks);
+    if (this.selfIsQuorum()) return true;
+    return this.lease.valid(this.id, this.quorumCfg, this.cfg.electionTicks, this.cfg.leaseDriftTicks);
   }
 
   answerRead(requestId: string, origin: NodeId, index: number): void {
@@ -264,7 +311,9 @@ export class Raft {
   }
 
   step(m: Message): void {
-    if (m.to !== this.id || !this.cfg.voters.includes(m.from) || m.from === this.id) return;
+    // Messages from non-members are heard too: a new member learns of the configuration that
+    // includes it only from the leader that sends it (thesis §4.2.1).
+    if (m.to !== this.id || m.from === this.id) return;
     // A forged or corrupt term would push this node to a term it can never campaign past.
     if (!Number.isSafeInteger(m.term) || m.term < 0 || m.term > MAX_TERM) return;
     if (m.term > this.term) {
@@ -283,7 +332,9 @@ export class Raft {
       // Thesis §4.2.3: while a leader is heard from, a disruptive candidate is ignored.
       const inLease =
         this.cfg.checkQuorum && (this.leader !== null || this.bootGuard) && this.electionElapsed < this.cfg.electionTicks;
-      if (inLease) return false;
+      // Thesis §3.10: the leader we follow handed over to this candidate and gave up its lease.
+      const handedOver = m.transferFrom !== undefined && m.transferFrom === this.leader && m.term === this.term + 1;
+      if (inLease && !handedOver) return false;
       if (m.preVote) return true; // a pre-vote never changes our term
     }
     if (m.type === 'voteResponse' && m.preVote && m.granted) return true;
@@ -317,4 +368,11 @@ export class Raft {
       this.send({ type: 'voteResponse', to: m.from, preVote: m.preVote, granted: false });
     }
   }
+}
+
+export function transferInProgress(to: NodeId): RaftError {
+  return new RaftError(
+    ErrorCode.TransferInProgress,
+    `leadership is being transferred to ${to}: proposals are refused until it finishes or aborts; retry shortly`,
+  );
 }

@@ -1,5 +1,6 @@
 import { ErrorCode, RaftError, invariant } from '../errors.js';
-import type { Entry, Snapshot, SnapshotMeta } from './types.js';
+import { decodeConfEntry, snapshotConfState } from './membership/entry.js';
+import { EntryType, type ConfState, type Entry, type Snapshot, type SnapshotMeta } from './types.js';
 
 const emptySnapshotMeta: SnapshotMeta = Object.freeze({ index: 0, term: 0, voters: [] });
 
@@ -20,6 +21,8 @@ export class RaftLog {
   /** A snapshot received from a leader that the runtime must persist and restore. */
   pendingSnapshot: Snapshot | null = null;
   private entries: Entry[] = [];
+  /** The configuration entries among `entries`, in index order, decoded once when appended. */
+  private confs: { readonly index: number; readonly state: ConfState }[] = [];
   /** Highest index known durable in storage. */
   stableIndex = 0;
   /** Highest index known committed. Invariant: never decreases. */
@@ -36,7 +39,7 @@ export class RaftLog {
     const base = log.snapshot.index;
     const kept = entries.filter((e) => e.index > base);
     kept.forEach((e, i) => invariant(e.index === base + 1 + i, `restored log has a hole at ${base + 1 + i}`));
-    log.entries = kept;
+    log.append(kept);
     log.stableIndex = log.lastIndex();
     log.committed = Math.min(Math.max(commit, base), log.lastIndex());
     log.applied = base;
@@ -123,6 +126,7 @@ export class RaftLog {
     for (const e of entries) {
       invariant(e.index === this.lastIndex() + 1, `append at ${e.index} leaves a hole after ${this.lastIndex()}`);
       invariant(e.term >= this.lastTerm(), `append of term ${e.term} after term ${this.lastTerm()}`);
+      if (e.type === EntryType.ConfChange) this.confs.push({ index: e.index, state: decodeConfEntry(e.data) });
       this.entries.push(e);
     }
   }
@@ -139,6 +143,7 @@ export class RaftLog {
     invariant(from > this.committed, `would overwrite committed entry ${from} (committed ${this.committed})`);
     if (from <= this.lastIndex()) {
       this.entries.length = from - this.snapshot.index - 1;
+      this.confs = this.confs.filter((c) => c.index < from);
       this.stableIndex = Math.min(this.stableIndex, from - 1);
     }
     this.append(entries.slice(i));
@@ -179,6 +184,7 @@ export class RaftLog {
     this.snapshot = snapshot.meta;
     this.snapshotData = snapshot.data;
     this.entries = [];
+    this.confs = [];
     this.committed = snapshot.meta.index;
     this.stableIndex = snapshot.meta.index;
     this.pendingSnapshot = snapshot;
@@ -197,8 +203,27 @@ export class RaftLog {
     if (index <= this.snapshot.index) return;
     invariant(index <= this.applied, `compacting to ${index} beyond applied ${this.applied}`);
     invariant(this.term(index) === term, `snapshot term ${term} does not match the log at ${index}`);
+    // The snapshot replaces the configuration entries it covers: it carries the one in force.
+    const membership = this.confAt(index);
     this.entries = this.entries.slice(index - this.snapshot.index);
-    this.snapshot = snapshot.meta;
+    this.confs = this.confs.filter((c) => c.index > index);
+    this.snapshot = membership ? { ...snapshot.meta, membership: membership.state } : snapshot.meta;
     this.snapshotData = snapshot.data;
+  }
+
+  /**
+   * The configuration in force at `index` (thesis §4.1: the latest configuration entry at or
+   * before it, committed or not) and the index of that entry; null if neither the log nor the
+   * snapshot holds one (a brand-new cluster still on its bootstrap configuration).
+   */
+  confAt(index: number): { index: number; state: ConfState } | null {
+    for (let i = this.confs.length - 1; i >= 0; i--) if (this.confs[i]!.index <= index) return this.confs[i]!;
+    if (this.snapshot.index === 0 || index < this.snapshot.index) return null;
+    return { index: this.snapshot.index, state: snapshotConfState(this.snapshot) };
+  }
+
+  /** The latest configuration in the log (see `confAt`). */
+  latestConf(): { index: number; state: ConfState } | null {
+    return this.confAt(this.lastIndex());
   }
 }

@@ -3,7 +3,10 @@ import type { RaftConfig } from './config.js';
 import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
 import type { ReadState } from './readOnly.js';
-import type { Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
+import type { ConfChange, MembershipConfig } from './membership/config.js';
+import { type ConfChangeOptions, proposeConfChange } from './step/membership.js';
+import { startTransfer } from './step/transfer.js';
+import type { ConfState, Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
 
 /**
  * One batch of work the core hands to its runtime.
@@ -43,6 +46,20 @@ export interface Ready {
    * synced: it is a hint that a restarted node rediscovers (etcd's MustSync).
    */
   readonly mustSync: boolean;
+  /**
+   * The membership in force, when it changed since the last Ready (an appended, truncated or
+   * snapshotted configuration entry); null otherwise. Hand its addresses to the transport
+   * before sending `messages`: they may go to a member that did not exist before.
+   */
+  readonly membership: MembershipStatus | null;
+}
+
+/** A node's view of the cluster's membership. */
+export interface MembershipStatus extends ConfState {
+  /** Index of the entry that set it (0: the bootstrap configuration, not yet in the log). */
+  readonly index: number;
+  /** Whether that entry is known committed. */
+  readonly committed: boolean;
 }
 
 export interface NodeStatus {
@@ -55,8 +72,12 @@ export interface NodeStatus {
   readonly appliedIndex: number;
   readonly lastIndex: number;
   readonly snapshotIndex: number;
-  /** Leader only: replication state per voter (this node included). */
+  /** Leader only: replication state per member, learners included (this node included). */
   readonly progress: Readonly<Record<NodeId, { match: number; next: number; state: ProgressState }>>;
+  /** The membership this node follows. */
+  readonly membership: MembershipStatus;
+  /** Leader only: the voter leadership is being transferred to, or null. */
+  readonly transferee: NodeId | null;
 }
 
 /** What a node restarts from: exactly what its storage made durable. */
@@ -75,6 +96,7 @@ export class RawNode {
   private readonly raft: Raft;
   private prevHardState: HardState;
   private prevSoftState: SoftState;
+  private prevConf: { index: number; state: ConfState; committed: boolean };
   /** The Ready handed out and not yet advanced. Invariant: at most one at a time. */
   private outstanding: Ready | null = null;
 
@@ -82,6 +104,7 @@ export class RawNode {
     this.raft = new Raft(config, restored);
     this.prevHardState = this.raft.hardState();
     this.prevSoftState = this.softState();
+    this.prevConf = { index: this.raft.confIndex, state: this.raft.conf, committed: this.confCommitted() };
   }
 
   /** The configured election timeout in ticks (the runtime bounds tick catch-up by it). */
@@ -114,6 +137,56 @@ export class RawNode {
       if (!(d instanceof Uint8Array)) throw new RaftError(ErrorCode.InvalidArgument, 'a command must be a Uint8Array');
     }
     return { index: this.raft.propose(datas), term: this.raft.term };
+  }
+
+  /**
+   * Proposes a membership change (thesis §4.2 one-step, §4.3 joint consensus); see
+   * {@link ConfChange}. Returns the position of its entry; the change takes effect as soon as
+   * it is appended and is done once that entry commits (joint changes with auto-leave are done
+   * when the leaving entry that follows commits). Throws, appending nothing, with
+   * NotLeaderError, RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS, RAFT_TRANSFER_IN_PROGRESS,
+   * RAFT_LEARNER_BEHIND or RAFT_INVALID_ARGUMENT (a change the configuration refuses).
+   */
+  proposeConfChange(cc: ConfChange, opts?: ConfChangeOptions): { index: number; term: number } {
+    if (cc === null || typeof cc !== 'object') throw new RaftError(ErrorCode.InvalidArgument, 'a configuration change must be an object');
+    return { index: proposeConfChange(this.raft, cc, opts), term: this.raft.term };
+  }
+
+  /**
+   * Starts handing leadership to `to` (default: the voter with the most of the log); returns
+   * the target (this node's id when it is the target: nothing to do). Throws NotLeaderError
+   * on a follower, RAFT_INVALID_ARGUMENT if the target is not a voter. Watch `softState` for
+   * the outcome; `status().transferee` turns null when the transfer ends either way.
+   */
+  transferLeadership(to?: NodeId): NodeId {
+    return startTransfer(this.raft, to ?? null);
+  }
+
+  /** The membership in force (the latest configuration in the log, committed or not). */
+  membership(): MembershipStatus {
+    return { ...this.raft.conf, index: this.raft.confIndex, committed: this.confCommitted() };
+  }
+
+  /**
+   * The membership in force at `index` (which must not be below the snapshot): what a
+   * snapshot taken at `index` must carry.
+   */
+  confStateAt(index: number): ConfState {
+    const at = this.raft.log.confAt(index);
+    return at ? at.state : { config: this.bootstrapConfig(), addresses: {} };
+  }
+
+  private bootstrapConfig(): MembershipConfig {
+    return this.raft.confIndex === 0 ? this.raft.conf.config : { voters: [...this.raft.cfg.voters].sort(), votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+  }
+
+  private confChanged(): boolean {
+    const p = this.prevConf;
+    return p.index !== this.raft.confIndex || p.state !== this.raft.conf || p.committed !== this.confCommitted();
+  }
+
+  private confCommitted(): boolean {
+    return this.raft.confIndex <= this.raft.log.committed;
   }
 
   /** Asks for a linearizable read point (thesis §6.4); the answer arrives in `readStates`. */
@@ -166,7 +239,8 @@ export class RawNode {
       r.log.pendingSnapshot !== null ||
       r.log.nextCommitted(1).length > 0 ||
       !sameHardState(hs, this.prevHardState) ||
-      !sameSoftState(this.softState(), this.prevSoftState)
+      !sameSoftState(this.softState(), this.prevSoftState) ||
+      this.confChanged()
     );
   }
 
@@ -187,7 +261,9 @@ export class RawNode {
       committedEntries: r.log.nextCommitted(r.cfg.maxApplyBatch),
       messages: r.msgs,
       readStates: r.readStates,
+      membership: this.confChanged() ? this.membership() : null,
     };
+    this.prevConf = { index: r.confIndex, state: r.conf, committed: this.confCommitted() };
     r.msgs = [];
     r.readStates = [];
     this.prevSoftState = ready.softState;
@@ -226,6 +302,8 @@ export class RawNode {
       lastIndex: r.log.lastIndex(),
       snapshotIndex: r.log.snapshot.index,
       progress,
+      membership: this.membership(),
+      transferee: r.leadTransferee,
     };
   }
 

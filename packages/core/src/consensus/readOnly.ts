@@ -1,3 +1,4 @@
+import type { JointConfig } from './membership/joint.js';
 import type { NodeId } from './types.js';
 
 /** The answer to a ReadIndex request: serve the read once applied >= index; index 0 = failed. */
@@ -50,12 +51,14 @@ export class ReadOnly {
     return context;
   }
 
-  /** `from` acknowledged heartbeat `context`; returns the reads now confirmed by `quorum`. */
-  ack(from: NodeId, context: number, quorum: number): PendingRead[] {
+  /** `from` acknowledged heartbeat `context`; returns the reads `quorum` now confirms. */
+  ack(from: NodeId, context: number, quorum: JointConfig): PendingRead[] {
     for (const p of this.pending) if (p.context <= context) p.acks.add(from);
     // Acks of a later round cover earlier reads, so confirmed reads form a prefix.
+    const confirmed = (acks: ReadonlySet<NodeId>): boolean =>
+      quorum.voteResult(new Map([...acks].map((id) => [id, true]))) === 'won';
     let n = 0;
-    while (n < this.pending.length && this.pending[n]!.acks.size >= quorum) n++;
+    while (n < this.pending.length && confirmed(this.pending[n]!.acks)) n++;
     return this.pending.splice(0, n);
   }
 

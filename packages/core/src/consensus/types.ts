@@ -1,3 +1,5 @@
+import type { MembershipConfig } from './membership/config.js';
+
 /** A node's identity, unique within a cluster. */
 export type NodeId = string;
 
@@ -7,6 +9,12 @@ export const EntryType = {
   Normal: 0,
   /** The empty entry a new leader appends to commit its term (Raft §5.4.2, §8). */
   Noop: 1,
+  /**
+   * A membership change (thesis §4.1): `data` is {@link encodeConfEntry} of the whole new
+   * configuration. It takes effect as soon as it is appended, committed or not, and is never
+   * handed to a state machine that did not ask for it.
+   */
+  ConfChange: 2,
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
@@ -40,14 +48,29 @@ export interface HardState {
 
 export const emptyHardState: HardState = Object.freeze({ term: 0, vote: null, commit: 0 });
 
+/**
+ * A cluster's membership at one point of the log: who votes, who learns, and where each
+ * member can be reached. `addresses` is opaque to the core (the runtime hands it to the
+ * transport); it may lack members whose address is given some other way.
+ */
+export interface ConfState {
+  readonly config: MembershipConfig;
+  readonly addresses: Readonly<Record<NodeId, string>>;
+}
+
 /** Describes the log prefix a snapshot replaces. */
 export interface SnapshotMeta {
   /** Last log index the snapshot covers. */
   readonly index: number;
   /** Term of the entry at `index`. */
   readonly term: number;
-  /** The cluster's voters when the snapshot was taken. */
+  /** The voters (of both halves, if joint) at `index`; kept for storage written before membership. */
   readonly voters: readonly NodeId[];
+  /**
+   * The membership in force at `index`. Absent only in snapshots written before membership
+   * changes existed; those mean `voters` with no learners.
+   */
+  readonly membership?: ConfState;
 }
 
 /** A state machine snapshot with its position in the log. */
@@ -80,6 +103,12 @@ export interface VoteRequest extends MessageBase {
   readonly preVote: boolean;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
+  /**
+   * Set by a leadership-transfer target (thesis §3.10): the leader that handed over. A voter
+   * that follows exactly that leader in the previous term ignores its leader stickiness for
+   * this election (that leader stopped serving leases when it began the transfer).
+   */
+  readonly transferFrom?: NodeId;
 }
 
 export interface VoteResponse extends MessageBase {
@@ -150,6 +179,11 @@ export interface ReadIndexResponse extends MessageBase {
   readonly index: number;
 }
 
+/** Leadership transfer (thesis §3.10): the leader tells an up-to-date voter to campaign now. */
+export interface TimeoutNowRequest extends MessageBase {
+  readonly type: 'timeoutNow';
+}
+
 /** Every message a Raft node sends or receives. */
 export type Message =
   | VoteRequest
@@ -160,7 +194,8 @@ export type Message =
   | HeartbeatResponse
   | SnapshotRequest
   | ReadIndexRequest
-  | ReadIndexResponse;
+  | ReadIndexResponse
+  | TimeoutNowRequest;
 
 export type MessageType = Message['type'];
 
@@ -174,6 +209,7 @@ const messageTypeSet = {
   snapshot: true,
   readIndex: true,
   readIndexResponse: true,
+  timeoutNow: true,
 } as const satisfies Record<MessageType, true>;
 
 /** Every message type of the `Message` union; the `satisfies` above keeps it exhaustive. */

@@ -2,3 +2,4 @@ export { RaftNode, type RaftNodeOptions, type RaftNodeStatus, type RaftNodeEvent
 export { realClock, type Clock } from './clock.js';
 export type * from './interfaces.js';
 export { checkEntries, checkHardState, checkIndex, checkRange, checkSnapshot, checkWrite } from './storageChecks.js';
+export type { MembershipChangeSpec, MembershipOpOptions } from './membershipOps.js';

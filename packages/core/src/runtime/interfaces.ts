@@ -1,4 +1,4 @@
-import type { Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../consensus/types.js';
+import type { ConfState, Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../consensus/types.js';
 
 /** What a LogStorage holds when opened: enough to restart a node. */
 export interface StoredState {
@@ -96,6 +96,12 @@ export interface Transport {
   start(handler: TransportHandler): Promise<void>;
   /** Queues messages for delivery; each carries its own `to`. */
   send(messages: readonly Message[]): void;
+  /**
+   * Optional: the addresses of the cluster's members, from the latest configuration entry
+   * (called before any message to a new member is sent). A transport that routes by address
+   * adds, updates and forgets peers here; peers it was configured with stay unless replaced.
+   */
+  updatePeers?(addresses: Readonly<Record<NodeId, string>>): void;
   /** Stops sending and receiving. */
   close(): Promise<void>;
 }
@@ -126,4 +132,9 @@ export interface StateMachine<Result = unknown> {
   apply(entry: AppliedEntry): Result | Promise<Result>;
   snapshot(): Uint8Array | Promise<Uint8Array>;
   restore(data: Uint8Array, meta: SnapshotMeta): void | Promise<void>;
+  /**
+   * Optional: called, in log order with `apply`, for each committed membership change (the
+   * configuration it moved to). State machines that do not define it never see them.
+   */
+  applyMembership?(index: number, membership: ConfState): void | Promise<void>;
 }

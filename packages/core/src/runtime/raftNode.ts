@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { RaftConfig } from '../consensus/config.js';
-import { RawNode, type NodeStatus, type Ready } from '../consensus/rawNode.js';
+import { RawNode, type MembershipStatus, type NodeStatus, type Ready } from '../consensus/rawNode.js';
+import type { ConfChange } from '../consensus/membership/config.js';
 import { EntryType, type Entry, type Message, type NodeId, type Snapshot, type SoftState } from '../consensus/types.js';
 import { ErrorCode, NotLeaderError, RaftError, isRaftError } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
 import type { LogStorage, StateMachine, Transport } from './interfaces.js';
+import { type MembershipChangeSpec, type MembershipOpOptions, MembershipOps } from './membershipOps.js';
 import { PendingProposals, PendingReads } from './pending.js';
 
 export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
@@ -21,6 +23,13 @@ export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
   random?: () => number;
   /** Time source. Default real timers. */
   clock?: Clock;
+  /**
+   * A learner is promoted to voter only once it is at most this many entries behind the
+   * leader (else RAFT_LEARNER_BEHIND). Default 1000.
+   */
+  maxLearnerLag?: number;
+  /** Default deadline of membership changes (including a learner's catch-up). Default 30000 ms. */
+  membershipTimeoutMs?: number;
 }
 
 export interface RaftNodeStatus extends NodeStatus {
@@ -37,6 +46,8 @@ export interface RaftNodeEvents {
   persisted: [{ entries: number; ms: number }];
   /** A fatal error stopped the node. */
   error: [RaftError];
+  /** The membership this node follows changed (appended, committed, truncated or snapshotted). */
+  membership: [MembershipStatus];
 }
 
 /**
@@ -64,6 +75,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private ticksDone = 0;
   /** Settles when the drive loop is idle; used by stop(). */
   private idle: Promise<void> = Promise.resolve();
+  private readonly ops: MembershipOps;
+  /** Conditions membership operations wait for, re-checked after every Ready and tick. */
+  private readonly waiters = new Map<() => void, (err: RaftError) => void>();
 
   private constructor(opts: RaftNodeOptions<R>, raw: RawNode, applied: number) {
     super();
@@ -75,6 +89,33 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.applied = applied;
     this.snapshotIndex = applied;
     this.softState = raw.softState();
+    this.ops = new MembershipOps({
+      id: raw.id,
+      clock: this.clock,
+      maxLearnerLag: opts.maxLearnerLag ?? 1000,
+      defaultTimeoutMs: opts.membershipTimeoutMs ?? 30_000,
+      electionMs: raw.electionTicks * this.tickMs(),
+      proposeConf: (cc, addresses, timeoutMs) => this.proposeConf(cc, addresses, timeoutMs),
+      membership: () => this.raw.membership(),
+      softState: () => this.raw.softState(),
+      progress: () => {
+        const st = this.raw.status();
+        if (st.role !== 'leader') return null;
+        const match: Record<NodeId, number> = {};
+        for (const [id, p] of Object.entries(st.progress)) match[id] = p.match;
+        return { lastIndex: st.lastIndex, match };
+      },
+      transferee: () => this.raw.status().transferee,
+      startTransfer: (to) => {
+        const err = this.unavailable();
+        if (err) throw err;
+        this.catchUpTicks();
+        const target = this.raw.transferLeadership(to);
+        this.drive();
+        return target;
+      },
+      until: (check, timeoutMs, what, signal) => this.until(check, timeoutMs, what, signal),
+    });
   }
 
   /** Opens a node from what its storage holds (restoring the state machine from a snapshot). */
@@ -154,6 +195,105 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     return p;
   }
 
+  /** The membership this node follows (the latest configuration in its log, committed or not). */
+  membership(): MembershipStatus {
+    return this.raw.membership();
+  }
+
+  /** Adds a non-voting member (leader only); resolves once the change is committed. */
+  addLearner(id: NodeId, address?: string, opts?: MembershipOpOptions): Promise<MembershipStatus> {
+    return this.ops.addLearner(id, address, opts);
+  }
+
+  /**
+   * Adds a voter safely: as a learner first, promoted once it has caught up to within
+   * `maxLearnerLag` entries. Resolves once the promotion is committed.
+   */
+  addVoter(id: NodeId, address?: string, opts?: MembershipOpOptions): Promise<MembershipStatus> {
+    return this.ops.addVoter(id, address, opts);
+  }
+
+  /** Promotes a learner; RAFT_LEARNER_BEHIND if it lags more than `maxLearnerLag` entries. */
+  promote(id: NodeId, opts?: MembershipOpOptions): Promise<MembershipStatus> {
+    return this.ops.promote(id, opts);
+  }
+
+  /** Removes a member (the leader too: it steps down once the removal commits). */
+  remove(id: NodeId, opts?: MembershipOpOptions): Promise<MembershipStatus> {
+    return this.ops.remove(id, opts);
+  }
+
+  /**
+   * Any change, joint if more than one voter changes (thesis §4.3); resolves once it is
+   * committed and, with auto-leave, once the joint configuration has been left.
+   */
+  changeMembership(spec: MembershipChangeSpec, opts?: MembershipOpOptions): Promise<MembershipStatus> {
+    return this.ops.change(spec, opts);
+  }
+
+  /**
+   * Hands leadership to `to` (default: the most up-to-date voter, thesis §3.10); resolves with
+   * the new leader's id once it leads, rejects with RAFT_TRANSFER_ABORTED if it did not happen
+   * within an election timeout, NotLeaderError on a follower.
+   */
+  transferLeadership(to?: NodeId, opts?: MembershipOpOptions): Promise<NodeId> {
+    try {
+      return this.ops.transfer(to, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private proposeConf(cc: ConfChange, addresses: Readonly<Record<NodeId, string>>, timeoutMs: number): Promise<void> {
+    const err = this.unavailable();
+    if (err) return Promise.reject(err);
+    this.catchUpTicks();
+    let pos: { index: number; term: number };
+    try {
+      pos = this.raw.proposeConfChange(cc, { addresses, maxLearnerLag: this.opts.maxLearnerLag ?? 1000 });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = this.proposals.add(pos.index, pos.term, timeoutMs) as Promise<unknown>;
+    this.drive();
+    return p.then(() => undefined);
+  }
+
+  private until(check: () => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: unknown): void => {
+        this.waiters.delete(run);
+        this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err === null) resolve();
+        else reject(err);
+      };
+      const run = (): void => {
+        try {
+          if (check()) done(null);
+        } catch (err) {
+          done(err);
+        }
+      };
+      const onAbort = (): void => done(signal?.reason ?? new RaftError(ErrorCode.Stopped, `${what}: aborted`));
+      const timer = this.clock.setTimeout(() => done(new RaftError(ErrorCode.Timeout, `${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const err = this.unavailable();
+      if (err) return done(err);
+      this.waiters.set(run, done);
+      run();
+    });
+  }
+
+  private checkWaiters(): void {
+    for (const run of [...this.waiters.keys()]) run();
+  }
+
+  private failWaiters(err: RaftError): void {
+    for (const fail of [...this.waiters.values()]) fail(err);
+  }
+
   status(): RaftNodeStatus {
     return { ...this.raw.status(), appliedIndex: this.applied, running: this.running };
   }
@@ -173,9 +313,25 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.drive();
   }
 
-  /** Stops timers and the transport, lets the current write finish, closes nothing else. */
-  async stop(): Promise<void> {
+  /**
+   * Stops timers and the transport, lets the current write finish, closes nothing else. A
+   * leader first hands leadership to the most up-to-date voter (at most `transferTimeoutMs`,
+   * default one election timeout), so a rolling restart costs no election; pass
+   * `transferLeadership: false` to skip that. With an injected clock the default is not to
+   * transfer (the wait would run on that clock): pass `transferLeadership: true` to.
+   */
+  async stop(opts: { transferLeadership?: boolean; transferTimeoutMs?: number } = {}): Promise<void> {
     if (!this.running && this.ticker === null) return;
+    const transfer = opts.transferLeadership ?? this.clock === realClock;
+    if (transfer && this.running && this.raw.softState().role === 'leader') {
+      const others = this.raw.membership().config;
+      const voters = new Set([...others.voters, ...others.votersOutgoing]);
+      voters.delete(this.id);
+      if (voters.size > 0) {
+        const ms = opts.transferTimeoutMs ?? this.raw.electionTicks * this.tickMs();
+        await this.ops.transfer(undefined, { timeoutMs: ms }).catch(() => {});
+      }
+    }
     this.running = false;
     if (this.ticker !== null) this.clock.clearInterval(this.ticker);
     this.ticker = null;
@@ -183,6 +339,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const stopped = new RaftError(ErrorCode.Stopped, `node ${this.id} stopped; outcomes of pending proposals are unknown`);
     this.proposals.rejectAll(stopped);
     this.reads.rejectAll(stopped);
+    this.failWaiters(stopped);
     await this.idle;
     await this.opts.transport.close();
   }
@@ -202,6 +359,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (this.opts.testingBugs?.tickByCallbacks === true) this.raw.tick();
     else this.catchUpTicks();
     this.drive();
+    this.checkWaiters();
   }
 
   /**
@@ -245,6 +403,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
           const rd = this.raw.ready();
           await this.handleReady(rd);
           this.raw.advance(rd);
+          this.checkWaiters();
           await this.maybeSnapshot();
         }
       } catch (err) {
@@ -257,6 +416,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   private async handleReady(rd: Ready): Promise<void> {
     this.noteSoftState(rd.softState);
+    if (rd.membership) {
+      // Before sending: this Ready's messages may go to a member that is new.
+      this.opts.transport.updatePeers?.(rd.membership.addresses);
+      this.emit('membership', rd.membership);
+    }
     const early = this.opts.testingBugs?.sendBeforePersist === true;
     if (early && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
@@ -290,6 +454,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     let result: R | undefined;
     if (e.type === EntryType.Normal) {
       result = await this.opts.stateMachine.apply({ index: e.index, term: e.term, data: e.data });
+    } else if (e.type === EntryType.ConfChange && this.opts.stateMachine.applyMembership) {
+      await this.opts.stateMachine.applyMembership(e.index, this.raw.confStateAt(e.index));
     }
     this.applied = e.index;
     this.proposals.applied(e.index, e.term, result as R);
@@ -302,7 +468,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (this.applied - this.snapshotIndex < every) return;
     const index = this.applied;
     const data = await this.opts.stateMachine.snapshot();
-    const snap: Snapshot = { meta: { index, term: this.raw.term(index), voters: [...this.opts.voters] }, data };
+    const membership = this.raw.confStateAt(index);
+    const voters = [...new Set([...membership.config.voters, ...membership.config.votersOutgoing])];
+    const snap: Snapshot = { meta: { index, term: this.raw.term(index), voters, membership }, data };
     await this.opts.storage.installSnapshot(snap);
     this.raw.compact(snap);
     this.snapshotIndex = index;
@@ -340,6 +508,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.ticker = null;
     this.proposals.rejectAll(e);
     this.reads.rejectAll(e);
+    this.failWaiters(e);
     void this.opts.transport.close().catch(() => {});
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }

@@ -1,5 +1,5 @@
 import { RawNode, seededRandom, type RaftConfig } from '../../src/consensus/index.js';
-import type { Message, NodeId } from '../../src/consensus/types.js';
+import { EntryType, type Message, type NodeId } from '../../src/consensus/types.js';
 import { bytes, newStore, persist, str, type DurableStore } from '../../src/testing/durableStore.js';
 
 export { bytes, newStore, persist, str, type DurableStore };
@@ -65,7 +65,11 @@ export class TestCluster {
       const rd = n.raw.ready();
       persist(n.store, rd.snapshot, rd.entries, rd.hardState);
       for (const m of rd.messages) if (!this.dropIf(m)) this.queue.push(m);
-      for (const e of rd.committedEntries) n.applied.push({ index: e.index, term: e.term, data: str(e.data) });
+      // A configuration entry (the first leader's bootstrap configuration) is not application
+      // data: it shows as '' like a leader's no-op.
+      for (const e of rd.committedEntries) {
+        n.applied.push({ index: e.index, term: e.term, data: e.type === EntryType.ConfChange ? '' : str(e.data) });
+      }
       n.readStates.push(...rd.readStates);
       n.raw.advance(rd);
     }

@@ -1,5 +1,7 @@
 import { ErrorCode, RaftError } from '../../errors.js';
 import type { Raft } from '../raft.js';
+import { refreshConf } from './membership.js';
+import { handleTimeoutNow } from './transfer.js';
 import type { AppendRequest, HeartbeatRequest, Message, SnapshotRequest } from '../types.js';
 
 export function stepFollower(r: Raft, m: Message): void {
@@ -25,6 +27,9 @@ export function stepFollower(r: Raft, m: Message): void {
     case 'readIndex':
       r.answerRead(m.requestId, m.from, 0);
       return;
+    case 'timeoutNow':
+      handleTimeoutNow(r, m);
+      return;
     default:
       return;
   }
@@ -40,6 +45,7 @@ export function handleAppend(r: Raft, m: AppendRequest): void {
   }
   if (log.matchTerm(m.prevIndex, m.prevTerm)) {
     const lastNew = log.merge(m.prevIndex, m.entries);
+    refreshConf(r);
     log.commitTo(Math.min(m.commit, lastNew));
     r.send({ type: 'appendResponse', to: m.from, success: true, index: lastNew, conflictTerm: 0, conflictIndex: 0 });
     return;
@@ -85,6 +91,7 @@ export function handleSnapshot(r: Raft, m: SnapshotRequest): void {
     log.commitTo(index);
   } else {
     log.restoreSnapshot(m.snapshot);
+    refreshConf(r);
   }
   r.send({ type: 'appendResponse', to: m.from, success: true, index, conflictTerm: 0, conflictIndex: 0 });
 }

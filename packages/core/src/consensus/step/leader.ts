@@ -2,6 +2,7 @@ import type { Raft } from '../raft.js';
 import type { AppendResponse, HeartbeatResponse, Message } from '../types.js';
 import { invariant } from '../../errors.js';
 import { bcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
+import { maybeSendTimeoutNow, tickTransfer } from './transfer.js';
 
 export function tickLeader(r: Raft): void {
   r.lease.ticks++;
@@ -14,6 +15,8 @@ export function tickLeader(r: Raft): void {
       return;
     }
   }
+  tickTransfer(r);
+  if (r.role !== 'leader') return;
   for (const [id, pr] of r.progress) {
     // A snapshot that is not acknowledged within an election timeout is presumed lost.
     if (pr.state === 'snapshot' && ++pr.snapshotTicks >= r.cfg.electionTicks) {
@@ -29,12 +32,12 @@ export function tickLeader(r: Raft): void {
 
 /** Check-quorum: has a majority been heard from since the last check? Resets the marks. */
 function checkQuorumActive(r: Raft): boolean {
-  let active = 0;
+  const active = new Map<string, boolean>();
   for (const [id, pr] of r.progress) {
-    if (id === r.id || pr.recentActive) active++;
+    active.set(id, id === r.id || pr.recentActive);
     if (id !== r.id) pr.recentActive = false;
   }
-  return active >= r.quorum();
+  return r.quorumCfg.voteResult(active) === 'won';
 }
 
 export function stepLeader(r: Raft, m: Message): void {
@@ -60,7 +63,8 @@ export function stepLeader(r: Raft, m: Message): void {
 }
 
 function handleAppendResponse(r: Raft, m: AppendResponse): void {
-  const pr = r.progress.get(m.from)!;
+  const pr = r.progress.get(m.from);
+  if (!pr) return; // not a member (any more)
   pr.recentActive = true;
   if (!m.success) {
     if (pr.maybeDecrTo(m.index, nextFromHint(r, m))) sendAppend(r, m.from);
@@ -74,6 +78,7 @@ function handleAppendResponse(r: Raft, m: AppendResponse): void {
   if (maybeCommit(r)) r.pendingAppend.withCommit = true;
   // A follower that was paused may have missed a commit index broadcast meanwhile.
   else sendAppend(r, m.from, wasPaused);
+  if (r.role === 'leader' && m.from === r.leadTransferee) maybeSendTimeoutNow(r);
 }
 
 /**
@@ -90,14 +95,15 @@ function nextFromHint(r: Raft, m: AppendResponse): number {
 }
 
 function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
-  const pr = r.progress.get(m.from)!;
+  const pr = r.progress.get(m.from);
+  if (!pr) return;
   pr.recentActive = true;
   pr.probeSent = false;
   if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
   if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
   if (m.context > 0) {
     r.lease.acked(m.from, m.context, 2 * r.cfg.electionTicks);
-    for (const read of r.readOnly.ack(m.from, m.context, r.quorum())) {
+    for (const read of r.readOnly.ack(m.from, m.context, r.quorumCfg)) {
       r.answerRead(read.requestId, read.origin, read.index);
     }
   }

@@ -1,7 +1,7 @@
 import type { Progress } from '../progress.js';
-import { committedIndex } from '../quorum.js';
 import type { Raft } from '../raft.js';
 import type { NodeId } from '../types.js';
+import { afterCommit } from './membership.js';
 
 /**
  * Sends the follower the entries it is missing, if its progress allows (probe: one message
@@ -30,7 +30,8 @@ function sendSnapshot(r: Raft, to: NodeId, pr: Progress): void {
 }
 
 export function bcastAppend(r: Raft, sendIfEmpty: boolean): void {
-  for (const to of r.voters) if (to !== r.id) sendAppend(r, to, sendIfEmpty);
+  // Learners too: they receive the log, they just do not count (thesis §4.2.1).
+  for (const to of r.progress.keys()) if (to !== r.id) sendAppend(r, to, sendIfEmpty);
 }
 
 /** Sends a heartbeat round; every round is numbered so its acks confirm reads and the lease. */
@@ -48,11 +49,12 @@ export function bcastHeartbeat(r: Raft, context = r.readOnly.nextRound()): void 
  * entry is of the current term (Raft §5.4.2: earlier entries commit indirectly, Figure 8).
  */
 export function maybeCommit(r: Raft): boolean {
-  const matches = [...r.progress.values()].map((p) => p.match);
-  const idx = committedIndex(matches);
+  // Thesis §4.3: while joint, on a majority of the old AND of the new voters.
+  const idx = r.quorumCfg.committedIndex((id) => r.progress.get(id)?.match);
   if (idx <= r.log.committed) return false;
   if (r.log.term(idx) !== r.term && !r.cfg.testingBugs.commitPreviousTerm) return false;
   r.log.commitTo(idx);
   r.releaseWaitingReads();
+  afterCommit(r);
   return true;
 }
