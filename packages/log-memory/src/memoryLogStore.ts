@@ -12,6 +12,7 @@ import {
   type LogWrite,
   type Snapshot,
   type StoredState,
+  type ConfState,
 } from '@raftkit/core';
 
 const invalid = (message: string): RaftError => new RaftError(ErrorCode.InvalidArgument, message);
@@ -21,7 +22,9 @@ function copyEntry(e: Entry): Entry {
 }
 
 function copySnapshot(s: Snapshot): Snapshot {
-  const meta = Object.freeze({ index: s.meta.index, term: s.meta.term, voters: Object.freeze([...s.meta.voters]) });
+  const base = { index: s.meta.index, term: s.meta.term, voters: Object.freeze([...s.meta.voters]) };
+  // The membership in force at the snapshot (plain data: a deep copy through JSON is exact).
+  const meta = Object.freeze(s.meta.membership ? { ...base, membership: JSON.parse(JSON.stringify(s.meta.membership)) as ConfState } : base);
   return Object.freeze({ meta, data: new Uint8Array(s.data) });
 }
 
