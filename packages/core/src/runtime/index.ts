@@ -1,4 +1,5 @@
-export { RaftNode, type RaftNodeOptions, type RaftNodeStatus, type RaftNodeEvents } from './raftNode.js';
+export { RaftNode } from './raftNode.js';
+export type { RaftNodeOptions, RaftNodeStatus, RaftNodeEvents } from './options.js';
 export { realClock, type Clock } from './clock.js';
 export type * from './interfaces.js';
 export { checkEntries, checkHardState, checkIndex, checkRange, checkSnapshot, checkWrite } from './storageChecks.js';

@@ -1,7 +1,7 @@
 import type { ConfChange, MemberChange } from '../consensus/membership/config.js';
-import type { MembershipStatus } from '../consensus/rawNode.js';
-import type { NodeId, SoftState } from '../consensus/types.js';
-import { ErrorCode, RaftError } from '../errors.js';
+import type { MembershipStatus, RawNode } from '../consensus/rawNode.js';
+import type { NodeId } from '../consensus/types.js';
+import { ErrorCode, NotLeaderError, RaftError } from '../errors.js';
 import type { Clock } from './clock.js';
 
 /** A membership change as the runtime takes it: the changes, and new members' addresses. */
@@ -18,19 +18,15 @@ export interface MembershipOpOptions {
 
 /** What membership operations need of their RaftNode. */
 export interface ConfHost {
-  readonly id: NodeId;
+  readonly raw: RawNode;
   readonly clock: Clock;
   readonly maxLearnerLag: number;
   readonly defaultTimeoutMs: number;
   readonly electionMs: number;
-  /** Proposes the change; resolves once its entry is applied here. */
-  proposeConf(cc: ConfChange, addresses: Readonly<Record<NodeId, string>>, timeoutMs: number): Promise<void>;
-  membership(): MembershipStatus;
-  softState(): SoftState;
-  /** Leader only: match index per member and the leader's last index. */
-  progress(): { lastIndex: number; match: Readonly<Record<NodeId, number>> } | null;
-  transferee(): NodeId | null;
-  startTransfer(to: NodeId | undefined): NodeId;
+  /** Runs `fn` on the core of a running node (ticks caught up first), then drives; throws if stopped. */
+  act<T>(fn: (raw: RawNode) => T): T;
+  /** Resolves once the entry at `index` of `term` is applied here (proposal semantics). */
+  waitApplied(index: number, term: number, timeoutMs: number): Promise<unknown>;
   /** Calls `check` after every event that may change the answer; resolves when it returns true. */
   until(check: () => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void>;
 }
@@ -51,13 +47,16 @@ export class MembershipOps {
   async change(spec: MembershipChangeSpec, opts: MembershipOpOptions = {}): Promise<MembershipStatus> {
     const timeoutMs = opts.timeoutMs ?? this.host.defaultTimeoutMs;
     const deadline = this.host.clock.now() + timeoutMs;
-    await this.host.proposeConf({ changes: spec.changes, transition: spec.transition ?? 'auto' }, spec.addresses ?? {}, timeoutMs);
-    const m = this.host.membership();
+    const cc = { changes: spec.changes, transition: spec.transition ?? 'auto' } as const;
+    const opts2 = { addresses: spec.addresses ?? {}, maxLearnerLag: this.host.maxLearnerLag };
+    const pos = this.host.act((raw) => raw.proposeConfChange(cc, opts2));
+    await this.host.waitApplied(pos.index, pos.term, timeoutMs);
+    const m = this.host.raw.membership();
     if (m.config.autoLeave) {
       // Joint with auto-leave: done once the leader has left C_old,new and that is committed.
       await this.host.until(
         () => {
-          const now = this.host.membership();
+          const now = this.host.raw.membership();
           return now.committed && now.config.votersOutgoing.length === 0;
         },
         Math.max(0, deadline - this.host.clock.now()),
@@ -65,7 +64,7 @@ export class MembershipOps {
         opts.signal,
       );
     }
-    return this.host.membership();
+    return this.host.raw.membership();
   }
 
   addLearner(id: NodeId, address?: string, opts?: MembershipOpOptions): Promise<MembershipStatus> {
@@ -88,14 +87,14 @@ export class MembershipOps {
     const timeoutMs = opts.timeoutMs ?? this.host.defaultTimeoutMs;
     const deadline = this.host.clock.now() + timeoutMs;
     const left = (): number => Math.max(0, deadline - this.host.clock.now());
-    const role = isMember(this.host.membership(), id);
+    const role = isMember(this.host.raw.membership(), id);
     if (role.voter) throw new RaftError(ErrorCode.InvalidArgument, `node ${id} is already a voter`);
     if (!role.learner) await this.addLearner(id, address, { timeoutMs: left(), ...(opts.signal ? { signal: opts.signal } : {}) });
     await this.host.until(
       () => {
-        const p = this.host.progress();
-        if (p === null) throw new RaftError(ErrorCode.NotLeader, `node ${this.host.id} lost leadership while ${id} caught up`);
-        return p.lastIndex - (p.match[id] ?? 0) <= this.host.maxLearnerLag;
+        const st = this.host.raw.status();
+        if (st.role !== 'leader') throw new NotLeaderError(st.leader, `node ${st.id} lost leadership while ${id} caught up`);
+        return st.lastIndex - (st.progress[id]?.match ?? 0) <= this.host.maxLearnerLag;
       },
       left(),
       `learner ${id} catching up`,
@@ -106,31 +105,41 @@ export class MembershipOps {
 
   /** Hands leadership to `to` (default: the most up-to-date voter); resolves once it leads. */
   async transfer(to?: NodeId, opts: MembershipOpOptions = {}): Promise<NodeId> {
-    const startTerm = this.host.softState().term;
-    const target = this.host.startTransfer(to);
-    if (target === this.host.id) return target;
+    const raw = this.host.raw;
+    const startTerm = raw.softState().term;
+    const target = this.host.act((r) => r.transferLeadership(to));
+    if (target === raw.id) return target;
     let aborted = false;
     await this.host.until(
       () => {
-        const s = this.host.softState();
+        const s = raw.softState();
         if (s.term > startTerm && s.leader !== null) return true;
-        if (s.role === 'leader' && this.host.transferee() === null) aborted = true;
+        if (s.role === 'leader' && raw.status().transferee === null) aborted = true;
         return aborted;
       },
       opts.timeoutMs ?? 2 * this.host.electionMs,
       `leadership transfer to ${target}`,
       opts.signal,
     );
-    const s = this.host.softState();
+    const s = raw.softState();
     if (aborted || s.leader !== target) {
       throw new RaftError(
         ErrorCode.TransferAborted,
         aborted
-          ? `leadership transfer to ${target} did not complete within an election timeout; ${this.host.id} still leads`
+          ? `leadership transfer to ${target} did not complete within an election timeout; ${raw.id} still leads`
           : `leadership went to ${s.leader ?? 'nobody yet'} instead of ${target}`,
       );
     }
     return target;
+  }
+
+  /** Before a leader stops: hand over to the most up-to-date voter, if there is one (bounded). */
+  async handOver(timeoutMs: number): Promise<void> {
+    const raw = this.host.raw;
+    if (raw.softState().role !== 'leader') return;
+    const cfg = raw.membership().config;
+    if (![...cfg.voters, ...cfg.votersOutgoing].some((id) => id !== raw.id)) return;
+    await this.transfer(undefined, { timeoutMs }).catch(() => {});
   }
 
   private spec(changes: MemberChange[], id: NodeId, address: string | undefined): MembershipChangeSpec {

@@ -1,54 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { RaftConfig } from '../consensus/config.js';
-import { RawNode, type MembershipStatus, type NodeStatus, type Ready } from '../consensus/rawNode.js';
-import type { ConfChange } from '../consensus/membership/config.js';
+import type { RaftNodeEvents, RaftNodeOptions, RaftNodeStatus } from './options.js';
+import { RawNode, type MembershipStatus, type Ready } from '../consensus/rawNode.js';
 import { EntryType, type Entry, type Message, type NodeId, type Snapshot, type SoftState } from '../consensus/types.js';
 import { ErrorCode, NotLeaderError, RaftError, isRaftError } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
-import type { LogStorage, StateMachine, Transport } from './interfaces.js';
+import { Conditions } from './conditions.js';
 import { type MembershipChangeSpec, type MembershipOpOptions, MembershipOps } from './membershipOps.js';
 import { PendingProposals, PendingReads } from './pending.js';
-
-export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
-  storage: LogStorage;
-  transport: Transport;
-  stateMachine: StateMachine<R>;
-  /** Milliseconds per tick. Default 50 (election timeout 500-1000 ms with electionTicks 10). */
-  tickMs?: number;
-  /** Default deadline of `propose` and `readIndex`. Default 5000 ms. */
-  requestTimeoutMs?: number;
-  /** Take a snapshot and compact the log after this many applied entries. Default 10000. */
-  snapshotEvery?: number;
-  /** Randomness for election timeouts. Default Math.random. */
-  random?: () => number;
-  /** Time source. Default real timers. */
-  clock?: Clock;
-  /**
-   * A learner is promoted to voter only once it is at most this many entries behind the
-   * leader (else RAFT_LEARNER_BEHIND). Default 1000.
-   */
-  maxLearnerLag?: number;
-  /** Default deadline of membership changes (including a learner's catch-up). Default 30000 ms. */
-  membershipTimeoutMs?: number;
-}
-
-export interface RaftNodeStatus extends NodeStatus {
-  /** False once the node stopped (after `stop()` or a fatal error). */
-  readonly running: boolean;
-}
-
-export interface RaftNodeEvents {
-  /** Role, term or leader changed. */
-  stateChange: [SoftState];
-  /** Entries up to `index` were applied. */
-  applied: [index: number];
-  /** A durable write finished: how many entries and how long it took. */
-  persisted: [{ entries: number; ms: number }];
-  /** A fatal error stopped the node. */
-  error: [RaftError];
-  /** The membership this node follows changed (appended, committed, truncated or snapshotted). */
-  membership: [MembershipStatus];
-}
 
 /**
  * Drives the pure consensus core with real time, durable storage, a transport and a state
@@ -77,7 +36,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private idle: Promise<void> = Promise.resolve();
   private readonly ops: MembershipOps;
   /** Conditions membership operations wait for, re-checked after every Ready and tick. */
-  private readonly waiters = new Map<() => void, (err: RaftError) => void>();
+  private readonly conditions: Conditions;
 
   private constructor(opts: RaftNodeOptions<R>, raw: RawNode, applied: number) {
     super();
@@ -89,32 +48,26 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.applied = applied;
     this.snapshotIndex = applied;
     this.softState = raw.softState();
+    this.conditions = new Conditions(this.clock);
     this.ops = new MembershipOps({
-      id: raw.id,
+      raw,
       clock: this.clock,
       maxLearnerLag: opts.maxLearnerLag ?? 1000,
       defaultTimeoutMs: opts.membershipTimeoutMs ?? 30_000,
       electionMs: raw.electionTicks * this.tickMs(),
-      proposeConf: (cc, addresses, timeoutMs) => this.proposeConf(cc, addresses, timeoutMs),
-      membership: () => this.raw.membership(),
-      softState: () => this.raw.softState(),
-      progress: () => {
-        const st = this.raw.status();
-        if (st.role !== 'leader') return null;
-        const match: Record<NodeId, number> = {};
-        for (const [id, p] of Object.entries(st.progress)) match[id] = p.match;
-        return { lastIndex: st.lastIndex, match };
-      },
-      transferee: () => this.raw.status().transferee,
-      startTransfer: (to) => {
+      act: (fn) => {
         const err = this.unavailable();
         if (err) throw err;
         this.catchUpTicks();
-        const target = this.raw.transferLeadership(to);
+        const out = fn(this.raw);
         this.drive();
-        return target;
+        return out;
       },
-      until: (check, timeoutMs, what, signal) => this.until(check, timeoutMs, what, signal),
+      waitApplied: (index, term, timeoutMs) => this.proposals.add(index, term, timeoutMs),
+      until: (check, timeoutMs, what, signal) => {
+        const err = this.unavailable();
+        return err ? Promise.reject(err) : this.conditions.until(check, timeoutMs, what, signal);
+      },
     });
   }
 
@@ -237,61 +190,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
    * within an election timeout, NotLeaderError on a follower.
    */
   transferLeadership(to?: NodeId, opts?: MembershipOpOptions): Promise<NodeId> {
-    try {
-      return this.ops.transfer(to, opts);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  private proposeConf(cc: ConfChange, addresses: Readonly<Record<NodeId, string>>, timeoutMs: number): Promise<void> {
-    const err = this.unavailable();
-    if (err) return Promise.reject(err);
-    this.catchUpTicks();
-    let pos: { index: number; term: number };
-    try {
-      pos = this.raw.proposeConfChange(cc, { addresses, maxLearnerLag: this.opts.maxLearnerLag ?? 1000 });
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const p = this.proposals.add(pos.index, pos.term, timeoutMs) as Promise<unknown>;
-    this.drive();
-    return p.then(() => undefined);
-  }
-
-  private until(check: () => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const done = (err: unknown): void => {
-        this.waiters.delete(run);
-        this.clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err === null) resolve();
-        else reject(err);
-      };
-      const run = (): void => {
-        try {
-          if (check()) done(null);
-        } catch (err) {
-          done(err);
-        }
-      };
-      const onAbort = (): void => done(signal?.reason ?? new RaftError(ErrorCode.Stopped, `${what}: aborted`));
-      const timer = this.clock.setTimeout(() => done(new RaftError(ErrorCode.Timeout, `${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const err = this.unavailable();
-      if (err) return done(err);
-      this.waiters.set(run, done);
-      run();
-    });
-  }
-
-  private checkWaiters(): void {
-    for (const run of [...this.waiters.keys()]) run();
-  }
-
-  private failWaiters(err: RaftError): void {
-    for (const fail of [...this.waiters.values()]) fail(err);
+    return this.ops.transfer(to, opts);
   }
 
   status(): RaftNodeStatus {
@@ -323,15 +222,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   async stop(opts: { transferLeadership?: boolean; transferTimeoutMs?: number } = {}): Promise<void> {
     if (!this.running && this.ticker === null) return;
     const transfer = opts.transferLeadership ?? this.clock === realClock;
-    if (transfer && this.running && this.raw.softState().role === 'leader') {
-      const others = this.raw.membership().config;
-      const voters = new Set([...others.voters, ...others.votersOutgoing]);
-      voters.delete(this.id);
-      if (voters.size > 0) {
-        const ms = opts.transferTimeoutMs ?? this.raw.electionTicks * this.tickMs();
-        await this.ops.transfer(undefined, { timeoutMs: ms }).catch(() => {});
-      }
-    }
+    if (transfer && this.running) await this.ops.handOver(opts.transferTimeoutMs ?? this.raw.electionTicks * this.tickMs());
     this.running = false;
     if (this.ticker !== null) this.clock.clearInterval(this.ticker);
     this.ticker = null;
@@ -339,7 +230,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const stopped = new RaftError(ErrorCode.Stopped, `node ${this.id} stopped; outcomes of pending proposals are unknown`);
     this.proposals.rejectAll(stopped);
     this.reads.rejectAll(stopped);
-    this.failWaiters(stopped);
+    this.conditions.failAll(stopped);
     await this.idle;
     await this.opts.transport.close();
   }
@@ -359,7 +250,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (this.opts.testingBugs?.tickByCallbacks === true) this.raw.tick();
     else this.catchUpTicks();
     this.drive();
-    this.checkWaiters();
+    this.conditions.check();
   }
 
   /**
@@ -403,7 +294,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
           const rd = this.raw.ready();
           await this.handleReady(rd);
           this.raw.advance(rd);
-          this.checkWaiters();
+          this.conditions.check();
           await this.maybeSnapshot();
         }
       } catch (err) {
@@ -508,7 +399,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.ticker = null;
     this.proposals.rejectAll(e);
     this.reads.rejectAll(e);
-    this.failWaiters(e);
+    this.conditions.failAll(e);
     void this.opts.transport.close().catch(() => {});
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }

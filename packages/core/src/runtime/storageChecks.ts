@@ -1,5 +1,6 @@
 // Argument checks every LogStorage adapter makes, in one place (adapters do not import each
 // other). Each throws RAFT_INVALID_ARGUMENT with a message naming the bad field.
+import { decodeConfEntry, encodeConfEntry } from '../consensus/membership/entry.js';
 import { EntryType, type Entry, type HardState, type Snapshot } from '../consensus/types.js';
 import { ErrorCode, RaftError } from '../errors.js';
 import type { LogWrite } from './interfaces.js';
@@ -64,6 +65,16 @@ export function checkSnapshot(snapshot: Snapshot): void {
   const { voters } = snapshot.meta;
   if (!Array.isArray(voters) || voters.some((v) => typeof v !== 'string')) {
     throw invalid('snapshot.meta.voters must be an array of strings');
+  }
+  const m = snapshot.meta.membership;
+  if (m !== undefined) {
+    if (typeof m !== 'object' || m === null) throw invalid('snapshot.meta.membership must be an object');
+    try {
+      // The same checks a configuration entry read from the log gets.
+      decodeConfEntry(encodeConfEntry(m));
+    } catch (err) {
+      throw invalid(`snapshot.meta.membership is invalid: ${(err as Error).message}`);
+    }
   }
   if (!(snapshot.data instanceof Uint8Array)) throw invalid('snapshot.data must be a Uint8Array');
 }
