@@ -53,6 +53,12 @@ export interface TestingBugs {
   readonly commitPreviousTerm?: boolean;
   /** Grant a vote to every candidate that asks, even twice in one term (Raft §5.2). */
   readonly doubleVote?: boolean;
+  /**
+   * Let a leader propose a membership change while an earlier one is uncommitted, or before
+   * it has committed an entry of its own term (the bug in Ongaro's raft-dev note of 2015:
+   * overlapping single-server changes can lose a committed entry).
+   */
+  readonly overlappingConfChanges?: boolean;
   /** RaftNode only: send a Ready's messages before its entries and vote are durable. */
   readonly sendBeforePersist?: boolean;
   /**
