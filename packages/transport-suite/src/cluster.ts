@@ -7,6 +7,13 @@ import { Inbox } from './inbox.js';
 export interface TransportCluster {
   /** `transports[i].id === ids[i]`. The suite calls `start` and `close` on each. */
   readonly transports: readonly Transport[];
+  /**
+   * Each transport's own address, in the form its peers' `updatePeers` takes (a base URL for
+   * HTTP). Required when the transports implement `updatePeers`; the suite's updatePeers cases
+   * then also call the factory for a lone extra node, which must be able to reach (and be
+   * reached by) the others once each side is told the other's address.
+   */
+  readonly addresses?: Readonly<Record<NodeId, string>>;
   /** Releases whatever the factory shares between transports (a hub, a port range). */
   cleanup(): Promise<void>;
 }
@@ -66,6 +73,8 @@ export interface RunningCluster {
   readonly ids: readonly NodeId[];
   readonly transports: readonly Transport[];
   readonly inboxes: readonly Inbox[];
+  /** From the factory, if it gave them. */
+  readonly addresses: Readonly<Record<NodeId, string>> | undefined;
   /** Closes every transport, then runs the factory's cleanup. Idempotent. */
   close(): Promise<void>;
 }
@@ -98,6 +107,7 @@ export async function startCluster(config: SuiteConfig, ids: readonly NodeId[] =
     ids,
     transports: made.transports,
     inboxes,
+    addresses: made.addresses,
     close: () => (closing ??= close()),
   };
   try {

@@ -17,6 +17,7 @@ export {
   largeSnapshot,
   offsetView,
   patternBytes,
+  sampleConfState,
   sampleEntries,
   sampleMessages,
   samplesOfType,

@@ -1,5 +1,5 @@
 import { EntryType, MAX_TERM, MESSAGE_TYPES } from '@raftkit/core';
-import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
+import type { AppendRequest, ConfState, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
 
 export { MESSAGE_TYPES };
 
@@ -48,11 +48,33 @@ function appendSamples(from: NodeId, to: NodeId): AppendRequest[] {
   ];
 }
 
+/**
+ * A joint configuration leaving (from, 'n-äöü', to) for (from, to, '10'), with a learner, a
+ * learner-to-be and addresses: every field of a ConfState set. '10' and '2' are ids JavaScript
+ * orders numerically in an object, so a transport relying on key order is caught.
+ */
+export function sampleConfState(from: NodeId, to: NodeId): ConfState {
+  return {
+    config: {
+      voters: [from, to, '10'],
+      votersOutgoing: [from, 'n-äöü', to],
+      learners: ['2'],
+      learnersNext: ['n-äöü'],
+      autoLeave: true,
+    },
+    addresses: { [to]: 'http://127.0.0.1:7002/raft', '10': 'https://n10.example:7443', '2': 'http://[::1]:7004', 'n-äöü': 'http://ü.example' },
+  };
+}
+
 function snapshotSamples(from: NodeId, to: NodeId): SnapshotRequest[] {
   const base = { type: 'snapshot', from, to, term: 7 } as const;
+  const membership = sampleConfState(from, to);
+  const single: ConfState = { config: { voters: [to], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false }, addresses: {} };
   return [
     { ...base, snapshot: { meta: { index: 100, term: 6, voters: [from, to, 'n-äöü'] }, data: patternBytes(4096, 3) } },
     { ...base, snapshot: { meta: { index: 1, term: 1, voters: [] }, data: new Uint8Array(0) } },
+    { ...base, snapshot: { meta: { index: 120, term: 7, voters: [from, to, '10', 'n-äöü'], membership }, data: patternBytes(512, 4) } },
+    { ...base, snapshot: { meta: { index: 2, term: 1, voters: [to], membership: single }, data: new Uint8Array(0) } },
   ];
 }
 
@@ -60,6 +82,8 @@ const builders: { [T in MessageType]: (from: NodeId, to: NodeId) => Extract<Mess
   vote: (from, to) => [
     { type: 'vote', from, to, term: 5, preVote: false, lastLogIndex: 42, lastLogTerm: 4 },
     { type: 'vote', from, to, term: 6, preVote: true, lastLogIndex: 0, lastLogTerm: 0 },
+    // A leadership-transfer target's campaign names the leader that handed over.
+    { type: 'vote', from, to, term: 7, preVote: false, lastLogIndex: 43, lastLogTerm: 5, transferFrom: 'n-äöü' },
   ],
   voteResponse: (from, to) => [
     { type: 'voteResponse', from, to, term: 5, preVote: false, granted: true },
@@ -83,6 +107,10 @@ const builders: { [T in MessageType]: (from: NodeId, to: NodeId) => Extract<Mess
   readIndexResponse: (from, to) => [
     { type: 'readIndexResponse', from, to, term: 5, requestId: 'req-1', index: 99 },
     { type: 'readIndexResponse', from, to, term: 5, requestId: 'rï-🚀-"2"\n', index: 0 },
+  ],
+  timeoutNow: (from, to) => [
+    { type: 'timeoutNow', from, to, term: 5 },
+    { type: 'timeoutNow', from, to, term: MAX_TERM },
   ],
 };
 

@@ -4,6 +4,7 @@ import { closingCases } from './cases/closing.js';
 import { deliveryCases } from './cases/delivery.js';
 import { orderingCases } from './cases/ordering.js';
 import { unreachableCases } from './cases/unreachable.js';
+import { updatePeersCases } from './cases/updatePeers.js';
 import { volumeCases } from './cases/volume.js';
 
 /**
@@ -18,5 +19,6 @@ export function runTransportSuite(options: TransportSuiteOptions): void {
     unreachableCases(config);
     volumeCases(config);
     closingCases(config);
+    updatePeersCases(config);
   });
 }

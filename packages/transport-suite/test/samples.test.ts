@@ -1,4 +1,4 @@
-import { EntryType, type AppendRequest, type SnapshotRequest } from '@raftkit/core';
+import { EntryType, type AppendRequest, type SnapshotRequest, type VoteRequest, validateMembership } from '@raftkit/core';
 import { describe, expect, it } from 'vitest';
 import {
   MESSAGE_TYPES,
@@ -8,6 +8,7 @@ import {
   largeSnapshot,
   offsetView,
   patternBytes,
+  sampleConfState,
   sampleMessages,
   samplesOfType,
   sequenceOf,
@@ -18,7 +19,7 @@ describe('sample messages', () => {
   it('covers every type of the Message union', () => {
     const types = new Set(sampleMessages('a', 'b').map((m) => m.type));
     expect([...types].sort()).toEqual([...MESSAGE_TYPES].sort());
-    expect(MESSAGE_TYPES).toHaveLength(9);
+    expect(MESSAGE_TYPES).toHaveLength(10);
   });
 
   it('addresses every sample from `from` to `to`', () => {
@@ -37,6 +38,21 @@ describe('sample messages', () => {
     const [snap] = samplesOfType('snapshot', 'a', 'b') as SnapshotRequest[];
     expect(snap.snapshot.data.byteLength).toBeGreaterThan(0);
     expect(snap.snapshot.meta.voters).toContain('a');
+  });
+
+  it('includes a snapshot whose membership is a valid joint configuration with learners and addresses', () => {
+    const withMembership = (samplesOfType('snapshot', 'a', 'b') as SnapshotRequest[]).filter((m) => m.snapshot.meta.membership);
+    expect(withMembership.length).toBeGreaterThanOrEqual(2);
+    for (const m of withMembership) expect(() => validateMembership(m.snapshot.meta.membership!.config)).not.toThrow();
+    const joint = sampleConfState('a', 'b');
+    expect(joint.config.votersOutgoing.length).toBeGreaterThan(0);
+    expect(joint.config.learners.length + joint.config.learnersNext.length).toBeGreaterThan(0);
+    expect(Object.keys(joint.addresses).length).toBeGreaterThan(1);
+  });
+
+  it('includes a vote that names the leader handing over, and timeoutNow', () => {
+    expect((samplesOfType('vote', 'a', 'b') as VoteRequest[]).some((m) => typeof m.transferFrom === 'string')).toBe(true);
+    expect(samplesOfType('timeoutNow', 'a', 'b').length).toBeGreaterThan(0);
   });
 
   it('builds 4 MiB append and snapshot messages', () => {
