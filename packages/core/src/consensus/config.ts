@@ -66,12 +66,6 @@ export interface TestingBugs {
    * by the clock: a leader resumed after a pause serves lease reads from an expired lease.
    */
   readonly tickByCallbacks?: boolean;
-  /**
-   * Propose a membership change while the previous one is uncommitted, or before this leader
-   * committed an entry of its own term (no in-flight guard, thesis §4.2 and Ongaro's raft-dev
-   * 2015 note): overlapping single-server changes can form disjoint majorities.
-   */
-  readonly overlappingConfChanges?: boolean;
 }
 
 export type ResolvedConfig = Required<RaftConfig>;

@@ -69,12 +69,11 @@ export function proposeConfChange(r: Raft, cc: ConfChange, opts: ConfChangeOptio
 
 function checkOneInFlight(r: Raft, cc: ConfChange): void {
   if (r.cfg.testingBugs.overlappingConfChanges === true) return;
-  const guarded = r.cfg.testingBugs.overlappingConfChanges !== true;
-  if (guarded && r.confIndex > r.log.committed) throw inProgress(`the change at index ${r.confIndex} is not committed yet`);
+  if (r.confIndex > r.log.committed) throw inProgress(`the change at index ${r.confIndex} is not committed yet`);
   if (isJoint(r.conf.config) && cc.changes.length > 0) {
     throw inProgress('the cluster is in a joint configuration; it must be left first');
   }
-  if (guarded && r.log.term(r.log.committed) !== r.term) {
+  if (r.log.term(r.log.committed) !== r.term) {
     throw inProgress('this leader has not committed an entry of its own term yet; retry shortly');
   }
 }
