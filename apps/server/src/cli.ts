@@ -3,6 +3,13 @@ import { ConfigError, loadConfig, usage } from './config.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === 'recover') {
+    // Offline disaster recovery; loaded only here, like the server.
+    const { runRecover, recoverUsage } = await import('./recover.js');
+    if (argv.includes('--help') || argv.includes('-h')) process.stdout.write(`${recoverUsage}\n`);
+    else process.exitCode = await runRecover(argv.slice(1));
+    return;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${usage}\n`);
     return;

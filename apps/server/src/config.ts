@@ -35,6 +35,20 @@ export interface ServerConfig {
   readonly fds: FdBudget;
   /** TLS for peer and client traffic: PEM file paths. */
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | null;
+  /**
+   * This node's own URL, where peers and clients reach it (one listener serves both): what a
+   * membership change records for it. --url, else derived from --listen; null when --listen
+   * is a wildcard address or port 0 (nothing to derive a reachable URL from).
+   */
+  readonly selfUrl: string | null;
+  /** --join: a member's client URL; used only when the data directory is empty. */
+  readonly join: string | null;
+  /** --learner: join as a non-voting member (with --join). */
+  readonly learner: boolean;
+  /** A learner is promoted only once at most this many entries behind the leader. */
+  readonly maxLearnerLag: number;
+  /** Deadline of a membership request (adding a voter includes its catch-up). */
+  readonly membershipTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -47,19 +61,31 @@ export class ConfigError extends Error {
 
 type Raw = Record<string, string | undefined>;
 
+/** What a node id may be (--id, and the id of a member added over the API). */
+export const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** Flag name -> config key. Flags use --kebab-case; env vars RAFTKIT_SNAKE_CASE. */
 const keys = [
   'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
   'snapshot-every', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
-  'max-client-connections', 'max-inflight-requests', 'ready-max-lag',
+  'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
+  'membership-timeout-ms',
 ] as const;
 
+/** Options that take no value on the command line (`--learner`); `=true`/`=false` also work. */
+const booleanKeys: ReadonlySet<string> = new Set(['learner']);
+
 export const usage = `usage: raftkit-server --id n1 --listen 127.0.0.1:7001 --peers n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003 --data ./data/n1 [options]
+       raftkit-server --id n4 --listen 127.0.0.1:7004 --join http://127.0.0.1:7001 --data ./data/n4 [options]
+       raftkit-server recover --force-new-cluster --data DIR --id ID [--url URL]   (UNSAFE disaster recovery, offline)
 
 options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON file given by --config):
   --id ID                   this node's id (required)
   --listen HOST:PORT        address for client and peer HTTP (required)
-  --peers ID=URL,...        the other voters (required for a cluster; empty for a single node)
+  --peers ID=URL,...        the other voters of a NEW cluster (ignored once the data directory holds a log)
+  --join URL                join an existing cluster through any member's URL (only with an empty data directory)
+  --learner                 with --join: stay a non-voting learner
+  --url URL                 this node's URL for peers and clients (default http(s)://<--listen>)
   --client-urls ID=URL,...  where clients reach the other nodes, if not at their --peers URL
   --data DIR                data directory for RocksDB (required)
   --secret S                shared cluster secret for peer authentication (default: insecure dev secret)
@@ -74,6 +100,8 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --max-client-connections N  client connections served at once (default: derived from ulimit -n)
   --max-inflight-requests N   client requests served at once (default: the connection cap, at most 512)
   --ready-max-lag N         /readyz is 200 while at most N entries behind the leader's commit (default 100)
+  --max-learner-lag N       promote a learner only within N entries of the leader (default 1000)
+  --membership-timeout-ms N deadline of a membership request, a learner's catch-up included (default 30000)
   --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
 
 export const devSecret = 'raftkit-dev-secret-change-me';
@@ -102,7 +130,7 @@ function parseFlags(argv: readonly string[]): Raw {
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
     if (name !== 'config' && !(keys as readonly string[]).includes(name)) throw new ConfigError(`unknown option --${name}\n${usage}`);
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    const value = eq > 0 ? a.slice(eq + 1) : booleanKeys.has(name) ? 'true' : argv[++i];
     if (value === undefined) throw new ConfigError(`option --${name} needs a value`);
     out[name] = value;
   }
@@ -136,7 +164,7 @@ function int(raw: Raw, key: string, def: number, min: number, max: number): numb
 
 function validate(raw: Raw, fdLimit: number | null): ServerConfig {
   const id = raw['id'];
-  if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new ConfigError(`--id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")\n${usage}`);
+  if (!id || !NODE_ID.test(id)) throw new ConfigError(`--id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")\n${usage}`);
   const listen = parseListen(raw['listen']);
   const peers = parsePeers(raw['peers'] ?? '', id);
   const clientUrls = parsePeers(raw['client-urls'] ?? '', id, '--client-urls');
@@ -158,6 +186,8 @@ function validate(raw: Raw, fdLimit: number | null): ServerConfig {
   const secret = raw['secret'] ?? devSecret;
   if (Buffer.byteLength(secret) < 16) throw new ConfigError('--secret must be at least 16 bytes');
   const fds = fdBudget(raw, fdLimit, Object.keys(peers).length, followerMode === 'forward');
+  const tls = parseTls(raw);
+  const membership = parseMembership(raw, listen, peers, tls !== null);
   return {
     id,
     listen,
@@ -176,7 +206,57 @@ function validate(raw: Raw, fdLimit: number | null): ServerConfig {
     maxInflightRequests: int(raw, 'max-inflight-requests', Math.min(fds.maxClientConnections, 512), 1, 1e6),
     readyMaxLag: int(raw, 'ready-max-lag', 100, 0, 1e9),
     fds,
-    tls: parseTls(raw),
+    tls,
+    ...membership,
+  };
+}
+
+function bool(raw: Raw, key: string): boolean {
+  const v = raw[key];
+  if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true' || v === '1') return true;
+  throw new ConfigError(`--${key} takes no value (or true/false), got "${v}"`);
+}
+
+/** A base URL given by the operator: http(s), no query, no trailing slash. */
+export function parseBaseUrl(flag: string, v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`${flag}: "${v}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${flag} must be an http(s) URL, got ${u.protocol}`);
+  if (u.search || u.hash) throw new ConfigError(`${flag} must be a base URL without query or fragment, got "${v}"`);
+  return v.replace(/\/+$/, '');
+}
+
+const wildcardHosts = new Set(['0.0.0.0', '::', '[::]']);
+
+function parseMembership(raw: Raw, listen: ServerConfig['listen'], peers: Readonly<Record<string, string>>, tls: boolean) {
+  const given = raw['url'] ? parseBaseUrl('--url', raw['url']) : null;
+  const derivable = listen.port !== 0 && !wildcardHosts.has(listen.host);
+  const host = listen.host.includes(':') && !listen.host.startsWith('[') ? `[${listen.host}]` : listen.host;
+  const selfUrl = given ?? (derivable ? `${tls ? 'https' : 'http'}://${host}:${listen.port}` : null);
+  const join = raw['join'] ? parseBaseUrl('--join', raw['join']) : null;
+  const learner = bool(raw, 'learner');
+  if (join !== null && Object.keys(peers).length > 0) {
+    throw new ConfigError('give --join (add this node to a running cluster) or --peers (bootstrap a new cluster), not both');
+  }
+  if (learner && join === null) throw new ConfigError('--learner needs --join: only a node that joins a running cluster can be a learner');
+  if (join !== null && selfUrl === null) {
+    throw new ConfigError(`--join needs --url: this node listens on ${listen.host}:${listen.port}, which is no address the other members can reach`);
+  }
+  if (join !== null) {
+    const self = selfReference(listen, { '--join': { join } });
+    if (self || join === selfUrl) throw new ConfigError(`--join ${join} points at this node itself; give the URL of a member of the cluster to join`);
+  }
+  return {
+    selfUrl,
+    join,
+    learner,
+    maxLearnerLag: int(raw, 'max-learner-lag', 1000, 0, 1e9),
+    membershipTimeoutMs: int(raw, 'membership-timeout-ms', 30_000, 100, 3_600_000),
   };
 }
 

@@ -20,6 +20,8 @@ export const ServerErrorCode = {
   RequestTimeout: 'SERVER_REQUEST_TIMEOUT',
   ShuttingDown: 'SERVER_SHUTTING_DOWN',
   Internal: 'SERVER_INTERNAL',
+  /** DELETE /v1/members/{id} of a node that is not a member (already removed, or a typo). */
+  MemberNotFound: 'SERVER_MEMBER_NOT_FOUND',
 } as const;
 
 export class HttpError extends Error {
@@ -51,6 +53,12 @@ const raftStatus: Record<string, number> = {
   [ErrorCode.OutcomeUnknown]: 504,
   [ErrorCode.Stopped]: 503,
   [ErrorCode.InvalidArgument]: 400,
+  // Membership: nothing was changed; retry once the earlier change (or the catch-up) is done.
+  [ErrorCode.MembershipChangeInProgress]: 409,
+  [ErrorCode.LearnerBehind]: 409,
+  // Nothing was appended; the new leader takes the request (Retry-After: 1).
+  [ErrorCode.TransferInProgress]: 503,
+  [ErrorCode.TransferAborted]: 503,
 };
 
 /** Maps any error to an HTTP status and a `{ error: { code, message } }` body. */

@@ -13,6 +13,8 @@ export interface KvRouteDeps {
   requestTimeoutMs: number;
   /** Turns a NotLeaderError into a redirect or a forwarded request; false if it cannot. */
   onNotLeader(req: Request, res: Response, err: NotLeaderError): Promise<boolean>;
+  /** Carries a write refused during a leadership handover to the new leader; false if it cannot. */
+  onHandoff(req: Request, res: Response, err: unknown): Promise<boolean>;
 }
 
 const consistencies = new Set(['linearizable', 'lease', 'stale']);
@@ -117,6 +119,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
       try {
         await h(req, res);
       } catch (err) {
+        if (await deps.onHandoff(req, res, err)) return;
         if (err instanceof NotLeaderError && (await deps.onNotLeader(req, res, err))) return;
         sendError(res, err);
       } finally {

@@ -33,8 +33,16 @@ export class LeaderCommitTap implements Transport {
   private seen: { term: number; from: NodeId; commit: number } | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly inner: Transport) {
+  constructor(
+    private readonly inner: Transport,
+    /** What the node's `updatePeers` calls become (the server completes the addresses first). */
+    private readonly onUpdatePeers: (addresses: Readonly<Record<NodeId, string>>) => void = (a) => inner.updatePeers?.(a),
+  ) {
     this.id = inner.id;
+  }
+
+  updatePeers(addresses: Readonly<Record<NodeId, string>>): void {
+    this.onUpdatePeers(addresses);
   }
 
   start(handler: TransportHandler): Promise<void> {

@@ -13,8 +13,12 @@ import type { ServerConfig } from './config.js';
 import { ClientAdmission } from './connLimits.js';
 import { healthRouter } from './healthRoutes.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
-import { notLeaderHandler } from './forward.js';
+import { Forwarder, notLeaderHandler } from './forward.js';
+import { Joiner } from './join.js';
 import { kvRouter } from './kvRoutes.js';
+import { LeaderHandoff } from './leaderHandoff.js';
+import { MemberAddresses } from './memberAddresses.js';
+import { memberRouter } from './memberRoutes.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { PeerErrorLog } from './peerErrors.js';
@@ -32,6 +36,11 @@ export interface RunningServer {
 export async function startServer(cfg: ServerConfig, logger: Logger = pino({ level: cfg.logLevel, base: { node: cfg.id } })): Promise<RunningServer> {
   mkdirSync(cfg.dataDir, { recursive: true });
   const storage = await RocksLogStorage.open(join(cfg.dataDir, 'raft'));
+  const stored = await storage.state();
+  // A data directory with a log (or a snapshot) takes its membership from it; --peers and
+  // --join are for a node's first start only.
+  const holdsLog = stored.lastIndex > 0 || stored.snapshot !== null;
+  const addresses = new MemberAddresses(cfg.id, cfg.selfUrl, cfg.peers);
   const tls = cfg.tls ? { key: readFileSync(cfg.tls.key), cert: readFileSync(cfg.tls.cert), ca: readFileSync(cfg.tls.ca) } : null;
   // Reports come only once the node runs, after `metrics` exists.
   const peerErrors = new PeerErrorLog(logger, () => metrics);
@@ -43,10 +52,12 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     onError: (err) => peerErrors.report(err),
   });
   // The node gets the transport through a tap that notes the leader's commit index (readiness).
-  const tap = new LeaderCommitTap(transport);
+  const tap = new LeaderCommitTap(transport, () => addresses.refresh());
   const replica = await createKvReplica({
     id: cfg.id,
-    voters: [cfg.id, ...Object.keys(cfg.peers)],
+    // A joining node starts in no configuration and never campaigns until a leader adds it.
+    // Otherwise the bootstrap voters, used only until the log holds a configuration.
+    voters: cfg.join !== null ? [] : [cfg.id, ...Object.keys(cfg.peers)],
     storage,
     transport: tap,
     tickMs: cfg.tickMs,
@@ -54,8 +65,19 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     heartbeatTicks: cfg.heartbeatTicks,
     snapshotEvery: cfg.snapshotEvery,
     requestTimeoutMs: cfg.requestTimeoutMs,
+    maxLearnerLag: cfg.maxLearnerLag,
+    membershipTimeoutMs: cfg.membershipTimeoutMs,
   });
   const node = replica.node;
+  addresses.bind(() => node.membership(), transport);
+  addresses.refresh();
+  if (holdsLog) {
+    const m = node.membership();
+    const ignored = [cfg.join !== null ? '--join' : null, Object.keys(cfg.peers).length > 0 ? '--peers' : null].filter(Boolean);
+    logger.info({ lastIndex: stored.lastIndex, membershipIndex: m.index, voters: m.config.voters, learners: m.config.learners, ignored },
+      `the data directory holds a log: membership comes from it${ignored.length > 0 ? ` (${ignored.join(' and ')} ignored)` : ''}`);
+  }
+  const electionMs = cfg.electionTicks * cfg.tickMs;
   // One attempt per request: KvClient would otherwise re-propose after a 2 s attempt timeout,
   // and a write without idempotency headers has no session to deduplicate it, so one HTTP
   // request could apply twice (a CAS then reports ok: false against its own value).
@@ -73,7 +95,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   metrics.trackAdmission(() => admission.stats());
   node.on('stateChange', (s) => logger.info({ role: s.role, term: s.term, leader: s.leader }, 'raft state changed'));
   node.on('error', (err) => logger.fatal({ err }, 'raft node failed; it has stopped'));
+  node.on('membership', (m) => logger.info({ index: m.index, committed: m.committed, voters: m.config.voters, votersOutgoing: m.config.votersOutgoing, learners: m.config.learners }, 'membership changed'));
 
+  /** This listener's URL, once it listens. */
+  let url: string | null = null;
+  let stopping = false;
   let shuttingDown = false;
   let inFlight = 0;
   let drained: (() => void) | null = null;
@@ -94,25 +120,37 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     next();
   });
 
-  const onNotLeader = notLeaderHandler({
-    selfId: cfg.id,
-    followerMode: cfg.followerMode,
-    clientUrlOf: (id) => clientUrlOf(cfg, id),
-    // A little over the leader's own deadline, so its answer (even RAFT_TIMEOUT) gets back.
-    timeoutMs: cfg.requestTimeoutMs + 1000,
-    ...(tls ? { ca: tls.ca } : {}),
+  const urlOf = (id: string): string | null => cfg.clientUrls[id] ?? addresses.urlOf(id);
+  const routing = { selfId: cfg.id, followerMode: cfg.followerMode, clientUrlOf: urlOf, ...(tls ? { ca: tls.ca } : {}) };
+  // A little over the leader's own deadline, so its answer (even RAFT_TIMEOUT) gets back.
+  const onNotLeader = notLeaderHandler({ ...routing, timeoutMs: cfg.requestTimeoutMs + 1000 });
+  const handoff = new LeaderHandoff(node, new Forwarder({ ...routing, timeoutMs: cfg.requestTimeoutMs + 1000 }), {
+    windowMs: 2 * electionMs,
+    waitMs: cfg.requestTimeoutMs,
+    clientUrlOf: urlOf,
+    selfUrl: () => url,
   });
+  const onHandoff = (req: Request, res: Response, err: unknown) => handoff.carry(req, res, err);
 
-  app.use('/v1/kv', kvRouter({ client, metrics, maxValueBytes: cfg.maxValueBytes, requestTimeoutMs: cfg.requestTimeoutMs, onNotLeader }));
+  app.use('/v1/kv', kvRouter({ client, metrics, maxValueBytes: cfg.maxValueBytes, requestTimeoutMs: cfg.requestTimeoutMs, onNotLeader, onHandoff }));
   app.post('/v1/sessions', async (req, res) => {
     try {
       res.json({ clientId: await client.registerSession() });
     } catch (err) {
+      if (await onHandoff(req, res, err)) return;
       if (err instanceof NotLeaderError && (await onNotLeader(req, res, err))) return;
       sendError(res, err);
     }
   });
-  app.get('/v1/status', (_req, res) => res.json(statusBody(replica, cfg, transport)));
+  app.use('/v1', memberRouter({
+    node,
+    addresses,
+    metrics,
+    membershipTimeoutMs: cfg.membershipTimeoutMs,
+    requestTimeoutMs: cfg.requestTimeoutMs,
+    onNotLeader: notLeaderHandler({ ...routing, timeoutMs: cfg.membershipTimeoutMs + 1000 }),
+  }));
+  app.get('/v1/status', (_req, res) => res.json(statusBody(replica, addresses, urlOf, transport)));
   app.get('/v1/openapi.json', (_req, res) => res.json(openApiDocument));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -130,11 +168,34 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   admission.attach(server);
   await node.start();
   const addr = server.address() as AddressInfo;
-  const url = `${tls ? 'https' : 'http'}://${cfg.listen.host}:${addr.port}`;
-  logger.info({ url, peers: cfg.peers, data: cfg.dataDir, fds: cfg.fds, maxInflightRequests: cfg.maxInflightRequests }, 'raftkit server listening');
+  url = `${tls ? 'https' : 'http'}://${cfg.listen.host}:${addr.port}`;
+  logger.info({ url, selfUrl: cfg.selfUrl, peers: addresses.book(), data: cfg.dataDir, fds: cfg.fds, maxInflightRequests: cfg.maxInflightRequests }, 'raftkit server listening');
+  const joiner = cfg.join !== null && !holdsLog
+    ? new Joiner({ joinUrl: cfg.join, id: cfg.id, url: cfg.selfUrl!, role: cfg.learner ? 'learner' : 'voter', addresses, logger, timeoutMs: cfg.membershipTimeoutMs + 5000, ...(tls ? { ca: tls.ca } : {}) })
+    : null;
+  joiner?.start();
+
+  /** A leader hands leadership over before it stops serving, so stopping costs no election. */
+  const handOver = async (): Promise<void> => {
+    const st = node.status();
+    const c = node.membership().config;
+    const others = [...new Set([...c.voters, ...c.votersOutgoing])].filter((v) => v !== cfg.id);
+    if (st.role !== 'leader' || others.length === 0) return;
+    const started = Date.now();
+    logger.info({ term: st.term, voters: others }, 'shutting down: transferring leadership first (requests are still served)');
+    try {
+      const to = await node.transferLeadership(undefined, { timeoutMs: electionMs });
+      logger.info({ to, ms: Date.now() - started }, `leadership transferred to ${to}`);
+    } catch (err) {
+      logger.warn({ err, ms: Date.now() - started }, 'leadership transfer failed; stopping anyway (the others elect a leader after an election timeout)');
+    }
+  };
 
   const shutdown = async (): Promise<void> => {
-    if (shuttingDown) return;
+    if (stopping) return;
+    stopping = true;
+    joiner?.cancel();
+    await handOver();
     shuttingDown = true;
     logger.info('shutting down: no new requests');
     // Keep listening until the node has stopped: peers answer this node's messages over this
@@ -145,7 +206,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
       await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => (timer = setTimeout(r, cfg.requestTimeoutMs)))]);
       clearTimeout(timer);
     }
-    await node.stop();
+    await node.stop({ transferLeadership: false });
     await storage.close();
     const closed = new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
@@ -153,11 +214,6 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     logger.info('shut down cleanly');
   };
   return { url, replica, logger, shutdown };
-}
-
-/** Where clients reach node `id`: its --client-urls entry, else its --peers URL. */
-function clientUrlOf(cfg: ServerConfig, id: string): string | null {
-  return cfg.clientUrls[id] ?? cfg.peers[id] ?? null;
 }
 
 function bodyError(err: unknown): unknown {
@@ -168,11 +224,12 @@ function bodyError(err: unknown): unknown {
   return err;
 }
 
-function statusBody(replica: KvRaftReplica, cfg: ServerConfig, transport: HttpTransport) {
+function statusBody(replica: KvRaftReplica, addresses: MemberAddresses, clientUrlOf: (id: string) => string | null, transport: HttpTransport) {
   const st = replica.node.status();
   const peerStats = transport.stats().peers as Record<string, { backoffMs?: number }>;
   const peers: Record<string, { url: string; match: number | null; lag: number | null; backoffMs: number }> = {};
-  for (const [id, url] of Object.entries(cfg.peers)) {
+  for (const [id, url] of Object.entries(addresses.book())) {
+    if (id === st.id) continue;
     const p = st.progress[id];
     peers[id] = { url, match: p ? p.match : null, lag: p ? Math.max(0, st.lastIndex - p.match) : null, backoffMs: peerStats[id]?.backoffMs ?? 0 };
   }
@@ -181,7 +238,7 @@ function statusBody(replica: KvRaftReplica, cfg: ServerConfig, transport: HttpTr
     role: st.role,
     term: st.term,
     leader: st.leader,
-    leaderUrl: st.leader === null || st.leader === st.id ? null : clientUrlOf(cfg, st.leader),
+    leaderUrl: st.leader === null || st.leader === st.id ? null : clientUrlOf(st.leader),
     commitIndex: st.commitIndex,
     appliedIndex: st.appliedIndex,
     lastIndex: st.lastIndex,
