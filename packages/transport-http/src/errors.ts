@@ -44,12 +44,17 @@ export const HttpErrorCode = {
    * `authWindowMs` of this node's clock; that peer is cut off until its clock is fixed.
    */
   ClockSkew: 'RAFT_HTTP_CLOCK_SKEW',
+  /**
+   * `updatePeers` was given an address that is not an http(s) URL (or a map that is not one):
+   * that entry is ignored (a peer already reached keeps its address) and the rest applied.
+   */
+  BadPeerAddress: 'RAFT_HTTP_BAD_PEER_ADDRESS',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /** Every code an error response can carry. */
 export type ResponseErrorCode =
-  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW'>
+  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW' | 'RAFT_HTTP_BAD_PEER_ADDRESS'>
   | typeof ErrorCode.BadMessage;
 
 export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {

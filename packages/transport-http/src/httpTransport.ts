@@ -4,6 +4,7 @@ import type { Router } from 'express';
 import { type LinkEvents, PeerLink } from './client/peerLink.js';
 import { encodeMessage } from './codec/batch.js';
 import { type HttpListenOptions, type HttpTransportOptions, type ResolvedOptions, peerUrl, resolveOptions } from './options.js';
+import { PeerDirectory } from './peerDirectory.js';
 import { InboundAlarms } from './server/alarms.js';
 import { BodyGate } from './server/bodyGate.js';
 import { createRouter } from './server/router.js';
@@ -27,6 +28,7 @@ export class HttpTransport implements Transport {
   private readonly options: ResolvedOptions;
   private readonly book = new StatsBook();
   private readonly links = new Map<NodeId, PeerLink>();
+  private readonly directory: PeerDirectory;
   private readonly events: LinkEvents;
   private phase: Phase = 'created';
   private handler: TransportHandler | null = null;
@@ -41,6 +43,7 @@ export class HttpTransport implements Transport {
       unreachable: (peer) => this.reportUnreachable(peer),
       error: (err) => this.reportError(err),
     };
+    this.directory = new PeerDirectory(this.id, this.options.peers);
     for (const [peer, url] of this.options.peers) this.addLink(peer, url);
   }
 
@@ -82,19 +85,36 @@ export class HttpTransport implements Transport {
     return this.expressRouter;
   }
 
-  /** Adds a peer or changes its URL (its queue and sockets are dropped). Ignores `id` itself. */
+  /**
+   * Configures a peer or changes its configured URL (its queue and sockets are dropped). A
+   * peer the latest `updatePeers` map names stays at the map's address. Ignores `id` itself.
+   */
   setPeer(peer: NodeId, baseUrl: string): void {
     if (typeof peer !== 'string' || peer === '') throw new RaftError(ErrorCode.InvalidArgument, 'peer id must be a non-empty string');
     if (peer === this.id) return;
-    const url = peerUrl(peer, baseUrl);
-    this.links.get(peer)?.close();
-    if (this.phase !== 'closed') this.addLink(peer, url);
+    this.directory.configure(peer, peerUrl(peer, baseUrl));
+    this.reconcile();
   }
 
-  /** Forgets a peer: messages to it are reported unreachable, requests from it refused. */
+  /**
+   * Forgets a peer, configured or announced, until an `updatePeers` map names it again:
+   * messages to it are reported unreachable, requests from it refused.
+   */
   removePeer(peer: NodeId): void {
-    this.links.get(peer)?.close();
-    this.links.delete(peer);
+    this.directory.forget(peer);
+    this.reconcile();
+  }
+
+  /**
+   * The addresses of the latest configuration's members (called by RaftNode before it sends
+   * to a new member). See PeerDirectory for the rule; a link whose address is unchanged is
+   * kept with its queue and sockets. Never throws: a bad entry is reported to `onError` as
+   * RAFT_HTTP_BAD_PEER_ADDRESS and skipped.
+   */
+  updatePeers(addresses: Readonly<Record<NodeId, string>>): void {
+    if (this.phase === 'closed') return;
+    this.directory.announce(addresses, (err) => this.reportError(err));
+    this.reconcile();
   }
 
   async start(handler: TransportHandler): Promise<void> {
@@ -167,6 +187,18 @@ export class HttpTransport implements Transport {
     this.handler = null;
     for (const link of this.links.values()) link.close();
     await this.standalone?.close();
+  }
+
+  /** Makes the links match the directory: new and moved peers get a fresh link, gone ones none. */
+  private reconcile(): void {
+    if (this.phase === 'closed') return;
+    const wanted = this.directory.resolve();
+    for (const [peer, link] of this.links) {
+      if (wanted.get(peer)?.href === link.url.href) continue;
+      link.close();
+      this.links.delete(peer);
+    }
+    for (const [peer, url] of wanted) if (!this.links.has(peer)) this.addLink(peer, url);
   }
 
   private addLink(peer: NodeId, url: URL): void {

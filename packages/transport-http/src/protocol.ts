@@ -1,4 +1,15 @@
-/** Everything two nodes must agree on to talk: the route, the media type, the headers. */
+/**
+ * Everything two nodes must agree on to talk: the route, the media type, the headers.
+ *
+ * Versions: the batch encoding stays wire version 1 (codec/batch.ts) and grows only by new
+ * message tags, never by changing the fields of an existing tag. A message a peer of an
+ * earlier release cannot represent (timeoutNow, a vote with `transferFrom`, a snapshot with
+ * `meta.membership`) uses a tag that peer does not know; it refuses the whole request with
+ * 400 RAFT_BAD_MESSAGE ("unknown message type tag N"), this node reports that as
+ * RAFT_HTTP_PEER_REJECTED and backs off, and every other message keeps its old bytes, so
+ * mixed-version peers keep replicating. Bump WIRE_VERSION (refused as a whole by older peers)
+ * only for a change that cannot be expressed as new tags.
+ */
 
 /** Path of the peer RPC endpoint, relative to where the router is mounted. */
 export const MESSAGES_PATH = '/raft/v1/messages';

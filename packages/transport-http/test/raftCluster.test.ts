@@ -72,7 +72,8 @@ describe('a 3-node RaftNode cluster over HttpTransport (Raft §5.2, §5.3)', () 
     await waitFor(() => leaderOf(cluster) !== undefined, 'a first leader');
     const first = leaderOf(cluster)!;
     await first.node.propose(bytes('before'));
-    await first.node.stop();
+    // Without a handover (stop() of a leader transfers leadership by default): an election.
+    await first.node.stop({ transferLeadership: false });
     const rest = cluster.filter((m) => m !== first);
     await waitFor(() => leaderOf(rest) !== undefined, 'a second leader', 10_000);
     const second = leaderOf(rest)!;
@@ -114,7 +115,8 @@ describe('a signed message with a term above MAX_TERM', () => {
     expect(cluster.map((m) => m.node.status().term)).toEqual(terms);
 
     // Still able to elect: the leader stops, the other two elect one of them and commit.
-    await first.node.stop();
+    // Without a handover (stop() of a leader transfers leadership by default): an election.
+    await first.node.stop({ transferLeadership: false });
     const rest = cluster.filter((m) => m !== first);
     await waitFor(() => leaderOf(rest) !== undefined, 'a second leader', 10_000);
     const second = leaderOf(rest)!;

@@ -1,7 +1,7 @@
 import { Inbox, runTransportSuite, sequencedMessage } from '@raftkit/transport-suite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type HttpTlsOptions, HttpTransport } from '../src/index.js';
-import { SECRET, closeAll, listenAll, waitFor } from './helpers/net.js';
+import { SECRET, closeAll, suiteCluster, waitFor } from './helpers/net.js';
 import { makeTestPki } from './helpers/pki.js';
 
 const pki = makeTestPki();
@@ -68,5 +68,5 @@ describe('https between peers, with a CA made at test time', () => {
 
 runTransportSuite({
   name: 'HttpTransport over https with mutual TLS',
-  factory: async (ids) => ({ transports: await listenAll(ids, { tls: { ...serverTls, mutual: true } }), cleanup: async () => {} }),
+  factory: (ids) => suiteCluster(ids, { tls: { ...serverTls, mutual: true } }),
 });

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { NodeId } from '@raftkit/core';
 import { authHeaders } from '../auth.js';
 import { encodeBatch } from '../codec/batch.js';
-import { MessageTag } from '../codec/messages.js';
+import { isSnapshotTag } from '../codec/messages.js';
 import { HttpErrorCode, HttpTransportError } from '../errors.js';
 import type { BackoffOptions, HttpTlsOptions } from '../options.js';
 import { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders } from '../protocol.js';
@@ -18,7 +18,7 @@ const MIN_BYTES_PER_SECOND = 8 * 1024 * 1024;
 
 /** An encoded message's first byte is its tag (codec/messages.ts). */
 function isSnapshot(frame: Uint8Array): boolean {
-  return frame[0] === MessageTag.snapshot;
+  return isSnapshotTag(frame[0]);
 }
 
 /** The request timeout for a body: `timeoutMs`, plus time to move a large body at a slow rate. */

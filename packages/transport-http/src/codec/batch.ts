@@ -12,6 +12,7 @@ import { ByteWriter } from './writer.js';
  *
  * and each message: tag (uint8) | from (str) | to (str) | term (uint64) | type's fields.
  * Integers are big-endian; str = uint16 byte length + UTF-8; bytes = uint32 length + raw.
+ * Version 1 grows only by new tags (messages.ts `VariantTag`), see protocol.ts.
  */
 export const WIRE_MAGIC: readonly number[] = [0x52, 0x4b];
 export const WIRE_VERSION = 1;

@@ -1,6 +1,7 @@
-import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
+import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotMeta, SnapshotRequest, VoteRequest } from '@raftkit/core';
 import { checkEntryChain, checkEntryType, checkNodeId, checkSnapshotMeta, checkTermOrder, checkVoters } from './checks.js';
 import { badMessage } from './errors.js';
+import { confStateSizeHint, readConfState, writeConfState } from './membership.js';
 import type { ByteReader } from './reader.js';
 import type { ByteWriter } from './writer.js';
 
@@ -15,9 +16,31 @@ export const MessageTag = {
   snapshot: 7,
   readIndex: 8,
   readIndexResponse: 9,
+  timeoutNow: 10,
 } as const satisfies Record<MessageType, number>;
 
+/**
+ * Tags of variants that carry an optional field added after the type's first release, so that
+ * a message without it is encoded exactly as before and an older peer, which does not know
+ * these tags, refuses only the messages it could not have decoded (see protocol.ts).
+ */
+export const VariantTag = {
+  /** A vote with `transferFrom` (a leadership-transfer campaign). */
+  voteTransfer: 11,
+  /** A snapshot whose `meta.membership` is set. */
+  snapshotMembership: 12,
+} as const;
+
 const typeOfTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([type, tag]) => [tag, type as MessageType]));
+const typeOfVariant = new Map<number, MessageType>([
+  [VariantTag.voteTransfer, 'vote'],
+  [VariantTag.snapshotMembership, 'snapshot'],
+]);
+
+/** True for the tags of snapshot messages (a frame's first byte), which travel alone. */
+export function isSnapshotTag(tag: number): boolean {
+  return tag === MessageTag.snapshot || tag === VariantTag.snapshotMembership;
+}
 
 /** Fields every message starts with, after its tag. */
 interface Base {
@@ -28,9 +51,10 @@ interface Base {
 
 type Of<T extends MessageType> = Extract<Message, { type: T }>;
 
+/** `variant`: the message goes under its VariantTag, with the optional field. */
 interface BodyCodec<T extends MessageType> {
-  write(w: ByteWriter, m: Of<T>): void;
-  read(r: ByteReader, base: Base): Of<T>;
+  write(w: ByteWriter, m: Of<T>, variant: boolean): void;
+  read(r: ByteReader, base: Base, variant: boolean): Of<T>;
 }
 
 function writeEntries(w: ByteWriter, m: AppendRequest): void {
@@ -67,7 +91,7 @@ function readEntries(r: ByteReader, prevIndex: number, prevTerm: number): Entry[
   return entries;
 }
 
-function writeSnapshot(w: ByteWriter, m: SnapshotRequest): void {
+function writeSnapshot(w: ByteWriter, m: SnapshotRequest, variant: boolean): void {
   const { meta, data } = m.snapshot ?? ({} as SnapshotRequest['snapshot']);
   if (meta === null || typeof meta !== 'object') throw badMessage('snapshot.meta must be an object');
   w.u64(meta.index, 'snapshot.meta.index');
@@ -77,10 +101,11 @@ function writeSnapshot(w: ByteWriter, m: SnapshotRequest): void {
   w.u32(meta.voters.length);
   meta.voters.forEach((voter, i) => w.str(voter, `snapshot.meta.voters[${i}]`));
   checkVoters(meta.voters);
+  if (variant) writeConfState(w, meta.membership!);
   w.bytes(data, 'snapshot.data');
 }
 
-function readSnapshot(r: ByteReader, base: Base): SnapshotRequest {
+function readSnapshot(r: ByteReader, base: Base, variant: boolean): SnapshotRequest {
   const index = r.u64('snapshot.meta.index');
   const term = r.term('snapshot.meta.term');
   checkSnapshotMeta(index, term);
@@ -88,23 +113,33 @@ function readSnapshot(r: ByteReader, base: Base): SnapshotRequest {
   const voters: NodeId[] = [];
   for (let i = 0; i < count; i++) voters.push(r.str(`snapshot.meta.voters[${i}]`));
   checkVoters(voters);
+  // Absent, not undefined, without the variant: the message is exactly what was sent.
+  const meta: SnapshotMeta = variant ? { index, term, voters, membership: readConfState(r) } : { index, term, voters };
   const data = r.largeBytesField('snapshot.data');
-  return { type: 'snapshot', ...base, snapshot: { meta: { index, term, voters }, data } };
+  return { type: 'snapshot', ...base, snapshot: { meta, data } };
+}
+
+function writeVote(w: ByteWriter, m: VoteRequest, variant: boolean): void {
+  w.bool(m.preVote, 'vote.preVote');
+  w.u64(m.lastLogIndex, 'vote.lastLogIndex');
+  w.term(m.lastLogTerm, 'vote.lastLogTerm');
+  if (!variant) return;
+  w.str(m.transferFrom, 'vote.transferFrom');
+  checkNodeId(m.transferFrom!, 'vote.transferFrom');
+}
+
+function readVote(r: ByteReader, base: Base, variant: boolean): VoteRequest {
+  const preVote = r.bool('vote.preVote');
+  const lastLogIndex = r.u64('vote.lastLogIndex');
+  const lastLogTerm = r.term('vote.lastLogTerm');
+  if (!variant) return { type: 'vote', ...base, preVote, lastLogIndex, lastLogTerm };
+  const transferFrom = r.str('vote.transferFrom');
+  checkNodeId(transferFrom, 'vote.transferFrom');
+  return { type: 'vote', ...base, preVote, lastLogIndex, lastLogTerm, transferFrom };
 }
 
 const codecs: { [T in MessageType]: BodyCodec<T> } = {
-  vote: {
-    write: (w, m) => {
-      w.bool(m.preVote, 'vote.preVote');
-      w.u64(m.lastLogIndex, 'vote.lastLogIndex');
-      w.term(m.lastLogTerm, 'vote.lastLogTerm');
-    },
-    read: (r, base) => {
-      const preVote = r.bool('vote.preVote');
-      const lastLogIndex = r.u64('vote.lastLogIndex');
-      return { type: 'vote', ...base, preVote, lastLogIndex, lastLogTerm: r.term('vote.lastLogTerm') };
-    },
-  },
+  vote: { write: writeVote, read: readVote },
   voteResponse: {
     write: (w, m) => {
       w.bool(m.preVote, 'voteResponse.preVote');
@@ -174,40 +209,57 @@ const codecs: { [T in MessageType]: BodyCodec<T> } = {
       return { type: 'readIndexResponse', ...base, requestId, index: r.u64('readIndexResponse.index') };
     },
   },
+  timeoutNow: {
+    write: () => {},
+    read: (_r, base) => ({ type: 'timeoutNow', ...base }),
+  },
 };
+
+/** The variant tag a message needs, or null: only when its optional field is present. */
+function variantTag(m: Message): number | null {
+  if (m.type === 'vote' && m.transferFrom !== undefined) return VariantTag.voteTransfer;
+  if (m.type === 'snapshot' && m.snapshot?.meta?.membership !== undefined) return VariantTag.snapshotMembership;
+  return null;
+}
 
 /** Bytes a message's data needs, so the writer is sized once even for 4 MiB appends. */
 export function sizeHint(m: Message): number {
   if (m.type === 'append' && Array.isArray(m.entries)) {
     return m.entries.reduce((n, e) => n + 32 + (e?.data?.byteLength ?? 0), 64);
   }
-  if (m.type === 'snapshot') return 128 + (m.snapshot?.data?.byteLength ?? 0);
-  return 64;
+  if (m.type === 'snapshot') {
+    // Sized up front: regrowing the buffer of a 1 GiB snapshot would briefly need 3 GiB.
+    const voters = Array.isArray(m.snapshot?.meta?.voters) ? m.snapshot.meta.voters.reduce((n, v) => n + 2 + 3 * String(v).length, 0) : 0;
+    return 128 + voters + confStateSizeHint(m.snapshot?.meta?.membership) + (m.snapshot?.data?.byteLength ?? 0);
+  }
+  return 64 + (m.type === 'vote' && typeof m.transferFrom === 'string' ? 2 + 3 * m.transferFrom.length : 0);
 }
 
 /** Writes one message: tag, from, to, term, then its type's fields. Throws RAFT_BAD_MESSAGE. */
 export function writeMessage(w: ByteWriter, m: Message): void {
   if (m === null || typeof m !== 'object') throw badMessage('a message must be an object');
   if (!Object.hasOwn(MessageTag, m.type)) throw badMessage(`unknown message type ${String(m.type)}`);
-  w.u8(MessageTag[m.type]);
+  const variant = variantTag(m);
+  w.u8(variant ?? MessageTag[m.type]);
   w.str(m.from, 'from');
   checkNodeId(m.from, 'from');
   w.str(m.to, 'to');
   checkNodeId(m.to, 'to');
   w.term(m.term, 'term');
-  (codecs[m.type] as BodyCodec<MessageType>).write(w, m);
+  (codecs[m.type] as BodyCodec<MessageType>).write(w, m, variant !== null);
 }
 
 /** Reads one message written by `writeMessage`. Throws RAFT_BAD_MESSAGE. */
 export function readMessage(r: ByteReader): Message {
   const at = r.offset;
   const tag = r.u8('message type');
-  const type = typeOfTag.get(tag);
+  const variant = typeOfVariant.get(tag);
+  const type = typeOfTag.get(tag) ?? variant;
   if (type === undefined) throw badMessage(`unknown message type tag ${tag} at offset ${at}`);
   const from = r.str('from');
   checkNodeId(from, 'from');
   const to = r.str('to');
   checkNodeId(to, 'to');
   const term = r.term('term');
-  return codecs[type].read(r, { from, to, term });
+  return codecs[type].read(r, { from, to, term }, variant !== undefined);
 }

@@ -20,6 +20,14 @@ export async function listenAll(ids: readonly NodeId[], extra: Partial<HttpListe
   return transports;
 }
 
+/** A suite factory's cluster: each transport's own base URL is its address for updatePeers. */
+export async function suiteCluster(ids: readonly NodeId[], extra: Partial<HttpListenOptions> = {}) {
+  const transports = await listenAll(ids, extra);
+  const addresses = Object.fromEntries(transports.map((t) => [t.id, t.url!]));
+  // The transports close their own servers, so the shared cleanup has nothing left to do.
+  return { transports, addresses, cleanup: async () => {} };
+}
+
 export function connect(transports: readonly HttpTransport[]): void {
   for (const t of transports) for (const other of transports) if (other !== t) t.setPeer(other.id, other.url!);
 }
