@@ -146,6 +146,44 @@ const mutants: Mutant[] = [
       }
     })(s),
   },
+  {
+    name: 'drops the membership of a snapshot (as before issue 10)',
+    caughtBy: 'a snapshot keeps its membership',
+    wrap: (s) => new (class extends Wrapper {
+      override installSnapshot(snapshot: Snapshot) {
+        const { membership: _dropped, ...meta } = snapshot.meta;
+        return this.inner.installSnapshot({ ...snapshot, meta });
+      }
+    })(s),
+  },
+  {
+    name: 'keeps the membership of an earlier snapshot when a later one has none',
+    caughtBy: 'a later snapshot without one replaces it',
+    wrap: (s) =>
+      new (class extends Wrapper {
+        override async installSnapshot(snapshot: Snapshot) {
+          const membership = snapshot.meta.membership ?? (await this.inner.state()).snapshot?.membership;
+          return this.inner.installSnapshot({ ...snapshot, meta: { ...snapshot.meta, membership } });
+        }
+      })(s),
+  },
+  {
+    name: 'keeps the caller’s membership object instead of a copy',
+    caughtBy: 'keeps its own copy of the membership',
+    wrap: (s) => {
+      let given: Snapshot['meta']['membership'];
+      return new (class extends Wrapper {
+        override installSnapshot(snapshot: Snapshot) {
+          given = snapshot.meta.membership;
+          return this.inner.installSnapshot(snapshot);
+        }
+        override async state() {
+          const state = await this.inner.state();
+          return state.snapshot?.membership && given ? { ...state, snapshot: { ...state.snapshot, membership: given } } : state;
+        }
+      })(s);
+    },
+  },
 ];
 
 function location(mutant: Mutant): LogStorageLocation {

@@ -1,4 +1,4 @@
-import { EntryType, type RaftError, type Entry, type ErrorCode, type Snapshot } from '@raftkit/core';
+import { EntryType, type ConfState, type RaftError, type Entry, type ErrorCode, type Snapshot } from '@raftkit/core';
 import { expect } from 'vitest';
 
 /**
@@ -56,6 +56,23 @@ export function makeSnapshot(index: number, term: number, voters: readonly strin
   return { meta: { index, term, voters }, data: entryData(index + 1_000_000, 64) };
 }
 
+/**
+ * A joint configuration leaving (a b c) for (a b d), with learners, a learner-to-be and
+ * addresses: every field of a ConfState set. '10' is an id JavaScript objects order first.
+ */
+export function makeConfState(): ConfState {
+  return {
+    config: { voters: ['a', 'b', 'd'], votersOutgoing: ['a', 'b', 'c'], learners: ['10', 'l-ü'], learnersNext: ['c'], autoLeave: true },
+    addresses: { a: 'http://10.0.0.1:7001', d: 'https://d.example/raft', '10': 'http://[::1]:7010', 'l-ü': 'http://l.example' },
+  };
+}
+
+/** A snapshot carrying `membership` (voters: both halves of it). */
+export function makeMembershipSnapshot(index: number, term: number, membership: ConfState = makeConfState()): Snapshot {
+  const voters = [...new Set([...membership.config.voters, ...membership.config.votersOutgoing])].sort();
+  return { meta: { index, term, voters, membership }, data: entryData(index + 2_000_000, 64) };
+}
+
 /** True when both byte arrays hold the same bytes (views compared by content). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
@@ -90,6 +107,8 @@ export function expectSnapshot(actual: Snapshot | null, expected: Snapshot): voi
   expect(actual!.meta.index).toBe(expected.meta.index);
   expect(actual!.meta.term).toBe(expected.meta.term);
   expect([...actual!.meta.voters]).toEqual([...expected.meta.voters]);
+  // Deep equality; a snapshot given without membership must come back without one.
+  expect(actual!.meta.membership, 'snapshot membership').toEqual(expected.meta.membership);
   expect(actual!.data).toBeInstanceOf(Uint8Array);
   expect(sameBytes(actual!.data, expected.data), 'snapshot data bytes').toBe(true);
 }

@@ -16,6 +16,8 @@ export {
   makeEntry,
   makeEntries,
   makeSnapshot,
+  makeConfState,
+  makeMembershipSnapshot,
   sameBytes,
   expectEntries,
   expectSnapshot,

@@ -4,6 +4,7 @@ import { compactionCases } from './cases/compaction.js';
 import { durabilityCases } from './cases/durability.js';
 import { emptyLogCases } from './cases/emptyLog.js';
 import { hardStateCases } from './cases/hardState.js';
+import { membershipCases } from './cases/membership.js';
 import { scaleCases } from './cases/scale.js';
 import { snapshotCases } from './cases/snapshot.js';
 import { truncateCases } from './cases/truncate.js';
@@ -18,6 +19,7 @@ export const logStorageCases: readonly LogStorageCase[] = [
   ...truncateCases,
   ...validationCases,
   ...snapshotCases,
+  ...membershipCases,
   ...compactionCases,
   ...durabilityCases,
   ...scaleCases,
