@@ -1,16 +1,28 @@
-// On-disk layout (format version 1). Keys sort entries by index:
-//   00 01            format version   u32
+// On-disk layout (format version 2). Keys sort entries by index:
+//   00 01            format version   u32: the oldest format that can read everything stored
 //   00 02            hard state       crc32c | term u64 | commit u64 | hasVote u8 | vote utf8
 //   00 03            snapshot meta    crc32c | index u64 | term u64 | dataLength u64 | dataCrc u32 |
-//                                     voterCount u32 | (length u32 | utf8)*
+//                                     voterCount u32 | (length u32 | utf8)* |
+//                                     [membershipLength u32 | membership]   (format 2)
 //   00 04            snapshot data    raw bytes, checked against dataLength and dataCrc
 //   01 <index u64>   log entry        crc32c | index u64 | term u64 | type u8 | data
 // Every crc32c covers the rest of its value. Integers are big-endian.
-import { EntryType, type Entry, type HardState, type SnapshotMeta } from '@raftkit/core';
+import { EntryType, decodeConfEntry, encodeConfEntry, type ConfState, type Entry, type HardState, type SnapshotMeta } from '@raftkit/core';
 import { crc32c } from './crc32c.js';
 import { corrupt } from './errors.js';
 
-export const FORMAT_VERSION = 1;
+/**
+ * Format 2 adds the membership to the snapshot metadata (an optional tail, so every version-1
+ * value reads unchanged). A new database starts at 2; one written by format 1 stays at 1 (and
+ * openable by the previous release) until a snapshot with membership is installed, which
+ * writes 2 in the same synced batch: from then on a version-1 reader refuses it with
+ * RAFT_STORAGE_VERSION instead of misreading the new tail as corruption.
+ */
+export const FORMAT_VERSION = 2;
+/** The format a snapshot's metadata needs its readers to understand. */
+export function formatOfMeta(meta: SnapshotMeta): number {
+  return meta.membership === undefined ? 1 : 2;
+}
 
 export const versionKey = Buffer.from([0x00, 0x01]);
 export const hardStateKey = Buffer.from([0x00, 0x02]);
@@ -115,14 +127,21 @@ export interface StoredSnapshotMeta {
   readonly dataCrc: number;
 }
 
-/** Snapshot metadata as held in memory: frozen, so callers of state() cannot alter it. */
+/**
+ * Snapshot metadata as held in memory: frozen, so callers of state() cannot alter it. The
+ * membership is copied through the configuration-entry encoding, which also validates it.
+ */
 export function freezeMeta(meta: SnapshotMeta): SnapshotMeta {
-  return Object.freeze({ index: meta.index, term: meta.term, voters: Object.freeze([...meta.voters]) });
+  const base = { index: meta.index, term: meta.term, voters: Object.freeze([...meta.voters]) };
+  if (meta.membership === undefined) return Object.freeze(base);
+  return Object.freeze({ ...base, membership: decodeConfEntry(encodeConfEntry(meta.membership)) });
 }
 
 export function encodeSnapshotMeta(meta: SnapshotMeta, data: Uint8Array): Buffer {
   const voters = meta.voters.map((v) => Buffer.from(v, 'utf8'));
-  const size = 36 + voters.reduce((n, v) => n + 4 + v.length, 0);
+  // The configuration entry's own JSON encoding: versioned and validated on the way back.
+  const membership = meta.membership === undefined ? null : Buffer.from(encodeConfEntry(meta.membership));
+  const size = 36 + voters.reduce((n, v) => n + 4 + v.length, 0) + (membership ? 4 + membership.length : 0);
   const buf = Buffer.allocUnsafe(size);
   writeU64(buf, meta.index, 4);
   writeU64(buf, meta.term, 12);
@@ -135,7 +154,23 @@ export function encodeSnapshotMeta(meta: SnapshotMeta, data: Uint8Array): Buffer
     v.copy(buf, offset + 4);
     offset += 4 + v.length;
   }
+  if (membership) {
+    buf.writeUInt32BE(membership.length, offset);
+    membership.copy(buf, offset + 4);
+  }
   return seal(buf);
+}
+
+/** The optional membership tail at `offset` (absent in format-1 metadata). */
+function decodeMembership(value: Buffer, offset: number, what: string): ConfState | undefined {
+  if (offset === value.length) return undefined;
+  const length = offset + 4 <= value.length ? value.readUInt32BE(offset) : Infinity;
+  if (offset + 4 + length !== value.length) throw corrupt(`${what} has a truncated membership or trailing bytes`);
+  try {
+    return decodeConfEntry(value.subarray(offset + 4));
+  } catch (err) {
+    throw corrupt(`${what} holds a membership that cannot be decoded (${(err as Error).message})`);
+  }
 }
 
 export function decodeSnapshotMeta(value: Buffer): StoredSnapshotMeta {
@@ -153,8 +188,9 @@ export function decodeSnapshotMeta(value: Buffer): StoredSnapshotMeta {
     voters.push(value.toString('utf8', offset + 4, offset + 4 + length));
     offset += 4 + length;
   }
-  if (offset !== value.length) throw corrupt(`${what} has trailing bytes`);
-  return { meta: freezeMeta({ index, term, voters }), dataLength, dataCrc };
+  const membership = decodeMembership(value, offset, what);
+  const base = { index, term, voters: Object.freeze(voters) };
+  return { meta: Object.freeze(membership ? { ...base, membership } : base), dataLength, dataCrc };
 }
 
 export function checkSnapshotData(data: Buffer, stored: StoredSnapshotMeta): void {

@@ -2,7 +2,7 @@
 // Pure and synchronous: a write is checked against the state left by every write before it.
 import type { HardState, SnapshotMeta } from '@raftkit/core';
 import type { RocksBatchOp } from '@nxtedition/rocksdb';
-import { entryKey, hardStateKey, snapshotDataKey, snapshotMetaKey } from './codec.js';
+import { encodeVersion, entryKey, formatOfMeta, hardStateKey, snapshotDataKey, snapshotMetaKey, versionKey } from './codec.js';
 import { invalid } from './errors.js';
 
 /** What is durable. Invariants: firstIndex = snapshot.index + 1 (or 1); commit <= lastIndex. */
@@ -76,6 +76,9 @@ export function planInstall(view: LogView, job: SnapshotJob, agrees: boolean, op
   const { index } = job.meta;
   ops.push({ type: 'put', key: snapshotMetaKey, value: job.metaValue });
   ops.push({ type: 'put', key: snapshotDataKey, value: job.data });
+  // In the same batch: no reader of an older format ever sees metadata it would misread.
+  const format = formatOfMeta(job.meta);
+  if (format > 1) ops.push({ type: 'put', key: versionKey, value: encodeVersion(format) });
   if (!agrees) deleteEntries(ops, Math.max(view.firstIndex, index + 1), view.lastIndex);
   return {
     ...view,

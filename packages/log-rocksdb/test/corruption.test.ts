@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { RocksLogStorage } from '../src/index.js';
-import { encodeVersion, entryKey, hardStateKey, snapshotDataKey, snapshotMetaKey, versionKey } from '../src/codec.js';
+import { FORMAT_VERSION, encodeVersion, entryKey, hardStateKey, snapshotDataKey, snapshotMetaKey, versionKey } from '../src/codec.js';
 import { WATERMARK_FILE } from '../src/watermark.js';
 import { flipByte, withRawDb } from './rawDb.js';
 import { makeTempDir, removeDir } from './tempDir.js';
@@ -129,9 +129,9 @@ describe('corruption is detected, never returned as data', () => {
 describe('format version', () => {
   test('a database from a newer format version is refused with RAFT_STORAGE_VERSION', async () => {
     await seed(3);
-    await withRawDb(dir, (db) => db.batch([{ type: 'put', key: versionKey, value: encodeVersion(2) }], { sync: true }));
+    await withRawDb(dir, (db) => db.batch([{ type: 'put', key: versionKey, value: encodeVersion(FORMAT_VERSION + 1) }], { sync: true }));
     const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageVersion);
-    expect(err.message).toMatch(/format version 2.*reads only up to version 1/);
+    expect(err.message).toMatch(new RegExp(`format version ${FORMAT_VERSION + 1}.*reads only up to version ${FORMAT_VERSION}`));
     expect(err.fatal).toBe(true);
     // The refused database was closed again, so it can be opened (and repaired) by others.
     await withRawDb(dir, async () => undefined);
@@ -147,6 +147,6 @@ describe('format version', () => {
   test('a new database gets the current format version', async () => {
     await (await RocksLogStorage.open(dir)).close();
     const stored = await withRawDb(dir, (db) => db.get(versionKey));
-    expect(stored.readUInt32BE(0)).toBe(1);
+    expect(stored.readUInt32BE(0)).toBe(FORMAT_VERSION);
   });
 });
