@@ -57,6 +57,15 @@ describe('layout', () => {
     expect(diffValues(withMembership.snapshot.meta.membership, sampleConfState('a', 'b'))).toBeNull();
   });
 
+  it('keeps an address under the id "__proto__" as a key, without touching the prototype', () => {
+    const addresses = JSON.parse('{"__proto__": "http://p", "a": "http://a"}') as Record<string, string>;
+    const [m] = decodeBatch(encodeMessages([snapshotWith({ ...single, addresses })])) as SnapshotRequest[];
+    const decoded = m.snapshot.meta.membership!.addresses;
+    expect(Object.keys(decoded)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value).toBe('http://p');
+  });
+
   it('is canonical even for ids JavaScript orders numerically: decoding then re-encoding gives the same bytes', () => {
     const bytes = encodeMessages([snapshotWith({ ...single, addresses: { b: '1', '10': '2', '2': '3', a: '4' } })]);
     expect(hex(encodeBatch(decodeBatch(bytes).map(encodeMessage)))).toBe(hex(bytes));

@@ -74,7 +74,8 @@ function readAddresses(r: ByteReader): Record<NodeId, string> {
     checkNodeId(id, `${field}[${i}] id`);
     if (last !== null && id <= last) throw badMessage(`${field} ids must be unique and ascending: ${JSON.stringify(id)} after ${JSON.stringify(last)}`);
     last = id;
-    addresses[id] = r.str(`${field}[${JSON.stringify(id)}]`);
+    // Defined, not assigned: an id "__proto__" must become a key, not the object's prototype.
+    Object.defineProperty(addresses, id, { value: r.str(`${field}[${JSON.stringify(id)}]`), enumerable: true, writable: true, configurable: true });
   }
   return addresses;
 }
