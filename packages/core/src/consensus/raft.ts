@@ -249,9 +249,12 @@ export class Raft {
 
   /** Sends what the leader owes its followers; called when a Ready is built. */
   flushAppends(): void {
-    if (this.role !== 'leader') return;
     const { entries, withCommit } = this.pendingAppend;
+    // Cleared whatever the role: a leader that commits its own removal steps down inside
+    // maybeCommit, after which its caller still flags the commit; left set, hasReady() would
+    // stay true with nothing to do (RaftNode's drive loop spun on it).
     this.pendingAppend = { entries: false, withCommit: false };
+    if (this.role !== 'leader') return;
     if (entries || withCommit) bcastAppend(this, withCommit);
   }
 

@@ -34,13 +34,26 @@ export class TestCluster {
     for (const id of ids) this.start(id, newStore());
   }
 
+  /** Nodes started empty with `voters: []`, waiting for a leader to add them. */
+  readonly joined = new Set<NodeId>();
+
   config(id: NodeId): RaftConfig {
-    return { id, voters: this.ids, electionTicks: 10, heartbeatTicks: 1, random: seededRandom(this.seed * 1000 + this.ids.indexOf(id)), ...this.overrides };
+    return { id, voters: this.joined.has(id) ? [] : this.ids.filter((i) => !this.joined.has(i)), electionTicks: 10, heartbeatTicks: 1, random: seededRandom(this.seed * 1000 + this.ids.indexOf(id)), ...this.overrides };
   }
 
   start(id: NodeId, store: DurableStore): TestNode {
     const raw = new RawNode(this.config(id), { hardState: store.hardState, entries: store.entries, snapshot: store.snapshot });
     const node: TestNode = { id, raw, store, applied: [], readStates: [] };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** Starts a brand-new, empty node that joins the cluster (it knows no voters until added). */
+  join(id: NodeId, overrides: Partial<RaftConfig> = {}): TestNode {
+    this.ids.push(id);
+    this.joined.add(id);
+    const raw = new RawNode({ ...this.config(id), ...overrides });
+    const node: TestNode = { id, raw, store: newStore(), applied: [], readStates: [] };
     this.nodes.set(id, node);
     return node;
   }
