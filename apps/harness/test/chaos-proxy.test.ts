@@ -1,14 +1,14 @@
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { LinkProxy } from '../src/chaos/proxy.js';
+import { NodeProxy } from '../src/chaos/nodeProxy.js';
 
-/** A target that greets each connection (target → sender bytes) and echoes (both ways). */
-class GreetingEcho {
+/** A target that echoes every byte back, prefixed once per connection with "hi:". */
+class Echo {
   readonly server = net.createServer((s) => {
     this.accepted++;
     s.on('error', () => undefined);
-    s.write('hi:');
-    s.pipe(s);
+    s.once('data', () => s.write('hi:'));
+    s.on('data', (d: Buffer) => s.write(d));
   });
   accepted = 0;
 
@@ -22,13 +22,17 @@ class GreetingEcho {
   }
 }
 
-/** A client connection that collects what it receives and notes when it closes. */
-function dial(port: number) {
+/** The head of an HTTP request as a raftkit peer (or a forwarding follower) sends it. */
+const head = (header: string | null): string => `POST /raft/v1/messages HTTP/1.1\r\nhost: x\r\n${header ? `${header}\r\n` : ''}content-length: 4\r\n\r\n`;
+
+/** A connection that sends `first` at once and collects what comes back. */
+function dial(port: number, first: string) {
   const socket = net.connect(port, '127.0.0.1');
   const state = { received: '', closed: false };
   socket.on('error', () => undefined);
   socket.on('data', (d: Buffer) => (state.received += d.toString()));
   const closed = new Promise<void>((r) => socket.on('close', () => ((state.closed = true), r())));
+  socket.write(first);
   return { socket, state, closed };
 }
 
@@ -42,14 +46,14 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('LinkProxy', () => {
-  let target: GreetingEcho;
-  let proxy: LinkProxy;
+describe('NodeProxy', () => {
+  let target: Echo;
+  let proxy: NodeProxy;
   const open: net.Socket[] = [];
 
   beforeEach(async () => {
-    target = new GreetingEcho();
-    proxy = new LinkProxy(await target.listen());
+    target = new Echo();
+    proxy = new NodeProxy(await target.listen());
     await proxy.listen();
   });
 
@@ -59,60 +63,64 @@ describe('LinkProxy', () => {
     await target.close();
   });
 
-  const connect = () => {
-    const c = dial(proxy.port);
+  const connect = (first: string) => {
+    const c = dial(proxy.port, first);
     open.push(c.socket);
     return c;
   };
 
-  test('forwards bytes both ways and counts them', async () => {
-    const c = connect();
-    await until(() => c.state.received === 'hi:');
-    c.socket.write('ping');
-    await until(() => c.state.received === 'hi:ping');
-    expect(proxy.bytes).toEqual({ toTarget: 4, fromTarget: 7 });
-    expect(proxy.connections).toBe(1);
+  test('forwards the whole request, head included, and the answer back', async () => {
+    const h = head('x-raftkit-from: n2');
+    const c = connect(h);
+    await until(() => c.state.received === `hi:${h}`);
+    c.socket.write('body');
+    await until(() => c.state.received === `hi:${h}body`);
+    expect(proxy.connectionsFrom('n2')).toBe(1);
   });
 
-  test('a cut drops live connections and refuses new ones', async () => {
-    const live = connect();
-    await until(() => live.state.received === 'hi:');
-    proxy.cut('refuse');
-    await live.closed;
-    expect(proxy.connections).toBe(0);
-
-    const refused = connect();
-    await refused.closed;
-    expect(refused.state.received).toBe('');
-    expect(target.accepted).toBe(1);
+  test('a cut of one sender drops and refuses only its connections', async () => {
+    const n2 = connect(head('x-raftkit-from: n2'));
+    const n3 = connect(head('X-Raftkit-From: n3'));
+    const client = connect(head(null));
+    await until(() => [n2, n3, client].every((c) => c.state.received.startsWith('hi:')));
+    proxy.cut('n2', 'refuse');
+    await n2.closed;
+    expect(proxy.stateOf('n2')).toEqual({ kind: 'cut', mode: 'refuse' });
+    const again = connect(head('x-raftkit-from: n2'));
+    await again.closed;
+    expect(again.state.received).toBe('');
+    // n3 and a client (no sender header) still get through, on old and new connections.
+    expect(n3.state.closed || client.state.closed).toBe(false);
+    const n3b = connect(head('x-raftkit-from: n3'));
+    await until(() => n3b.state.received.startsWith('hi:'));
+    expect(target.accepted).toBe(4);
   });
 
-  test('a blackhole cut swallows bytes without answering or closing', async () => {
-    proxy.cut('blackhole');
-    const held = connect();
+  test('a forwarding follower is told apart by x-raftkit-forwarded-by, ids percent-decoded', async () => {
+    proxy.cut('node 1', 'refuse');
+    const fwd = connect(head('x-raftkit-forwarded-by: node%201'));
+    await fwd.closed;
+    expect(fwd.state.received).toBe('');
+    expect(target.accepted).toBe(0);
+  });
+
+  test('a blackhole cut swallows a sender\'s bytes; heal resets them so it retries at once', async () => {
+    proxy.cut('n2', 'blackhole');
+    const held = connect(head('x-raftkit-from: n2'));
     held.socket.write('anyone there?');
     await pause(200);
     expect(held.state).toEqual({ received: '', closed: false });
     expect(target.accepted).toBe(0);
-    expect(proxy.bytes.toTarget).toBe(0);
-
-    proxy.heal();
-    await held.closed; // reset at heal, so its sender retries at once
-  });
-
-  test('heal restores forwarding for new connections', async () => {
-    proxy.cut('refuse');
-    await connect().closed;
-    proxy.heal();
-    expect(proxy.state).toEqual({ kind: 'open' });
-    const c = connect();
-    c.socket.write('back');
-    await until(() => c.state.received === 'hi:back');
+    proxy.heal('n2');
+    await held.closed;
+    expect(proxy.stateOf('n2')).toEqual({ kind: 'open' });
+    const c = connect(head('x-raftkit-from: n2'));
+    await until(() => c.state.received.startsWith('hi:'));
   });
 
   test('a dead target resets the sender instead of leaving it hanging', async () => {
     await target.close();
-    const c = connect();
+    const c = connect(head('x-raftkit-from: n2'));
     await c.closed;
     expect(c.state.received).toBe('');
   });

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { LinkProxy, type CutMode } from './proxy.js';
+import { NodeProxy, type CutMode } from './nodeProxy.js';
 import { ServerProcess, type Launch } from './serverProcess.js';
 
 export interface ClusterOptions {
@@ -39,31 +39,43 @@ export type FollowerMode = 'redirect' | 'forward';
 /** A directed peer link: `from`'s connections to `to`. */
 export type Link = readonly [from: string, to: string];
 
-const linkKey = ([from, to]: Link): string => `${from}>${to}`;
-
 /**
- * Real server processes on 127.0.0.1 with a {@link LinkProxy} on every directed peer link.
- * Node A's --peers entry for B is the A→B proxy; clients talk to the nodes' own ports.
+ * Real server processes on 127.0.0.1, each behind a {@link NodeProxy} that stands for every
+ * directed peer link into it (A→B is cut at B's proxy, for A's connections only). A node's
+ * --url, so its address in the log and in its peers' --peers, is its proxy; clients talk to
+ * the nodes' own ports. Membership faults add nodes (`--join`) and remove them while it runs.
  */
 export class ChaosCluster {
-  readonly ids: string[];
+  /** Every node this run started, in order: the report's lanes. */
+  readonly allIds: string[];
   readonly unexpectedExits: ExitRecord[] = [];
+  /** Invariant: the members the harness knows of (joined or joining, not yet removed), in start order. */
+  private readonly memberIds: string[];
   private readonly servers = new Map<string, ServerProcess>();
-  private readonly proxies = new Map<string, LinkProxy>();
+  private readonly proxies = new Map<string, NodeProxy>();
   /** Which node a port leads to, for direct and proxy ports alike. */
   private readonly portOwner = new Map<number, string>();
   private readonly ports = new Map<string, number>();
 
   private constructor(private readonly options: ClusterOptions) {
-    this.ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    this.memberIds = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    this.allIds = [...this.memberIds];
+  }
+
+  /** The current members: what clients, faults and the status poller use. */
+  get ids(): string[] {
+    return [...this.memberIds];
   }
 
   /** Opens the proxies and spawns every node; does not wait for them to answer. */
   static async start(options: ClusterOptions): Promise<ChaosCluster> {
     const cluster = new ChaosCluster(options);
     try {
-      await cluster.openPorts();
-      for (const id of cluster.ids) cluster.spawnServer(id);
+      await cluster.openPorts(cluster.ids);
+      for (const id of cluster.ids) {
+        const peers = cluster.ids.filter((p) => p !== id).map((p) => `${p}=${cluster.peerUrlOf(p)}`);
+        cluster.spawnServer(id, ['--peers', peers.join(',')]);
+      }
     } catch (err) {
       await cluster.destroy();
       throw err;
@@ -71,36 +83,56 @@ export class ChaosCluster {
     return cluster;
   }
 
-  private async openPorts(): Promise<void> {
+  /**
+   * Starts a new, empty node that joins the cluster through `via` (a member's own port, the
+   * client API) with --join, as a learner for good if `learner`. It counts as a member from now
+   * on; whether it got in is for the caller to watch (GET /v1/members).
+   */
+  async join(id: string, via: string, learner = false): Promise<void> {
+    if (this.servers.has(id)) throw new Error(`${id} already exists`);
+    await this.openPorts([id]);
+    this.allIds.push(id);
+    this.memberIds.push(id);
+    this.spawnServer(id, ['--join', this.urlOf(via), ...(learner ? ['--learner'] : [])]);
+  }
+
+  /** Forgets a member the cluster removed: no client, fault or heal touches it any more. */
+  forget(id: string): void {
+    const i = this.memberIds.indexOf(id);
+    if (i >= 0) this.memberIds.splice(i, 1);
+  }
+
+  /** The next unused id (n4 after n1-n3, and so on). */
+  nextId(): string {
+    return `n${this.allIds.length + 1}`;
+  }
+
+  private async openPorts(ids: readonly string[]): Promise<void> {
     // Node ports stay held until the proxies are bound, so no proxy can take one.
     const held: net.Server[] = [];
     try {
-      for (const id of this.ids) {
+      for (const id of ids) {
         const server = await listenAnywhere();
         held.push(server);
         const port = (server.address() as net.AddressInfo).port;
         this.ports.set(id, port);
         this.portOwner.set(port, id);
       }
-      for (const from of this.ids) {
-        for (const to of this.ids) {
-          if (from === to) continue;
-          const proxy = new LinkProxy(this.ports.get(to)!);
-          this.proxies.set(linkKey([from, to]), proxy);
-          this.portOwner.set(await proxy.listen(), to);
-        }
+      for (const id of ids) {
+        const proxy = new NodeProxy(this.ports.get(id)!);
+        this.proxies.set(id, proxy);
+        this.portOwner.set(await proxy.listen(), id);
       }
     } finally {
       await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
     }
   }
 
-  private spawnServer(id: string): void {
+  private spawnServer(id: string, membership: readonly string[]): void {
     const o = this.options;
-    const peers = this.ids.filter((p) => p !== id).map((p) => `${p}=http://127.0.0.1:${this.link([id, p]).port}`);
     mkdirSync(o.dataRoot, { recursive: true });
     const args = [
-      '--id', id, '--listen', `127.0.0.1:${this.ports.get(id)}`, '--peers', peers.join(','),
+      '--id', id, '--listen', `127.0.0.1:${this.ports.get(id)}`, '--url', this.peerUrlOf(id), ...membership,
       '--data', join(o.dataRoot, id), '--tick-ms', String(o.tickMs), '--election-ticks', String(o.electionTicks),
       '--request-timeout-ms', String(o.requestTimeoutMs), '--follower-mode', o.followerMode, '--log-level', 'warn',
     ];
@@ -110,19 +142,25 @@ export class ChaosCluster {
     server.start();
   }
 
+  /** The node's own port: where clients and the harness talk to it. */
   urlOf(id: string): string {
     return `http://127.0.0.1:${this.ports.get(id)}`;
   }
 
-  link(link: Link): LinkProxy {
-    const proxy = this.proxies.get(linkKey(link));
-    if (!proxy) throw new Error(`no link ${link[0]}→${link[1]}`);
+  /** The node's proxy: its --url, where its peers reach it. */
+  peerUrlOf(id: string): string {
+    return `http://127.0.0.1:${this.proxy(id).port}`;
+  }
+
+  private proxy(id: string): NodeProxy {
+    const proxy = this.proxies.get(id);
+    if (!proxy) throw new Error(`no node ${id}`);
     return proxy;
   }
 
   /**
-   * The node a URL leads to. Servers redirect to their --peers URL, which here is a proxy
-   * meant for peer traffic only, so clients map it back to the node's own port.
+   * The node a URL leads to. Servers redirect to the leader's address in the log, which here
+   * is its proxy, meant for peer traffic, so clients map it back to the node's own port.
    */
   nodeOfUrl(url: string): string | null {
     const port = Number(new URL(url).port);
@@ -130,11 +168,16 @@ export class ChaosCluster {
   }
 
   cutLinks(links: readonly Link[], mode: CutMode): void {
-    for (const l of links) this.link(l).cut(mode);
+    for (const [from, to] of links) this.proxy(to).cut(from, mode);
   }
 
   healLinks(links: readonly Link[]): void {
-    for (const l of links) this.link(l).heal();
+    for (const [from, to] of links) this.proxy(to).heal(from);
+  }
+
+  /** Whether the link is cut now (for tests). */
+  linkState([from, to]: Link): ReturnType<NodeProxy['stateOf']> {
+    return this.proxy(to).stateOf(from);
   }
 
   private server(id: string): ServerProcess {
@@ -145,6 +188,20 @@ export class ChaosCluster {
 
   kill(id: string): Promise<void> {
     return this.server(id).kill();
+  }
+
+  /** SIGTERM, a graceful stop (a leader hands over first); SIGKILL after `timeoutMs`. */
+  terminate(id: string, timeoutMs = 15_000): ReturnType<ServerProcess['terminate']> {
+    return this.server(id).terminate(timeoutMs);
+  }
+
+  /** The node will exit because the harness made it (e.g. removed it): not a crash. */
+  expectExit(id: string): void {
+    this.server(id).expectExit();
+  }
+
+  isRunning(id: string): boolean {
+    return this.server(id).running;
   }
 
   /** Nodes taken out for good (see {@link retire}). */
@@ -256,7 +313,7 @@ export class ChaosCluster {
       this.resume(id);
       this.restart(id);
     }
-    for (const proxy of this.proxies.values()) proxy.heal();
+    for (const proxy of this.proxies.values()) proxy.healAll();
   }
 
   /** Every pid any node ever had. */

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { sleep, type ChaosCluster, type Link } from './cluster.js';
 import { ConnectionFlood } from './connectionFlood.js';
 import type { LeaseProbe } from './leaseProbe.js';
-import type { CutMode } from './proxy.js';
+import { MembershipFaults, type ActiveFault, type MembershipEvent } from './membershipFaults.js';
+import type { CutMode } from './nodeProxy.js';
 import { between, pick, seededRandom, shuffled, type Random } from './random.js';
 import type { FaultKind, FaultWindow } from './types.js';
 import { WAL_DAMAGE_KINDS, damageNewestWal, type WalDamage } from './walDamage.js';
@@ -48,11 +49,8 @@ export function planFaults(rand: Random, options: PlanOptions): PlannedFault[] {
   }
 }
 
-interface Active {
-  readonly label: string;
-  /** Ends the fault; may take a while (a lease read to answer), may add to the label. */
-  heal(): void | Promise<string | void>;
-}
+/** Ends the fault with `heal`; it may take a while (a lease read to answer), may add to the label. */
+type Active = ActiveFault;
 
 /** What the faults beyond processes and links need. */
 export interface NemesisExtras {
@@ -78,13 +76,21 @@ export class Nemesis {
   /** Findings of the faults themselves (a node serving on a damaged WAL); they fail the run. */
   readonly problems: string[] = [];
   private stopped = false;
+  private readonly membership: MembershipFaults;
 
   constructor(
     private readonly cluster: ChaosCluster,
     private readonly now: () => number,
     private readonly log: (line: string) => void,
     private readonly extras: NemesisExtras = { probe: null, keys: [] },
-  ) {}
+  ) {
+    this.membership = new MembershipFaults(cluster, now, this.problems);
+  }
+
+  /** The membership changes the faults made, in order. */
+  get membershipEvents(): readonly MembershipEvent[] {
+    return this.membership.events;
+  }
 
   /**
    * Runs the plan, `phaseStart` being the run time its `at`s count from. A fault lasts its
@@ -147,12 +153,24 @@ export class Nemesis {
         return this.leaseTrap(id, tag, pick(rand, this.extras.keys), f.duration);
       }
       case 'wal-damage': {
-        // One node out for good is all a 3-node cluster can spare.
-        if (this.cluster.retired.size > 0) return { label: `wal-damage: skipped (${set([...this.cluster.retired])} retired)`, heal: () => undefined };
+        // One member out for good is all a 3-node cluster can spare.
+        const out = ids.filter((id) => this.cluster.retired.has(id));
+        if (out.length > 0) return { label: `wal-damage: skipped (${set(out)} retired)`, heal: () => undefined };
         return this.walDamage(pick(rand, ids), pick(rand, WAL_DAMAGE_KINDS), rand);
       }
       case 'fd-limit':
         return this.fdLimit(pick(rand, ids.filter((id) => !this.cluster.retired.has(id))));
+      case 'transfer-leader': {
+        const { id, tag } = await this.leaderOr(rand);
+        if (tag !== LEADER) return { label: `transfer-leader: skipped${tag}`, heal: () => undefined };
+        return this.membership.transferLeader(rand, id);
+      }
+      case 'rolling-restart':
+        return this.membership.rollingRestart();
+      case 'replace-node':
+        return this.membership.replaceNode(rand, (await this.cluster.findLeader())?.id ?? null);
+      case 'grow-shrink':
+        return this.membership.growShrink(rand);
     }
   }
 

@@ -81,7 +81,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     });
     const record = await exercise(cluster, o, now);
     await cluster.destroy();
-    const report: ReportInput = { ...record, seed: o.seed, nodes: cluster.ids, clients: o.clients, durationMs: o.durationMs, startedAt };
+    const report: ReportInput = { ...record, seed: o.seed, nodes: cluster.allIds, initialNodes: o.nodes, clients: o.clients, durationMs: o.durationMs, startedAt };
     const reportPath = resolve(o.reportPath);
     writeFileSync(reportPath, renderReport(report));
     const summary = summarize(report, reportPath, now());
@@ -93,7 +93,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-type RunRecord = Omit<ReportInput, 'seed' | 'nodes' | 'clients' | 'durationMs' | 'startedAt'>;
+type RunRecord = Omit<ReportInput, 'seed' | 'nodes' | 'initialNodes' | 'clients' | 'durationMs' | 'startedAt'>;
 
 /** The phases of a run against a started cluster. */
 async function exercise(cluster: ChaosCluster, o: ChaosOptions, now: () => number): Promise<RunRecord> {
@@ -126,7 +126,7 @@ async function exercise(cluster: ChaosCluster, o: ChaosOptions, now: () => numbe
   problems.push(...nemesis.problems, ...livenessProblems(workload, healedAt), ...watch.conflicts, ...exitProblems(cluster));
   const history = workload.recorder.history();
   return {
-    endMs: now(), healedAt, history, info: workload.info, faults: nemesis.faults, leaders: watch.spans, silences: watch.silences,
+    endMs: now(), healedAt, history, info: workload.info, faults: nemesis.faults, membership: nemesis.membershipEvents, leaders: watch.spans, silences: watch.silences,
     leadersSeen: watch.leadersSeen(), judgement: judge(history, FINAL_CLIENT, o.checkSteps, problems),
   };
 }
@@ -153,7 +153,7 @@ function livenessProblems(workload: Workload, healedAt: number | null): string[]
   return progressed ? [] : ['no client operation succeeded after every fault was healed'];
 }
 
-/** The harness only ever SIGKILLs; any other exit is the server's own doing (a crash). */
+/** The harness SIGKILLs, or SIGTERMs and waits (membership faults); any other exit is the server's own doing (a crash). */
 function exitProblems(cluster: ChaosCluster): string[] {
   return cluster.unexpectedExits.map((e) => `${e.id} exited by itself at ${(e.at / 1000).toFixed(1)} s (code ${e.code}, signal ${e.signal}); see its log`);
 }

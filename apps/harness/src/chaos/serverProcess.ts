@@ -35,6 +35,8 @@ export type UnexpectedExit = (id: string, code: number | null, signal: NodeJS.Si
 export class ServerProcess {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
+  /** How the latest incarnation exited, once it did. */
+  private lastExit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
   private expectingExit = false;
   private paused = false;
   private mayRefuse = false;
@@ -78,6 +80,7 @@ export class ServerProcess {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         if (this.child === child) this.child = null;
+        this.lastExit = { code, signal };
         this.paused = false;
         if (this.mayRefuse && !this.expectingExit) this.refusal = { code, signal };
         else if (!this.expectingExit) this.onUnexpectedExit(this.id, code, signal);
@@ -91,6 +94,28 @@ export class ServerProcess {
     if (!this.child) return;
     this.killNow();
     await this.exited;
+  }
+
+  /**
+   * A graceful stop: SIGTERM (after SIGCONT if paused), SIGKILL only if it is still there after
+   * `timeoutMs`. Resolves to how it exited: a clean shutdown is code 0.
+   */
+  async terminate(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child) return { code: null, signal: null };
+    this.expectingExit = true;
+    if (this.paused) child.kill('SIGCONT');
+    this.paused = false;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+    return this.lastExit;
+  }
+
+  /** The harness is about to make this process exit (e.g. remove it from the cluster): not a crash. */
+  expectExit(): void {
+    this.expectingExit = true;
   }
 
   /** Synchronous kill for exit handlers, which cannot wait. */

@@ -16,12 +16,17 @@ export interface OpInfo {
 
 export type FaultKind =
   | 'kill' | 'kill-leader' | 'kill-all' | 'pause' | 'pause-leader' | 'partition' | 'isolate-leader' | 'drop'
-  | 'pause-leader-lease' | 'wal-damage' | 'fd-limit';
+  | 'pause-leader-lease' | 'wal-damage' | 'fd-limit'
+  | 'transfer-leader' | 'rolling-restart' | 'replace-node' | 'grow-shrink';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kill', 'kill-leader', 'kill-all', 'pause', 'pause-leader', 'partition', 'isolate-leader', 'drop',
   'pause-leader-lease', 'wal-damage', 'fd-limit',
+  'transfer-leader', 'rolling-restart', 'replace-node', 'grow-shrink',
 ];
+
+/** The membership faults (issue 10): they change the set of nodes while the clients run. */
+export const MEMBERSHIP_FAULTS: readonly FaultKind[] = ['transfer-leader', 'rolling-restart', 'replace-node', 'grow-shrink'];
 
 /** A fault as it happened. */
 export interface FaultWindow {

@@ -37,6 +37,10 @@ export const FAULT_COLOR: Readonly<Record<string, string>> = {
   'pause-leader-lease': '#edc948',
   'wal-damage': '#9c755f',
   'fd-limit': '#bab0ac',
+  'transfer-leader': '#4e9f3d',
+  'rolling-restart': '#4e9f3d',
+  'replace-node': '#1f77b4',
+  'grow-shrink': '#1f77b4',
 };
 
 /** Leader lane colours per node: dark, so they do not read as operation kinds. */
@@ -53,7 +57,14 @@ export const FAULT_TEXT_COLOR: Readonly<Record<string, string>> = {
   'pause-leader-lease': '#856300',
   'wal-damage': '#5e4331',
   'fd-limit': '#5f5955',
+  'transfer-leader': '#2e6b22',
+  'rolling-restart': '#2e6b22',
+  'replace-node': '#134a73',
+  'grow-shrink': '#134a73',
 };
+
+/** Membership changes on the timeline's members lane. */
+export const MEMBERSHIP_COLOR = '#134a73';
 
 export const NODE_COLORS = ['#3d3d6b', '#7a4b2a', '#2f6b5e', '#6b2f4f', '#56562a', '#2a4f6b', '#5e3d7a', '#4d4d4d', '#6b4d2f'];
 

@@ -1,4 +1,5 @@
 import { kvModel } from '@raftkit/lincheck';
+import type { MembershipEvent } from '../membershipFaults.js';
 import type { FaultWindow, KvOp, LeaderSpan, NodeSilence, OpInfo } from '../types.js';
 import type { Judgement, OutcomeCounts } from '../verdict.js';
 import { FAULT_COLOR, KIND_COLOR, esc, keyValues, page, secs, table } from './html.js';
@@ -8,7 +9,12 @@ import { renderViolation } from './witness.js';
 /** Everything the report shows; times are ms since the run started. */
 export interface ReportInput {
   readonly seed: number;
+  /** Every node the run started (members come and go with membership faults). */
   readonly nodes: readonly string[];
+  /** How many nodes the cluster started with. */
+  readonly initialNodes?: number;
+  /** Membership changes the faults made (joins, removals, restarts, handovers). */
+  readonly membership?: readonly MembershipEvent[];
   readonly clients: number;
   /** Length of the fault phase. */
   readonly durationMs: number;
@@ -44,14 +50,17 @@ export function renderReport(r: ReportInput): string {
     v ? renderViolation({ violation: v, info: r.info, nodes: r.nodes, describe: describeOp }) : '',
     lostWrites(r.judgement),
     faultsTable(r.faults),
+    membershipTable(r.membership ?? []),
     partsTable(r.judgement),
   ];
   return page(`raftkit chaos — seed ${r.seed}`, sections.join('\n'));
 }
 
 function header(r: ReportInput): string {
-  const meta = `${r.nodes.length} nodes · ${r.clients} clients · ${secs(r.durationMs, 0)} of faults · seed ${r.seed} · started ${r.startedAt}`;
-  return `<h1>raftkit chaos run</h1><div class="meta">${esc(meta)} · replay: <code>raftkit-harness chaos --nodes ${r.nodes.length} --clients ${r.clients} --duration-s ${Math.round(r.durationMs / 1000)} --seed ${r.seed}</code></div>`;
+  const size = r.initialNodes ?? r.nodes.length;
+  const started = size === r.nodes.length ? `${size} nodes` : `${size} nodes (${r.nodes.length} over the run)`;
+  const meta = `${started} · ${r.clients} clients · ${secs(r.durationMs, 0)} of faults · seed ${r.seed} · started ${r.startedAt}`;
+  return `<h1>raftkit chaos run</h1><div class="meta">${esc(meta)} · replay: <code>raftkit-harness chaos --nodes ${size} --clients ${r.clients} --duration-s ${Math.round(r.durationMs / 1000)} --seed ${r.seed}</code></div>`;
 }
 
 /** The headline: linearizable or not, lost writes, other problems. */
@@ -100,7 +109,10 @@ function legend(): string {
     `<span><i class="swatch" style="background:repeating-linear-gradient(45deg,#888 0 3px,#fff 3px 6px)"></i>unknown (open-ended: may take effect any time after its call)</span>`,
     `<span><i class="swatch" style="background:#d8d8d8"></i>failed</span>`,
   ];
-  const families = [['kill', 'kill'], ['pause', 'pause'], ['partition', 'partition'], ['drop', 'one-way drop'], ['wal-damage', 'WAL damage'], ['fd-limit', 'low fd limit']];
+  const families = [
+    ['kill', 'kill'], ['pause', 'pause'], ['partition', 'partition'], ['drop', 'one-way drop'], ['wal-damage', 'WAL damage'], ['fd-limit', 'low fd limit'],
+    ['transfer-leader', 'leader transfer / rolling restart'], ['grow-shrink', 'nodes added or replaced'],
+  ];
   const faults = families.map(
     ([k, name]) => `<span><i class="swatch" style="background:${FAULT_COLOR[k!]};opacity:.35"></i>${name}</span>`,
   );
@@ -122,6 +134,7 @@ function mainTimeline(r: ReportInput): string {
     leaders: r.leaders,
     silences: r.silences,
     nodes: r.nodes,
+    membership: r.membership ?? [],
     from,
     to: r.endMs,
     pxPerMs: scale(r.endMs - from),
@@ -148,6 +161,12 @@ function lostWrites(j: Judgement): string {
 function faultsTable(faults: readonly FaultWindow[]): string {
   const rows = faults.map((f, i) => [String(i + 1), esc(f.label), secs(f.start, 2), secs(f.end, 2), secs(f.end - f.start, 2)]);
   return `<h2>Faults</h2>${faults.length === 0 ? '<p>None.</p>' : table(['#', 'fault', 'from', 'to', 'lasted'], rows)}`;
+}
+
+function membershipTable(events: readonly MembershipEvent[]): string {
+  if (events.length === 0) return '';
+  const rows = events.map((e, i) => [String(i + 1), secs(e.at, 2), esc(e.label)]);
+  return `<h2>Membership changes</h2>${table(['#', 'at', 'change'], rows)}`;
 }
 
 function partsTable(j: Judgement): string {

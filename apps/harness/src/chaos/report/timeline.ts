@@ -1,5 +1,6 @@
+import type { MembershipEvent } from '../membershipFaults.js';
 import type { FaultWindow, KvOp, LeaderSpan, NodeSilence, OpInfo } from '../types.js';
-import { FAULT_COLOR, FAULT_TEXT_COLOR, KIND_COLOR, NODE_COLORS, esc, secs } from './html.js';
+import { FAULT_COLOR, FAULT_TEXT_COLOR, KIND_COLOR, MEMBERSHIP_COLOR, NODE_COLORS, esc, secs } from './html.js';
 
 export interface TimelineInput {
   /** Unique per document: prefixes the SVG's pattern ids. */
@@ -10,6 +11,8 @@ export interface TimelineInput {
   readonly leaders: readonly LeaderSpan[];
   readonly silences: readonly NodeSilence[];
   readonly nodes: readonly string[];
+  /** Membership changes (a join, a removal, a handover): a lane of their own, none if empty. */
+  readonly membership?: readonly MembershipEvent[];
   /** The time range shown, in run ms. */
   readonly from: number;
   readonly to: number;
@@ -52,11 +55,12 @@ export function renderTimeline(input: TimelineInput): string {
   const top = l.y;
   const nodes = nodeLanes(l);
   const leader = leaderLane(l);
+  const members = membershipLane(l);
   const lanes = clientLanes(l);
   const bottom = l.y + 4;
   const bands = input.faults.map((f) => faultBand(l, f, top, bottom)).join('');
   const axis = timeAxis(l, axisY, bottom);
-  const body = [defs(input), bands, axis, labels, nodes, leader, lanes].join('\n');
+  const body = [defs(input), bands, axis, labels, nodes, leader, members, lanes].join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width.toFixed(0)}" height="${bottom + 4}">${body}</svg>`;
 }
 
@@ -136,6 +140,31 @@ function leaderLane(l: Layout): string {
     const color = NODE_COLORS[l.input.nodes.indexOf(s.node) % NODE_COLORS.length] ?? '#777';
     const text = w > 44 ? `<text x="${x + 3}" y="${y + 13}" fill="#fff">${esc(`${s.node} t${s.term}`)}</text>` : '';
     out.push(`<rect x="${x}" y="${y + 2}" width="${w}" height="16" fill="${color}" rx="2"><title>${esc(`${s.node} leader in term ${s.term}: ${secs(s.start)} – ${secs(s.end)}`)}</title></rect>${text}`);
+  }
+  return out.join('\n');
+}
+
+/** A tick per membership change, its label beside it, in as many rows as keep labels apart. */
+function membershipLane(l: Layout): string {
+  const events = [...(l.input.membership ?? [])].sort((a, b) => a.at - b.at);
+  if (events.length === 0) return '';
+  const rowEnds: number[] = [];
+  const marks: { x: number; row: number; e: MembershipEvent }[] = [];
+  for (const e of events) {
+    const x = l.x(e.at);
+    let row = rowEnds.findIndex((end) => end <= x);
+    if (row < 0) row = rowEnds.push(0) - 1;
+    rowEnds[row] = x + e.label.length * 6 + 12;
+    marks.push({ x, row, e });
+  }
+  const y = l.y;
+  l.y += rowEnds.length * LABEL_ROW + 6;
+  const out = [`<text class="lane-label" x="4" y="${y + 11}">members</text>`];
+  for (const { x, row, e } of marks) {
+    const ty = y + 11 + row * LABEL_ROW;
+    const title = `<title>${esc(`${secs(e.at)}: ${e.label}`)}</title>`;
+    out.push(`<path d="M${x.toFixed(1)} ${ty - 8} l4 4 l-4 4 l-4 -4 z" fill="${MEMBERSHIP_COLOR}">${title}</path>`);
+    out.push(`<text x="${(x + 6).toFixed(1)}" y="${ty}" fill="${MEMBERSHIP_COLOR}" font-size="10.5">${esc(e.label)}</text>`);
   }
   return out.join('\n');
 }
