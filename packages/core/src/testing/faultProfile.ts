@@ -12,11 +12,16 @@
  * - `rejoin`: no message loss, few crashes, and minorities often cut off (both ways or one way)
  *   and let back in on a healthy network: what pre-vote and check-quorum exist for (the
  *   stability check's self-tests use it).
+ * - `membership`: the mixed faults plus frequent membership churn through the leader (new
+ *   nodes join as learners and are promoted, voters and learners are removed, the leader too,
+ *   a voter is swapped for a learner in one joint change, leadership is transferred). A
+ *   fifth of the other seeds get some churn too. The stability check is off while churn is on:
+ *   a transfer or a removed leader ends a healthy leader's term on purpose.
  * - `pauses` (end-to-end engines only; the message-level engine, which has no clock, runs it as
  *   `mixed`): leaders are often SIGSTOPped past their lease and sent lease reads as they resume.
  */
-export type ProfileName = 'mixed' | 'figure8' | 'torn-writes' | 'rejoin' | 'pauses';
-export const profileNames: readonly ProfileName[] = ['mixed', 'figure8', 'torn-writes', 'rejoin', 'pauses'];
+export type ProfileName = 'mixed' | 'figure8' | 'torn-writes' | 'rejoin' | 'pauses' | 'membership';
+export const profileNames: readonly ProfileName[] = ['mixed', 'figure8', 'torn-writes', 'rejoin', 'pauses', 'membership'];
 
 /** Per-step probabilities (and switches) that drive one seed's faults. */
 export interface FaultProfile {
@@ -39,6 +44,8 @@ export interface FaultProfile {
   readonly slowDisk: number;
   /** Per-step chance of crashing a node while its disk write is in progress. */
   readonly crashMidWrite: number;
+  /** Per-step chance of a membership change or leadership transfer (0: fixed membership). */
+  readonly membership: number;
 }
 
 /** Draws a seed's profile; `name` forces one, else most seeds are `mixed`. */
@@ -61,6 +68,7 @@ export function drawProfile(rand: () => number, name?: ProfileName): FaultProfil
     downSteps: 60,
     isolateNewLeader: 0,
     crashOnCommit: 0,
+    membership: 0,
   };
   if (chosen === 'figure8') {
     // Tuned by measurement: with a commit rule that counts old-term replicas, about half the
@@ -70,5 +78,7 @@ export function drawProfile(rand: () => number, name?: ProfileName): FaultProfil
   }
   if (chosen === 'rejoin') return { ...base, name: chosen, drop: 0, crash: 0.001, leaderChurn: 0, isolate: 0.01 + rand() * 0.01 };
   if (chosen === 'torn-writes') return { ...base, name: chosen, slowDisk: 0.3 + rand() * 0.4, crashMidWrite: 0.01 + rand() * 0.05 };
-  return { ...base, name: chosen };
+  if (chosen === 'membership') return { ...base, name: chosen, membership: 0.01 + rand() * 0.03 };
+  // Drawn last, so the other profiles' draws are the same as before membership existed.
+  return { ...base, name: chosen, membership: name === undefined && rand() < 0.2 ? 0.002 + rand() * 0.008 : 0 };
 }
