@@ -38,7 +38,9 @@ function tally(verdicts: Verdict[]): Record<Verdict, number> {
 const valid = encodeMessages([...sampleMessages('n1', 'n2'), ...Array.from({ length: 8 }, (_, i) => sequencedMessage('n1', 'n2', i))]);
 const small = encodeMessages([sequencedMessage('a', 'b', 3), sequencedMessage('a', 'b', 4), sequencedMessage('a', 'b', 6)]);
 
-describe(`decoder fuzzing (seed ${SEED})`, () => {
+// CPU-bound and deterministic: the timeout only catches a hang, on a 2-core machine shared
+// with other suites (the flips alone take 2-5 s there).
+describe(`decoder fuzzing (seed ${SEED})`, { timeout: 30_000 }, () => {
   it('rejects 5,000 random byte strings cleanly', () => {
     const random = seededRandom(SEED);
     const verdicts = Array.from({ length: 5000 }, (_, i) => judge(randomBytes(random, Math.floor(random() * 300)), `random #${i}`));
