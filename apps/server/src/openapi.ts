@@ -36,6 +36,98 @@ const badBody = {
 const value = { description: 'Any JSON value but null (application/json) or bytes (application/octet-stream)' };
 const revision = { type: 'object', properties: { revision: { type: 'integer', description: 'Log index at which the write applied' } } };
 
+/** Membership: leader-only changes are redirected (307) or forwarded by a follower, like writes. */
+const memberId = { name: 'id', in: 'path', required: true, description: 'A member id: 1-64 letters, digits, ".", "_", "-"', schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } };
+const membersOk = {
+  description: 'The membership after the change (as GET /v1/members)',
+  content: {
+    'application/json': {
+      schema: { $ref: '#/components/schemas/Members' },
+      example: {
+        leader: 'n1',
+        index: 42,
+        committed: true,
+        joint: false,
+        members: [
+          { id: 'n1', url: 'http://127.0.0.1:7001', role: 'voter', outgoing: false, self: true },
+          { id: 'n2', url: 'http://127.0.0.1:7002', role: 'voter', outgoing: false, self: false },
+          { id: 'n4', url: 'http://127.0.0.1:7004', role: 'learner', outgoing: false, self: false },
+        ],
+      },
+    },
+  },
+};
+const errExample = (description: string, code: string, message: string) => ({ description, content: { 'application/json': { schema: error, example: { error: { code, message } } } } });
+const memberErrors = {
+  '307': follower['307'],
+  '409': errExample(
+    'RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS (another change is not committed yet, or the new leader has not committed an entry of its term) or RAFT_LEARNER_BEHIND (the learner lags more than --max-learner-lag entries). Nothing changed; retry later',
+    'RAFT_LEARNER_BEHIND',
+    'learner n4 is 5120 entries behind (at most 1000)',
+  ),
+  '502': follower['502'],
+  '503': errExample('Nothing changed, retry: RAFT_NOT_LEADER (no leader known), RAFT_TRANSFER_IN_PROGRESS (the leader is handing over; Retry-After: 1), SERVER_FORWARD_LOOP, SERVER_SHUTTING_DOWN', 'RAFT_NOT_LEADER', 'no leader known'),
+  '504': errExample(
+    'Outcome unknown: RAFT_TIMEOUT (not done within --membership-timeout-ms: the change may still commit, a learner may stay a learner) or SERVER_OUTCOME_UNKNOWN (forwarded, no answer). Read GET /v1/members and repeat the request: it is idempotent',
+    'RAFT_TIMEOUT',
+    'learner n4 catching up did not finish within 30000 ms',
+  ),
+};
+const badMember = errExample(
+  'RAFT_INVALID_ARGUMENT: a bad id, url or role, an unknown field, a url that belongs to another member, a voter asked to become a learner, removing the last voter; SERVER_BAD_JSON: malformed JSON',
+  'RAFT_INVALID_ARGUMENT',
+  '"url" must be the new node\'s base URL, http(s)://host:port, without query, fragment or credentials (got "ftp://x")',
+);
+const notMember = errExample('SERVER_MEMBER_NOT_FOUND: no member has this id (already removed?)', 'SERVER_MEMBER_NOT_FOUND', 'n9 is not a member of the cluster (already removed?)');
+
+const membershipPaths = {
+  '/v1/members': {
+    get: { summary: 'The membership this node follows (any node): leader, the configuration entry index, whether it is committed, joint state, each member with its URL and role', responses: { '200': membersOk } },
+    post: {
+      summary: 'Add a member (leader only). role voter (default): added as a learner, promoted once within --max-learner-lag entries; answers once the promotion is committed. role learner: answers once it is added. Idempotent: asking for what already holds answers 200',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['id', 'url'],
+              additionalProperties: false,
+              properties: {
+                id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'The new node\'s --id' },
+                url: { type: 'string', description: "The new node's URL (its --url): where peers and clients reach it" },
+                role: { enum: ['voter', 'learner'], default: 'voter' },
+              },
+            },
+            example: { id: 'n4', url: 'http://127.0.0.1:7004', role: 'voter' },
+          },
+        },
+      },
+      responses: { '200': membersOk, '400': badMember, ...memberErrors },
+    },
+  },
+  '/v1/members/{id}/promote': {
+    post: { summary: 'Promote a learner to voter (leader only); 409 RAFT_LEARNER_BEHIND while it lags', parameters: [memberId], responses: { '200': membersOk, '400': badMember, '404': notMember, ...memberErrors } },
+  },
+  '/v1/members/{id}': {
+    delete: { summary: 'Remove a member (leader only), the leader itself too (it steps down once the removal commits)', parameters: [memberId], responses: { '200': membersOk, '400': badMember, '404': notMember, ...memberErrors } },
+  },
+  '/v1/leader/transfer': {
+    post: {
+      summary: 'Hand leadership to a voter (leader only; default: the most up-to-date one); answers once it leads',
+      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { to: { type: 'string' } } }, example: { to: 'n2' } } } },
+      responses: {
+        '200': { description: 'The new leader', content: { 'application/json': { schema: { type: 'object', properties: { leader: { type: 'string' } } }, example: { leader: 'n2' } } } },
+        '400': errExample('RAFT_INVALID_ARGUMENT: "to" is not a voter, or a bad body', 'RAFT_INVALID_ARGUMENT', 'ghost is not a voter'),
+        '307': follower['307'],
+        '502': follower['502'],
+        '503': errExample('RAFT_TRANSFER_ABORTED (the target did not take over within an election timeout; the old leader still leads), RAFT_TRANSFER_IN_PROGRESS (another transfer is under way), RAFT_NOT_LEADER', 'RAFT_TRANSFER_ABORTED', 'leadership transfer to n2 did not complete within an election timeout; n1 still leads'),
+        '504': errExample('RAFT_TIMEOUT: no outcome in time; GET /v1/members says who leads', 'RAFT_TIMEOUT', 'leadership transfer to n2 did not finish within 1000 ms'),
+      },
+    },
+  },
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'raftkit KV server', version: '0.1.0', description: 'A replicated key-value store on Raft. Errors are JSON: {"error": {"code", "message"}}.' },
@@ -90,6 +182,7 @@ export const openApiDocument = {
       },
     },
     '/v1/sessions': { post: { summary: 'Register a client session for exactly-once writes', responses: { '200': { description: '{"clientId": n}' }, ...follower } } },
+    ...membershipPaths,
     '/v1/status': { get: { summary: 'Role, term, leader, commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
     '/healthz': { get: { summary: 'Liveness: the process and its node are running', responses: { '200': { description: 'ok' }, '503': errResp('not running') } } },
@@ -106,6 +199,28 @@ export const openApiDocument = {
   components: {
     schemas: {
       Error: { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, leader: { type: ['string', 'null'] }, leaderUrl: { type: 'string' } } } } },
+      Members: {
+        type: 'object',
+        properties: {
+          leader: { type: ['string', 'null'] },
+          index: { type: 'integer', description: 'Log index of the configuration entry (0: the bootstrap configuration, not yet in the log)' },
+          committed: { type: 'boolean' },
+          joint: { type: 'boolean', description: 'In a joint configuration (C_old,new): both majorities count' },
+          members: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                url: { type: ['string', 'null'] },
+                role: { enum: ['voter', 'learner'] },
+                outgoing: { type: 'boolean', description: 'A voter of C_old only, while joint' },
+                self: { type: 'boolean', description: 'The node that answered' },
+              },
+            },
+          },
+        },
+      },
       Entry: { type: 'object', properties: { key: { type: 'string' }, value: {}, encoding: { enum: ['json', 'base64'] }, revision: { type: 'integer' }, modRevision: { type: 'integer' } } },
     },
   },

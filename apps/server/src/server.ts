@@ -47,6 +47,8 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   const transport = new HttpTransport({
     id: cfg.id,
     secret: cfg.secret,
+    // The bootstrap voters; the address book (updatePeers) takes over from the log, and
+    // forgets a --peers node once its removal is committed (memberAddresses.ts).
     peers: { ...cfg.peers },
     ...(tls ? { tls: { ca: tls.ca, key: tls.key, cert: tls.cert } } : {}),
     onError: (err) => peerErrors.report(err),
