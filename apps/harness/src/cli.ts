@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { availableParallelism } from 'node:os';
-import { profileNames, type ProfileName } from '@raftkit/core/testing';
-import { oneLine, plantable, runSim, type SimCommand } from './sim/command.js';
+import { membershipSummary, oneLine, plantable, runSim, type SimCommand } from './sim/command.js';
+import { simProfileNames as profileNames, type SimProfile } from './sim/profiles.js';
 
 const usage = `usage:
   raftkit-harness sim   [--nodes 3|5] [--seeds N | --seed N] [--first-seed S] [--clients N] [--fault-ms MS]
@@ -50,14 +50,14 @@ async function sim(flags: Map<string, string | true>): Promise<number> {
   const bug = flags.get('plant-bug');
   if (bug !== undefined && (bug === true || !(bug in plantable))) fail(`--plant-bug must be one of ${Object.keys(plantable).join(', ')}`);
   const profile = flags.get('profile');
-  if (profile !== undefined && (profile === true || !profileNames.includes(profile as ProfileName))) fail(`--profile must be one of ${profileNames.join(', ')}`);
+  if (profile !== undefined && (profile === true || !profileNames.includes(profile as SimProfile))) fail(`--profile must be one of ${profileNames.join(', ')}`);
   const cmd: SimCommand = {
     nodes,
     seeds: single !== null ? [single] : Array.from({ length: count }, (_, i) => first + i),
     clients: intFlag(flags, 'clients', 4, 1, 64),
     faultMs: intFlag(flags, 'fault-ms', 3000, 100, 600_000),
     bug: (bug as SimCommand['bug']) ?? null,
-    profile: (profile as ProfileName | undefined) ?? null,
+    profile: (profile as SimProfile | undefined) ?? null,
     traceDir: typeof flags.get('trace-dir') === 'string' ? (flags.get('trace-dir') as string) : 'harness-traces',
     jobs: intFlag(flags, 'jobs', Math.max(1, Math.min(availableParallelism(), 8)), 1, 64),
     verbose: flags.has('verbose') || single !== null,
@@ -75,6 +75,8 @@ async function sim(flags: Map<string, string | true>): Promise<number> {
   if (single !== null && r.outcomes[0]) process.stdout.write(`${oneLine(r.outcomes[0])}\n`);
   const verdict = r.violations.length === 0 ? 'all safe' : `${r.violations.length} VIOLATIONS (seeds ${r.violations.map((v) => v.seed).join(', ')})`;
   process.stdout.write(`sim: ${r.outcomes.length} seeds, ${verdict}; ${ops} client ops ok, ${elections} elections, ${crashes} crashes, ${lost} unsynced writes lost, ${stableMs} virtual ms checked for stability; elections: mean ${meanElections}, max ${maxElections} per seed; ${(r.wallMs / 1000).toFixed(1)} s\n`);
+  const churn = membershipSummary(r.outcomes);
+  if (churn) process.stdout.write(`${churn}\n`);
   if (flags.has('expect-violation')) return r.violations.length > 0 ? 0 : 1;
   return r.violations.length === 0 ? 0 : 1;
 }

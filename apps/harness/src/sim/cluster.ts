@@ -1,8 +1,9 @@
-import { seededRandom, type Entry, type TestingBugs } from '@raftkit/core';
+import { EntryType, decodeConfEntry, isJoint, seededRandom, type Entry, type MembershipConfig, type TestingBugs } from '@raftkit/core';
 import { StabilityMonitor } from '@raftkit/core/testing';
 import { createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { MemoryLogStorage, MemoryLogStore } from '@raftkit/log-memory';
 import { ManualScheduler, MemoryNetwork } from '@raftkit/transport-memory';
+import { MembershipChecker } from './membershipSafety.js';
 import { NodeClock } from './nodeClock.js';
 import { SafetyChecker, Violation, type LogView } from './safety.js';
 import { SimStorage } from './simStorage.js';
@@ -14,6 +15,8 @@ export interface ClusterOptions {
   bugs: TestingBugs;
   /** TEST ONLY: Raft options to override (pre-vote off, for the stability self-test). */
   raft?: { preVote?: boolean };
+  /** Membership churn runs: stability is judged over the leader's voters, not every node. */
+  membership?: boolean;
 }
 
 interface Member {
@@ -29,9 +32,20 @@ interface Member {
   lastCommit: number;
   lastRole: string;
   lastTerm: number;
+  /** Stopped for good after its removal: never restarted, no longer one of `ids`. */
+  retired: boolean;
 }
 
 const ELECTION_TICKS = 10;
+
+/** The configuration a committed entry carries; one that does not decode is a finding. */
+function confOf(node: string, index: number, e: Entry): MembershipConfig {
+  try {
+    return decodeConfEntry(e.data).config;
+  } catch (err) {
+    throw new Violation('valid configuration', `${node} applied a configuration entry at ${index} that does not decode: ${(err as Error).message}`);
+  }
+}
 
 /** Lets every settled promise callback run (the runtime's work between timer events). */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -45,10 +59,17 @@ export class SimCluster {
   readonly sched = new ManualScheduler({ maxCallbacks: 10_000_000 });
   readonly net: MemoryNetwork;
   readonly safety = new SafetyChecker();
+  readonly membership = new MembershipChecker();
+  /** The nodes of the cluster now, in creation order: the bootstrap voters, then nodes added since, minus retired ones. */
   readonly ids: string[];
+  /** The bootstrap configuration (RaftConfig.voters of the first nodes; a joining node gets []). */
+  readonly bootstrap: readonly string[];
+  private nextId: number;
+  /** Until this virtual ms no link counts as healthy for stability (a deliberate leader change). */
+  private disturbedUntil = -Infinity;
   readonly rand: () => number;
   private readonly members = new Map<string, Member>();
-  readonly stats = { crashes: 0, restarts: 0, lostWrites: 0 };
+  readonly stats = { crashes: 0, restarts: 0, lostWrites: 0, created: 0, retired: 0 };
   private readonly smallMessages: boolean;
   /** Stability (see StabilityMonitor): a healthy leader keeps leading, no term rises above its. */
   readonly stability: StabilityMonitor;
@@ -59,12 +80,47 @@ export class SimCluster {
     this.rand = seededRandom(opts.seed);
     this.net = new MemoryNetwork({ seed: opts.seed, scheduler: this.sched });
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.bootstrap = [...this.ids];
+    this.nextId = opts.nodes + 1;
     this.smallMessages = this.rand() < 0.5;
     // Two election timeouts: a whole check-quorum round and a reset of every follower's timer.
     this.stability = new StabilityMonitor(2 * ELECTION_TICKS * opts.tickMs);
-    for (const id of this.ids) {
-      this.members.set(id, { id, store: new MemoryLogStore(), replica: null, storage: null, clock: null, transport: null, lastApplied: 0, disk: [0, 0], lastCommit: 0, lastRole: 'follower', lastTerm: 0 });
+    for (const id of this.ids) this.addMember(id);
+  }
+
+  private addMember(id: string): void {
+    this.members.set(id, { id, store: new MemoryLogStore(), replica: null, storage: null, clock: null, transport: null, lastApplied: 0, disk: [0, 0], lastCommit: 0, lastRole: 'follower', lastTerm: 0, retired: false });
+  }
+
+  /**
+   * A brand-new machine: a new id, empty storage, started with `voters: []` (it never campaigns
+   * until a leader adds it). The memory network routes by id, so nothing else needs telling.
+   */
+  async createNode(): Promise<string> {
+    const id = `n${this.nextId++}`;
+    this.addMember(id);
+    this.ids.push(id);
+    this.stats.created++;
+    await this.boot(id);
+    return id;
+  }
+
+  /** The machine of a removed node is switched off for good. */
+  async retire(id: string): Promise<void> {
+    const m = this.member(id);
+    if (m.retired) return;
+    if (m.replica) {
+      await this.crash(id);
+      this.stats.crashes--;
     }
+    m.retired = true;
+    this.ids.splice(this.ids.indexOf(id), 1);
+    this.stats.retired++;
+  }
+
+  /** A deliberate leader change (transfer, removal) is under way: suspend the stability check. */
+  disturb(ms: number): void {
+    this.disturbedUntil = Math.max(this.disturbedUntil, this.sched.now() + ms);
   }
 
   now(): number {
@@ -111,7 +167,7 @@ export class SimCluster {
     const transport = this.net.transport(id);
     const replica = await createKvReplica({
       id,
-      voters: this.ids,
+      voters: this.bootstrap.includes(id) ? this.bootstrap : [],
       storage,
       transport,
       clock,
@@ -128,7 +184,9 @@ export class SimCluster {
       ...this.opts.raft,
     });
     replica.node.on('stateChange', (s) => {
-      if (s.role === 'leader') this.safety.guard(() => this.safety.leaderElected(id, s.term, this.view(replica)));
+      if (s.role !== 'leader') return;
+      this.safety.guard(() => this.safety.leaderElected(id, s.term, this.view(replica)));
+      this.safety.guard(() => this.membership.leaderElected(id, s.term, replica.node.membership()));
     });
     // A node stopping on a broken invariant is a finding, not noise.
     replica.node.on('error', (err) => {
@@ -136,6 +194,7 @@ export class SimCluster {
       this.safety.violation ??= new Violation(property, `${id}: ${err.message}`);
     });
     m.lastApplied = replica.node.status().appliedIndex;
+    this.membership.restart(id);
     replica.node.on('applied', (index) => this.checkApplied(m, replica, index));
     m.replica = replica;
     m.storage = storage;
@@ -183,7 +242,7 @@ export class SimCluster {
   }
 
   async restart(id: string): Promise<void> {
-    if (this.isUp(id)) return;
+    if (this.isUp(id) || this.member(id).retired) return;
     this.stats.restarts++;
     await this.boot(id);
   }
@@ -200,6 +259,7 @@ export class SimCluster {
     this.sched.advanceTo(end);
     await settle();
     this.checkCommits();
+    this.checkMembership();
     this.checkStability();
     this.safety.throwIfViolated();
   }
@@ -208,17 +268,45 @@ export class SimCluster {
     const now = this.sched.now();
     // A disk that stalls for half an election timeout may legitimately cost a leader its term.
     const stalled = (id: string) => this.member(id).disk[1] >= (ELECTION_TICKS * this.opts.tickMs) / 2;
+    const ids = this.opts.membership ? this.stabilityIds() : this.ids;
     for (const a of this.ids) for (const b of this.ids) {
-      if (a !== b && (!this.net.canReach(a, b) || this.net.effectiveFaults(a, b).drop > 0 || stalled(a) || stalled(b))) this.lastBadLink.set(`${a}>${b}`, now);
+      if (a !== b && (!this.net.canReach(a, b) || this.net.effectiveFaults(a, b).drop > 0 || stalled(a) || stalled(b) || now < this.disturbedUntil)) this.lastBadLink.set(`${a}>${b}`, now);
     }
     const broken = this.stability.check({
-      ids: this.ids,
+      ids,
       now,
-      role: (id) => this.member(id).replica?.node.status().role ?? null,
+      // During a deliberate leader change no leader counts as healthy (a removed leader is not
+      // one of the voters the majority is counted over, so it would look healthy alone).
+      role: (id) => (now < this.disturbedUntil ? null : (this.member(id).replica?.node.status().role ?? null)),
       term: (id) => this.member(id).replica?.node.status().term ?? this.member(id).store.state().hardState.term,
       linkHealthy: (a, b) => (this.lastBadLink.get(`${a}>${b}`) ?? -Infinity) < now - 2 * ELECTION_TICKS * this.opts.tickMs,
     });
     if (broken) this.safety.violation ??= new Violation('stability', broken);
+  }
+
+  /**
+   * With membership churn, a healthy majority is one of the leader's voters (and only they may
+   * not raise their terms): a removed node or a learner counts for nothing. While joint (two
+   * majorities), or with no leader, every node counts and the change disturbs stability.
+   */
+  private stabilityIds(): string[] {
+    const leader = this.replicas()
+      .filter((r) => r.node.status().role === 'leader')
+      .sort((a, b) => b.node.status().term - a.node.status().term)[0];
+    if (!leader) return this.ids;
+    const cfg = leader.node.membership().config;
+    if (isJoint(cfg)) {
+      this.disturb(1);
+      return this.ids;
+    }
+    return cfg.voters.filter((id) => this.ids.includes(id));
+  }
+
+  /** Each live node's reported membership agrees with what was applied. */
+  private checkMembership(): void {
+    for (const m of this.members.values()) {
+      if (m.replica) this.safety.guard(() => this.membership.reported(m.id, m.replica!.node.membership()));
+    }
   }
 
   /** A view of a live replica's log for the checks. */
@@ -238,10 +326,14 @@ export class SimCluster {
 
   private checkApplied(m: Member, r: KvRaftReplica, index: number): void {
     const view = this.view(r);
+    // A snapshot installed past what was applied: the node's configurations start a new run.
+    if (view.snapshotIndex > m.lastApplied) this.membership.restart(m.id);
     const from = Math.max(m.lastApplied, view.snapshotIndex);
     for (let i = from + 1; i <= index; i++) {
       const e = view.entry(i);
-      if (e) this.safety.guard(() => this.safety.applied(m.id, i, e.data));
+      if (!e) continue;
+      this.safety.guard(() => this.safety.applied(m.id, i, e.data));
+      if (e.type === EntryType.ConfChange) this.safety.guard(() => this.membership.applied(m.id, i, confOf(m.id, i, e)));
     }
     m.lastApplied = index;
   }

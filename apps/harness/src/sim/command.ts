@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TestingBugs } from '@raftkit/core';
-import type { ProfileName } from '@raftkit/core/testing';
+import type { SimProfile } from './profiles.js';
 import type { SimOptions, SimOutcome } from './runSeed.js';
 
 export interface SimCommand {
@@ -11,7 +11,7 @@ export interface SimCommand {
   clients: number;
   faultMs: number;
   bug: keyof typeof plantable | null;
-  profile: ProfileName | null;
+  profile: SimProfile | null;
   traceDir: string;
   jobs: number;
   verbose: boolean;
@@ -23,6 +23,8 @@ export const plantable = {
   'double-vote': { doubleVote: true },
   'ack-before-fsync': { sendBeforePersist: true },
   'stale-lease': { tickByCallbacks: true },
+  // A second membership change while one is in flight (the membership profile finds it).
+  'overlapping-conf-changes': { overlappingConfChanges: true },
 } satisfies Record<string, TestingBugs>;
 
 export interface SimSummary {
@@ -68,9 +70,30 @@ export async function runSim(cmd: SimCommand, out: NodeJS.WriteStream = process.
   return { outcomes: outcomes.sort((a, b) => a.seed - b.seed), violations, wallMs: Math.round(performance.now() - started) };
 }
 
+/** The membership churn of all seeds in one line, or null if none had any. */
+export function membershipSummary(outcomes: readonly SimOutcome[]): string | null {
+  const ms = outcomes.flatMap((o) => (o.membership ? [o.membership] : []));
+  if (ms.length === 0) return null;
+  const add = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  };
+  const done: Record<string, number> = {};
+  const refused: Record<string, number> = {};
+  for (const m of ms) {
+    add(done, m.done);
+    add(refused, m.refused);
+  }
+  const sum = (xs: Record<string, number>) => Object.values(xs).reduce((a, b) => a + b, 0);
+  const list = (xs: Record<string, number>) => Object.entries(xs).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+  const total = (f: (m: (typeof ms)[number]) => number) => ms.reduce((n, m) => n + f(m), 0);
+  return `membership: ${sum(done)} ops done (${list(done)}); ${sum(refused)} refused (${list(refused)}); ${total((m) => m.configs)} configurations committed (${total((m) => m.joint)} joint), ${total((m) => m.created)} nodes added, ${total((m) => m.retired)} retired`;
+}
+
 export function oneLine(o: SimOutcome): string {
   const verdict = o.ok ? 'ok' : `VIOLATION ${o.property}`;
-  return `seed ${o.seed}: ${verdict} — ${o.ops.ok} ops ok, ${o.ops.unknown} indeterminate, ${o.leaders} elections, ${o.committed} committed, ${o.crashes} crashes, ${o.faults} faults, ${o.virtualMs} virtual ms in ${o.wallMs} ms`;
+  const m = o.membership;
+  const churn = m ? `, ${Object.values(m.done).reduce((a, b) => a + b, 0)} membership ops done (${Object.values(m.refused).reduce((a, b) => a + b, 0)} refused), ${m.configs} configurations committed, ${m.created} nodes added, ${m.retired} retired` : '';
+  return `seed ${o.seed}: ${verdict} — ${o.ops.ok} ops ok, ${o.ops.unknown} indeterminate, ${o.leaders} elections, ${o.committed} committed, ${o.crashes} crashes, ${o.faults} faults${churn}, ${o.virtualMs} virtual ms in ${o.wallMs} ms`;
 }
 
 function reportViolation(o: SimOutcome, cmd: SimCommand, out: NodeJS.WriteStream): void {

@@ -1,6 +1,7 @@
-import type { ProfileName } from '@raftkit/core/testing';
 import type { SimCluster } from './cluster.js';
+import { MembershipNemesis } from './membershipNemesis.js';
 import type { NodeClock } from './nodeClock.js';
+import type { SimProfile } from './profiles.js';
 
 /** One fault the nemesis injected, for the trace and the summary. */
 export interface FaultEvent {
@@ -31,16 +32,20 @@ export class Nemesis {
    * reads then, the moment a stale lease would answer them (issue 9, finding 1).
    */
   onResume: (id: string) => void = () => {};
+  /** Membership churn (the `membership` profile), interleaved with the faults above. */
+  readonly members: MembershipNemesis | null;
 
   constructor(
     private readonly c: SimCluster,
-    named?: ProfileName,
+    named?: SimProfile,
   ) {
     this.profile = { rate: 0.005 + c.rand() * 0.045, crashBias: c.rand(), slowDisks: c.rand() < 0.3, leaderChurn: c.rand() < 0.35, pauses: named === 'pauses', rejoin: named === 'rejoin' };
     // The targeted schedules of the message-level engine, as far as this engine has them.
     if (named === 'figure8') this.profile.leaderChurn = true;
     if (named === 'torn-writes') Object.assign(this.profile, { slowDisks: true, crashBias: 1 });
     if (this.profile.slowDisks) for (const id of c.ids) c.setDisk(id, [0, 25]);
+    // Up to 5 voters from 3, 7 from 5: the cluster grows, shrinks to one, and back.
+    this.members = named === 'membership' ? new MembershipNemesis(c, c.ids.length + 2, (kind, detail) => this.log(kind, detail)) : null;
   }
 
   private log(kind: string, detail: string): void {
@@ -79,6 +84,10 @@ export class Nemesis {
       this.isolation = null;
       this.c.net.heal();
       this.log('rejoin', 'the isolated minority is let back in');
+    }
+    if (this.members) {
+      const cut = await this.members.step(0.02);
+      if (cut) return this.cutAfterBurst(cut);
     }
     if (this.c.rand() > this.profile.rate) return;
     if (this.profile.pauses && this.c.rand() < 0.7) return this.pauseLeader();
@@ -144,6 +153,14 @@ export class Nemesis {
     this.isolation = { until: this.c.now() + 300 + Math.floor(this.c.rand() * 500) };
     const how = dir < 0.6 ? 'both ways' : dir < 0.8 ? 'cannot send' : 'cannot hear';
     this.log('isolate', `${away.join(',')} ${how} until ${this.isolation.until}`);
+  }
+
+  /** Holds the cut a burst of changes asked for: the leader's side, and everyone else. */
+  private cutAfterBurst([side, rest]: [string[], string[]]): void {
+    this.c.net.heal();
+    this.c.net.partition(side, rest);
+    this.isolation = { until: this.c.now() + 200 + Math.floor(this.c.rand() * 600) };
+    this.log('member-cut', `${side.join(',')} | ${rest.join(',')} until ${this.isolation.until}`);
   }
 
   private partition(): void {

@@ -1,8 +1,10 @@
 import type { TestingBugs } from '@raftkit/core';
-import { SimViolation, Simulation, type ProfileName } from '@raftkit/core/testing';
+import { SimViolation, Simulation } from '@raftkit/core/testing';
 import { checkHistory, formatResult, kvModel } from '@raftkit/lincheck';
 import { SimCluster } from './cluster.js';
+import type { MembershipNemesis, MembershipStats } from './membershipNemesis.js';
 import { Nemesis, type FaultEvent } from './nemesis.js';
+import { isCoreProfile, type SimProfile } from './profiles.js';
 import { Violation } from './safety.js';
 import { Workload } from './workload.js';
 
@@ -16,7 +18,7 @@ export interface SimOptions {
   quietMs: number;
   bugs: TestingBugs;
   /** Forces one fault schedule in both engines; by default each seed draws its own. */
-  profile?: ProfileName;
+  profile?: SimProfile;
   /** TEST ONLY: turn off pre-vote in the end-to-end engine, to show its stability check fails. */
   raft?: { preVote?: boolean };
 }
@@ -38,6 +40,8 @@ export interface SimOutcome {
   stableWindows: number;
   stableMs: number;
   faults: number;
+  /** The membership profile: what the churn did, and the configurations committed. */
+  membership?: MembershipStats & { configs: number; joint: number };
   /** For a failure: what a person needs to replay and understand it. */
   trace?: { options: SimOptions; events: FaultEvent[]; history: unknown; check?: string };
 }
@@ -51,7 +55,8 @@ const STEP_MS = 1;
  */
 function runCoreEngine(opts: SimOptions): { property: string; detail: string } | null {
   try {
-    new Simulation({ seed: opts.seed, nodes: opts.nodes, faultSteps: 1500, quietSteps: 600, bugs: opts.bugs, ...(opts.profile ? { profile: opts.profile } : {}) }).run();
+    const profile = opts.profile && isCoreProfile(opts.profile) ? { profile: opts.profile } : {};
+    new Simulation({ seed: opts.seed, nodes: opts.nodes, faultSteps: 1500, quietSteps: 600, bugs: opts.bugs, ...profile }).run();
     return null;
   } catch (err) {
     if (!(err instanceof SimViolation)) return { property: 'raft invariant (core engine)', detail: String((err as Error).message) };
@@ -68,7 +73,8 @@ function runCoreEngine(opts: SimOptions): { property: string; detail: string } |
 export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
   const started = performance.now();
   const coreViolation = runCoreEngine(opts);
-  const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs, ...(opts.raft ? { raft: opts.raft } : {}) });
+  const churn = opts.profile === 'membership';
+  const cluster = new SimCluster({ seed: opts.seed, nodes: opts.nodes, tickMs: 10, bugs: opts.bugs, membership: churn, ...(opts.raft ? { raft: opts.raft } : {}) });
   const nemesis = new Nemesis(cluster, opts.profile);
   const work = new Workload(cluster, opts.clients);
   nemesis.onResume = (id) => work.probeLease(id);
@@ -86,6 +92,7 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     stableWindows: cluster.stability.stats.windows,
     stableMs: cluster.stability.stats.checkedSteps,
     faults: nemesis.events.length,
+    ...(nemesis.members ? { membership: { ...nemesis.members.stats, ...cluster.membership.counts } } : {}),
     ...(ok ? {} : { trace: { options: opts, events: nemesis.events, history: work.history.history(), ...(check ? { check } : {}) } }),
   });
   if (coreViolation) return outcome(false, coreViolation);
@@ -98,6 +105,8 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     }
     await nemesis.calm();
     const stopping = work.stop();
+    // Removed nodes still running are switched off first: clients may be asking them.
+    if (nemesis.members) await settleMembership(cluster, nemesis.members, opts.quietMs);
     await runUntil(cluster, opts.quietMs, 'every client finishes after faults stop', done(stopping));
     await runUntil(cluster, opts.quietMs, 'a leader is elected after faults stop', () => cluster.leaders().length === 1);
     await finalReads(cluster, work);
@@ -120,6 +129,19 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
   } finally {
     await cluster.stopAll();
   }
+}
+
+/**
+ * The membership must settle once faults stop (committed, not joint: a joint configuration is
+ * never stuck), and the nodes that are not members any more are switched off.
+ */
+async function settleMembership(c: SimCluster, members: MembershipNemesis, ms: number): Promise<void> {
+  const deadline = c.now() + ms;
+  while (!(await members.finish())) {
+    if (c.now() >= deadline) throw new Violation('liveness', `not true ${ms} virtual ms after faults stopped: the membership settles (committed, not joint)`);
+    await c.advance(STEP_MS * 5);
+  }
+  await runUntil(c, ms, 'a leader is elected after the membership settles', () => c.leaders().length === 1);
 }
 
 function done(p: Promise<void>): () => boolean {
