@@ -55,6 +55,14 @@ test('replace a dead follower: DELETE it, --join a fresh node under a new id; it
   const onN4 = await rangeAll(n4.url, 'jr/', 'stale');
   expect(new Map([...onN4].map(([k, v]) => [k, v.modRevision]))).toEqual(written);
 
+  // A learner joins too (--learner): it gets the data, and stays out of every majority.
+  const n5 = await newNode(cluster, 'n5', ['--join', leader.url, '--learner']);
+  extra.push(n5);
+  n5.start();
+  await waitForMembers(leader.url, { [leader.id]: 'voter', [keep!.id]: 'voter', n4: 'voter', n5: 'learner' });
+  await cluster.caughtUp(n5, last);
+  expect((await rangeAll(n5.url, 'jr/', 'stale')).size).toBe(written.size);
+
   // 4. Another original node dies: n4 and the last original are a majority of three.
   const term = (await leader.status())!.term;
   await leader.kill('SIGKILL');
@@ -70,7 +78,7 @@ test('replace a dead follower: DELETE it, --join a fresh node under a new id; it
   const other = next === n4 ? keep! : n4;
   const read = await getKey(other.url, 'jr/after');
   expect([read.status, read.json?.value]).toEqual([200, 'survived']);
-  expect(roles(await members(other.url))).toEqual({ [leader.id]: 'voter', [keep!.id]: 'voter', n4: 'voter' });
+  expect(roles(await members(other.url))).toEqual({ [leader.id]: 'voter', [keep!.id]: 'voter', n4: 'voter', n5: 'learner' });
 
   // 5. Restarted, n4 takes its membership from its log and ignores --join.
   await n4.kill('SIGTERM');
