@@ -352,3 +352,55 @@ describe('overlapping single-server changes (Ongaro, raft-dev 2015)', () => {
     expect(lost.length).toBeGreaterThan(0); // leader completeness broken
   });
 });
+
+describe('configuration entries', () => {
+  test('addresses survive encoding for any member id, __proto__ included', async () => {
+    const { encodeConfEntry, decodeConfEntry, pruneAddresses } = await import('../src/consensus/membership/entry.js');
+    const { bootstrapConfig } = await import('../src/consensus/membership/config.js');
+    const config = bootstrapConfig(['__proto__', 'a']);
+    const addresses = JSON.parse('{"__proto__":"http://x:1","a":"http://a:1"}') as Record<string, string>;
+    const back = decodeConfEntry(encodeConfEntry({ config, addresses: pruneAddresses(config, addresses) }));
+    expect(Object.entries(back.addresses).sort()).toEqual([['__proto__', 'http://x:1'], ['a', 'http://a:1']]);
+  });
+
+  test('a corrupt configuration entry is refused with RAFT_STORAGE_CORRUPT naming the problem', async () => {
+    const { decodeConfEntry } = await import('../src/consensus/membership/entry.js');
+    const enc = new TextEncoder();
+    expect(() => decodeConfEntry(new Uint8Array([0xff]))).toThrow(expect.objectContaining({ code: 'RAFT_STORAGE_CORRUPT' }));
+    const bad = { v: 1, config: { voters: ['a'], votersOutgoing: [], learners: ['a'], learnersNext: [], autoLeave: false }, addresses: {} };
+    expect(() => decodeConfEntry(enc.encode(JSON.stringify(bad)))).toThrow(expect.objectContaining({ code: 'RAFT_STORAGE_CORRUPT', message: expect.stringContaining('both a learner and a voter') }));
+    expect(() => decodeConfEntry(enc.encode('{"v":2}'))).toThrow(expect.objectContaining({ message: expect.stringContaining('unknown version') }));
+  });
+});
+
+describe('who may campaign', () => {
+  test('a learner\'s election timer does not restart: it stops honouring a dead leader after one timeout', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.join('d');
+    change(c, 'a', addLearner('d'));
+    c.stabilize();
+    isolate(c, 'a');
+    c.tick('d', 40);
+    // A vote request for a later term now reaches d's vote (a learner may vote: the candidate's
+    // configuration may be newer than its own).
+    const term = c.status('d').term;
+    c.deliver({ type: 'vote', from: 'b', to: 'd', term: term + 1, preVote: false, lastLogIndex: 99, lastLogTerm: term });
+    expect(c.status('d').term).toBe(term + 1);
+  });
+
+  test('§4.2.2 a node whose removal is not committed may still campaign, to elect the leader that commits it', () => {
+    // {a,b}: a removes itself, only a holds the change, a loses leadership before it commits.
+    const c = new TestCluster(['a', 'b'], { preVote: false, checkQuorum: false });
+    c.elect('a');
+    isolate(c, 'b');
+    change(c, 'a', removeNode('a'));
+    c.flush('a');
+    c.restart('a'); // a loses its leadership; b cannot win without a's vote, nor a without b's
+    heal(c);
+    c.stabilize();
+    for (let i = 0; i < 100 && c.status('b').membership.config.voters.join() !== 'b'; i++) tickAll(c, 1);
+    expect(votersOf(c, 'b')).toEqual(['b']);
+    expect(c.status('b').membership.committed).toBe(true);
+  });
+});

@@ -101,6 +101,20 @@ export class Raft {
     return this.quorumCfg.incoming.has(id) || this.quorumCfg.outgoing.has(id);
   }
 
+  /**
+   * Whether this node may stand for election: it votes in its latest configuration, or that
+   * configuration (which removed it) is not committed yet and it voted in the committed one.
+   * Thesis §4.2.2: such a server may still be needed to elect the leader that commits its
+   * removal (in {a,b}, a removed a holding the only copy of the change); it does not count
+   * its own vote then.
+   */
+  mayCampaign(): boolean {
+    if (this.isVoter(this.id)) return true;
+    if (this.confIndex <= this.log.committed) return false;
+    const prev = this.log.confAt(this.log.committed)?.state.config ?? { voters: this.cfg.voters, votersOutgoing: [] as readonly NodeId[] };
+    return prev.voters.includes(this.id) || prev.votersOutgoing.includes(this.id);
+  }
+
   /** Whether this node's own vote is a quorum (a single-voter cluster). */
   selfIsQuorum(): boolean {
     return this.quorumCfg.voteResult(new Map([[this.id, true]])) === 'won';
@@ -199,7 +213,7 @@ export class Raft {
   /** Starts an election: a pre-vote round first when enabled (thesis §9.6). */
   campaign(preVote: boolean, transferFrom?: NodeId): void {
     // Learners, removed nodes and nodes that have not joined yet never stand (thesis §4.2.2).
-    if (!this.isVoter(this.id)) return;
+    if (!this.mayCampaign()) return;
     if (preVote) this.becomePreCandidate();
     else this.becomeCandidate();
     const voteTerm = preVote ? this.term + 1 : this.term;

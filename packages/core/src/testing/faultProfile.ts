@@ -14,8 +14,8 @@
  *   stability check's self-tests use it).
  * - `membership`: the mixed faults plus frequent membership churn through the leader (new
  *   nodes join as learners and are promoted, voters and learners are removed, the leader too,
- *   a voter is swapped for a learner in one joint change, leadership is transferred). A
- *   fifth of the other seeds get some churn too. The stability check is off while churn is on:
+ *   a voter is swapped for a learner in one joint change, leadership is transferred). Only
+ *   when asked for (seeds drawn as before). The stability check is off while churn is on:
  *   a transfer or a removed leader ends a healthy leader's term on purpose.
  * - `pauses` (end-to-end engines only; the message-level engine, which has no clock, runs it as
  *   `mixed`): leaders are often SIGSTOPped past their lease and sent lease reads as they resume.
@@ -79,6 +79,5 @@ export function drawProfile(rand: () => number, name?: ProfileName): FaultProfil
   if (chosen === 'rejoin') return { ...base, name: chosen, drop: 0, crash: 0.001, leaderChurn: 0, isolate: 0.01 + rand() * 0.01 };
   if (chosen === 'torn-writes') return { ...base, name: chosen, slowDisk: 0.3 + rand() * 0.4, crashMidWrite: 0.01 + rand() * 0.05 };
   if (chosen === 'membership') return { ...base, name: chosen, membership: 0.01 + rand() * 0.03 };
-  // Drawn last, so the other profiles' draws are the same as before membership existed.
-  return { ...base, name: chosen, membership: name === undefined && rand() < 0.2 ? 0.002 + rand() * 0.008 : 0 };
+  return { ...base, name: chosen };
 }

@@ -1,9 +1,13 @@
 import { seededRandom, type TestingBugs } from '../consensus/config.js';
 import { RawNode, type Ready } from '../consensus/rawNode.js';
-import type { Entry, Message, NodeId, Snapshot } from '../consensus/types.js';
+import type { MembershipConfig } from '../consensus/membership/config.js';
+import { decodeConfEntry } from '../consensus/membership/entry.js';
+import { EntryType, type Entry, type Message, type NodeId, type Snapshot } from '../consensus/types.js';
 import { isRaftError } from '../errors.js';
 import { bytes, crashStore, newStore, persist, str, type DurableStore } from './durableStore.js';
 import { drawProfile, type FaultProfile, type ProfileName } from './faultProfile.js';
+import { MembershipNemesis, type MembershipStats, badTransition } from './membershipNemesis.js';
+import { SafetyLedger, keyOf } from './safetyLedger.js';
 import { SimNetwork } from './simNetwork.js';
 import { StabilityMonitor, type ClusterView } from './stability.js';
 
@@ -39,6 +43,8 @@ export interface SimResult {
   /** Healthy-leader windows, and the steps in them in which stability was checked. */
   stableWindows: number;
   stableSteps: number;
+  /** Membership churn (all zero when the profile has none). */
+  membership: MembershipStats;
 }
 
 /** A safety or liveness property failed; message names the seed, step and property. */
@@ -51,15 +57,17 @@ interface SimNode {
   /** A Ready being persisted by a slow disk: completes at `doneAt`, lost on crash. */
   pending: { ready: Ready; doneAt: number } | null;
   restartAt: number;
-  sm: { index: number; hash: number };
+  /** The replicated state: a hash of every applied entry, and the last applied configuration. */
+  sm: { index: number; hash: number; conf: MembershipConfig | null };
   role: string;
+  /** One of the cluster's first nodes (bootstrapped from their list), or a node that joined. */
+  bootstrap: boolean;
 }
 
 const fnv = (h: number, s: string): number => {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h;
 };
-const keyOf = (e: Entry): string => `${e.term}:${e.type}:${str(e.data)}`;
 
 /**
  * A seeded, deterministic simulation of a cluster of pure cores with a faulty network
@@ -69,7 +77,10 @@ const keyOf = (e: Entry): string => `${e.term}:${e.type}:${str(e.data)}`;
  */
 export class Simulation {
   private readonly rand: () => number;
+  /** Every node ever created; nodes that join later are appended (the network sees them). */
   private readonly ids: NodeId[];
+  private readonly initialIds: readonly NodeId[];
+  private readonly nemesis: MembershipNemesis | null;
   private readonly nodes = new Map<NodeId, SimNode>();
   private net: { m: Message; at: number }[] = [];
   private readonly links: SimNetwork;
@@ -77,10 +88,7 @@ export class Simulation {
   private faults = true;
   private proposals = 0;
   // Safety bookkeeping, global across nodes.
-  private readonly leaderOfTerm = new Map<number, NodeId>();
-  private readonly entryAt = new Map<string, { key: string; prevTerm: number }>();
-  private readonly committedAt = new Map<number, { key: string; term: number }>();
-  private readonly hashAt = new Map<number, number>();
+  private readonly ledger = new SafetyLedger((property, detail) => this.fail(property, detail));
   readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
   readonly profile: FaultProfile;
@@ -91,13 +99,33 @@ export class Simulation {
   constructor(readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed);
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.initialIds = [...this.ids];
     this.links = new SimNetwork(this.ids, this.rand);
     this.profile = drawProfile(this.rand, opts.profile);
-    for (const id of this.ids) {
-      const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0 }, role: 'follower' };
-      this.nodes.set(id, n);
-      this.boot(n);
-    }
+    for (const id of this.ids) this.addNode(id, true);
+    this.nemesis =
+      this.profile.membership > 0
+        ? new MembershipNemesis({ rand: this.rand, leader: () => this.anyLeader()?.raw ?? null, spawn: () => this.spawn() }, opts.nodes + 2, 6)
+        : null;
+  }
+
+  private addNode(id: NodeId, bootstrap: boolean): void {
+    const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0, conf: null }, role: 'follower', bootstrap };
+    this.nodes.set(id, n);
+    this.boot(n);
+  }
+
+  /** A brand-new, empty node that joins: it knows no voters until a leader adds it. */
+  private spawn(): NodeId {
+    const id = `n${this.ids.length + 1}`;
+    this.ids.push(id);
+    this.addNode(id, false);
+    return id;
+  }
+
+  private anyLeader(): SimNode | undefined {
+    const leaders = [...this.nodes.values()].filter((n) => n.raw?.status().role === 'leader');
+    return leaders.length === 0 ? undefined : this.pick(leaders);
   }
 
   private fail(property: string, detail: string): never {
@@ -115,10 +143,10 @@ export class Simulation {
   private boot(n: SimNode): void {
     const s = n.store;
     n.raw = new RawNode(
-      { id: n.id, voters: this.ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, ...this.opts.raft, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
+      { id: n.id, voters: n.bootstrap ? this.initialIds : [], electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, ...this.opts.raft, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
       { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
     );
-    n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0 };
+    n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0, conf: null };
     n.pending = null;
     n.role = 'follower';
   }
@@ -130,7 +158,8 @@ export class Simulation {
     for (const n of this.nodes.values()) if (!n.raw) this.boot(n);
     this.checkLiveness();
     const { windows, checkedSteps } = this.stability.stats;
-    return { seed: this.opts.seed, profile: this.profile.name, committed: this.hashAt.size, ...this.stats, rejoins: this.links.rejoins, stableWindows: windows, stableSteps: checkedSteps };
+    const membership = this.nemesis?.stats ?? { changes: 0, joint: 0, transfers: 0, refused: 0, spawned: 0 };
+    return { seed: this.opts.seed, profile: this.profile.name, committed: this.ledger.hashAt.size, ...this.stats, rejoins: this.links.rejoins, stableWindows: windows, stableSteps: checkedSteps, membership };
   }
 
   private step(): void {
@@ -156,6 +185,7 @@ export class Simulation {
     this.links.rejoinDue(this.now);
     if (!this.links.isolating && this.chance(this.profile.isolate)) this.isolateMinority();
     if (this.chance(0.01)) this.compact(this.pick([...this.nodes.values()]));
+    if (this.nemesis && this.chance(this.profile.membership)) this.nemesis.act();
   }
 
   private crash(n: SimNode | undefined): void {
@@ -179,6 +209,8 @@ export class Simulation {
   }
 
   private checkStability(): void {
+    // Churn deposes healthy leaders on purpose (transfers, a removed leader stepping down).
+    if (this.nemesis) return;
     const view: ClusterView = {
       ids: this.ids,
       now: this.now,
@@ -194,7 +226,9 @@ export class Simulation {
     if (!n.raw || n.pending) return;
     const st = n.raw.status();
     if (n.sm.index <= st.snapshotIndex || n.sm.index !== st.appliedIndex) return;
-    const snap: Snapshot = { meta: { index: n.sm.index, term: n.raw.term(n.sm.index), voters: this.ids }, data: bytes(JSON.stringify(n.sm)) };
+    const membership = n.raw.confStateAt(n.sm.index);
+    const voters = [...membership.config.voters, ...membership.config.votersOutgoing.filter((v) => !membership.config.voters.includes(v))];
+    const snap: Snapshot = { meta: { index: n.sm.index, term: n.raw.term(n.sm.index), voters, membership }, data: bytes(JSON.stringify(n.sm)) };
     persist(n.store, snap, [], null);
     n.raw.compact(snap);
     this.stats.snapshots++;
@@ -205,7 +239,11 @@ export class Simulation {
     if (leaders.length === 0) return;
     const n = this.pick(leaders);
     const count = 1 + Math.floor(this.rand() * 3);
-    n.raw!.propose(Array.from({ length: count }, () => bytes(`cmd${++this.proposals}`)));
+    try {
+      n.raw!.propose(Array.from({ length: count }, () => bytes(`cmd${++this.proposals}`)));
+    } catch (err) {
+      if (!isRaftError(err, 'RAFT_TRANSFER_IN_PROGRESS')) throw err; // a client would retry
+    }
   }
 
   private send(m: Message): void {
@@ -264,10 +302,16 @@ export class Simulation {
 
   private apply(n: SimNode, e: Entry): void {
     if (e.index !== n.sm.index + 1) this.fail('apply order', `${n.id} applied ${e.index} after ${n.sm.index}`);
-    n.sm = { index: e.index, hash: fnv(n.sm.hash, keyOf(e)) };
-    const h = this.hashAt.get(e.index);
-    if (h === undefined) this.hashAt.set(e.index, n.sm.hash);
-    else if (h !== n.sm.hash) this.fail('state machine safety', `${n.id} state differs at index ${e.index}`);
+    n.sm = { index: e.index, hash: fnv(n.sm.hash, keyOf(e)), conf: n.sm.conf };
+    if (e.type === EntryType.ConfChange) this.applyConf(n, decodeConfEntry(e.data).config);
+    this.ledger.applied(n.id, e.index, n.sm.hash);
+  }
+
+  /** Committed configurations change one voter at a time, or go through a joint one (§4.2, §4.3). */
+  private applyConf(n: SimNode, cfg: MembershipConfig): void {
+    const bad = n.sm.conf ? badTransition(n.sm.conf, cfg) : null;
+    if (bad) this.fail('membership change safety', `${n.id} at index ${n.sm.index}: ${bad}`);
+    n.sm.conf = cfg;
   }
 
   /** Checks everything a Ready reveals: leaders, new entries, commit index. */
@@ -276,18 +320,8 @@ export class Simulation {
     const { role, term } = ready.softState;
     if (role === 'leader' && n.role !== 'leader') this.newLeader(n, term);
     n.role = role;
-    for (const e of ready.entries) {
-      // Log matching (§5.3): an (index, term) pair names one entry with one predecessor.
-      const prevTerm = e.index - 1 === 0 ? 0 : safeTerm(raw, e.index - 1);
-      const k = `${e.index}/${e.term}`;
-      const seen = this.entryAt.get(k);
-      const mine = { key: keyOf(e), prevTerm };
-      if (!seen) this.entryAt.set(k, mine);
-      else if (seen.key !== mine.key || (prevTerm >= 0 && seen.prevTerm >= 0 && seen.prevTerm !== prevTerm)) {
-        this.fail('log matching', `${n.id} has ${k} = ${JSON.stringify(mine)}, elsewhere ${JSON.stringify(seen)}`);
-      }
-    }
-    if (ready.hardState) this.observeCommit(n, ready.hardState.commit, ready.hardState.term);
+    this.ledger.appended(n.id, raw, ready.entries);
+    if (ready.hardState) this.ledger.committed(n.id, raw, ready.hardState.commit, ready.hardState.term);
     // Figure 8: a leader dying right after it commits leaves only its followers to carry that on.
     const committed = ready.hardState !== null && ready.hardState.commit > n.store.hardState.commit;
     if (committed && role === 'leader' && this.faults && !this.churn && this.chance(this.profile.crashOnCommit)) this.churn = { id: n.id, at: this.now + 1 };
@@ -298,30 +332,7 @@ export class Simulation {
     if (this.faults && !this.churn && this.chance(this.profile.leaderChurn)) this.churn = { id: n.id, at: this.now + 1 + Math.floor(this.rand() * this.profile.churnSteps) };
     // Figure 8: a new leader cut off before its first message keeps its term's entries alone.
     if (this.faults && !this.links.isolating && this.chance(this.profile.isolateNewLeader)) this.links.cutOff([n.id], 0, this.now + 5 + Math.floor(this.rand() * 30));
-    const other = this.leaderOfTerm.get(term);
-    if (other && other !== n.id) this.fail('election safety', `${other} and ${n.id} both lead term ${term}`);
-    this.leaderOfTerm.set(term, n.id);
-    // Leader completeness (§5.4): every entry committed in an earlier term is in its log.
-    const snapIdx = n.raw!.status().snapshotIndex;
-    for (const [index, c] of this.committedAt) {
-      if (c.term >= term || index <= snapIdx) continue;
-      const e = n.raw!.entries(index, index + 1)[0];
-      if (!e || keyOf(e) !== c.key) this.fail('leader completeness', `leader ${n.id} of term ${term} lacks committed entry ${index}`);
-    }
-  }
-
-  private observeCommit(n: SimNode, commit: number, term: number): void {
-    const raw = n.raw!;
-    const from = Math.max(raw.status().snapshotIndex + 1, 1);
-    for (let i = commit; i >= from; i--) {
-      const known = this.committedAt.get(i);
-      const e = raw.entries(i, i + 1)[0]!;
-      if (known) {
-        if (known.key !== keyOf(e)) this.fail('committed entries never change', `${n.id} index ${i}`);
-        break;
-      }
-      this.committedAt.set(i, { key: keyOf(e), term });
-    }
+    this.ledger.newLeader(n.id, n.raw!, term);
   }
 
   /**
@@ -339,16 +350,19 @@ export class Simulation {
       const term = leader.raw!.status().term;
       if (!proposal || (proposal.term < term && !this.committedIn(proposal))) {
         const cmds = Array.from({ length: 5 }, (_, i) => bytes(`final${i}@${term}`));
+        if (leader.raw!.status().transferee !== null) continue; // a transfer under way refuses them
         proposal = { target: leader.raw!.propose(cmds).index + cmds.length - 1, term };
       }
-      const done = [...this.nodes.values()].every((n) => n.sm.index >= proposal!.target);
-      if (done && this.committedIn(proposal)) return this.checkConverged(proposal.target);
+      // Every member the leader knows must apply them; removed nodes need not.
+      const members = this.membersOf(leader);
+      const done = members.every((n) => n.sm.index >= proposal!.target);
+      if (done && this.committedIn(proposal)) return this.checkConverged(proposal.target, members);
     }
     this.fail('liveness', proposal ? `final proposals not applied everywhere (target ${proposal.target})` : 'no leader after faults stopped');
   }
 
   private committedIn(p: { target: number; term: number }): boolean {
-    return this.committedAt.get(p.target)?.key.startsWith(`${p.term}:`) ?? false;
+    return this.ledger.committedAt.get(p.target)?.key.startsWith(`${p.term}:`) ?? false;
   }
 
   /** A fault-free step. */
@@ -364,17 +378,14 @@ export class Simulation {
     return leaders.length === 1 ? leaders[0] : undefined;
   }
 
-  private checkConverged(target: number): void {
-    const hashes = new Set([...this.nodes.values()].map((n) => (n.sm.index === target ? n.sm.hash : this.hashAt.get(n.sm.index))));
-    if (hashes.size !== 1 || this.hashAt.get(target) === undefined) this.fail('convergence', 'nodes differ after applying the final proposals');
+  private membersOf(leader: SimNode): SimNode[] {
+    const c = leader.raw!.membership().config;
+    const ids = new Set([...c.voters, ...c.votersOutgoing, ...c.learners, ...c.learnersNext]);
+    return [...this.nodes.values()].filter((n) => ids.has(n.id));
   }
-}
 
-function safeTerm(raw: RawNode, index: number): number {
-  try {
-    return raw.term(index);
-  } catch (err) {
-    if (isRaftError(err, 'RAFT_COMPACTED')) return -1; // unknown: compacted away
-    throw err;
+  private checkConverged(target: number, members: readonly SimNode[]): void {
+    const hashes = new Set(members.map((n) => (n.sm.index === target ? n.sm.hash : this.ledger.hashAt.get(n.sm.index))));
+    if (hashes.size !== 1 || this.ledger.hashAt.get(target) === undefined) this.fail('convergence', 'nodes differ after applying the final proposals');
   }
 }

@@ -65,7 +65,7 @@ function checkAddresses(a: unknown): Readonly<Record<NodeId, string>> {
   const out: Record<NodeId, string> = {};
   for (const [id, url] of Object.entries(a)) {
     if (typeof url !== 'string') throw corrupt(`address of ${id} is not a string`);
-    out[id] = url;
+    setOwn(out, id, url);
   }
   return Object.freeze(out);
 }
@@ -90,6 +90,11 @@ export function snapshotConfState(meta: { voters: readonly NodeId[]; membership?
 export function pruneAddresses(config: MembershipConfig, addresses: Readonly<Record<NodeId, string>>): Record<NodeId, string> {
   const members = new Set([...config.voters, ...config.votersOutgoing, ...config.learners, ...config.learnersNext]);
   const out: Record<NodeId, string> = {};
-  for (const [id, url] of Object.entries(addresses)) if (members.has(id)) out[id] = url;
+  for (const [id, url] of Object.entries(addresses)) if (members.has(id)) setOwn(out, id, url);
   return out;
+}
+
+/** `o[id] = v`, also for an id like `__proto__` (which plain assignment would not store). */
+function setOwn(o: Record<NodeId, string>, id: NodeId, v: string): void {
+  Object.defineProperty(o, id, { value: v, enumerable: true, writable: true, configurable: true });
 }

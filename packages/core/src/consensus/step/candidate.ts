@@ -6,6 +6,10 @@ import { handleAppend, handleHeartbeat, handleSnapshot } from './follower.js';
 export function tickElection(r: Raft): void {
   r.electionElapsed++;
   if (r.electionElapsed >= r.cfg.electionTicks) r.bootGuard = false;
+  // A learner (or a node not yet added, or removed) never campaigns, so its timer must not
+  // restart either: a restarted timer would keep it loyal to a dead leader (the leader
+  // stickiness check), and a joint configuration that needs its vote could not elect anyone.
+  if (!r.mayCampaign()) return;
   if (r.electionElapsed >= r.randomizedElectionTimeout) {
     r.electionElapsed = 0;
     r.campaign(r.cfg.preVote);

@@ -39,7 +39,7 @@ function setConf(r: Raft, index: number, state: Raft['conf']): void {
   r.confIndex = index;
   r.quorumCfg = quorumOf(state.config);
   if (r.role === 'leader') r.syncProgress();
-  else if (r.role !== 'follower' && !r.isVoter(r.id)) r.becomeFollower(r.term, null);
+  else if (r.role !== 'follower' && !r.mayCampaign()) r.becomeFollower(r.term, null);
 }
 
 const inProgress = (why: string): RaftError =>
