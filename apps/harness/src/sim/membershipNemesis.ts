@@ -84,14 +84,14 @@ export class MembershipNemesis {
     const r = this.c.rand();
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(this.c.rand() * xs.length)]!;
     if (r < 0.12 && room) await this.addLearner(leader);
-    else if (r < 0.24 && room && voters.length < this.maxVoters) await this.addVoter(leader);
-    else if (r < 0.34 && learners.length > 0 && voters.length < this.maxVoters) this.promote(leader, pick(learners));
-    else if (r < 0.44 && followers.length > 0) this.remove(leader, pick(followers), 'remove-follower');
-    else if (r < 0.5 && voters.length > 1 && voters.includes(me)) this.remove(leader, me, 'remove-leader');
-    else if (r < 0.54 && learners.length > 0) this.remove(leader, pick(learners), 'remove-learner');
-    else if (r < 0.64 && voters.length > 1) this.replace(leader, pick(voters));
-    else if (r < 0.76) this.joint(leader, cfg, learners, pick);
-    else if (r < 0.88 && followers.length > 0) this.transfer(leader, this.c.rand() < 0.3 ? undefined : pick(followers));
+    else if (r < 0.22 && room && voters.length < this.maxVoters) await this.addVoter(leader);
+    else if (r < 0.3 && learners.length > 0 && voters.length < this.maxVoters) this.promote(leader, pick(learners));
+    else if (r < 0.38 && followers.length > 0) this.remove(leader, pick(followers), 'remove-follower');
+    else if (r < 0.43 && voters.length > 1 && voters.includes(me)) this.remove(leader, me, 'remove-leader');
+    else if (r < 0.46 && learners.length > 0) this.remove(leader, pick(learners), 'remove-learner');
+    else if (r < 0.54 && voters.length > 1) this.replace(leader, pick(voters));
+    else if (r < 0.66) this.joint(leader, cfg, learners, pick);
+    else if (r < 0.78 && followers.length > 0) this.transfer(leader, this.c.rand() < 0.3 ? undefined : pick(followers));
     else return this.burst(leader, cfg, learners, pick);
     return null;
   }
@@ -228,7 +228,7 @@ export class MembershipNemesis {
         else this.refused('burst', '', r.reason);
       }
     });
-    if (this.c.rand() < 0.5) return null;
+    if (this.c.rand() < 0.3) return null;
     const final = [...cfg.voters.filter((x) => !removed.includes(x)), ...promoted];
     const side = [me, ...promoted].filter((x) => final.includes(x) || x === me);
     for (const x of shuffle(final.filter((y) => !side.includes(y)), this.c.rand)) {

@@ -101,9 +101,17 @@ export class MembershipChecker {
     }
   }
 
-  /** Only a voter may win an election (thesis §4.2.2: learners and removed nodes never lead). */
+  /**
+   * Only a voter may win an election: of its latest configuration, or, while that one is not
+   * committed, of the one before it (thesis §4.2.2: a server being removed may still be needed
+   * to commit its removal). Learners, removed nodes and nodes never added never lead.
+   */
   leaderElected(node: string, term: number, m: MembershipStatus): void {
-    if (m.config.voters.includes(node) || m.config.votersOutgoing.includes(node)) return;
-    throw new Violation('only voters lead', `${node} became leader of term ${term} but is not a voter of its configuration ${keyOf(m.config)}`);
+    const votes = (c: MembershipConfig) => c.voters.includes(node) || c.votersOutgoing.includes(node);
+    if (votes(m.config)) return;
+    const before = m.committed ? undefined : [...this.global].filter(([i]) => i < m.index).sort(([a], [b]) => b - a)[0]?.[1];
+    if (before && votes(before.config)) return;
+    if (!m.committed && !before) return; // its committed configuration is not known here yet
+    throw new Violation('only voters lead', `${node} became leader of term ${term} but is not a voter of its configuration ${keyOf(m.config)}${before ? ` nor of the committed ${before.key} before it` : ''}`);
   }
 }
