@@ -48,7 +48,11 @@ describe('GET /v1/members', () => {
   test('every node lists the three voters with their URLs, the leader, and itself', async () => {
     const leader = await cluster.leader();
     for (const n of cluster.nodes) {
-      const m = ok<Members>(await send(`${n.url}/v1/members`), `members on ${n.id}`);
+      // A follower learns the leader, and that the bootstrap entry committed, from its messages.
+      const m = await waitFor(`${n.id} to know the leader and the committed configuration`, async () => {
+        const r = ok<Members>(await send(`${n.url}/v1/members`), `members on ${n.id}`);
+        return r.leader !== null && r.committed ? r : null;
+      });
       expect(m.leader).toBe(leader.id);
       expect(m.joint).toBe(false);
       expect(m.committed).toBe(true);
