@@ -14,6 +14,7 @@ import { ClientAdmission } from './connLimits.js';
 import { healthRouter } from './healthRoutes.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { Forwarder, notLeaderHandler } from './forward.js';
+import { handOverLeadership } from './handOver.js';
 import { Joiner } from './join.js';
 import { kvRouter } from './kvRoutes.js';
 import { LeaderHandoff } from './leaderHandoff.js';
@@ -177,27 +178,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     : null;
   joiner?.start();
 
-  /** A leader hands leadership over before it stops serving, so stopping costs no election. */
-  const handOver = async (): Promise<void> => {
-    const st = node.status();
-    const c = node.membership().config;
-    const others = [...new Set([...c.voters, ...c.votersOutgoing])].filter((v) => v !== cfg.id);
-    if (st.role !== 'leader' || others.length === 0) return;
-    const started = Date.now();
-    logger.info({ term: st.term, voters: others }, 'shutting down: transferring leadership first (requests are still served)');
-    try {
-      const to = await node.transferLeadership(undefined, { timeoutMs: electionMs });
-      logger.info({ to, ms: Date.now() - started }, `leadership transferred to ${to}`);
-    } catch (err) {
-      logger.warn({ err, ms: Date.now() - started }, 'leadership transfer failed; stopping anyway (the others elect a leader after an election timeout)');
-    }
-  };
-
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     joiner?.cancel();
-    await handOver();
+    await handOverLeadership(node, logger, electionMs);
     shuttingDown = true;
     logger.info('shutting down: no new requests');
     // Keep listening until the node has stopped: peers answer this node's messages over this
