@@ -25,6 +25,7 @@ test(`membership churn: ${only !== undefined ? `seed ${only}` : `${seeds} seeds`
   }
   console.log(`membership simulation: seeds ${list[0]}..${list.at(-1)} ok; ${JSON.stringify(total)}`);
   // The churn must really have happened for this to mean anything.
+  if (only !== undefined) return;
   expect(total.changes).toBeGreaterThan(list.length * 3);
   expect(total.joint).toBeGreaterThan(0);
   expect(total.transfers).toBeGreaterThan(list.length);

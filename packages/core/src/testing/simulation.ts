@@ -294,6 +294,10 @@ export class Simulation {
     const termOrVote = ready.hardState !== null && (ready.hardState.term !== n.store.hardState.term || ready.hardState.vote !== n.store.hardState.vote);
     if (!ready.mustSync && (ready.entries.length > 0 || ready.snapshot || termOrVote)) this.fail('durability', `${n.id} left a write unsynced that is more than a commit index`);
     persist(n.store, ready.snapshot, ready.entries, ready.hardState, ready.mustSync);
+    // Log matching is judged on what was written: a single voter elects itself within one
+    // Ready, so a crash before that write may let it win the same term again, and the entries
+    // it had appended then (never durable, never sent) are rightly forgotten.
+    this.ledger.appended(n.id, n.raw!, ready.entries);
     if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
     if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
     for (const e of ready.committedEntries) this.apply(n, e);
@@ -320,7 +324,6 @@ export class Simulation {
     const { role, term } = ready.softState;
     if (role === 'leader' && n.role !== 'leader') this.newLeader(n, term);
     n.role = role;
-    this.ledger.appended(n.id, raw, ready.entries);
     if (ready.hardState) this.ledger.committed(n.id, raw, ready.hardState.commit, ready.hardState.term);
     // Figure 8: a leader dying right after it commits leaves only its followers to carry that on.
     const committed = ready.hardState !== null && ready.hardState.commit > n.store.hardState.commit;
