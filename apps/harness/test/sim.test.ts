@@ -17,6 +17,7 @@ function harness(...args: string[]): { code: number; out: string } {
 }
 
 const seeds = process.env.HARNESS_SEEDS ?? '300';
+const membershipSeeds = process.env.HARNESS_MEMBERSHIP_SEEDS ?? '300';
 
 describe('raftkit-harness sim', () => {
   test(`${seeds} seeds of a 3-node cluster under faults: every safety and liveness check passes`, () => {
@@ -40,6 +41,25 @@ describe('raftkit-harness sim', () => {
     console.log(`profile ${profile}: ${/^sim: .*$/m.exec(out)?.[0]}`);
   }, 600_000);
 
+  // Membership churn interleaved with the faults: every kind of change must really happen and
+  // commit, and the in-flight guard must really have refused overlapping ones (bursts).
+  test(`${membershipSeeds} seeds of the membership profile pass`, () => {
+    const { code, out } = harness('sim', '--seeds', membershipSeeds, '--first-seed', '1', '--nodes', '3', '--jobs', '2', '--profile', 'membership');
+    expect(out).toMatch(new RegExp(`sim: ${membershipSeeds} seeds, all safe`));
+    expect(code).toBe(0);
+    const line = /^membership: .*$/m.exec(out)?.[0] ?? '';
+    console.log(`profile membership: ${/^sim: .*$/m.exec(out)?.[0]}\n${line}`);
+    const count = (what: string) => Number(new RegExp(`[(, ]${what} (\\d+)`).exec(line)?.[1] ?? 0);
+    for (const kind of ['add-learner', 'add-voter', 'promote', 'remove-follower', 'remove-leader', 'replace', 'joint', 'transfer', 'burst']) {
+      expect(count(kind), `${kind} in: ${line}`).toBeGreaterThan(0);
+    }
+    expect(count('RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS')).toBeGreaterThan(0);
+    expect(Number(/(\d+) configurations committed \((\d+) joint\)/.exec(line)?.[2])).toBeGreaterThan(0);
+    expect(Number(/(\d+) configurations committed/.exec(line)?.[1])).toBeGreaterThan(Number(membershipSeeds) * 2);
+    expect(Number(/(\d+) nodes added/.exec(line)?.[1])).toBeGreaterThan(0);
+    expect(Number(/(\d+) retired/.exec(line)?.[1])).toBeGreaterThan(0);
+  }, 600_000);
+
   test('50 seeds of a 5-node cluster pass too', () => {
     const { code, out } = harness('sim', '--seeds', '50', '--first-seed', '1000', '--nodes', '5', '--jobs', '2');
     expect(out).toMatch(/sim: 50 seeds, all safe/);
@@ -59,12 +79,13 @@ describe('raftkit-harness sim', () => {
     expect(found?.property).toBe('stability');
   }, 120_000);
 
-  test('the same seed replays the same run', async () => {
-    const opts = { seed: 12, nodes: 3, clients: 4, faultMs: 2000, quietMs: 10_000, bugs: {} };
+  test.each([[12, null], [3, 'membership']] as const)('the same seed replays the same run (seed %i, profile %s)', async (seed, profile) => {
+    const opts = { seed, nodes: 3, clients: 4, faultMs: 2000, quietMs: 10_000, bugs: {}, ...(profile ? { profile } : {}) };
     const a = await runSeed(opts);
     const b = await runSeed(opts);
     expect({ ...b, wallMs: 0 }).toEqual({ ...a, wallMs: 0 });
     expect(a.ops.ok).toBeGreaterThan(10);
+    if (profile) expect(Object.keys(a.membership?.done ?? {}).length).toBeGreaterThan(0);
   }, 60_000);
 });
 
@@ -78,6 +99,8 @@ describe.each([
   ['commit-previous-term', 'figure8', '30'],
   // A lease counted in timer callbacks: a leader paused past its lease answers stale reads.
   ['stale-lease', 'pauses', '30'],
+  // A second membership change while one is in flight: disjoint majorities (issue 10).
+  ['overlapping-conf-changes', 'membership', '30'],
 ] as const)('planted bug %s (profile %s)', (bug, profile, count) => {
   test('is reported early, with a replayable seed and a trace file', () => {
     const targeted = profile ? ['--profile', profile] : [];
