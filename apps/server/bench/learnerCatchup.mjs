@@ -42,12 +42,13 @@ async function runCase(name) {
     const w0 = performance.now();
     const failed = await fill(leader.url);
     const writeMs = performance.now() - w0;
-    const before = await leader.status();
+    // The leader now (leadership may have moved during the writes; a follower's commit lags).
+    const { status: before, node: current } = await cluster.leader();
     const target = before.commitIndex;
     const t0 = performance.now();
-    const learner = await cluster.add('n4', ['--join', leader.url, '--learner']);
+    const learner = await cluster.add('n4', ['--join', current.url, '--learner']);
     const member = await waitFor('n4 to be a learner', async () => {
-      const m = await getJson(`${leader.url}/v1/members`);
+      const m = await getJson(`${current.url}/v1/members`);
       return m?.members?.some((x) => x.id === 'n4' && x.role === 'learner') ? performance.now() : null;
     }, { timeoutMs: 60_000, intervalMs: 20 });
     const caught = await waitFor('n4 to catch up', async () => {
