@@ -404,3 +404,11 @@ describe('who may campaign', () => {
     expect(c.status('b').membership.committed).toBe(true);
   });
 });
+
+test('bootstrap addresses go into the log with the bootstrap configuration', () => {
+  const c = new TestCluster(['a', 'b', 'c'], { bootstrapAddresses: { a: 'http://a:1', b: 'http://b:1', c: 'http://c:1', zz: 'http://zz:1' } });
+  c.elect('a');
+  const [first] = c.node('c').raw.entries(1, 2);
+  expect(decodeConfEntry(first!.data).addresses).toEqual({ a: 'http://a:1', b: 'http://b:1', c: 'http://c:1' });
+  expect(() => new RawNode({ id: 'a', voters: ['a'], random: Math.random, bootstrapAddresses: { a: '' } })).toThrow(expect.objectContaining({ code: 'RAFT_INVALID_CONFIG' }));
+});

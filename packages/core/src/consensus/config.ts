@@ -13,6 +13,12 @@ export interface RaftConfig {
    */
   readonly voters: readonly NodeId[];
   /**
+   * Addresses of the bootstrap voters (opaque to the core), written into the log with the
+   * bootstrap configuration so that every member's address is in the log from entry 1.
+   * Default none.
+   */
+  readonly bootstrapAddresses?: Readonly<Record<NodeId, string>>;
+  /**
    * Base election timeout. A follower that hears no leader for a random timeout in
    * [electionTicks, 2 * electionTicks) starts an election (Raft §5.2). Default 10.
    */
@@ -72,6 +78,7 @@ export type ResolvedConfig = Required<RaftConfig>;
 
 const defaults = {
   testingBugs: {} as TestingBugs,
+  bootstrapAddresses: {} as Readonly<Record<NodeId, string>>,
   electionTicks: 10,
   heartbeatTicks: 1,
   preVote: true,
@@ -109,6 +116,10 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
   positiveInt('maxInflight', c.maxInflight);
   positiveInt('maxBytesPerMessage', c.maxBytesPerMessage);
   positiveInt('maxApplyBatch', c.maxApplyBatch);
+  if (typeof c.bootstrapAddresses !== 'object' || c.bootstrapAddresses === null) fail('bootstrapAddresses must be an object of id -> address');
+  for (const [id, url] of Object.entries(c.bootstrapAddresses)) {
+    if (typeof url !== 'string' || url === '') fail(`the bootstrap address of ${id} must be a non-empty string`);
+  }
   if (typeof c.random !== 'function') fail('random must be a function returning a number in [0, 1)');
   if (typeof c.preVote !== 'boolean') fail('preVote must be a boolean');
   if (typeof c.checkQuorum !== 'boolean') fail('checkQuorum must be a boolean');

@@ -4,7 +4,7 @@ import { LeaderLease } from './lease.js';
 import { Progress } from './progress.js';
 import { JointConfig } from './membership/joint.js';
 import { allMembers, bootstrapConfig, emptyConfig, quorumOf } from './membership/config.js';
-import { encodeConfEntry } from './membership/entry.js';
+import { encodeConfEntry, pruneAddresses } from './membership/entry.js';
 import { refreshConf } from './step/membership.js';
 import { RaftLog } from './raftLog.js';
 import { ReadOnly, type ReadState } from './readOnly.js';
@@ -85,7 +85,7 @@ export class Raft {
     this.id = this.cfg.id;
     const hs = restored?.hardState;
     this.log = RaftLog.restore(restored?.entries ?? [], restored?.snapshot ?? null, hs?.commit ?? 0);
-    this.conf = { config: this.cfg.voters.length > 0 ? bootstrapConfig(this.cfg.voters) : emptyConfig, addresses: {} };
+    this.conf = bootstrapState(this.cfg);
     this.quorumCfg = quorumOf(this.conf.config);
     refreshConf(this);
     if (hs) {
@@ -392,4 +392,11 @@ export function transferInProgress(to: NodeId): RaftError {
     ErrorCode.TransferInProgress,
     `leadership is being transferred to ${to}: proposals are refused until it finishes or aborts; retry shortly`,
   );
+}
+
+/** The configuration of a cluster before its log holds one: `RaftConfig.voters` and their addresses. */
+export function bootstrapState(cfg: ResolvedConfig): ConfState {
+  if (cfg.voters.length === 0) return { config: emptyConfig, addresses: {} };
+  const config = bootstrapConfig(cfg.voters);
+  return { config, addresses: pruneAddresses(config, cfg.bootstrapAddresses) };
 }

@@ -1,9 +1,9 @@
 import { ErrorCode, RaftError, invariant } from '../errors.js';
 import type { RaftConfig } from './config.js';
 import type { ProgressState } from './progress.js';
-import { Raft } from './raft.js';
+import { Raft, bootstrapState } from './raft.js';
 import type { ReadState } from './readOnly.js';
-import type { ConfChange, MembershipConfig } from './membership/config.js';
+import type { ConfChange } from './membership/config.js';
 import { type ConfChangeOptions, proposeConfChange } from './step/membership.js';
 import { startTransfer } from './step/transfer.js';
 import type { ConfState, Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
@@ -172,12 +172,7 @@ export class RawNode {
    * snapshot taken at `index` must carry.
    */
   confStateAt(index: number): ConfState {
-    const at = this.raft.log.confAt(index);
-    return at ? at.state : { config: this.bootstrapConfig(), addresses: {} };
-  }
-
-  private bootstrapConfig(): MembershipConfig {
-    return this.raft.confIndex === 0 ? this.raft.conf.config : { voters: [...this.raft.cfg.voters].sort(), votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+    return this.raft.log.confAt(index)?.state ?? bootstrapState(this.raft.cfg);
   }
 
   private confChanged(): boolean {

@@ -1,8 +1,8 @@
 import { ErrorCode, NotLeaderError, RaftError } from '../../errors.js';
-import { type ConfChange, type MembershipConfig, bootstrapConfig, emptyConfig, isJoint, quorumOf } from '../membership/config.js';
+import { type ConfChange, type MembershipConfig, isJoint, quorumOf } from '../membership/config.js';
 import { applyConfChange, leaveJoint } from '../membership/changer.js';
 import { encodeConfEntry, pruneAddresses } from '../membership/entry.js';
-import { type Raft, transferInProgress } from '../raft.js';
+import { type Raft, bootstrapState, transferInProgress } from '../raft.js';
 import { EntryType, type NodeId } from '../types.js';
 import { bcastAppend } from './replication.js';
 import { bestTransferee, sendTimeoutNow } from './transfer.js';
@@ -27,7 +27,7 @@ export function refreshConf(r: Raft): void {
   const latest = r.log.latestConf();
   if (latest === null) {
     if (r.confIndex === 0) return; // still the bootstrap configuration
-    setConf(r, 0, { config: r.cfg.voters.length > 0 ? bootstrapConfig(r.cfg.voters) : emptyConfig, addresses: {} });
+    setConf(r, 0, bootstrapState(r.cfg));
     return;
   }
   if (latest.index === r.confIndex && latest.state === r.conf) return;
