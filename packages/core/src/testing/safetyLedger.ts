@@ -20,10 +20,15 @@ export class SafetyLedger {
 
   constructor(private readonly fail: (property: string, detail: string) => never) {}
 
+  /** The term before each entry, as the node's log says when it hands them out. */
+  prevTerms(raw: RawNode, entries: readonly Entry[]): number[] {
+    return entries.map((e) => (e.index - 1 === 0 ? 0 : safeTerm(raw, e.index - 1)));
+  }
+
   /** Log matching (§5.3): an (index, term) pair names one entry with one predecessor. */
-  appended(id: NodeId, raw: RawNode, entries: readonly Entry[]): void {
-    for (const e of entries) {
-      const prevTerm = e.index - 1 === 0 ? 0 : safeTerm(raw, e.index - 1);
+  appended(id: NodeId, entries: readonly Entry[], prevTerms: readonly number[]): void {
+    for (const [i, e] of entries.entries()) {
+      const prevTerm = prevTerms[i]!;
       const k = `${e.index}/${e.term}`;
       const seen = this.entryAt.get(k);
       const mine = { key: keyOf(e), prevTerm };

@@ -88,6 +88,8 @@ export class Simulation {
   private faults = true;
   private proposals = 0;
   // Safety bookkeeping, global across nodes.
+  /** Each Ready's entries' predecessor terms, taken when it was handed out (see `complete`). */
+  private readonly prevTerms = new WeakMap<Ready, number[]>();
   private readonly ledger = new SafetyLedger((property, detail) => this.fail(property, detail));
   readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
@@ -297,7 +299,7 @@ export class Simulation {
     // Log matching is judged on what was written: a single voter elects itself within one
     // Ready, so a crash before that write may let it win the same term again, and the entries
     // it had appended then (never durable, never sent) are rightly forgotten.
-    this.ledger.appended(n.id, n.raw!, ready.entries);
+    this.ledger.appended(n.id, ready.entries, this.prevTerms.get(ready) ?? []);
     if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
     if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
     for (const e of ready.committedEntries) this.apply(n, e);
@@ -323,6 +325,7 @@ export class Simulation {
     const raw = n.raw!;
     const { role, term } = ready.softState;
     if (role === 'leader' && n.role !== 'leader') this.newLeader(n, term);
+    this.prevTerms.set(ready, this.ledger.prevTerms(raw, ready.entries));
     n.role = role;
     if (ready.hardState) this.ledger.committed(n.id, raw, ready.hardState.commit, ready.hardState.term);
     // Figure 8: a leader dying right after it commits leaves only its followers to carry that on.
