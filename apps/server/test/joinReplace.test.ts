@@ -2,29 +2,15 @@
 // for good, removed by id, and a fresh machine joins under a new id with --join. It becomes a
 // voter holding the old keys, and the cluster then survives the loss of another original node.
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { Cluster, type ServerNode } from './helpers/cluster.js';
+import { expect, test } from 'vitest';
 import { getKey, putJson, rangeAll, send } from './helpers/http.js';
-import { members, newNode, roles, waitForMembers } from './helpers/members.js';
+import { clusterWithExtras, members, newNode, roles, waitForMembers } from './helpers/members.js';
 import { waitFor } from './helpers/poll.js';
 
-let cluster: Cluster;
-const extra: ServerNode[] = [];
-beforeAll(async () => {
-  cluster = await Cluster.start();
-});
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    cluster?.printLogs();
-    for (const n of extra) process.stderr.write(`\n----- ${n.id} log tail -----\n${n.logTail(40)}\n`);
-  }
-});
-afterAll(async () => {
-  await Promise.all(extra.map((n) => n.kill('SIGKILL')));
-  await cluster?.stop();
-});
+const { cluster: clusterOf, extra } = clusterWithExtras();
 
 test('replace a dead follower: DELETE it, --join a fresh node under a new id; it votes, has the data, and the cluster survives losing another original', async () => {
+  const cluster = clusterOf();
   const leader = await cluster.leader();
   const written = new Map<string, number>();
   for (let i = 0; i < 30; i++) {

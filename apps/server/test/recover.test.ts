@@ -2,28 +2,14 @@
 // directory is usable; `raftkit-server recover --force-new-cluster` makes that node the single
 // voter of a new configuration, it serves the committed keys alone, and a new node --joins it.
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { Cluster, type ServerNode } from './helpers/cluster.js';
+import { expect, test } from 'vitest';
 import { putJson, rangeAll } from './helpers/http.js';
-import { newNode, roles, runRecover, waitForMembers } from './helpers/members.js';
+import { clusterWithExtras, newNode, roles, runRecover, waitForMembers } from './helpers/members.js';
 
-let cluster: Cluster;
-const extra: ServerNode[] = [];
-beforeAll(async () => {
-  cluster = await Cluster.start();
-});
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    cluster?.printLogs();
-    for (const n of extra) process.stderr.write(`\n----- ${n.id} log tail -----\n${n.logTail(40)}\n`);
-  }
-});
-afterAll(async () => {
-  await Promise.all(extra.map((n) => n.kill('SIGKILL')));
-  await cluster?.stop();
-});
+const { cluster: clusterOf, extra } = clusterWithExtras();
 
 test('recover --force-new-cluster: the survivor alone serves every committed key, takes writes, and a new node joins it', async () => {
+  const cluster = clusterOf();
   const leader = await cluster.leader();
   const written = new Map<string, number>();
   await Promise.all(

@@ -1,7 +1,8 @@
 /** Membership helpers for the server tests: extra nodes that --join, and member listings. */
 import { spawnSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { type Cluster, ServerNode, cleanEnv, cliPath, fastTiming, freePorts } from './cluster.js';
+import { Cluster, ServerNode, cleanEnv, cliPath, fastTiming, freePorts } from './cluster.js';
 import { send } from './http.js';
 import { waitFor, type WaitOptions } from './poll.js';
 
@@ -52,4 +53,26 @@ export function waitForMembers(url: string, expected: Record<string, string>, op
 export function runRecover(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cliPath, 'recover', ...args], { encoding: 'utf8', env: cleanEnv(), timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * A 3-node cluster for the whole file plus the extra nodes a test starts (push them onto
+ * `extra`): logs of all of them are printed when a test fails, all are killed at the end.
+ */
+export function clusterWithExtras(): { cluster: () => Cluster; extra: ServerNode[] } {
+  let cluster: Cluster | undefined;
+  const extra: ServerNode[] = [];
+  beforeAll(async () => {
+    cluster = await Cluster.start();
+  });
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    cluster?.printLogs();
+    for (const n of extra) process.stderr.write(`\n----- ${n.id} log tail -----\n${n.logTail(40)}\n`);
+  });
+  afterAll(async () => {
+    await Promise.all(extra.map((n) => n.kill('SIGKILL')));
+    await cluster?.stop();
+  });
+  return { cluster: () => cluster!, extra };
 }
