@@ -390,8 +390,11 @@ export class Simulation {
     return [...this.nodes.values()].filter((n) => ids.has(n.id));
   }
 
+  /** Every member reached `target` with the same state there (nodes past it applied more since). */
   private checkConverged(target: number, members: readonly SimNode[]): void {
-    const hashes = new Set(members.map((n) => (n.sm.index === target ? n.sm.hash : this.ledger.hashAt.get(n.sm.index))));
-    if (hashes.size !== 1 || this.ledger.hashAt.get(target) === undefined) this.fail('convergence', 'nodes differ after applying the final proposals');
+    const want = this.ledger.hashAt.get(target);
+    const off = members.filter((n) => n.sm.index < target || (n.sm.index === target && n.sm.hash !== want));
+    if (want === undefined || off.length > 0) this.fail('convergence', `${off.map((n) => n.id).join(', ') || 'nobody'} differs after applying the final proposals`);
   }
+
 }
