@@ -396,5 +396,4 @@ export class Simulation {
     const off = members.filter((n) => n.sm.index < target || (n.sm.index === target && n.sm.hash !== want));
     if (want === undefined || off.length > 0) this.fail('convergence', `${off.map((n) => n.id).join(', ') || 'nobody'} differs after applying the final proposals`);
   }
-
 }
