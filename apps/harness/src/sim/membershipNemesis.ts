@@ -201,6 +201,8 @@ export class MembershipNemesis {
    */
   private burst(leader: KvRaftReplica, cfg: MembershipConfig, learners: string[], pick: <T>(xs: readonly T[]) => T): Cut | null {
     const me = leader.node.id;
+    // A leader demoted to learner (it steps down soon) is not one to promote.
+    learners = learners.filter((x) => x !== me);
     const promoted: string[] = [];
     const removed: string[] = [];
     const changes: MemberChange[] = [];
@@ -230,7 +232,7 @@ export class MembershipNemesis {
     });
     if (this.c.rand() < 0.3) return null;
     const final = [...cfg.voters.filter((x) => !removed.includes(x)), ...promoted];
-    const side = [me, ...promoted].filter((x) => final.includes(x) || x === me);
+    const side = [...new Set([me, ...promoted])];
     for (const x of shuffle(final.filter((y) => !side.includes(y)), this.c.rand)) {
       if (side.filter((y) => final.includes(y)).length > final.length / 2) break;
       side.push(x);
