@@ -106,6 +106,8 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   let url: string | null = null;
   let stopping = false;
   let shuttingDown = false;
+  /** Set once this node handed its leadership over: answers close their connections. */
+  let draining = false;
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const app = express();
@@ -113,9 +115,14 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   // First: connections and requests over the limits are refused before any work (peers pass).
   app.use(admission.middleware);
   app.use(transport.router());
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
+    // While a stopping node drains, clients are sent to the leader it handed over to (a 307
+    // names it; a write that was refused applied nothing), or told to retry if none is known.
+    if (draining) res.setHeader('connection', 'close');
     if (shuttingDown) {
-      res.setHeader('connection', 'close');
+      const leader = node.status().leader;
+      const to = leader !== null && leader !== cfg.id ? urlOf(leader) : null;
+      if (to !== null) return res.redirect(307, to + req.originalUrl);
       return sendError(res, new HttpError(503, ServerErrorCode.ShuttingDown, 'server is shutting down'));
     }
     inFlight++;
@@ -185,11 +192,16 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     stopping = true;
     joiner?.cancel();
     await handOverLeadership(node, logger, electionMs);
+    // For a moment longer new requests are still taken (a write is carried to the new leader,
+    // leaderHandoff.ts) while every answer closes its connection, so clients reconnect and,
+    // from the 307s that follow, find the new leader: a graceful restart fails no request.
+    draining = true;
+    await new Promise((r) => setTimeout(r, Math.min(electionMs, 1000)));
     shuttingDown = true;
-    logger.info('shutting down: no new requests');
+    logger.info('shutting down: no new requests (clients are redirected to the leader)');
     // Keep listening until the node has stopped: peers answer this node's messages over this
     // server, so closing it first would leave a leader unable to commit the writes it is
-    // finishing. New client requests meanwhile get 503 SERVER_SHUTTING_DOWN.
+    // finishing. New client requests meanwhile get a 307 to the leader (503 SERVER_SHUTTING_DOWN if none is known).
     if (inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => (timer = setTimeout(r, cfg.requestTimeoutMs)))]);
