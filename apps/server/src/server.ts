@@ -61,8 +61,9 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     // A joining node starts in no configuration and never campaigns until a leader adds it.
     // Otherwise the bootstrap voters, used only until the log holds a configuration.
     voters: cfg.join !== null ? [] : [cfg.id, ...Object.keys(cfg.peers)],
-    // Written into the log with the bootstrap configuration: every address is in the log from entry 1.
-    bootstrapAddresses: cfg.join !== null ? {} : { ...cfg.peers, ...(cfg.selfUrl !== null ? { [cfg.id]: cfg.selfUrl } : {}) },
+    // No bootstrapAddresses: until the first membership change each node reaches the bootstrap
+    // voters at its own --peers URLs (tests and proxies rely on per-node addresses); every change
+    // the server proposes then writes every member's URL into the log (memberAddresses.ts).
     storage,
     transport: tap,
     tickMs: cfg.tickMs,

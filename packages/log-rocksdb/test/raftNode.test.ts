@@ -55,7 +55,7 @@ let running: Member[] = [];
 
 afterEach(async () => {
   for (const m of running) {
-    await m.node.stop();
+    await m.node.stop({ transferLeadership: false });
     await m.storage.close();
   }
   running = [];
@@ -75,7 +75,8 @@ async function boot(net: Loopback, id: string, dir: string, snapshotEvery = 10_0
 
 async function stopAll(): Promise<void> {
   for (const m of running) {
-    await m.node.stop();
+    // No handover: the reopened cluster must come back with exactly the term and vote it had.
+    await m.node.stop({ transferLeadership: false });
     await m.storage.close();
   }
   running = [];
