@@ -2,24 +2,13 @@
 // 127.0.0.1, its own scratch data directory (removed on stop), stopped on SIGINT/SIGTERM too.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from './nodes.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-async function freePorts(n) {
-  const servers = [];
-  for (let i = 0; i < n; i++) {
-    const s = createServer();
-    await new Promise((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-    servers.push(s);
-  }
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 async function status(n) {
   try {
