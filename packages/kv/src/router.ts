@@ -23,6 +23,10 @@ export class Router {
    * restart): even when it lists one replica right now, waiting may bring the leader back.
    */
   private dynamic = false;
+  /** Leader hints followed since the last success: stale hints can form a cycle. */
+  private hintsFollowed = 0;
+  /** Attempts left that ignore hints and go round the list instead. */
+  private roundRobin = 0;
 
   constructor(source: ReplicaSource) {
     if (typeof source === 'function') {
@@ -49,6 +53,8 @@ export class Router {
   /** A write succeeded at `replica`: it leads, for now. */
   succeeded(kind: RequestKind, replica: KvReplica): void {
     if (kind === 'write') this.leaderId = replica.node.id;
+    this.hintsFollowed = 0;
+    this.roundRobin = 0;
   }
 
   /**
@@ -65,13 +71,20 @@ export class Router {
     // Only "not here" answers send us elsewhere; a bad argument would fail anywhere.
     const elsewhere = err.code === ErrorCode.NotLeader || err.code === ErrorCode.Stopped || err.fatal;
     if ((this.size === 1 && !this.dynamic) || !elsewhere) return false;
-    if (err instanceof NotLeaderError && err.leaderHint !== null && err.leaderHint !== replica.node.id) {
+    if (err instanceof NotLeaderError && err.leaderHint !== null && err.leaderHint !== replica.node.id && this.roundRobin === 0) {
       const known = this.list().some((r) => r.node.id === err.leaderHint);
       if (known && kind === 'write') {
-        this.leaderId = err.leaderHint;
-        return true;
+        // Nodes removed from the cluster, still running, may point at each other for ever:
+        // after as many hints as replicas without a success, go once round the whole list.
+        if (++this.hintsFollowed < this.size) {
+          this.leaderId = err.leaderHint;
+          return true;
+        }
+        this.hintsFollowed = 0;
+        this.roundRobin = this.size;
       }
     }
+    if (this.roundRobin > 0) this.roundRobin--;
     // Not leader with no useful hint, stopped, or failed for good: try the next replica.
     this.skip(kind, replica);
     return true;

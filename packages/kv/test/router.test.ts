@@ -1,0 +1,27 @@
+import { NotLeaderError } from '@raftkit/core';
+import { expect, test } from 'vitest';
+import { Router } from '../src/router.js';
+import type { KvReplica } from '../src/types.js';
+
+const replica = (id: string): KvReplica =>
+  ({ node: { id, propose: () => Promise.resolve(), readIndex: () => Promise.resolve(0) }, machine: { read: () => null } }) as unknown as KvReplica;
+
+test('stale leader hints that form a cycle (removed nodes still running) do not trap writes: the router goes round the list', () => {
+  const ids = ['n5', 'n6', 'n7', 'n1'];
+  const router = new Router(ids.map(replica));
+  // n5 -> n6 -> n7 -> n5 ... each names the next as leader; n1 really leads.
+  const hint: Record<string, string> = { n5: 'n6', n6: 'n7', n7: 'n5' };
+  const visited: string[] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const r = router.target('write')!;
+    visited.push(r.node.id);
+    if (r.node.id === 'n1') break;
+    expect(router.reroute('write', r, new NotLeaderError(hint[r.node.id]!))).toBe(true);
+  }
+  expect(visited.at(-1)).toBe('n1');
+  expect(visited.length).toBeLessThanOrEqual(2 * ids.length);
+  // A success resets it: hints are followed again.
+  router.succeeded('write', replica('n1'));
+  router.reroute('write', replica('n1'), new NotLeaderError('n6'));
+  expect(router.target('write')!.node.id).toBe('n6');
+});
