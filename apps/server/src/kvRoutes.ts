@@ -3,6 +3,7 @@ import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { bodyDeadline, bodyError, jsonBody, rawBody } from './body.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
+import { routeWrapper } from './routeWrap.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface KvRouteDeps {
@@ -104,8 +105,6 @@ function casBody(req: Request, maxValueBytes: number): { expected: KvValue | nul
   return { expected, value };
 }
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-
 /** The client KV API under /v1/kv. */
 export function kvRouter(deps: KvRouteDeps): Router {
   const r = express.Router();
@@ -113,19 +112,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   const deadline = bodyDeadline(deps.requestTimeoutMs);
   const json = jsonBody(limit);
   const raw = rawBody(limit);
-  const wrap =
-    (route: string, h: Handler) =>
-    async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
-      try {
-        await h(req, res);
-      } catch (err) {
-        if (await deps.onHandoff(req, res, err)) return;
-        if (err instanceof NotLeaderError && (await deps.onNotLeader(req, res, err))) return;
-        sendError(res, err);
-      } finally {
-        deps.metrics.httpRequests.inc({ route, status: String(res.statusCode) });
-      }
-    };
+  const wrap = routeWrapper(deps.metrics, { onNotLeader: deps.onNotLeader, onHandoff: deps.onHandoff });
   const { client } = deps;
 
   r.get('/', wrap('range', async (req, res) => {

@@ -11,6 +11,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { bodyDeadline, bodyError, jsonBody } from './body.js';
 import { NODE_ID } from './config.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
+import { routeWrapper } from './routeWrap.js';
 import { type MemberAddresses, memberIds } from './memberAddresses.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -103,25 +104,12 @@ function roleOf(m: MembershipStatus, id: NodeId): MemberRole | null {
   return null;
 }
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-
 export function memberRouter(deps: MemberRouteDeps): Router {
   const r = express.Router();
   const { node, addresses } = deps;
   const json = jsonBody(64 * 1024);
   const deadline = bodyDeadline(deps.requestTimeoutMs);
-  const wrap =
-    (route: string, h: Handler) =>
-    async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
-      try {
-        await h(req, res);
-      } catch (err) {
-        if (err instanceof NotLeaderError && (await deps.onNotLeader(req, res, err))) return;
-        sendError(res, err);
-      } finally {
-        deps.metrics.httpRequests.inc({ route, status: String(res.statusCode) });
-      }
-    };
+  const wrap = routeWrapper(deps.metrics, { onNotLeader: deps.onNotLeader });
   /** Leader-only work: refused here (and so redirected or forwarded) unless this node leads now. */
   const leaderOnly = (): void => {
     const s = node.status();
