@@ -87,7 +87,7 @@ describe('lifecycle', () => {
   test('a directory already open elsewhere is refused with RAFT_STORAGE_FAILED', async () => {
     await open();
     const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageFailed);
-    expect(err.message).toMatch(/could not open/);
+    expect(err.message).toMatch(/is locked by another process/);
   });
 
   test('invalid options are refused with RAFT_INVALID_CONFIG before anything is opened', async () => {
