@@ -65,13 +65,21 @@ const fatalCodes: ReadonlySet<string> = new Set([
   ErrorCode.InvariantViolated,
 ]);
 
-/** Base class of every raftkit error. */
+/**
+ * Marks raftkit errors. `Symbol.for` is one symbol per process, shared by every copy of this
+ * package (its ESM and CJS builds, or two versions), where `instanceof` sees only its own class.
+ */
+export const RAFT_ERROR_BRAND: unique symbol = Symbol.for('raftkit.error');
+
+/** Base class of every raftkit error. Recognise one with `isRaftError`, not `instanceof`. */
 export class RaftError extends Error {
   readonly code: ErrorCode;
+  declare readonly [RAFT_ERROR_BRAND]: true;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = 'RaftError';
+    Object.defineProperty(this, RAFT_ERROR_BRAND, { value: true });
   }
   /** Fatal errors stop the node; the others are answers to one call. */
   get fatal(): boolean {
@@ -90,8 +98,19 @@ export class NotLeaderError extends RaftError {
   }
 }
 
+/**
+ * Whether `err` is a raftkit error (with `code`, if given). Checks the brand and the code, not
+ * the class, so errors thrown by another copy of @raftkit/core are recognised too.
+ */
 export function isRaftError(err: unknown, code?: ErrorCode): err is RaftError {
-  return err instanceof RaftError && (code === undefined || err.code === code);
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { [RAFT_ERROR_BRAND]?: unknown; code?: unknown };
+  return e[RAFT_ERROR_BRAND] === true && typeof e.code === 'string' && (code === undefined || e.code === code);
+}
+
+/** Whether `err` is a raftkit RAFT_NOT_LEADER error (from any copy of @raftkit/core), with its `leaderHint`. */
+export function isNotLeaderError(err: unknown): err is NotLeaderError {
+  return isRaftError(err, ErrorCode.NotLeader) && 'leaderHint' in err;
 }
 
 /** Throws an InvariantViolated error unless `cond` holds. */

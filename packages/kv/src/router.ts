@@ -1,4 +1,4 @@
-import { ErrorCode, NotLeaderError, isRaftError, type NodeId } from '@raftkit/core';
+import { ErrorCode, isNotLeaderError, isRaftError, type NodeId } from '@raftkit/core';
 import { invalidArgument } from './errors.js';
 import type { KvReplica } from './types.js';
 
@@ -71,7 +71,7 @@ export class Router {
     // Only "not here" answers send us elsewhere; a bad argument would fail anywhere.
     const elsewhere = err.code === ErrorCode.NotLeader || err.code === ErrorCode.Stopped || err.fatal;
     if ((this.size === 1 && !this.dynamic) || !elsewhere) return false;
-    if (err instanceof NotLeaderError && err.leaderHint !== null && err.leaderHint !== replica.node.id && this.roundRobin === 0) {
+    if (isNotLeaderError(err) && err.leaderHint !== null && err.leaderHint !== replica.node.id && this.roundRobin === 0) {
       const known = this.list().some((r) => r.node.id === err.leaderHint);
       if (known && kind === 'write') {
         // Nodes removed from the cluster, still running, may point at each other for ever:

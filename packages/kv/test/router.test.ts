@@ -1,4 +1,5 @@
 import { NotLeaderError } from '@raftkit/core';
+import { createRequire } from 'node:module';
 import { expect, test } from 'vitest';
 import { Router } from '../src/router.js';
 import type { KvReplica } from '../src/types.js';
@@ -24,4 +25,13 @@ test('stale leader hints that form a cycle (removed nodes still running) do not 
   router.succeeded('write', replica('n1'));
   router.reroute('write', replica('n1'), new NotLeaderError('n6'));
   expect(router.target('write')!.node.id).toBe('n6');
+});
+
+test('a leader hint from another copy of @raftkit/core (its CJS build next to the ESM one kv imports) is followed', () => {
+  const cjs = createRequire(import.meta.url)('@raftkit/core') as typeof import('@raftkit/core');
+  const foreign = new cjs.NotLeaderError('n3');
+  expect(foreign).not.toBeInstanceOf(NotLeaderError); // two classes: only the brand is shared
+  const router = new Router(['n1', 'n2', 'n3'].map(replica));
+  expect(router.reroute('write', replica('n1'), foreign)).toBe(true);
+  expect(router.target('write')!.node.id).toBe('n3');
 });

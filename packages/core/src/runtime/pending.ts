@@ -8,6 +8,26 @@ interface Waiter<T> {
 }
 
 /**
+ * Makes `resolve`/`reject` also drop the abort listener, and calls `onAbort` (which forgets
+ * the waiter and rejects with the signal's reason) if `signal` fires first.
+ */
+function abortable<T>(
+  signal: AbortSignal | undefined,
+  resolve: (value: T) => void,
+  reject: (err: unknown) => void,
+  onAbort: (reason: unknown) => void,
+): { resolve(value: T): void; reject(err: unknown): void } {
+  if (!signal) return { resolve, reject };
+  const listener = (): void => onAbort(signal.reason);
+  signal.addEventListener('abort', listener, { once: true });
+  const off = (): void => signal.removeEventListener('abort', listener);
+  return {
+    resolve: (v) => (off(), resolve(v)),
+    reject: (e) => (off(), reject(e)),
+  };
+}
+
+/**
  * Promises waiting on log positions: proposals keyed by index (settled when that index is
  * applied, resolved only if the applied entry is the one proposed), and reads waiting for
  * the applied index to reach their read index.
@@ -21,7 +41,7 @@ export class PendingProposals<R> {
     return this.byIndex.size;
   }
 
-  add(index: number, term: number, timeoutMs: number): Promise<R> {
+  add(index: number, term: number, timeoutMs: number, signal?: AbortSignal): Promise<R> {
     // An older proposal still waiting at this index lost its entry: this node lost leadership,
     // its tail was truncated, and now leads again in a later term. By leader completeness the
     // old entry was not committed (it is not in this leader's log) and never will be.
@@ -32,11 +52,16 @@ export class PendingProposals<R> {
       old.reject(new RaftError(ErrorCode.ProposalDropped, `proposal at index ${index} (term ${old.term}) was replaced by this node's entry of term ${term}`));
     }
     return new Promise<R>((resolve, reject) => {
-      const waiter = { term, resolve, reject, timer: null as unknown };
-      waiter.timer = this.clock.setTimeout(() => {
+      const forget = (err: unknown): void => {
         if (this.byIndex.get(index) === waiter) this.byIndex.delete(index);
-        reject(new RaftError(ErrorCode.Timeout, `proposal at index ${index} not applied within ${timeoutMs} ms; it may still apply`));
-      }, timeoutMs);
+        this.clock.clearTimeout(waiter.timer);
+        waiter.reject(err);
+      };
+      const waiter = { term, ...abortable(signal, resolve, reject, forget), timer: null as unknown };
+      waiter.timer = this.clock.setTimeout(
+        () => forget(new RaftError(ErrorCode.Timeout, `proposal at index ${index} not applied within ${timeoutMs} ms; it may still apply`)),
+        timeoutMs,
+      );
       this.byIndex.set(index, waiter);
     });
   }
@@ -77,14 +102,17 @@ export class PendingReads {
 
   constructor(private readonly clock: Clock) {}
 
-  add(requestId: string, timeoutMs: number): Promise<number> {
+  add(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
+      const forget = (err: unknown): void => {
+        this.clock.clearTimeout(timer);
         this.awaitingIndex.delete(requestId);
         this.awaitingApply = this.awaitingApply.filter((w) => w.timer !== timer);
-        reject(new RaftError(ErrorCode.Timeout, `read ${requestId} not confirmed within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.awaitingIndex.set(requestId, { resolve, reject, timer });
+        settle.reject(err);
+      };
+      const settle = abortable(signal, resolve, reject, forget);
+      const timer = this.clock.setTimeout(() => forget(new RaftError(ErrorCode.Timeout, `read ${requestId} not confirmed within ${timeoutMs} ms`)), timeoutMs);
+      this.awaitingIndex.set(requestId, { ...settle, timer });
     });
   }
 

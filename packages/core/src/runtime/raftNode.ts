@@ -8,6 +8,7 @@ import { realClock, type Clock } from './clock.js';
 import { Conditions } from './conditions.js';
 import { type MembershipChangeSpec, type MembershipOpOptions, MembershipOps } from './membershipOps.js';
 import { PendingProposals, PendingReads } from './pending.js';
+import { validateNodeOptions } from './validateOptions.js';
 
 /**
  * Drives the pure consensus core with real time, durable storage, a transport and a state
@@ -73,6 +74,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   /** Opens a node from what its storage holds (restoring the state machine from a snapshot). */
   static async create<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
+    validateNodeOptions(opts as RaftNodeOptions<unknown>);
     const { storage, stateMachine } = opts;
     const state = await storage.state();
     const snapshot = await storage.snapshot();
@@ -105,11 +107,14 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
    * Rejects with NotLeaderError (with the leader hint) on a follower, RAFT_TIMEOUT if it does
    * not apply in time (it may still apply later), RAFT_PROPOSAL_DROPPED if another leader's
    * entry took its place (it did not apply), RAFT_OUTCOME_UNKNOWN if a snapshot replaced the log
-   * there first (it may have applied).
+   * there first (it may have applied). An aborted `signal` rejects with the signal's reason:
+   * like a timeout, it stops the waiting, not the proposal, which may still apply if it was
+   * already appended; an already-aborted signal rejects at once and proposes nothing.
    */
-  propose(command: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<R> {
+  propose(command: Uint8Array, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<R> {
     const err = this.unavailable();
     if (err) return Promise.reject(err);
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     this.catchUpTicks();
     let pos: { index: number; term: number };
     try {
@@ -117,7 +122,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     } catch (e) {
       return Promise.reject(e);
     }
-    const p = this.proposals.add(pos.index, pos.term, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
+    const p = this.proposals.add(pos.index, pos.term, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000, opts.signal);
     this.drive();
     return p;
   }
@@ -128,13 +133,15 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
    * linearizable. Works on followers (forwarded to the leader).
    *
    * With `lease: true` a leader holding a valid lease (thesis §6.4.1, needs check-quorum)
-   * skips the heartbeat round; otherwise the read falls back to ReadIndex.
+   * skips the heartbeat round; otherwise the read falls back to ReadIndex. An aborted `signal`
+   * rejects with the signal's reason (an already-aborted one at once, asking nobody).
    */
-  readIndex(opts: { timeoutMs?: number; lease?: boolean } = {}): Promise<number> {
+  readIndex(opts: { timeoutMs?: number; lease?: boolean; signal?: AbortSignal } = {}): Promise<number> {
     const err = this.unavailable();
     if (err) return Promise.reject(err);
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     const requestId = `${this.id}:${++this.readSeq}`;
-    const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
+    const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000, opts.signal);
     // The lease is judged now, against the clock: a stall (SIGSTOP, a long GC or a blocking
     // call) that outlasted the lease must have expired it before we answer from it.
     this.catchUpTicks();
@@ -146,6 +153,23 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.raw.readIndex(requestId);
     this.drive();
     return p;
+  }
+
+  /**
+   * Resolves with the leader's id once this node knows one (at once if it does): after
+   * `start()`, before the first `propose`. Rejects with RAFT_TIMEOUT after `timeoutMs`
+   * (default `membershipTimeoutMs`, 30000), the signal's reason if `signal` aborts, RAFT_STOPPED
+   * if the node stops. A known leader may since have lost office: `propose` can still answer
+   * RAFT_NOT_LEADER, with a hint.
+   */
+  async waitForLeader(opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<NodeId> {
+    const err = this.unavailable();
+    if (err) throw err;
+    let leader: NodeId | null = null;
+    const known = (): boolean => (leader = this.raw.softState().leader) !== null;
+    const timeoutMs = opts.timeoutMs ?? this.opts.membershipTimeoutMs ?? 30_000;
+    await this.conditions.until(known, timeoutMs, 'waiting for a leader', opts.signal);
+    return leader as unknown as NodeId;
   }
 
   /** The membership this node follows (the latest configuration in its log, committed or not). */

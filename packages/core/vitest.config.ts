@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+// The README example test imports packages by name, as a user would. They resolve to source:
+// log-memory and transport-memory depend on core, so core cannot depend on them.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@raftkit/core': here('./src/index.ts'),
+      '@raftkit/log-memory': here('../log-memory/src/index.ts'),
+      '@raftkit/transport-memory': here('../transport-memory/src/index.ts'),
+    },
+  },
+});
