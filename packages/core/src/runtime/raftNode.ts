@@ -6,6 +6,7 @@ import { EntryType, type Entry, type Message, type NodeId, type Snapshot, type S
 import { ErrorCode, NotLeaderError, RaftError, isRaftError } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
 import { Conditions } from './conditions.js';
+import { TickCounter } from './tickCounter.js';
 import { type MembershipChangeSpec, type MembershipOpOptions, MembershipOps } from './membershipOps.js';
 import { PendingProposals, PendingReads } from './pending.js';
 import { validateNodeOptions } from './validateOptions.js';
@@ -29,10 +30,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private snapshotIndex: number;
   private readSeq = 0;
   private softState: SoftState;
-  /** Monotonic time at which tick 0 was due; ticks are counted from it, not from timer callbacks. */
-  private tickOrigin = 0;
-  /** Ticks handed to the core since `tickOrigin`. */
-  private ticksDone = 0;
+  private readonly ticks: TickCounter;
   /** Settles when the drive loop is idle; used by stop(). */
   private idle: Promise<void> = Promise.resolve();
   private readonly ops: MembershipOps;
@@ -50,6 +48,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.snapshotIndex = applied;
     this.softState = raw.softState();
     this.conditions = new Conditions(this.clock);
+    this.ticks = new TickCounter(this.clock, this.tickMs(), 2 * raw.electionTicks + 1);
     this.ops = new MembershipOps({
       raw,
       clock: this.clock,
@@ -97,8 +96,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       onMessage: (m) => this.onMessage(m),
       onUnreachable: (peer) => this.onUnreachable(peer),
     });
-    this.tickOrigin = this.clock.now();
-    this.ticksDone = 0;
+    this.ticks.start();
     this.ticker = this.clock.setInterval(() => this.onTick(), this.tickMs());
   }
 
@@ -277,21 +275,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.conditions.check();
   }
 
-  /**
-   * Hands the core every tick that is due by the monotonic clock. Timer callbacks only wake us:
-   * a process that was paused or stalled gets none for the whole stall, and counting callbacks
-   * would let a leader believe its lease (thesis §6.4.1), its quorum check and a follower its
-   * boot guard are younger than they are. Beyond two election timeouts more ticks change
-   * nothing (every timer has fired, every lease has lapsed), so a long stall costs no more.
-   */
+  /** Hands the core every tick due by the monotonic clock (see TickCounter). */
   private catchUpTicks(): void {
     if (this.opts.testingBugs?.tickByCallbacks === true) return;
-    const due = Math.floor((this.clock.now() - this.tickOrigin) / this.tickMs());
-    const behind = due - this.ticksDone;
-    if (behind <= 0) return;
-    this.ticksDone = due;
-    const n = Math.min(behind, 2 * this.raw.electionTicks + 1);
-    for (let i = 0; i < n; i++) this.raw.tick();
+    for (let n = this.ticks.due(); n > 0; n--) this.raw.tick();
   }
 
   private onMessage(m: Message): void {
