@@ -89,7 +89,7 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --client-urls ID=URL,...  where clients reach the other nodes, if not at their --peers URL
   --data DIR                data directory for RocksDB (required)
   --secret S                shared cluster secret for peer authentication (default: insecure dev secret)
-  --follower-mode M         redirect (307 to the leader) or forward (proxy to the leader); default redirect
+  --follower-mode M         forward (proxy to the leader) or redirect (307 to the leader); default forward
   --tick-ms N               milliseconds per Raft tick (default 50)
   --election-ticks N        election timeout in ticks (default 10)
   --heartbeat-ticks N       heartbeat interval in ticks (default 1)
@@ -179,7 +179,7 @@ function validate(raw: Raw, fdLimit: number | null): ServerConfig {
   const electionTicks = int(raw, 'election-ticks', 10, 2, 10_000);
   const heartbeatTicks = int(raw, 'heartbeat-ticks', 1, 1, 10_000);
   if (electionTicks <= heartbeatTicks) throw new ConfigError(`--election-ticks (${electionTicks}) must be greater than --heartbeat-ticks (${heartbeatTicks})`);
-  const followerMode = raw['follower-mode'] ?? 'redirect';
+  const followerMode = raw['follower-mode'] ?? 'forward';
   if (followerMode !== 'redirect' && followerMode !== 'forward') throw new ConfigError(`--follower-mode must be redirect or forward, got "${followerMode}"`);
   const logLevel = raw['log-level'] ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`--log-level "${logLevel}" is not a level`);

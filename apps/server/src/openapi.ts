@@ -16,7 +16,7 @@ const idem = [
 // What a refused write did: "nothing was done" (retry), or "outcome unknown" (retry only with
 // the same session tag). The README's Errors table is the full list.
 const follower = {
-  '307': { description: 'This node is a follower (follower-mode redirect): repeat the request at the Location header (the leader)' },
+  '307': { description: 'This node is a follower started with --follower-mode redirect (the default, forward, proxies the request to the leader instead): repeat the request at the Location header (the leader)' },
   '502': errResp('SERVER_FORWARD_FAILED (follower-mode forward): the leader could not be reached; nothing was sent, the write did not apply; safe to retry'),
   '503': errResp(
     'Nothing was done, retry: RAFT_NOT_LEADER (no leader known, "leader": null), SERVER_FORWARD_LOOP (an already-forwarded request reached a node that is not the leader either), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN, RAFT_PROPOSAL_DROPPED (another leader\'s entry took its index). ' +
@@ -183,7 +183,7 @@ export const openApiDocument = {
     },
     '/v1/sessions': { post: { summary: 'Register a client session for exactly-once writes', responses: { '200': { description: '{"clientId": n}' }, ...follower } } },
     ...membershipPaths,
-    '/v1/status': { get: { summary: 'Role, term, leader, commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
+    '/v1/status': { get: { summary: 'Role, term, leader and leaderUrl (the leader\'s client URL, on the leader too; null while no leader is known), commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
     '/healthz': { get: { summary: 'Liveness: the process and its node are running', responses: { '200': { description: 'ok' }, '503': errResp('not running') } } },
     '/readyz': {

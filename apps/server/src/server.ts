@@ -163,7 +163,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     requestTimeoutMs: cfg.requestTimeoutMs,
     onNotLeader: notLeaderHandler({ ...routing, timeoutMs: cfg.membershipTimeoutMs + 1000 }),
   }));
-  app.get('/v1/status', (_req, res) => res.json(statusBody(replica, addresses, urlOf, transport)));
+  app.get('/v1/status', (_req, res) => res.json(statusBody(replica, addresses, (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), transport)));
   app.get('/v1/openapi.json', (_req, res) => res.json(openApiDocument));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -226,6 +226,7 @@ function bodyError(err: unknown): unknown {
   return err;
 }
 
+/** `clientUrlOf` covers this node too: a leader names its own URL, like its followers do. */
 function statusBody(replica: KvRaftReplica, addresses: MemberAddresses, clientUrlOf: (id: string) => string | null, transport: HttpTransport) {
   const st = replica.node.status();
   const peerStats = transport.stats().peers as Record<string, { backoffMs?: number }>;
@@ -240,7 +241,7 @@ function statusBody(replica: KvRaftReplica, addresses: MemberAddresses, clientUr
     role: st.role,
     term: st.term,
     leader: st.leader,
-    leaderUrl: st.leader === null || st.leader === st.id ? null : clientUrlOf(st.leader),
+    leaderUrl: st.leader === null ? null : clientUrlOf(st.leader),
     commitIndex: st.commitIndex,
     appliedIndex: st.appliedIndex,
     lastIndex: st.lastIndex,

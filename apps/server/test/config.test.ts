@@ -171,7 +171,10 @@ describe('a single node configured from a file, the environment and flags', () =
     const second = await runCli(['--id', 'from-env', '--listen', `127.0.0.1:${port2}`, '--data', flagData]);
     expect(second.code).toBe(1);
     // Start errors print their code first (RAFT_STORAGE_FAILED) since the WAL-damage work.
-    expect(second.stderr).toMatch(/raftkit-server: failed to start: (RAFT_STORAGE_FAILED: )?rocksdb log storage could not open .*from-flag/);
+    // One line that says what holds the directory (issue 13 item 8), not RocksDB's "IO error: While lock file".
+    expect(second.stderr.trim().split('\n')).toEqual([
+      `raftkit-server: failed to start: RAFT_STORAGE_FAILED: rocksdb log storage: data directory ${join(flagData, 'raft')} is locked by another process (pid ${node.pid}): it is open elsewhere, for example by another server started with the same data directory. Stop that process, or give this one a data directory of its own`,
+    ]);
     expect((await getKey(node.url, 'solo')).status).toBe(200);
 
     const exit = await node.kill('SIGTERM');

@@ -30,7 +30,8 @@ describe('--client-urls', () => {
 
 describe('file-descriptor budget (issue 9 item 4)', () => {
   test('under ulimit -n 1024, client connections, peers and RocksDB fit with room to spare', () => {
-    const { fds, maxInflightRequests } = loadConfig(base, {}, 1024);
+    // Redirect mode: forward mode (the default) halves the client share, see the next test.
+    const { fds, maxInflightRequests } = loadConfig([...base, '--follower-mode', 'redirect'], {}, 1024);
     expect(fds).toMatchObject({ fdLimit: 1024, storageFiles: 256, peerConnections: 8 });
     expect(fds.maxClientConnections).toBeGreaterThanOrEqual(256);
     expect(fds.total).toBeLessThanOrEqual(0.85 * 1024);
@@ -38,8 +39,9 @@ describe('file-descriptor budget (issue 9 item 4)', () => {
   });
 
   test('forward mode counts a second socket per request', () => {
-    const redirect = loadConfig(base, {}, 1024).fds;
+    const redirect = loadConfig([...base, '--follower-mode', 'redirect'], {}, 1024).fds;
     const forward = loadConfig([...base, '--follower-mode', 'forward'], {}, 1024).fds;
+    expect(loadConfig(base, {}, 1024).fds, 'forward is the default (issue 13 item 1)').toEqual(forward);
     expect(forward.maxClientConnections).toBeLessThan(redirect.maxClientConnections / 1.9);
     expect(forward.total).toBeLessThanOrEqual(1024);
   });

@@ -57,7 +57,7 @@ beforeAll(async () => {
   nodes = ids.map((id, i) => {
     const peers = ids.map((p, j) => (j === i ? null : `${p}=${url(j)}`)).filter(Boolean).join(',');
     const args = ['--id', id, '--listen', `127.0.0.1:${ports[i]}`, '--peers', peers, '--data', join(root, id), '--tick-ms', '20', '--election-ticks', '25', '--heartbeat-ticks', '2',
-      '--tls-cert', join(root, 'node.crt'), '--tls-key', join(root, 'node.key'), '--tls-ca', join(root, 'ca.crt')];
+      '--tls-cert', join(root, 'node.crt'), '--tls-key', join(root, 'node.key'), '--tls-ca', join(root, 'ca.crt'), '--follower-mode', 'redirect'];
     return { node: new ServerNode(id, ports[i]!, root, args, cleanEnv()), url: url(i) };
   });
   for (const { node } of nodes) node.start();
