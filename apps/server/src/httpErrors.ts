@@ -1,4 +1,4 @@
-import { ErrorCode, NotLeaderError, RaftError } from '@raftkit/core';
+import { ErrorCode, isNotLeaderError, isRaftError } from '@raftkit/core';
 import { KvError, KvErrorCode } from '@raftkit/kv';
 import type { Response } from 'express';
 
@@ -64,9 +64,9 @@ const raftStatus: Record<string, number> = {
 /** Maps any error to an HTTP status and a `{ error: { code, message } }` body. */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof NotLeaderError) return new HttpError(503, err.code, err.message, { leader: err.leaderHint });
+  if (isNotLeaderError(err)) return new HttpError(503, err.code, err.message, { leader: err.leaderHint });
   if (err instanceof KvError) return new HttpError(kvStatus[err.code] ?? 500, err.code, err.message);
-  if (err instanceof RaftError) return new HttpError(raftStatus[err.code] ?? 500, err.code, err.message);
+  if (isRaftError(err)) return new HttpError(raftStatus[err.code] ?? 500, err.code, err.message);
   return new HttpError(500, ServerErrorCode.Internal, 'internal error');
 }
 

@@ -6,7 +6,7 @@
  * and forwards the request there, whatever --follower-mode says. A client of the old leader
  * then sees one slower answer instead of an error: a graceful leader restart fails nothing.
  */
-import { ErrorCode, NotLeaderError, isRaftError, type NodeId, type RaftNode } from '@raftkit/core';
+import { ErrorCode, isNotLeaderError, isRaftError, type NodeId, type RaftNode } from '@raftkit/core';
 import type { Request, Response } from 'express';
 import { FORWARDED_BY_HEADER, type Forwarder } from './forward.js';
 
@@ -39,7 +39,7 @@ export class LeaderHandoff {
   /** Whether `err` refused a request during or right after a handover of this node's leadership. */
   caught(err: unknown): boolean {
     if (isRaftError(err, ErrorCode.TransferInProgress)) return true;
-    return err instanceof NotLeaderError && Date.now() - this.lostLeadershipAt <= this.opts.windowMs;
+    return isNotLeaderError(err) && Date.now() - this.lostLeadershipAt <= this.opts.windowMs;
   }
 
   /**

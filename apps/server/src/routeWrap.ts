@@ -1,4 +1,4 @@
-import { NotLeaderError } from '@raftkit/core';
+import { isNotLeaderError, type NotLeaderError } from '@raftkit/core';
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from './httpErrors.js';
 import type { ServerMetrics } from './metrics.js';
@@ -24,7 +24,7 @@ export function routeWrapper(metrics: ServerMetrics, hooks: RouteErrorHooks) {
         await h(req, res);
       } catch (err) {
         if (hooks.onHandoff && (await hooks.onHandoff(req, res, err))) return;
-        if (err instanceof NotLeaderError && (await hooks.onNotLeader(req, res, err))) return;
+        if (isNotLeaderError(err) && (await hooks.onNotLeader(req, res, err))) return;
         sendError(res, err);
       } finally {
         metrics.httpRequests.inc({ route, status: String(res.statusCode) });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { NotLeaderError } from '@raftkit/core';
+import { isNotLeaderError } from '@raftkit/core';
 import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { RocksLogStorage } from '@raftkit/log-rocksdb';
 import { HttpTransport } from '@raftkit/transport-http';
@@ -151,7 +151,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
       res.json({ clientId: await client.registerSession() });
     } catch (err) {
       if (await onHandoff(req, res, err)) return;
-      if (err instanceof NotLeaderError && (await onNotLeader(req, res, err))) return;
+      if (isNotLeaderError(err) && (await onNotLeader(req, res, err))) return;
       sendError(res, err);
     }
   });

@@ -1,4 +1,4 @@
-import { ErrorCode, RaftError } from '@raftkit/core';
+import { ErrorCode, RaftError, isRaftError } from '@raftkit/core';
 
 export function invalid(message: string): RaftError {
   return new RaftError(ErrorCode.InvalidArgument, message);
@@ -51,7 +51,7 @@ export function unavailable(index: number, lastIndex: number): RaftError {
  * message names the file) is RAFT_STORAGE_CORRUPT; anything else is a storage failure.
  */
 export function asRaftError(error: unknown, doing: string): RaftError {
-  if (error instanceof RaftError) return error;
+  if (isRaftError(error)) return error;
   if ((error as { code?: unknown } | null)?.code === 'LEVEL_CORRUPTION' && error instanceof Error) {
     return new RaftError(ErrorCode.StorageCorrupt, `rocksdb log storage is corrupt (while ${doing}): ${error.message.trim()}. ${REJOIN_ADVICE}`, { cause: error });
   }
