@@ -1,7 +1,7 @@
 import { ErrorCode, RaftError, isRaftError, realClock, type Clock } from '@raftkit/core';
 import { KvSession } from './clientSession.js';
 import { encodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
-import { KvError, KvErrorCode } from './errors.js';
+import { KvError, KvErrorCode, isKvError } from './errors.js';
 import { buildWrite, toPublicResult } from './requests.js';
 import type { KvCommandResult } from './results.js';
 import { Router, type ReplicaSource, type RequestKind } from './router.js';
@@ -106,7 +106,7 @@ export class KvClient {
       await this.sessionCommand({ type: 'closeSession', stamp: this.stamp(), clientId: s.clientId }, opts);
     } catch (err) {
       // Already gone (expired, or closed by an earlier attempt of this very call): done.
-      if (!(err instanceof KvError && err.code === KvErrorCode.SessionExpired)) throw err;
+      if (!isKvError(err, KvErrorCode.SessionExpired)) throw err;
     }
   }
 
@@ -200,7 +200,7 @@ export class KvClient {
 
   /** The state machine no longer knows `session`: the next write opens a new one. */
   private forgetIfGone(session: KvSession, err: unknown): void {
-    const gone = err instanceof KvError && (err.code === KvErrorCode.SessionExpired || err.code === KvErrorCode.SessionUnknown);
+    const gone = isKvError(err, KvErrorCode.SessionExpired) || isKvError(err, KvErrorCode.SessionUnknown);
     if (gone && this.currentSession === session) this.currentSession = null;
   }
 

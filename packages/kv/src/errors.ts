@@ -31,17 +31,25 @@ export type KvErrorCode = (typeof KvErrorCode)[keyof typeof KvErrorCode];
  * The error @raftkit/kv throws or rejects with. Errors of the consensus layer (NotLeaderError,
  * RAFT_TIMEOUT, RAFT_STOPPED, ...) are passed through unchanged, so callers can redirect.
  */
+/** Marks a KvError, so that one from another copy of @raftkit/kv (ESM and CJS, two versions) is still recognised. */
+export const KV_ERROR_BRAND: unique symbol = Symbol.for('raftkit.kv.error') as never;
+
 export class KvError extends Error {
   readonly code: KvErrorCode;
+  declare readonly [KV_ERROR_BRAND]: true;
   constructor(code: KvErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = 'KvError';
+    Object.defineProperty(this, KV_ERROR_BRAND, { value: true });
   }
 }
 
+/** Recognises a KvError by its brand and code, not by `instanceof`. */
 export function isKvError(err: unknown, code?: KvErrorCode): err is KvError {
-  return err instanceof KvError && (code === undefined || err.code === code);
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { [KV_ERROR_BRAND]?: unknown; code?: unknown };
+  return e[KV_ERROR_BRAND] === true && typeof e.code === 'string' && (code === undefined || e.code === code);
 }
 
 export const invalidArgument = (message: string): KvError => new KvError(KvErrorCode.InvalidArgument, message);

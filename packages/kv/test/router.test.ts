@@ -35,3 +35,12 @@ test('a leader hint from another copy of @raftkit/core (its CJS build next to th
   expect(router.reroute('write', replica('n1'), foreign)).toBe(true);
   expect(router.target('write')!.node.id).toBe('n3');
 });
+
+test('a KvError from another copy of @raftkit/kv is recognised by its brand (isKvError), a look-alike is not', async () => {
+  const { KvError, KvErrorCode, isKvError } = await import('../src/errors.js');
+  const foreign = Object.assign(new Error('x'), { code: KvErrorCode.SessionExpired, [Symbol.for('raftkit.kv.error')]: true });
+  expect(isKvError(foreign, KvErrorCode.SessionExpired)).toBe(true);
+  expect(isKvError(Object.assign(new Error('x'), { code: KvErrorCode.SessionExpired }))).toBe(false);
+  expect(isKvError(new KvError(KvErrorCode.BadCommand, 'y'), KvErrorCode.BadCommand)).toBe(true);
+  expect(isKvError(new KvError(KvErrorCode.BadCommand, 'y'), KvErrorCode.SessionExpired)).toBe(false);
+});
