@@ -1,19 +1,10 @@
-import { ErrorCode, EntryType, MAX_TERM, isRaftError } from '@raftkit/core';
+import { EntryType, MAX_TERM } from '@raftkit/core';
 import type { Message } from '@raftkit/core';
 import { MESSAGE_TYPES, diffValues, largeAppend, largeSnapshot, sampleMessages, samplesOfType } from '@raftkit/transport-suite';
 import { describe, expect, it } from 'vitest';
+import { expectBadMessage } from './helpers/expectBad.js';
 import { WIRE_VERSION, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from '../src/index.js';
 
-function expectBadMessage(fn: () => unknown, pattern: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isRaftError(thrown, ErrorCode.BadMessage), `expected RAFT_BAD_MESSAGE, got ${String(thrown)}`).toBe(true);
-  expect((thrown as Error).message).toMatch(pattern);
-}
 
 function roundTrip(messages: readonly Message[]): Message[] {
   return decodeBatch(encodeMessages(messages));

@@ -1,23 +1,13 @@
 // Issue 10: the codec carries membership data (timeoutNow, vote.transferFrom, a snapshot's
 // meta.membership) exactly, refuses malformed membership with RAFT_BAD_MESSAGE naming the field,
 // and keeps every message of the first release byte-identical (older peers still decode them).
-import { ErrorCode, isRaftError } from '@raftkit/core';
 import type { ConfState, Message, SnapshotRequest, VoteRequest } from '@raftkit/core';
 import { diffValues, sampleConfState } from '@raftkit/transport-suite';
 import { describe, expect, it } from 'vitest';
+import { expectBadMessage } from './helpers/expectBad.js';
 import { MessageTag, VariantTag, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from '../src/index.js';
 import { ByteWriter } from '../src/codec/writer.js';
 
-function expectBadMessage(fn: () => unknown, pattern: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(isRaftError(thrown, ErrorCode.BadMessage), `expected RAFT_BAD_MESSAGE, got ${String(thrown)}`).toBe(true);
-  expect((thrown as Error).message).toMatch(pattern);
-}
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const vote: VoteRequest = { type: 'vote', from: 'a', to: 'b', term: 1, preVote: false, lastLogIndex: 2, lastLogTerm: 1 };

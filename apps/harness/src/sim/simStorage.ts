@@ -1,5 +1,5 @@
-import type { Entry, HardState, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
-import type { MemoryLogStorage } from '@raftkit/log-memory';
+import type { Entry, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
+import { type MemoryLogStorage, UnsyncedHardState } from '@raftkit/log-memory';
 import type { NodeClock } from './nodeClock.js';
 
 /** What the safety checker learns from a write the moment it becomes durable. */
@@ -23,7 +23,7 @@ export interface DurableWriteObserver {
 export class SimStorage implements LogStorage {
   private chain: Promise<void> = Promise.resolve();
   /** The latest unsynced hard state (a commit index), not yet on disk. */
-  private unsynced: HardState | null = null;
+  private readonly unsynced: UnsyncedHardState;
   private crashed = false;
 
   constructor(
@@ -32,7 +32,9 @@ export class SimStorage implements LogStorage {
     private readonly clock: NodeClock,
     private readonly delayMs: () => number,
     private readonly observer: DurableWriteObserver,
-  ) {}
+  ) {
+    this.unsynced = new UnsyncedHardState(inner);
+  }
 
   state(): Promise<StoredState> {
     return this.inner.state();
@@ -56,7 +58,7 @@ export class SimStorage implements LogStorage {
   save(write: LogWrite): Promise<void> {
     return this.later(async () => {
       if (write.sync === false) return this.holdUnsynced(write);
-      await this.flushUnsynced();
+      await this.unsynced.flush();
       await this.inner.save(write);
       if (write.entries && write.entries.length > 0) {
         const store = this.inner.store;
@@ -73,7 +75,7 @@ export class SimStorage implements LogStorage {
 
   installSnapshot(s: Snapshot): Promise<void> {
     return this.later(async () => {
-      await this.flushUnsynced();
+      await this.unsynced.flush();
       await this.inner.installSnapshot(s);
     });
   }
@@ -84,30 +86,22 @@ export class SimStorage implements LogStorage {
    */
   crash(survives: boolean): boolean {
     this.crashed = true;
-    const lost = this.unsynced !== null && !survives;
-    if (this.unsynced && survives) this.inner.store.save({ hardState: this.unsynced });
-    this.unsynced = null;
-    return lost;
+    return this.unsynced.crash(survives);
   }
 
   /** Whether a write is waiting unsynced (so a crash now has something to lose). */
   hasUnsynced(): boolean {
-    return this.unsynced !== null;
+    return this.unsynced.value !== null;
   }
 
   /** Only a commit index may go unsynced: a restarted node learns it again (LogWrite.sync). */
   private holdUnsynced(write: LogWrite): void {
-    const before = this.unsynced ?? this.inner.store.state().hardState;
+    const before = this.unsynced.value ?? this.inner.store.state().hardState;
     const hs = write.hardState;
     if ((write.entries?.length ?? 0) > 0 || (hs && (hs.term !== before.term || hs.vote !== before.vote))) {
       this.observer.unsafeUnsyncedWrite(this.node, `unsynced write ${JSON.stringify({ ...write, entries: write.entries?.length })} after ${JSON.stringify(before)}`);
     }
-    if (hs) this.unsynced = hs;
-  }
-
-  private async flushUnsynced(): Promise<void> {
-    if (this.unsynced) await this.inner.save({ hardState: this.unsynced });
-    this.unsynced = null;
+    if (hs) this.unsynced.hold(hs);
   }
 
   /** Runs `op` after the disk delay, after every earlier write. */

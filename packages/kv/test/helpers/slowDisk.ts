@@ -1,5 +1,5 @@
-import { ErrorCode, RaftError, type Entry, type HardState, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
-import type { MemoryLogStorage } from '@raftkit/log-memory';
+import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
+import { type MemoryLogStorage, UnsyncedHardState } from '@raftkit/log-memory';
 import type { VirtualClock } from './virtualClock.js';
 
 /**
@@ -16,13 +16,15 @@ export class SlowDisk implements LogStorage {
   /** Set by a crash: writes still in progress are dropped, never persisted. */
   private crashed = false;
   /** The latest unsynced hard state, not yet on disk. */
-  private unsynced: HardState | null = null;
+  private readonly unsynced: UnsyncedHardState;
 
   constructor(
     private readonly inner: MemoryLogStorage,
     private readonly clock: VirtualClock,
     private readonly writeMs: () => number,
-  ) {}
+  ) {
+    this.unsynced = new UnsyncedHardState(inner);
+  }
 
   state(): Promise<StoredState> {
     return this.inner.state();
@@ -43,16 +45,16 @@ export class SlowDisk implements LogStorage {
   async save(write: LogWrite): Promise<void> {
     await this.spin();
     if (write.sync === false && (write.entries?.length ?? 0) === 0) {
-      if (write.hardState) this.unsynced = write.hardState;
+      if (write.hardState) this.unsynced.hold(write.hardState);
       return;
     }
-    await this.flushUnsynced();
+    await this.unsynced.flush();
     await this.inner.save(write);
   }
 
   async installSnapshot(snapshot: Snapshot): Promise<void> {
     await this.spin();
-    await this.flushUnsynced();
+    await this.unsynced.flush();
     await this.inner.installSnapshot(snapshot);
   }
 
@@ -62,19 +64,11 @@ export class SlowDisk implements LogStorage {
    */
   crash(survives: boolean): boolean {
     this.crashed = true;
-    const lost = this.unsynced !== null && !survives;
-    if (this.unsynced && survives) this.inner.store.save({ hardState: this.unsynced });
-    this.unsynced = null;
-    return lost;
+    return this.unsynced.crash(survives);
   }
 
   hasUnsynced(): boolean {
-    return this.unsynced !== null;
-  }
-
-  private async flushUnsynced(): Promise<void> {
-    if (this.unsynced) await this.inner.save({ hardState: this.unsynced });
-    this.unsynced = null;
+    return this.unsynced.value !== null;
   }
 
   compact(index: number): Promise<void> {
