@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { seededRandom } from '../src/consensus/config.js';
-import { committedIndex as plainCommitted, voteResult as plainVote } from '../src/consensus/quorum.js';
+import { committedIndex as plainCommitted, voteResult as plainVote } from './helpers/plainQuorum.js';
 import { applyConfChange } from '../src/consensus/membership/changer.js';
 import {
   type ConfChange,

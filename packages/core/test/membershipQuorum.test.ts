@@ -133,3 +133,18 @@ describe('JointConfig (thesis §4.3: both majorities)', () => {
     expect([...j.ids()].sort()).toEqual(['1', '2', '3', '4']);
   });
 });
+
+describe('isQuorum agrees with voteResult', () => {
+  test('for every subset of acks, over plain and joint configurations (empty halves included)', () => {
+    const all = ['a', 'b', 'c', 'd', 'e'];
+    const configs: [string[], string[]][] = [[['a'], []], [['a', 'b', 'c'], []], [['a', 'b', 'c', 'd'], []], [['a', 'b', 'd'], ['a', 'b', 'c']], [['c', 'd', 'e'], ['a', 'b']], [[], []]];
+    for (const [inc, out] of configs) {
+      const q = new JointConfig(inc, out);
+      for (let mask = 0; mask < 1 << all.length; mask++) {
+        const acks = new Set(all.filter((_, i) => mask & (1 << i)));
+        const votes = new Map(all.map((id) => [id, acks.has(id)]));
+        expect(q.isQuorum(acks), `${q.describe()} ${[...acks].join('')}`).toBe(q.voteResult(votes) === 'won');
+      }
+    }
+  });
+});

@@ -117,7 +117,7 @@ export class Raft {
 
   /** Whether this node's own vote is a quorum (a single-voter cluster). */
   selfIsQuorum(): boolean {
-    return this.quorumCfg.voteResult(new Map([[this.id, true]])) === 'won';
+    return this.quorumCfg.isQuorum(new Set([this.id]));
   }
 
   hardState(): HardState {

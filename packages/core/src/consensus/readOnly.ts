@@ -55,10 +55,8 @@ export class ReadOnly {
   ack(from: NodeId, context: number, quorum: JointConfig): PendingRead[] {
     for (const p of this.pending) if (p.context <= context) p.acks.add(from);
     // Acks of a later round cover earlier reads, so confirmed reads form a prefix.
-    const confirmed = (acks: ReadonlySet<NodeId>): boolean =>
-      quorum.voteResult(new Map([...acks].map((id) => [id, true]))) === 'won';
     let n = 0;
-    while (n < this.pending.length && confirmed(this.pending[n]!.acks)) n++;
+    while (n < this.pending.length && quorum.isQuorum(this.pending[n]!.acks)) n++;
     return this.pending.splice(0, n);
   }
 

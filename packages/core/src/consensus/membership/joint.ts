@@ -58,6 +58,12 @@ export class JointConfig {
     return 'pending';
   }
 
+  /** Whether `ids` are a quorum: a majority of both halves (never of two empty halves). */
+  isQuorum(ids: ReadonlySet<NodeId>): boolean {
+    if (this.incoming.size === 0 && this.outgoing.size === 0) return false;
+    return this.incoming.isQuorum(ids) && this.outgoing.isQuorum(ids);
+  }
+
   /** Stable rendering: `(a b c)` or `(a b d)&&(a b c)` when joint (incoming first). */
   describe(): string {
     return this.isJoint() ? `${this.incoming.describe()}&&${this.outgoing.describe()}` : this.incoming.describe();

@@ -79,6 +79,14 @@ export class MajorityConfig {
     return 'lost';
   }
 
+  /** Whether `ids` hold a majority of this set (the empty set: vacuously yes). No allocation: hot path. */
+  isQuorum(ids: ReadonlySet<NodeId>): boolean {
+    if (this.ids.size === 0) return true;
+    let n = 0;
+    for (const id of this.ids) if (ids.has(id)) n++;
+    return n >= this.quorum();
+  }
+
   /** Stable, sorted rendering, e.g. `(a b c)`. */
   describe(): string {
     return `(${[...this.ids].sort().join(' ')})`;

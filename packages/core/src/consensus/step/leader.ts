@@ -32,12 +32,12 @@ export function tickLeader(r: Raft): void {
 
 /** Check-quorum: has a majority been heard from since the last check? Resets the marks. */
 function checkQuorumActive(r: Raft): boolean {
-  const active = new Map<string, boolean>();
+  const active = new Set<string>();
   for (const [id, pr] of r.progress) {
-    active.set(id, id === r.id || pr.recentActive);
+    if (id === r.id || pr.recentActive) active.add(id);
     if (id !== r.id) pr.recentActive = false;
   }
-  return r.quorumCfg.voteResult(active) === 'won';
+  return r.quorumCfg.isQuorum(active);
 }
 
 export function stepLeader(r: Raft, m: Message): void {

@@ -1,3 +1,4 @@
+// The plain-majority quorum the core used before membership, kept as a reference oracle for the joint quorum tests.
 /** Majority size for `n` voters. */
 export function quorumSize(n: number): number {
   return Math.floor(n / 2) + 1;
