@@ -15,7 +15,7 @@ describe.each([3, 5])('seeded cluster simulation, %i nodes', (nodes) => {
     let crashes = 0;
     let snapshots = 0;
     let maxElections = 0;
-    const extra = { lostWrites: 0, rejoins: 0, stableWindows: 0, stableSteps: 0 };
+    const extra = { lostWrites: 0, rejoins: 0, stableWindows: 0, stableSteps: 0, earlySends: 0 };
     for (const seed of list) {
       try {
         const r = new Simulation({ seed, nodes, faultSteps: 1500, quietSteps: 600 }).run();
@@ -34,6 +34,7 @@ describe.each([3, 5])('seeded cluster simulation, %i nodes', (nodes) => {
       `simulation ${nodes} nodes: seeds ${list[0]}..${list[list.length - 1]} ok; ` +
         `${elections} elections, ${committed} entries committed, ${crashes} crashes, ${snapshots} snapshots, ` +
         `${extra.lostWrites} unsynced writes lost in crashes, ${extra.rejoins} minority rejoins, ` +
+        `${extra.earlySends} messages sent before the sender's write was durable (odd seeds pipeline writes), ` +
         `${extra.stableWindows} healthy-leader windows (${extra.stableSteps} steps checked for stability); ` +
         `elections: mean ${(elections / list.length).toFixed(1)}, max ${maxElections} per seed`,
     );
@@ -46,6 +47,7 @@ describe.each([3, 5])('seeded cluster simulation, %i nodes', (nodes) => {
       expect(extra.lostWrites).toBeGreaterThan(0);
       expect(extra.rejoins).toBeGreaterThan(list.length / 4);
       expect(extra.stableSteps).toBeGreaterThan(list.length * 200);
+      expect(extra.earlySends).toBeGreaterThan(list.length * 10);
     }
   }, 300_000);
 });
@@ -65,12 +67,14 @@ test.each([
   ['commitPreviousTerm', undefined, 'leader completeness|committed entries never change|state machine safety'],
   ['doubleVote', undefined, 'election safety|invariant'],
   ['sendBeforePersist', 'torn-writes', 'violated|lost acknowledged entries'],
+  // Pipelined writes: a leader that counts its own entry before it is durable (thesis §10.2.1).
+  ['countSelfBeforeDurable', 'torn-writes', 'violated'],
 ] as const)('planted bug %s (profile %s) is caught within 400 seeds', (bug, profile, property) => {
   let caught: string | null = null;
   let seed = 1;
   for (; seed <= 400 && !caught; seed++) {
     try {
-      new Simulation({ seed, nodes: 3, faultSteps: 1500, quietSteps: 600, bugs: { [bug]: true }, ...(profile ? { profile } : {}) }).run();
+      new Simulation({ seed, nodes: 3, faultSteps: 1500, quietSteps: 600, bugs: { [bug]: true }, ...(profile ? { profile } : {}), ...(bug === 'countSelfBeforeDurable' ? { asyncWrites: true } : {}) }).run();
     } catch (err) {
       caught = (err as Error).message;
     }

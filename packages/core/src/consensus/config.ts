@@ -51,6 +51,15 @@ export interface RaftConfig {
   readonly testingBugs?: TestingBugs;
   /** Committed entries handed out in one Ready. Default 1024. */
   readonly maxApplyBatch?: number;
+  /**
+   * Pipelined persistence (etcd's AsyncStorageWrites; thesis §10.2.1). With it, a Ready's
+   * `messagesBeforePersist` (a leader's replication) may leave before its write is durable,
+   * `advance()` no longer means "durable", and the runtime reports each write's completion
+   * with `RawNode.persisted(ready)`, in Ready order; the next Ready may be taken while writes
+   * are in flight. Without it (the default), every message waits for its Ready's write and
+   * `advance()` marks the Ready durable.
+   */
+  readonly asyncStorageWrites?: boolean;
 }
 
 /** Known bugs a harness can plant (see `RaftConfig.testingBugs`). */
@@ -67,6 +76,11 @@ export interface TestingBugs {
   readonly overlappingConfChanges?: boolean;
   /** RaftNode only: send a Ready's messages before its entries and vote are durable. */
   readonly sendBeforePersist?: boolean;
+  /**
+   * With `asyncStorageWrites`: the leader counts its own new entries toward the commit quorum
+   * as soon as it appends them, before they are durable (thesis §10.2.1 forbids it).
+   */
+  readonly countSelfBeforeDurable?: boolean;
   /**
    * RaftNode only: count one tick per timer callback, as before issue 9, instead of catching up
    * by the clock: a leader resumed after a pause serves lease reads from an expired lease.
@@ -86,6 +100,7 @@ const defaults = {
   maxInflight: 256,
   maxBytesPerMessage: 1024 * 1024,
   maxApplyBatch: 1024,
+  asyncStorageWrites: false,
 };
 
 function fail(message: string): never {
@@ -123,6 +138,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
   if (typeof c.random !== 'function') fail('random must be a function returning a number in [0, 1)');
   if (typeof c.preVote !== 'boolean') fail('preVote must be a boolean');
   if (typeof c.checkQuorum !== 'boolean') fail('checkQuorum must be a boolean');
+  if (typeof c.asyncStorageWrites !== 'boolean') fail('asyncStorageWrites must be a boolean');
   return { ...c, voters: [...c.voters] };
 }
 

@@ -1,6 +1,6 @@
 export * from './types.js';
 export { resolveConfig, seededRandom, type RaftConfig, type ResolvedConfig, type TestingBugs } from './config.js';
-export { RawNode, type Ready, type NodeStatus, type RestoredState, type MembershipStatus } from './rawNode.js';
+export { RawNode, hasWrite, type Ready, type NodeStatus, type RestoredState, type MembershipStatus } from './rawNode.js';
 export {
   type ConfChange,
   type MemberChange,

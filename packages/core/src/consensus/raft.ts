@@ -252,6 +252,9 @@ export class Raft {
     this.log.append(items.map((it, i) => ({ index: first + i, term: this.term, type: it.type, data: it.data })));
     this.pendingAppend.entries = true;
     if (items.some((it) => it.type === EntryType.ConfChange)) refreshConf(this);
+    if (this.cfg.testingBugs.countSelfBeforeDurable === true && this.cfg.asyncStorageWrites) {
+      if (this.progress.get(this.id)?.maybeUpdate(this.log.lastIndex()) && maybeCommit(this)) this.pendingAppend.withCommit = true;
+    }
     return first;
   }
 

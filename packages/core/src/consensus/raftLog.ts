@@ -25,6 +25,11 @@ export class RaftLog {
   private confs: { readonly index: number; readonly state: ConfState }[] = [];
   /** Highest index known durable in storage. */
   stableIndex = 0;
+  /**
+   * Highest index handed to storage (durable or not yet): with pipelined writes, `unstable()`
+   * returns only what follows it. Invariant: inProgress <= lastIndex().
+   */
+  inProgress = 0;
   /** Highest index known committed. Invariant: never decreases. */
   committed = 0;
   /** Highest index handed to the state machine. Invariant: applied <= committed. */
@@ -41,6 +46,7 @@ export class RaftLog {
     kept.forEach((e, i) => invariant(e.index === base + 1 + i, `restored log has a hole at ${base + 1 + i}`));
     log.append(kept);
     log.stableIndex = log.lastIndex();
+    log.inProgress = log.stableIndex;
     log.committed = Math.min(Math.max(commit, base), log.lastIndex());
     log.applied = base;
     return log;
@@ -145,6 +151,7 @@ export class RaftLog {
       this.entries.length = from - this.snapshot.index - 1;
       this.confs = this.confs.filter((c) => c.index < from);
       this.stableIndex = Math.min(this.stableIndex, from - 1);
+      this.inProgress = Math.min(this.inProgress, from - 1);
     }
     this.append(entries.slice(i));
     return prevIndex + entries.length;
@@ -156,9 +163,14 @@ export class RaftLog {
     this.committed = index;
   }
 
-  /** Entries not yet durable, which the next Ready hands to storage. */
+  /** Entries not yet durable nor handed to storage, which the next Ready hands to storage. */
   unstable(): Entry[] {
-    return this.entries.slice(this.stableIndex - this.snapshot.index);
+    return this.entries.slice(Math.max(this.stableIndex, this.inProgress) - this.snapshot.index);
+  }
+
+  /** Whether `unstable()` is non-empty (without building it). */
+  hasUnstable(): boolean {
+    return Math.max(this.stableIndex, this.inProgress) < this.lastIndex();
   }
 
   /** Marks entries up to `index` durable, if the entry there is still the one of `term`. */
@@ -187,6 +199,7 @@ export class RaftLog {
     this.confs = [];
     this.committed = snapshot.meta.index;
     this.stableIndex = snapshot.meta.index;
+    this.inProgress = snapshot.meta.index;
     this.pendingSnapshot = snapshot;
   }
 

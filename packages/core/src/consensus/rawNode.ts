@@ -13,17 +13,30 @@ import type { ConfState, Entry, HardState, Message, NodeId, Role, Snapshot, Soft
  *
  * Ordering rule (the runtime must obey it, or safety is lost):
  * 1. Persist `snapshot` (if any), then `entries` and `hardState` (if any) — durably, with
- *    fsync — BEFORE sending any of `messages`. A vote or an acknowledgement that leaves before
- *    the state it promises is durable can be forgotten in a crash (Raft §5.2, §5.3, Figure 2).
- *    `entries` whose first index is at or below the stored last index replace the stored
- *    suffix from that index on.
- * 2. If `snapshot` is set, restore the state machine from it before applying
- *    `committedEntries` (which then follow the snapshot).
- * 3. `committedEntries` are already durable and committed: apply them in order, exactly once.
- *    They may be applied before, during or after sending `messages`.
- * 4. Serve each `readStates` read once the state machine has applied its `index`
+ *    fsync when `mustSync` — in Ready order. `entries` whose first index is at or below the
+ *    stored last index replace the stored suffix from that index on.
+ * 2. `messages` leave only once this Ready's write and every earlier Ready's write are
+ *    durable. A vote, a vote request, an acknowledgement, anything a follower or candidate
+ *    says, and anything said in a term whose vote is not yet durable is among them: leaving
+ *    before the state it promises is durable, it can be forgotten in a crash (Raft §5.2,
+ *    §5.3, Figure 2).
+ * 3. `messagesBeforePersist` may leave at once, before any write is durable (thesis §10.2.1:
+ *    a leader replicates in parallel with its own write). Only a leader whose term and vote are
+ *    already durable puts anything there: AppendEntries, heartbeats, snapshots, read
+ *    confirmations and TimeoutNow of its own term. They promise nothing about its disk: the
+ *    leader counts its own entries toward the commit quorum only once they are durable
+ *    (`advance`, or `persisted` with `asyncStorageWrites`). Empty unless `asyncStorageWrites`.
+ * 4. If `snapshot` is set, restore the state machine from it before applying
+ *    `committedEntries` (which then follow the snapshot). With `asyncStorageWrites`, install it
+ *    only after every earlier write is durable, and before `advance`.
+ * 5. `committedEntries` are already durable and committed: apply them in order, exactly once.
+ *    They may be applied before, during or after sending messages.
+ * 6. Serve each `readStates` read once the state machine has applied its `index`
  *    (index 0 means the read could not be confirmed and must fail or retry).
- * 5. Call `advance(ready)` once all of the above is done, before asking for the next Ready.
+ * 7. Call `advance(ready)` once all of the above is done (with `asyncStorageWrites`: once the
+ *    write is handed to storage, messagesBeforePersist sent, entries applied), before asking
+ *    for the next Ready. With `asyncStorageWrites`, also call `persisted(ready)` once its write
+ *    is durable, for every Ready with a write (`hasWrite`), in Ready order.
  */
 export interface Ready {
   /** Role, term and known leader; always present so a runtime can report them. */
@@ -36,8 +49,10 @@ export interface Ready {
   readonly snapshot: Snapshot | null;
   /** Entries to apply to the state machine, in order. */
   readonly committedEntries: readonly Entry[];
-  /** Messages to send once the state above is durable. */
+  /** Messages to send once the state above (and every earlier Ready's) is durable. */
   readonly messages: readonly Message[];
+  /** Messages that may leave before anything is durable (rule 3; `asyncStorageWrites` only). */
+  readonly messagesBeforePersist: readonly Message[];
   /** Confirmed ReadIndex requests. */
   readonly readStates: readonly ReadState[];
   /**
@@ -99,12 +114,19 @@ export class RawNode {
   private prevConf: { index: number; state: ConfState; committed: boolean };
   /** The Ready handed out and not yet advanced. Invariant: at most one at a time. */
   private outstanding: Ready | null = null;
+  private readonly asyncWrites: boolean;
+  /** asyncStorageWrites: Readies with a write handed out and not yet reported persisted, in order. */
+  private readonly unpersisted: Ready[] = [];
+  /** Term and vote known durable (the last persisted hard state). */
+  private durable: { term: number; vote: NodeId | null };
 
   constructor(config: RaftConfig, restored?: RestoredState) {
     this.raft = new Raft(config, restored);
     this.prevHardState = this.raft.hardState();
     this.prevSoftState = this.softState();
     this.prevConf = { index: this.raft.confIndex, state: this.raft.conf, committed: this.confCommitted() };
+    this.asyncWrites = this.raft.cfg.asyncStorageWrites;
+    this.durable = { term: this.prevHardState.term, vote: this.prevHardState.vote };
   }
 
   /** The configured election timeout in ticks (the runtime bounds tick catch-up by it). */
@@ -230,7 +252,7 @@ export class RawNode {
       r.readStates.length > 0 ||
       r.pendingAppend.entries ||
       r.pendingAppend.withCommit ||
-      r.log.unstable().length > 0 ||
+      r.log.hasUnstable() ||
       r.log.pendingSnapshot !== null ||
       r.log.nextCommitted(1).length > 0 ||
       !sameHardState(hs, this.prevHardState) ||
@@ -247,14 +269,17 @@ export class RawNode {
     const hs = r.hardState();
     const entries = r.log.unstable();
     const snapshot = r.log.pendingSnapshot;
+    const [messagesBeforePersist, messages] = this.splitMessages(r.msgs);
+    const hardState = sameHardState(hs, this.prevHardState) ? null : hs;
     const ready: Ready = {
       softState: this.softState(),
-      hardState: sameHardState(hs, this.prevHardState) ? null : hs,
+      hardState,
       entries,
       snapshot,
       mustSync: entries.length > 0 || snapshot !== null || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
       committedEntries: r.log.nextCommitted(r.cfg.maxApplyBatch),
-      messages: r.msgs,
+      messages,
+      messagesBeforePersist,
       readStates: r.readStates,
       membership: this.confChanged() ? this.membership() : null,
     };
@@ -262,8 +287,24 @@ export class RawNode {
     r.msgs = [];
     r.readStates = [];
     this.prevSoftState = ready.softState;
+    this.prevHardState = hs;
     this.outstanding = ready;
+    if (this.asyncWrites && hasWrite(ready)) {
+      const last = entries[entries.length - 1];
+      if (last) r.log.inProgress = last.index;
+      this.unpersisted.push(ready);
+    }
     return ready;
+  }
+
+  /** Rule 3 of the Ready ordering: what a leader with a durable term and vote may send at once. */
+  private splitMessages(msgs: Message[]): [Message[], Message[]] {
+    const r = this.raft;
+    if (!this.asyncWrites || r.role !== 'leader' || r.term !== this.durable.term || r.vote !== this.durable.vote) return [[], msgs];
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const m of msgs) (m.term === r.term && earlyTypes.has(m.type) ? early : late).push(m);
+    return [early, late];
   }
 
   /** Records that `ready` was carried out as its ordering rule says. */
@@ -271,15 +312,37 @@ export class RawNode {
     invariant(ready === this.outstanding, 'advance() with a Ready that is not the outstanding one');
     this.outstanding = null;
     const r = this.raft;
-    if (ready.hardState) this.prevHardState = ready.hardState;
     if (ready.snapshot) r.log.snapshotApplied(ready.snapshot.meta.index);
+    if (!this.asyncWrites) this.markDurable(ready);
+    const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastApplied) r.log.appliedTo(lastApplied.index);
+  }
+
+  /**
+   * asyncStorageWrites: `ready`'s write (snapshot, entries, hard state) is durable. Call it
+   * for every Ready with a write, in the order they were handed out, whether or not they were
+   * advanced yet. Only now does a leader count those entries toward the commit quorum.
+   */
+  persisted(ready: Ready): void {
+    invariant(this.asyncWrites, 'persisted() needs asyncStorageWrites (advance() marks writes durable)');
+    invariant(this.unpersisted[0] === ready, 'persisted() out of Ready order, or for a Ready without a write');
+    this.unpersisted.shift();
+    this.markDurable(ready);
+  }
+
+  /** Whether a Ready was handed out whose write is not yet reported persisted. */
+  hasUnpersisted(): boolean {
+    return this.unpersisted.length > 0;
+  }
+
+  private markDurable(ready: Ready): void {
+    const r = this.raft;
+    if (ready.hardState) this.durable = { term: ready.hardState.term, vote: ready.hardState.vote };
     const last = ready.entries[ready.entries.length - 1];
     if (last) {
       r.log.stableTo(last.index, last.term);
       r.selfStable();
     }
-    const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
-    if (lastApplied) r.log.appliedTo(lastApplied.index);
   }
 
   status(): NodeStatus {
@@ -312,6 +375,14 @@ export class RawNode {
     return this.raft.log.term(index);
   }
 }
+
+/** Whether a Ready asks for a write (and so, with asyncStorageWrites, a `persisted` call). */
+export function hasWrite(ready: Ready): boolean {
+  return ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null;
+}
+
+/** What a leader sends that promises nothing about its own disk (Ready ordering rule 3). */
+const earlyTypes: ReadonlySet<Message['type']> = new Set(['append', 'heartbeat', 'snapshot', 'readIndexResponse', 'timeoutNow']);
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;

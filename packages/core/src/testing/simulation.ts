@@ -1,5 +1,5 @@
 import { seededRandom, type TestingBugs } from '../consensus/config.js';
-import { RawNode, type Ready } from '../consensus/rawNode.js';
+import { RawNode, hasWrite, type Ready } from '../consensus/rawNode.js';
 import type { MembershipConfig } from '../consensus/membership/config.js';
 import { decodeConfEntry } from '../consensus/membership/entry.js';
 import { EntryType, type Entry, type Message, type NodeId, type Snapshot } from '../consensus/types.js';
@@ -26,18 +26,27 @@ export interface SimOptions {
   raft?: { preVote?: boolean; checkQuorum?: boolean };
   /** Forces one fault schedule (see faultProfile.ts); by default the seed draws one. */
   profile?: ProfileName;
+  /**
+   * Pipelined writes (RaftConfig.asyncStorageWrites): several Readies' writes in flight per
+   * node, a leader replicating before its own write is durable. Default: odd seeds.
+   */
+  asyncWrites?: boolean;
 }
 
 export interface SimResult {
   seed: number;
   /** The fault schedule this seed ran (see faultProfile.ts). */
   profile: ProfileName;
+  /** Whether nodes pipelined their writes (asyncStorageWrites). */
+  asyncWrites: boolean;
   elections: number;
   committed: number;
   crashes: number;
   snapshots: number;
   /** Unsynced writes a crash lost. */
   lostWrites: number;
+  /** Messages a leader sent before its own pending write was durable (async writes only). */
+  earlySends: number;
   /** Minority nodes cut off (both ways or one way) and let back in. */
   rejoins: number;
   /** Healthy-leader windows, and the steps in them in which stability was checked. */
@@ -54,8 +63,13 @@ interface SimNode {
   id: NodeId;
   raw: RawNode | null; // null while crashed
   store: DurableStore;
-  /** A Ready being persisted by a slow disk: completes at `doneAt`, lost on crash. */
-  pending: { ready: Ready; doneAt: number } | null;
+  /**
+   * Readies whose write (or, for one without a write, whose messages) waits for the disk, in
+   * order; each completes at `doneAt`. Without async writes at most one. A crash keeps a random
+   * prefix of them on disk (a write in flight may or may not have reached it) and sends none
+   * of their messages.
+   */
+  writes: { ready: Ready; doneAt: number }[];
   restartAt: number;
   /** The replicated state: a hash of every applied entry, and the last applied configuration. */
   sm: { index: number; hash: number; conf: MembershipConfig | null };
@@ -91,15 +105,17 @@ export class Simulation {
   /** Each Ready's entries' predecessor terms, taken when it was handed out (see `complete`). */
   private readonly prevTerms = new WeakMap<Ready, number[]>();
   private readonly ledger = new SafetyLedger((property, detail) => this.fail(property, detail));
-  readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0 };
+  readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0, earlySends: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
   readonly profile: FaultProfile;
   private readonly stability = new StabilityMonitor(STABILITY_WARMUP);
+  private readonly asyncWrites: boolean;
   /** Leader churn: new leaders crash a few steps in, before their term settles (Figure 8). */
   private churn: { id: NodeId; at: number } | null = null;
 
   constructor(readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed);
+    this.asyncWrites = opts.asyncWrites ?? opts.seed % 2 === 1;
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
     this.initialIds = [...this.ids];
     this.links = new SimNetwork(this.ids, this.rand);
@@ -112,7 +128,7 @@ export class Simulation {
   }
 
   private addNode(id: NodeId, bootstrap: boolean): void {
-    const n: SimNode = { id, raw: null, store: newStore(), pending: null, restartAt: 0, sm: { index: 0, hash: 0, conf: null }, role: 'follower', bootstrap };
+    const n: SimNode = { id, raw: null, store: newStore(), writes: [], restartAt: 0, sm: { index: 0, hash: 0, conf: null }, role: 'follower', bootstrap };
     this.nodes.set(id, n);
     this.boot(n);
   }
@@ -145,11 +161,11 @@ export class Simulation {
   private boot(n: SimNode): void {
     const s = n.store;
     n.raw = new RawNode(
-      { id: n.id, voters: n.bootstrap ? this.initialIds : [], electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, ...this.opts.raft, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
+      { id: n.id, voters: n.bootstrap ? this.initialIds : [], electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, asyncStorageWrites: this.asyncWrites, ...this.opts.raft, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
       { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
     );
     n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0, conf: null };
-    n.pending = null;
+    n.writes = [];
     n.role = 'follower';
   }
 
@@ -161,7 +177,7 @@ export class Simulation {
     this.checkLiveness();
     const { windows, checkedSteps } = this.stability.stats;
     const membership = this.nemesis?.stats ?? { changes: 0, joint: 0, transfers: 0, refused: 0, spawned: 0 };
-    return { seed: this.opts.seed, profile: this.profile.name, committed: this.ledger.hashAt.size, ...this.stats, rejoins: this.links.rejoins, stableWindows: windows, stableSteps: checkedSteps, membership };
+    return { seed: this.opts.seed, profile: this.profile.name, asyncWrites: this.asyncWrites, committed: this.ledger.hashAt.size, ...this.stats, rejoins: this.links.rejoins, stableWindows: windows, stableSteps: checkedSteps, membership };
   }
 
   private step(): void {
@@ -182,7 +198,7 @@ export class Simulation {
       this.churn = null;
     }
     if (this.chance(this.profile.crash)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.raw)));
-    if (this.chance(this.profile.crashMidWrite)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.pending)));
+    if (this.chance(this.profile.crashMidWrite)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.writes.length > 0)));
     if (this.chance(this.profile.partition)) this.links.repartition();
     this.links.rejoinDue(this.now);
     if (!this.links.isolating && this.chance(this.profile.isolate)) this.isolateMinority();
@@ -193,7 +209,10 @@ export class Simulation {
   private crash(n: SimNode | undefined): void {
     if (!n) return;
     n.raw = null;
-    n.pending = null; // the slow disk's write never happened
+    // Of the writes in flight, a prefix may have reached the disk; their messages never left.
+    const reached = Math.floor(this.rand() * (n.writes.length + 1));
+    for (const w of n.writes.slice(0, reached)) if (hasWrite(w.ready)) this.write(n, w.ready);
+    n.writes = [];
     this.stats.lostWrites += crashStore(n.store, this.rand); // and unsynced ones may not have
     n.restartAt = this.now + 5 + Math.floor(this.rand() * this.profile.downSteps);
     this.stats.crashes++;
@@ -225,7 +244,7 @@ export class Simulation {
   }
 
   private compact(n: SimNode): void {
-    if (!n.raw || n.pending) return;
+    if (!n.raw || n.writes.length > 0) return;
     const st = n.raw.status();
     if (n.sm.index <= st.snapshotIndex || n.sm.index !== st.appliedIndex) return;
     const membership = n.raw.confStateAt(n.sm.index);
@@ -272,25 +291,55 @@ export class Simulation {
   /** Carries out Readies under the ordering rule, possibly through a slow disk. */
   private process(n: SimNode): void {
     for (let guard = 0; guard < 100 && n.raw; guard++) {
-      if (n.pending) {
-        if (n.pending.doneAt > this.now) return;
-        const { ready } = n.pending;
-        n.pending = null;
-        this.complete(n, ready);
+      const head = n.writes[0];
+      if (head && head.doneAt <= this.now) {
+        n.writes.shift();
+        if (this.asyncWrites) this.completeWrite(n, head.ready);
+        else this.complete(n, head.ready);
         continue;
       }
+      if (head && !this.asyncWrites) return; // one Ready at a time
       if (!n.raw.hasReady()) return;
       const ready = n.raw.ready();
       this.observe(n, ready);
       // The planted bug sends before the disk write, which a crash may then lose.
       if (this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
+      for (const m of ready.messagesBeforePersist) this.send(m);
+      if (hasWrite(ready) || n.writes.length > 0) this.stats.earlySends += ready.messagesBeforePersist.length;
       const slow = this.faults && (ready.entries.length > 0 || ready.hardState) && this.chance(this.profile.slowDisk);
-      if (slow) n.pending = { ready, doneAt: this.now + 1 + Math.floor(this.rand() * 3) };
-      else this.complete(n, ready);
+      const doneAt = slow ? this.now + 1 + Math.floor(this.rand() * 3) : this.now;
+      if (!this.asyncWrites) {
+        if (slow) n.writes.push({ ready, doneAt });
+        else this.complete(n, ready);
+      } else this.pipeline(n, ready, doneAt);
     }
   }
 
-  private complete(n: SimNode, ready: Ready): void {
+  /** asyncStorageWrites: hand the write to the disk queue, apply, advance, all at once. */
+  private pipeline(n: SimNode, ready: Ready, doneAt: number): void {
+    if (ready.snapshot) {
+      // A runtime installs a snapshot only after every earlier write, and before advancing.
+      for (const w of n.writes.splice(0)) this.completeWrite(n, w.ready);
+      this.completeWrite(n, ready);
+      n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
+    } else if (hasWrite(ready) || ready.messages.length > 0) {
+      n.writes.push({ ready, doneAt: Math.max(doneAt, n.writes[n.writes.length - 1]?.doneAt ?? 0) });
+    }
+    for (const e of ready.committedEntries) this.apply(n, e);
+    n.raw!.advance(ready);
+  }
+
+  /** asyncStorageWrites: `ready`'s write reached the disk (after every earlier one). */
+  private completeWrite(n: SimNode, ready: Ready): void {
+    if (hasWrite(ready)) {
+      this.write(n, ready);
+      n.raw!.persisted(ready);
+    }
+    if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
+  }
+
+  /** Puts a Ready's persistence part on the node's disk. */
+  private write(n: SimNode, ready: Ready): void {
     // An unsynced write may be lost in a crash: only a commit index, which a restarted node
     // learns again from the leader, may be written so (LogWrite.sync).
     const termOrVote = ready.hardState !== null && (ready.hardState.term !== n.store.hardState.term || ready.hardState.vote !== n.store.hardState.vote);
@@ -300,6 +349,10 @@ export class Simulation {
     // Ready, so a crash before that write may let it win the same term again, and the entries
     // it had appended then (never durable, never sent) are rightly forgotten.
     this.ledger.appended(n.id, ready.entries, this.prevTerms.get(ready) ?? []);
+  }
+
+  private complete(n: SimNode, ready: Ready): void {
+    this.write(n, ready);
     if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
     if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
     for (const e of ready.committedEntries) this.apply(n, e);
