@@ -7,7 +7,7 @@ import { checkInstall, planInstall, planSave, type LogView, type SaveJob, type S
 import { collectEntries, entryIterator } from './reader.js';
 import type { TailTerms } from './tailTerms.js';
 import { markOf, type Watermark } from './watermark.js';
-import { writeBatch } from './writeBatch.js';
+import type { WriteThread } from './writeThread.js';
 
 export type JobSpec =
   | { readonly kind: 'save'; readonly save: SaveJob }
@@ -34,14 +34,18 @@ const noop = (): void => undefined;
 /**
  * Applies writes in call order. Saves queued while the previous batch was being written join
  * the next batch (group commit), up to `maxBatchBytes`; snapshot installs and compactions run
- * alone. Each write is checked against the state left by all writes before it.
+ * alone. Each write is checked against the state left by all writes before it. Batches are
+ * written by the write worker (writeThread.ts), one at a time; reads stay on this thread.
  */
 export class LogWriter {
   /** What is durable. Updated in the same synchronous step as the batch write completes. */
   private view: LogView;
   private readonly queue: Job[] = [];
   private draining: Promise<void> | null = null;
-  /** Set while a batch is written but its completion not yet applied to `view`. */
+  /**
+   * Set while a batch that changes keys a reader of `view` may read (entries up to
+   * view.lastIndex, the snapshot) is written but its completion not yet applied to `view`.
+   */
   private writing: Promise<void> | null = null;
   private failure: RaftError | null = null;
   private stopped = false;
@@ -50,6 +54,7 @@ export class LogWriter {
 
   constructor(
     private readonly db: RocksLevel,
+    private readonly thread: WriteThread,
     view: LogView,
     private readonly terms: TailTerms,
     private readonly maxBatchBytes: number,
@@ -57,6 +62,7 @@ export class LogWriter {
   ) {
     this.view = view;
     watermark.onError = (error) => this.fail(failed('could not write the durable watermark', error));
+    thread.onFailure = (error) => this.fail(error);
   }
 
   stats(): RocksLogStorageStats {
@@ -146,7 +152,11 @@ export class LogWriter {
     const apply = (): void => this.applySaves(next, accepted);
     // One fsync covers the group; a group of commit-only updates needs none.
     const sync = accepted.some((job) => job.save.sync);
-    const ok = ops.length === 0 ? (apply(), true) : await this.lowerThenWrite(next, ops, apply, sync);
+    // Appends past the durable last index (and hard-state puts) change no key a reader of the
+    // current view reads, so reads need not wait for them; a rewrite or truncation does.
+    const last = this.view.lastIndex;
+    const rewrites = accepted.some((job) => job.save.values.length > 0 && job.save.first <= last);
+    const ok = ops.length === 0 ? (apply(), true) : await this.lowerThenWrite(next, ops, apply, sync, rewrites);
     for (const job of accepted) {
       if (ok) job.resolve();
       else job.reject(failed('could not make the write durable', this.failure));
@@ -196,7 +206,8 @@ export class LogWriter {
     if (!ok) throw failed('could not make the snapshot durable', this.failure);
     // Only reclaims space: the covered entries are already hidden by the durable snapshot
     // metadata, and open() repeats this delete. A disk error will surface on the next write.
-    await this.db.clear({ gte: entryKey(0), lt: entryKey(index + 1) }).catch(noop);
+    // On the worker: the binding runs a range delete synchronously, through RocksDB's write path.
+    await this.thread.clear(entryKey(0), entryKey(index + 1)).catch(noop);
   }
 
   /** Whether the log holds the snapshot's last entry with the snapshot's term. */
@@ -215,7 +226,7 @@ export class LogWriter {
    * may hold (conflict truncation, a disagreeing snapshot), the watermark is lowered durably
    * first, so it is never ahead of the durable log (see watermark.ts).
    */
-  private async lowerThenWrite(next: LogView, ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
+  private async lowerThenWrite(next: LogView, ops: RocksBatchOp[], onDurable: () => void, sync = true, rewrites = true): Promise<boolean> {
     if (this.watermark.needsLowering(next.lastIndex)) {
       try {
         const commit = Math.min(this.view.hardState.commit, next.hardState.commit);
@@ -225,14 +236,19 @@ export class LogWriter {
         return false;
       }
     }
-    return this.write(ops, onDurable, sync);
+    return this.write(ops, onDurable, sync, rewrites);
   }
 
-  /** Writes one batch (synced unless told otherwise); on success runs `onDurable` before anyone can observe the DB. */
-  private async write(ops: RocksBatchOp[], onDurable: () => void, sync = true): Promise<boolean> {
+  /**
+   * Writes one batch on the worker (synced unless told otherwise); on success runs `onDurable`
+   * in the same synchronous step as the batch's completion is seen. If it `rewrites` what
+   * readers of the view may read, they wait for it.
+   */
+  private async write(ops: RocksBatchOp[], onDurable: () => void, sync: boolean, rewrites: boolean): Promise<boolean> {
     try {
-      this.writing = writeBatch(this.db, ops, sync);
-      await this.writing;
+      const written = this.thread.write(ops, sync);
+      if (rewrites) this.writing = written;
+      await written;
       onDurable();
       // Only a synced batch is durable, and with it every batch before it.
       if (sync) {

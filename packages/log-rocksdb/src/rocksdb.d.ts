@@ -57,9 +57,17 @@ declare module '@nxtedition/rocksdb' {
   }
 
   export class RocksLevel {
-    constructor(location: string, options?: RocksLevelOptions);
+    /**
+     * A directory, or the `handle` of a database open elsewhere in this process (another
+     * thread): that one is shared, not reopened, and closing it closes it for every holder.
+     */
+    constructor(locationOrHandle: string | bigint, options?: RocksLevelOptions);
     readonly status: 'opening' | 'open' | 'closing' | 'closed';
     readonly location: string;
+    /** Pointer to the native database (only while open). It holds no reference: see above. */
+    readonly handle: bigint;
+    /** A RocksDB property (`DB::GetProperty`), e.g. `rocksdb.dbstats`; '' if unknown. Synchronous. */
+    getProperty(property: string): string;
     open(options?: RocksOpenOptions): Promise<void>;
     close(): Promise<void>;
     /** Rejects with code LEVEL_NOT_FOUND for a missing key. */

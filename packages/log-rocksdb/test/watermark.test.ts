@@ -2,7 +2,7 @@
 // vote behind it refuses to open; damage to the file itself is handled.
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { RocksLevel } from '@nxtedition/rocksdb';
+import type { RocksBatchOp } from '@nxtedition/rocksdb';
 import { join } from 'node:path';
 import { ErrorCode } from '@raftkit/core';
 import { expectRaftError, makeEntries, makeSnapshot } from '@raftkit/log-storage-suite';
@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { encodeHardState, hardStateKey } from '../src/codec.js';
 import { RocksLogStorage } from '../src/index.js';
 import { WATERMARK_FILE, parseMarkFile, readMark } from '../src/watermark.js';
+import { WriteThread } from '../src/writeThread.js';
 import { withRawDb } from './rawDb.js';
 import { makeTempDir, removeDir } from './tempDir.js';
 
@@ -27,30 +28,20 @@ async function seed(): Promise<void> {
 
 describe('legitimate shrinking of the log', () => {
   /**
-   * What the watermark file says at the instant each batch deleting entries is written. Hooks
-   * both batch forms (`batch(ops, options)` and the chained `batch().del().write()`).
+   * What the watermark file says at the instant each batch deleting entries is handed to the
+   * write worker, which is before the worker writes it (writeThread.ts `write`).
    */
   function watchTruncatingBatches(): { marks: number[]; restore(): void } {
     const marks: number[] = [];
     const record = (): number => marks.push(parseMarkFile(readFileSync(join(dir, WATERMARK_FILE)))!.mark.lastIndex);
     const isEntry = (key: Buffer): boolean => key[0] === 0x01;
-    type Loose = (...args: unknown[]) => unknown;
-    const proto = RocksLevel.prototype as unknown as { batch: Loose };
-    const original = proto.batch;
-    proto.batch = function (this: unknown, ...args: unknown[]) {
-      if (args.length > 0) {
-        const ops = args[0] as Array<{ type: string; key: Buffer }>;
-        if (ops.some((op) => op.type === 'del' && isEntry(op.key))) record();
-        return Reflect.apply(original, this, args);
-      }
-      const chained = Reflect.apply(original, this, []) as { del: Loose; write: Loose };
-      const [del, write] = [chained.del.bind(chained), chained.write.bind(chained)];
-      let deletes = false;
-      chained.del = (key) => ((deletes ||= isEntry(key as Buffer)), del(key), chained);
-      chained.write = (...w) => (deletes && record(), write(...w));
-      return chained;
+    const proto = WriteThread.prototype;
+    const original = proto.write;
+    proto.write = function (this: WriteThread, ops: readonly RocksBatchOp[], sync: boolean) {
+      if (ops.some((op) => op.type === 'del' && isEntry(op.key))) record();
+      return Reflect.apply(original, this, [ops, sync]) as Promise<void>;
     };
-    return { marks, restore: () => (proto.batch = original) };
+    return { marks, restore: () => (proto.write = original) };
   }
 
   test('the file is lowered before a truncation or a disagreeing snapshot, so a crash then cannot leave it ahead', async () => {
