@@ -35,8 +35,9 @@ export interface LogWrite {
  * - `save` resolves only once everything it was given is durable (fsync'd): a crash after
  *   resolution loses none of it. A crash before resolution keeps either all of it or none.
  *   (Exception: `sync: false` writes, which only a later synced write makes durable.)
- * - Calls to `save` are applied in call order, even when issued concurrently; the log never
- *   has a hole and entries are never reordered.
+ * - Calls to `save` (and `installSnapshot`, `compact`) are applied in call order, even when
+ *   issued concurrently, and resolve in that order; the log never has a hole and entries are
+ *   never reordered. RaftNode keeps several saves in flight and relies on this.
  * - Entries from `entries(lo, hi)` are exactly what was saved: same index, term, type, bytes.
  *   Reading a compacted index rejects with RAFT_COMPACTED; reading past the last index
  *   rejects with RAFT_UNAVAILABLE. Corrupt data rejects with RAFT_STORAGE_CORRUPT, never

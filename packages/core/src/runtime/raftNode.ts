@@ -10,11 +10,15 @@ import { TickCounter } from './tickCounter.js';
 import { type MembershipChangeSpec, type MembershipOpOptions, MembershipOps } from './membershipOps.js';
 import { PendingProposals, PendingReads } from './pending.js';
 import { validateNodeOptions } from './validateOptions.js';
+import { WritePipeline } from './writePipeline.js';
 
 /**
  * Drives the pure consensus core with real time, durable storage, a transport and a state
- * machine, obeying the Ready ordering rule: persist, then send; apply committed entries in
- * order, exactly once; serve reads once applied.
+ * machine, obeying the Ready ordering rule. Writes are pipelined (asyncStorageWrites): a
+ * Ready's write is handed to storage and the loop goes on stepping messages and proposals
+ * while it is in flight; a leader's replication leaves at once, acknowledgements and votes
+ * once their write is durable. Committed entries apply in order, exactly once; reads are
+ * served once applied.
  */
 export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private readonly raw: RawNode;
@@ -36,6 +40,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private readonly ops: MembershipOps;
   /** Conditions membership operations wait for, re-checked after every Ready and tick. */
   private readonly conditions: Conditions;
+  private readonly writes: WritePipeline;
 
   private constructor(opts: RaftNodeOptions<R>, raw: RawNode, applied: number) {
     super();
@@ -48,6 +53,21 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.snapshotIndex = applied;
     this.softState = raw.softState();
     this.conditions = new Conditions(this.clock);
+    this.writes = new WritePipeline({
+      storage: opts.storage,
+      clock: this.clock,
+      persisted: (rd, ms) => {
+        if (this.failure) return;
+        this.raw.persisted(rd);
+        this.emit('persisted', { entries: rd.entries.length, ms });
+        this.drive();
+      },
+      send: (messages) => {
+        // (The planted bug sent them already, before the write.)
+        if (this.running && opts.testingBugs?.sendBeforePersist !== true) this.opts.transport.send(messages);
+      },
+      fail: (error) => this.fatal(error),
+    });
     this.ticks = new TickCounter(this.clock, this.tickMs(), 2 * raw.electionTicks + 1);
     this.ops = new MembershipOps({
       raw,
@@ -79,7 +99,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const snapshot = await storage.snapshot();
     const entries = state.lastIndex >= state.firstIndex ? await storage.entries(state.firstIndex, state.lastIndex + 1) : [];
     if (snapshot) await stateMachine.restore(snapshot.data, snapshot.meta);
-    const config: RaftConfig = { ...opts, random: opts.random ?? Math.random };
+    const config: RaftConfig = { ...opts, random: opts.random ?? Math.random, asyncStorageWrites: true };
     const raw = new RawNode(config, { hardState: state.hardState, entries, snapshot });
     return new RaftNode(opts, raw, snapshot?.meta.index ?? 0);
   }
@@ -254,6 +274,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.reads.rejectAll(stopped);
     this.conditions.failAll(stopped);
     await this.idle;
+    await this.writes.settled();
     await this.opts.transport.close();
   }
 
@@ -323,21 +344,28 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       this.opts.transport.updatePeers?.(rd.membership.addresses);
       this.emit('membership', rd.membership);
     }
-    const early = this.opts.testingBugs?.sendBeforePersist === true;
-    if (early && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
-    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
-    if (rd.entries.length > 0 || rd.hardState) {
-      const started = this.clock.now();
-      await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries, sync: rd.mustSync });
-      this.emit('persisted', { entries: rd.entries.length, ms: this.clock.now() - started });
-    }
-    // Ordering rule: only now is what these messages promise durable.
-    if (!early && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
+    if (this.opts.testingBugs?.sendBeforePersist === true && rd.messages.length > 0) this.opts.transport.send(rd.messages);
+    if (rd.snapshot) await this.installReceived(rd);
+    else this.writes.submit(rd);
+    // Thesis §10.2.1: a leader's replication leaves while its own write is in flight.
+    if (rd.messagesBeforePersist.length > 0 && this.running) this.opts.transport.send(rd.messagesBeforePersist);
     for (const e of rd.committedEntries) await this.applyEntry(e);
     if (rd.committedEntries.length > 0) this.emit('applied', this.applied);
     for (const rs of rd.readStates) {
       this.reads.confirmed(rs.requestId, rs.index, this.applied, () => new NotLeaderError(this.raw.softState().leader, 'read not confirmed by a leader'));
     }
+  }
+
+  /** A snapshot from the leader: after every earlier write, install it, then the rest of its Ready. */
+  private async installReceived(rd: Ready): Promise<void> {
+    await this.writes.settled();
+    if (this.failure) throw this.failure;
+    await this.installSnapshot(rd.snapshot!);
+    if (rd.entries.length > 0 || rd.hardState) {
+      await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries, sync: rd.mustSync });
+    }
+    this.raw.persisted(rd);
+    if (this.opts.testingBugs?.sendBeforePersist !== true && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
   }
 
   private async installSnapshot(s: Snapshot): Promise<void> {

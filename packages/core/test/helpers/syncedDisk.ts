@@ -122,13 +122,23 @@ export class SyncedStorage implements LogStorage {
     const sync = write.sync !== false;
     this.syncedBeforeLastSave = this.disk.synced;
     this.ops.push(`save#${id} start sync=${sync}`);
-    await this.delay();
-    this.disk.write(null, write.entries ?? [], write.hardState ?? null, sync);
-    this.ops.push(`save#${id} resolved`);
+    return this.inOrder(() => {
+      this.disk.write(null, write.entries ?? [], write.hardState ?? null, sync);
+      this.ops.push(`save#${id} resolved`);
+    });
   }
   async installSnapshot(s: Snapshot): Promise<void> {
-    await this.delay();
-    this.disk.installSnapshot(s);
+    return this.inOrder(() => this.disk.installSnapshot(s));
+  }
+  /** Writes take effect, and resolve, in call order (the LogStorage contract), each after a delay. */
+  private tail: Promise<void> = Promise.resolve();
+  private inOrder(write: () => void): Promise<void> {
+    const done = this.tail.then(async () => {
+      await this.delay();
+      write();
+    });
+    this.tail = done.catch(() => undefined);
+    return done;
   }
   async snapshot(): Promise<Snapshot | null> {
     return this.disk.written.snapshot;

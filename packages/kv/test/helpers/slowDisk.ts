@@ -5,8 +5,8 @@ import type { VirtualClock } from './virtualClock.js';
 /**
  * A MemoryLogStorage behind a disk that takes (virtual) time to write, so a crash can land
  * in the middle of a write: what was not yet written is lost, as on a real machine. Reads
- * are immediate. Writes of one node are already sequential (RaftNode handles one Ready at a
- * time), so delaying each keeps their order.
+ * are immediate. Writes take effect and resolve in call order (RaftNode keeps several in
+ * flight): each waits for the one before it, then for its own delay.
  *
  * A `sync: false` write (a commit index) is not fsync'd: it waits in the page cache until the
  * next synced write, whose fsync of the sequential log makes it durable too. A crash before
@@ -42,20 +42,33 @@ export class SlowDisk implements LogStorage {
     return this.inner.snapshot();
   }
 
-  async save(write: LogWrite): Promise<void> {
-    await this.spin();
-    if (write.sync === false && (write.entries?.length ?? 0) === 0) {
-      if (write.hardState) this.unsynced.hold(write.hardState);
-      return;
-    }
-    await this.unsynced.flush();
-    await this.inner.save(write);
+  save(write: LogWrite): Promise<void> {
+    return this.inOrder(async () => {
+      if (write.sync === false && (write.entries?.length ?? 0) === 0) {
+        if (write.hardState) this.unsynced.hold(write.hardState);
+        return;
+      }
+      await this.unsynced.flush();
+      await this.inner.save(write);
+    });
   }
 
-  async installSnapshot(snapshot: Snapshot): Promise<void> {
-    await this.spin();
-    await this.unsynced.flush();
-    await this.inner.installSnapshot(snapshot);
+  installSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.inOrder(async () => {
+      await this.unsynced.flush();
+      await this.inner.installSnapshot(snapshot);
+    });
+  }
+
+  private tail: Promise<void> = Promise.resolve();
+
+  private inOrder(write: () => Promise<void>): Promise<void> {
+    const done = this.tail.then(async () => {
+      await this.spin();
+      await write();
+    });
+    this.tail = done.catch(() => undefined);
+    return done;
   }
 
   /**

@@ -81,6 +81,28 @@ export const scaleCases: LogStorageCase[] = [
   },
   {
     group,
+    name: 'concurrent saves resolve in call order (a runtime pipelining writes relies on it)',
+    run: (env) =>
+      withLog(env, async ({ storage }) => {
+        const resolved: number[] = [];
+        const pending: Promise<void>[] = [];
+        let next = 1;
+        for (let k = 0; k < 300; k++) {
+          // Entries (synced), and commit-only updates (sync: false) between them.
+          const save =
+            k % 3 === 2
+              ? storage.save({ hardState: { term: 1, vote: null, commit: next - 1 }, sync: false })
+              : storage.save({ entries: makeEntries(next, 1 + (k % 3), 1) });
+          if (k % 3 !== 2) next += 1 + (k % 3);
+          pending.push(save.then(() => void resolved.push(k)));
+        }
+        await Promise.all(pending);
+        expect(resolved).toEqual([...resolved].sort((a, b) => a - b));
+        await expectState(storage, { firstIndex: 1, lastIndex: next - 1 });
+      }),
+  },
+  {
+    group,
     name: 'concurrent saves with truncations apply in call order',
     run: (env) =>
       withLog(env, async ({ storage }) => {
