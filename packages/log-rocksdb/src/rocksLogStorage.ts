@@ -55,19 +55,21 @@ export class RocksLogStorage implements LogStorage {
   static async open(location: string, options: RocksLogStorageOptions = {}): Promise<RocksLogStorage> {
     checkOptions(options);
     const db = await openDb(location);
-    let thread: WriteThread | null = null;
+    // The worker boots (~20 ms) while the log is recovered on this thread.
+    const starting = WriteThread.start(db);
+    starting.catch(() => undefined); // awaited below, or stopped on failure
     try {
       const terms = new TailTerms(options.termCacheSize ?? 4096);
       const stored = await readMark(location);
       const view = await recover(db, options.verifyOnOpen ?? 10_000, terms);
       if (stored) checkAgainst(location, view, stored.mark);
       const watermark = await Watermark.create(location, markOf(view), stored?.seq ?? 0);
-      thread = await WriteThread.start(db);
+      const thread = await starting;
       const writer = new LogWriter(db, thread, view, terms, options.maxBatchBytes ?? 1024 * 1024, watermark);
       return new RocksLogStorage(db, thread, writer, terms, location);
     } catch (error) {
       // The worker shares the native database and holds no reference to it: stop it first.
-      await thread?.stop();
+      await starting.then((thread) => thread.stop(), () => undefined);
       await db.close().catch(() => undefined);
       throw asRaftError(error, `opening ${location}`);
     }
