@@ -182,3 +182,23 @@ test('packed batches round-trip puts (also empty values) and deletes', () => {
     if (op.type === 'put') expect(op.value.equals((ops[k] as { value: Buffer }).value)).toBe(true);
   });
 });
+
+describe('rocksdbProperty', () => {
+  test("RocksDB's own count shows every synced batch written by the worker fsync'd the WAL", async () => {
+    const s = (storage = await RocksLogStorage.open(dir));
+    const syncs = (): number => Number(/Cumulative WAL: \d+ writes, (\d+) syncs/.exec(s.rocksdbProperty('rocksdb.dbstats'))![1]);
+    const before = syncs();
+    for (let i = 1; i <= 5; i++) await s.save({ entries: makeEntries(i, 1) });
+    await s.save({ hardState: { term: 1, vote: null, commit: 5 }, sync: false }); // no fsync asked
+    expect(s.stats().syncedBatches).toBe(5);
+    expect(syncs() - before).toBe(5);
+  });
+
+  test('a name that is not a string is RAFT_INVALID_ARGUMENT; after close, RAFT_STORAGE_FAILED', async () => {
+    const s = (storage = await RocksLogStorage.open(dir));
+    expect(s.rocksdbProperty('rocksdb.no-such-property')).toBe('');
+    expect(() => s.rocksdbProperty(7 as unknown as string)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument }));
+    await s.close();
+    expect(() => s.rocksdbProperty('rocksdb.dbstats')).toThrow(expect.objectContaining({ code: ErrorCode.StorageFailed }));
+  });
+});
