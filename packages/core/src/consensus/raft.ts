@@ -8,10 +8,12 @@ import { encodeConfEntry, pruneAddresses } from './membership/entry.js';
 import { refreshConf } from './step/membership.js';
 import { RaftLog } from './raftLog.js';
 import { ReadOnly, type ReadState } from './readOnly.js';
+import { ForwardedReads } from './forwardedReads.js';
+import { abortReads, forwardReads } from './step/reads.js';
 import { stepCandidate, tickElection } from './step/candidate.js';
 import { stepFollower } from './step/follower.js';
 import { stepLeader, tickLeader } from './step/leader.js';
-import { bcastAppend, bcastHeartbeat, maybeCommit } from './step/replication.js';
+import { bcastAppend, maybeCommit } from './step/replication.js';
 import { EntryType, MAX_TERM, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -65,6 +67,9 @@ export class Raft {
   /** Invariant: electionTicks <= randomizedElectionTimeout < 2 * electionTicks. */
   randomizedElectionTimeout = 0;
   readOnly = new ReadOnly();
+  /** Follower: its own reads forwarded to the leader, in batches. */
+  readonly forwarded = new ForwardedReads(() => (this.incarnation ??= `${this.id}~${Math.floor(this.cfg.random() * 2 ** 32).toString(36)}`));
+  private incarnation: string | undefined;
   lease = new LeaderLease();
   /**
    * Set at a restart (with a term) until an election timeout passes: a restarted node may have acknowledged a
@@ -129,7 +134,10 @@ export class Raft {
   }
 
   tick(): void {
+    this.forwarded.tick();
     this.tickFn(this);
+    // A forward whose answer was lost must not hold the follower's reads forever.
+    if (this.role === 'follower') forwardReads(this);
   }
 
   private reset(term: number): void {
@@ -149,7 +157,7 @@ export class Raft {
     this.leaseRevoked = false;
     this.transferSent = false;
     this.pendingAppend = { entries: false, withCommit: false };
-    this.abortReads();
+    abortReads(this);
     this.lease = new LeaderLease();
   }
 
@@ -281,53 +289,6 @@ export class Raft {
     if (this.progress.get(this.id)!.maybeUpdate(this.log.stableIndex) && maybeCommit(this)) {
       this.pendingAppend.withCommit = true;
     }
-  }
-
-  /** Thesis §6.4: a linearizable read at the current commit index, once leadership is confirmed. */
-  readIndex(requestId: string, origin: NodeId = this.id): void {
-    if (this.role === 'leader') {
-      if (this.log.term(this.log.committed) !== this.term) {
-        this.readOnly.wait(requestId, origin);
-        return;
-      }
-      if (this.selfIsQuorum()) {
-        this.answerRead(requestId, origin, this.log.committed);
-        return;
-      }
-      const ctx = this.readOnly.add(requestId, origin, this.log.committed, this.id);
-      bcastHeartbeat(this, ctx);
-    } else if (this.leader !== null && origin === this.id) {
-      this.send({ type: 'readIndex', to: this.leader, requestId });
-    } else {
-      this.answerRead(requestId, origin, 0);
-    }
-  }
-
-  /**
-   * Thesis §6.4.1: may the leader serve a read at its commit index without a heartbeat round?
-   * Only with check-quorum, after committing in its term, while a majority's acks hold the lease.
-   */
-  leaseValid(): boolean {
-    if (this.role !== 'leader' || !this.cfg.checkQuorum) return false;
-    // A leader handing over gives up its lease: voters may elect the target at once.
-    if (this.leadTransferee !== null || this.leaseRevoked) return false;
-    if (this.log.term(this.log.committed) !== this.term) return false;
-    if (this.selfIsQuorum()) return true;
-    return this.lease.valid(this.id, this.quorumCfg, this.cfg.electionTicks, this.cfg.leaseDriftTicks);
-  }
-
-  answerRead(requestId: string, origin: NodeId, index: number): void {
-    if (origin === this.id) this.readStates.push({ requestId, index });
-    else this.send({ type: 'readIndexResponse', to: origin, requestId, index });
-  }
-
-  /** The leader committed in its own term: reads that waited for that can proceed. */
-  releaseWaitingReads(): void {
-    for (const w of this.readOnly.takeWaiting()) this.readIndex(w.requestId, w.origin);
-  }
-
-  private abortReads(): void {
-    for (const r of this.readOnly.clear()) this.answerRead(r.requestId, r.origin, 0);
   }
 
   step(m: Message): void {

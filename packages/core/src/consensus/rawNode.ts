@@ -6,6 +6,7 @@ import type { ReadState } from './readOnly.js';
 import type { ConfChange } from './membership/config.js';
 import { type ConfChangeOptions, proposeConfChange } from './step/membership.js';
 import { startTransfer } from './step/transfer.js';
+import { leaseValid, readIndex } from './step/reads.js';
 import type { ConfState, Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
 
 /**
@@ -208,7 +209,7 @@ export class RawNode {
 
   /** Asks for a linearizable read point (thesis §6.4); the answer arrives in `readStates`. */
   readIndex(requestId: string): void {
-    this.raft.readIndex(requestId);
+    readIndex(this.raft, requestId);
   }
 
   /**
@@ -217,7 +218,7 @@ export class RawNode {
    * while clocks drift less than `leaseDriftTicks` per election timeout.
    */
   leaseReadIndex(): number {
-    return this.raft.leaseValid() ? this.raft.log.committed : 0;
+    return leaseValid(this.raft) ? this.raft.log.committed : 0;
   }
 
   /** Starts an election now (tests and operators). */

@@ -1,6 +1,7 @@
 import type { Raft } from '../raft.js';
 import type { Message } from '../types.js';
 import { handleAppend, handleHeartbeat, handleSnapshot } from './follower.js';
+import { answerRead } from './reads.js';
 
 /** Followers, pre-candidates and candidates: start an election when the timeout expires (Raft §5.2). */
 export function tickElection(r: Raft): void {
@@ -39,7 +40,7 @@ export function stepCandidate(r: Raft, m: Message): void {
       r.pollResult();
       return;
     case 'readIndex':
-      r.answerRead(m.requestId, m.from, 0);
+      answerRead(r, m.requestId, m.from, 0);
       return;
     default:
       return;

@@ -2,6 +2,7 @@ import { ErrorCode, RaftError } from '../../errors.js';
 import type { Raft } from '../raft.js';
 import { refreshConf } from './membership.js';
 import { handleTimeoutNow } from './transfer.js';
+import { answerRead, forwardedAnswered } from './reads.js';
 import type { AppendRequest, HeartbeatRequest, Message, SnapshotRequest } from '../types.js';
 
 export function stepFollower(r: Raft, m: Message): void {
@@ -22,10 +23,10 @@ export function stepFollower(r: Raft, m: Message): void {
       handleSnapshot(r, m);
       return;
     case 'readIndexResponse':
-      r.readStates.push({ requestId: m.requestId, index: m.index });
+      forwardedAnswered(r, m.requestId, m.index);
       return;
     case 'readIndex':
-      r.answerRead(m.requestId, m.from, 0);
+      answerRead(r, m.requestId, m.from, 0);
       return;
     case 'timeoutNow':
       handleTimeoutNow(r, m);

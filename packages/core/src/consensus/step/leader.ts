@@ -3,6 +3,7 @@ import type { AppendResponse, HeartbeatResponse, Message } from '../types.js';
 import { invariant } from '../../errors.js';
 import { bcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
 import { maybeSendTimeoutNow, tickTransfer } from './transfer.js';
+import { answerRead, readIndex } from './reads.js';
 
 export function tickLeader(r: Raft): void {
   r.lease.ticks++;
@@ -49,7 +50,7 @@ export function stepLeader(r: Raft, m: Message): void {
       handleHeartbeatResponse(r, m);
       return;
     case 'readIndex':
-      r.readIndex(m.requestId, m.from);
+      readIndex(r, m.requestId, m.from);
       return;
     case 'append':
     case 'heartbeat':
@@ -104,7 +105,9 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
   if (m.context > 0) {
     r.lease.acked(m.from, m.context, 2 * r.cfg.electionTicks);
     for (const read of r.readOnly.ack(m.from, m.context, r.quorumCfg)) {
-      r.answerRead(read.requestId, read.origin, read.index);
+      answerRead(r, read.requestId, read.origin, read.index);
     }
+    // Reads that arrived while that round was in flight share the next one.
+    if (r.readOnly.needsRound()) bcastHeartbeat(r);
   }
 }

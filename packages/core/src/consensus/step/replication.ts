@@ -2,6 +2,7 @@ import type { Progress } from '../progress.js';
 import type { Raft } from '../raft.js';
 import type { NodeId } from '../types.js';
 import { afterCommit } from './membership.js';
+import { releaseWaitingReads } from './reads.js';
 
 /**
  * Sends the follower the entries it is missing, if its progress allows (probe: one message
@@ -35,7 +36,7 @@ export function bcastAppend(r: Raft, sendIfEmpty: boolean): void {
 }
 
 /** Sends a heartbeat round; every round is numbered so its acks confirm reads and the lease. */
-export function bcastHeartbeat(r: Raft, context = r.readOnly.nextRound()): void {
+export function bcastHeartbeat(r: Raft, context = r.readOnly.nextRound(r.id)): void {
   r.lease.roundSent(context);
   for (const [to, pr] of r.progress) {
     if (to === r.id) continue;
@@ -54,7 +55,7 @@ export function maybeCommit(r: Raft): boolean {
   if (idx <= r.log.committed) return false;
   if (r.log.term(idx) !== r.term && !r.cfg.testingBugs.commitPreviousTerm) return false;
   r.log.commitTo(idx);
-  r.releaseWaitingReads();
+  releaseWaitingReads(r);
   afterCommit(r);
   return true;
 }
