@@ -1,13 +1,15 @@
 // Load on a local 3-node raftkit-server cluster (the built dist/cli.js, its own temp data dir and
 // free ports): PUTs and linearizable GETs against the leader with 1, 16 and 64 connections,
-// using autocannon. Prints throughput and p50/p99 latency, then stops the cluster and removes
-// its data. `pnpm build && pnpm bench`; BENCH_SECONDS sets each case's duration (default 5),
+// using autocannon. Prints throughput and p50/p99 latency, and for each node during each case its
+// event-loop delay (p50/p99/max in ms, from raftkit_event_loop_delay_seconds) and CPU use (% of
+// one core, from process_cpu_seconds_total), then stops the cluster and removes its data. `pnpm build && pnpm bench`; BENCH_SECONDS sets each case's duration (default 5),
 // BENCH_DIR the parent of the scratch data directory, BENCH_ARGS extra server flags.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startCluster } from './cluster.mjs';
+import { caseFigures, scrape } from './scrape.mjs';
 import { printTable } from './table.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -17,8 +19,13 @@ const extraArgs = (process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean);
 
 const { root, nodes, stop: stopCluster, waitForLeader } = await startCluster({ prefix: 'raftkit-server-bench-', args: extraArgs });
 
-function run(title, opts) {
-  return autocannon({ title, duration: SECONDS, timeout: 10, ...opts });
+/** One autocannon case, with every node scraped just before and just after it. */
+async function run(title, opts) {
+  const before = await Promise.all(nodes.map((n) => scrape(n.url)));
+  const result = await autocannon({ title, duration: SECONDS, timeout: 10, ...opts });
+  const after = await Promise.all(nodes.map((n) => scrape(n.url)));
+  result.perNode = nodes.map((n, i) => ({ id: n.id, ...caseFigures(before[i], after[i]) }));
+  return result;
 }
 
 const rows = [];
@@ -37,6 +44,8 @@ try {
     });
     const getResult = await run('GET', { url: `${leader.url}/v1/kv/bench/read?consistency=linearizable`, connections });
     for (const [op, r] of [['PUT', putResult], ['GET (linearizable)', getResult]]) {
+      const leaderFigures = r.perNode.find((p) => p.id === leader.id);
+      const others = r.perNode.filter((p) => p.id !== leader.id);
       rows.push({
         op,
         connections,
@@ -45,11 +54,16 @@ try {
         'p99 ms': r.latency.p99,
         'non-2xx': r.non2xx,
         errors: r.errors,
+        'leader CPU': leaderFigures.cpu,
+        [`ELD ms ${leader.id} (leader)`]: leaderFigures.eld,
+        ...Object.fromEntries(others.map((p) => [`ELD ms ${p.id}`, p.eld])),
+        'follower CPU': others.map((p) => p.cpu).join(' '),
       });
     }
   }
   const after = await waitForLeader();
   printTable(rows);
+  console.log('ELD: event-loop delay p50/p99/<=max in ms (max: the bound of the highest bucket hit); CPU: % of one core');
   if (after.node !== leader || after.term !== term) console.log(`note: the leader changed during the run (${leader.id} term ${term} -> ${after.node.id} term ${after.term})`);
   const failed = rows.some((r) => r['non-2xx'] > 0 || r.errors > 0);
   if (failed) {

@@ -1,6 +1,7 @@
 import type { RaftNode } from '@raftkit/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AdmissionStats } from './connLimits.js';
+import { EventLoopDelayMetric } from './eventLoopDelay.js';
 
 /** Prometheus metrics of one server, fed by the node's events and sampled at scrape time. */
 export class ServerMetrics {
@@ -23,6 +24,8 @@ export class ServerMetrics {
     labelNames: ['code'],
     registers: [this.registry],
   });
+
+  readonly eventLoopDelay = new EventLoopDelayMetric(this.registry);
 
   constructor(node: RaftNode<unknown>) {
     collectDefaultMetrics({ register: this.registry });

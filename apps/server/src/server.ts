@@ -210,6 +210,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     }
     await node.stop({ transferLeadership: false });
     await storage.close();
+    metrics.eventLoopDelay.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
     await closed;
