@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { RaftConfig } from '../consensus/config.js';
 import type { RaftNodeEvents, RaftNodeOptions, RaftNodeStatus } from './options.js';
 import { RawNode, type MembershipStatus, type Ready } from '../consensus/rawNode.js';
-import { EntryType, type Entry, type Message, type NodeId, type Snapshot, type SoftState } from '../consensus/types.js';
+import type { Entry, Message, NodeId, SoftState } from '../consensus/types.js';
 import { ErrorCode, NotLeaderError, RaftError, isRaftError } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
 import { Conditions } from './conditions.js';
@@ -11,6 +11,7 @@ import { type MembershipChangeSpec, type MembershipOpOptions, MembershipOps } fr
 import { PendingProposals, PendingReads } from './pending.js';
 import { validateNodeOptions } from './validateOptions.js';
 import { WritePipeline } from './writePipeline.js';
+import { Applier } from './applier.js';
 
 /**
  * Drives the pure consensus core with real time, durable storage, a transport and a state
@@ -30,8 +31,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private driving = false;
   private running = false;
   private failure: RaftError | null = null;
-  private applied: number;
-  private snapshotIndex: number;
+  private readonly applier: Applier<R>;
   private readSeq = 0;
   private softState: SoftState;
   private readonly ticks: TickCounter;
@@ -49,8 +49,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.clock = opts.clock ?? realClock;
     this.proposals = new PendingProposals<R>(this.clock);
     this.reads = new PendingReads(this.clock);
-    this.applied = applied;
-    this.snapshotIndex = applied;
+    this.applier = new Applier<R>(
+      { raw, storage: opts.storage, stateMachine: opts.stateMachine, proposals: this.proposals, reads: this.reads, snapshotEvery: opts.snapshotEvery ?? 10_000 },
+      applied,
+    );
     this.softState = raw.softState();
     this.conditions = new Conditions(this.clock);
     this.writes = new WritePipeline({
@@ -165,7 +167,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.catchUpTicks();
     const leaseIndex = opts.lease ? this.raw.leaseReadIndex() : 0;
     if (leaseIndex > 0) {
-      this.reads.confirmed(requestId, leaseIndex, this.applied, () => null);
+      this.reads.confirmed(requestId, leaseIndex, this.applier.applied, () => null);
       return p;
     }
     this.raw.readIndex(requestId);
@@ -236,7 +238,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   }
 
   status(): RaftNodeStatus {
-    return { ...this.raw.status(), appliedIndex: this.applied, running: this.running };
+    return { ...this.raw.status(), appliedIndex: this.applier.applied, running: this.running };
   }
 
   /**
@@ -327,7 +329,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
           await this.handleReady(rd);
           this.raw.advance(rd);
           this.conditions.check();
-          await this.maybeSnapshot();
+          await this.applier.maybeSnapshot();
         }
       } catch (err) {
         this.fatal(err);
@@ -349,10 +351,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     else this.writes.submit(rd);
     // Thesis §10.2.1: a leader's replication leaves while its own write is in flight.
     if (rd.messagesBeforePersist.length > 0 && this.running) this.opts.transport.send(rd.messagesBeforePersist);
-    for (const e of rd.committedEntries) await this.applyEntry(e);
-    if (rd.committedEntries.length > 0) this.emit('applied', this.applied);
+    for (const e of rd.committedEntries) await this.applier.apply(e);
+    if (rd.committedEntries.length > 0) this.emit('applied', this.applier.applied);
     for (const rs of rd.readStates) {
-      this.reads.confirmed(rs.requestId, rs.index, this.applied, () => new NotLeaderError(this.raw.softState().leader, 'read not confirmed by a leader'));
+      this.reads.confirmed(rs.requestId, rs.index, this.applier.applied, () => new NotLeaderError(this.raw.softState().leader, 'read not confirmed by a leader'));
     }
   }
 
@@ -360,50 +362,12 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private async installReceived(rd: Ready): Promise<void> {
     await this.writes.settled();
     if (this.failure) throw this.failure;
-    await this.installSnapshot(rd.snapshot!);
+    await this.applier.install(rd.snapshot!);
     if (rd.entries.length > 0 || rd.hardState) {
       await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries, sync: rd.mustSync });
     }
     this.raw.persisted(rd);
     if (this.opts.testingBugs?.sendBeforePersist !== true && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
-  }
-
-  private async installSnapshot(s: Snapshot): Promise<void> {
-    await this.opts.storage.installSnapshot(s);
-    await this.opts.stateMachine.restore(s.data, s.meta);
-    this.applied = s.meta.index;
-    this.snapshotIndex = s.meta.index;
-    this.proposals.droppedThrough(s.meta.index);
-    this.reads.appliedTo(this.applied);
-  }
-
-  private async applyEntry(e: Entry): Promise<void> {
-    if (e.index !== this.applied + 1) {
-      throw new RaftError(ErrorCode.InvariantViolated, `apply of ${e.index} after ${this.applied}`);
-    }
-    let result: R | undefined;
-    if (e.type === EntryType.Normal) {
-      result = await this.opts.stateMachine.apply({ index: e.index, term: e.term, data: e.data });
-    } else if (e.type === EntryType.ConfChange && this.opts.stateMachine.applyMembership) {
-      await this.opts.stateMachine.applyMembership(e.index, this.raw.confStateAt(e.index));
-    }
-    this.applied = e.index;
-    this.proposals.applied(e.index, e.term, result as R);
-    this.reads.appliedTo(this.applied);
-  }
-
-  /** Raft §7: snapshot the state machine and compact the log once it has grown enough. */
-  private async maybeSnapshot(): Promise<void> {
-    const every = this.opts.snapshotEvery ?? 10_000;
-    if (this.applied - this.snapshotIndex < every) return;
-    const index = this.applied;
-    const data = await this.opts.stateMachine.snapshot();
-    const membership = this.raw.confStateAt(index);
-    const voters = [...new Set([...membership.config.voters, ...membership.config.votersOutgoing])];
-    const snap: Snapshot = { meta: { index, term: this.raw.term(index), voters, membership }, data };
-    await this.opts.storage.installSnapshot(snap);
-    this.raw.compact(snap);
-    this.snapshotIndex = index;
   }
 
   private noteSoftState(s: SoftState): void {

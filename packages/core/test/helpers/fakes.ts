@@ -82,19 +82,29 @@ export class FakeStorage implements LogStorage {
   async term(index: number): Promise<number> {
     return this.durable.entries.find((e) => e.index === index)?.term ?? 0;
   }
-  async save(write: LogWrite): Promise<void> {
-    await this.delay();
-    if (this.failNext) {
-      const err = this.failNext;
-      this.failNext = null;
-      throw new RaftError(ErrorCode.StorageFailed, err.message);
-    }
-    persist(this.durable, null, write.entries ?? [], write.hardState ?? null);
-    this.saves++;
+  save(write: LogWrite): Promise<void> {
+    return this.inOrder(() => {
+      if (this.failNext) {
+        const err = this.failNext;
+        this.failNext = null;
+        throw new RaftError(ErrorCode.StorageFailed, err.message);
+      }
+      persist(this.durable, null, write.entries ?? [], write.hardState ?? null);
+      this.saves++;
+    });
   }
-  async installSnapshot(s: Snapshot): Promise<void> {
-    await this.delay();
-    persist(this.durable, s, [], null);
+  installSnapshot(s: Snapshot): Promise<void> {
+    return this.inOrder(() => persist(this.durable, s, [], null));
+  }
+  private tail: Promise<void> = Promise.resolve();
+  /** Writes take effect and resolve in call order (the LogStorage contract), each after `delay`. */
+  private inOrder(write: () => void): Promise<void> {
+    const done = this.tail.then(async () => {
+      await this.delay();
+      write();
+    });
+    this.tail = done.catch(() => undefined);
+    return done;
   }
   async snapshot(): Promise<Snapshot | null> {
     return this.durable.snapshot;
