@@ -56,10 +56,13 @@ async function append(storage, perSave, callers, deadline) {
   return done;
 }
 
-/** RocksDB's own WAL counters since the previous dbstats read ("Interval WAL: N writes, M syncs"). */
-function walInterval(storage) {
-  const line = /Interval WAL: (\S+) writes, (\S+) syncs/.exec(storage.rocksdbProperty('rocksdb.dbstats'));
-  if (!line) throw new Error('rocksdb.dbstats has no "Interval WAL" line: cannot verify WAL syncs');
+/**
+ * RocksDB's own WAL counters since open ("Cumulative WAL: N writes, M syncs"; not the "Interval"
+ * line, which RocksDB's periodic stats dump also resets).
+ */
+function walCounts(storage) {
+  const line = /Cumulative WAL: (\S+) writes, (\S+) syncs/.exec(storage.rocksdbProperty('rocksdb.dbstats'));
+  if (!line) throw new Error('rocksdb.dbstats has no "Cumulative WAL" line: cannot verify WAL syncs');
   // RocksDB abbreviates counts of 10,000 and more (12K): those are then rounded down.
   const count = (s) => ({ K: 1e3, M: 1e6, G: 1e9 })[s.at(-1)] * parseInt(s, 10) || Number(s);
   return { writes: count(line[1]), syncs: count(line[2]), rounded: /[KMG]$/.test(line[2]) };
@@ -85,7 +88,7 @@ async function runCase(perSave, callers) {
   const storage = await RocksLogStorage.open(dir);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
-    walInterval(storage); // starts RocksDB's interval here
+    const walBefore = walCounts(storage);
     const before = storage.stats();
     delay.enable();
     const stopProbe = stallProbe();
@@ -97,7 +100,8 @@ async function runCase(perSave, callers) {
     const stall = stopProbe();
     delay.disable();
     const after = storage.stats();
-    const wal = walInterval(storage);
+    const walAfter = walCounts(storage);
+    const wal = { syncs: walAfter.syncs - walBefore.syncs, rounded: walAfter.rounded };
     const batches = after.syncedBatches - before.syncedBatches;
     const saves = after.saves - before.saves;
     // Every synced batch must be one WAL sync (one writer thread: RocksDB cannot merge them).
