@@ -22,6 +22,8 @@ export const plantable = {
   'commit-previous-term': { commitPreviousTerm: true },
   'double-vote': { doubleVote: true },
   'ack-before-fsync': { sendBeforePersist: true },
+  // A leader counting its own entries toward the commit quorum before they are durable (issue 11).
+  'count-self-early': { countSelfBeforeDurable: true },
   'stale-lease': { tickByCallbacks: true },
   // A second membership change while one is in flight (the membership profile finds it).
   'overlapping-conf-changes': { overlappingConfChanges: true },
