@@ -140,13 +140,14 @@ export class LogWriter {
   private async commitSaves(group: SaveQueued[]): Promise<void> {
     const ops: RocksBatchOp[] = [];
     const accepted: SaveQueued[] = [];
+    const refused = new Map<SaveQueued, unknown>();
     let next = this.view;
     for (const job of group) {
       try {
         next = planSave(next, job.save, ops);
         accepted.push(job);
       } catch (error) {
-        job.reject(error); // invalid argument: this save only
+        refused.set(job, error); // invalid argument: this save only
       }
     }
     const apply = (): void => this.applySaves(next, accepted);
@@ -157,8 +158,11 @@ export class LogWriter {
     const last = this.view.lastIndex;
     const rewrites = accepted.some((job) => job.save.values.length > 0 && job.save.first <= last);
     const ok = ops.length === 0 ? (apply(), true) : await this.lowerThenWrite(next, ops, apply, sync, rewrites);
-    for (const job of accepted) {
-      if (ok) job.resolve();
+    // Every save settles in call order, an invalid one too: a caller awaiting an earlier save
+    // before it looks at a later one never finds that one rejected long before (unhandled).
+    for (const job of group) {
+      if (refused.has(job)) job.reject(refused.get(job));
+      else if (ok) job.resolve();
       else job.reject(failed('could not make the write durable', this.failure));
     }
   }

@@ -121,6 +121,22 @@ describe('writes happen off the main thread', () => {
   });
 });
 
+test('saves settle in call order, an invalid one among them too', async () => {
+  const s = (storage = await RocksLogStorage.open(dir));
+  const order: string[] = [];
+  const track = (name: string, p: Promise<void>): Promise<void> =>
+    p.then(
+      () => void order.push(`${name} ok`),
+      (error: { code?: string }) => void order.push(`${name} ${error.code}`),
+    );
+  await Promise.all([
+    track('first', s.save({ entries: makeEntries(1, 5) })),
+    track('hole', s.save({ entries: makeEntries(7, 2) })),
+    track('next', s.save({ entries: makeEntries(6, 5) })),
+  ]);
+  expect(order).toEqual(['first ok', `hole ${ErrorCode.InvalidArgument}`, 'next ok']);
+});
+
 describe('fail-stop when the worker dies', () => {
   test('a pending save rejects naming the cause, later calls reject, acknowledged data survives', async () => {
     let s = (storage = await RocksLogStorage.open(dir));
