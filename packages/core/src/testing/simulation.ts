@@ -8,6 +8,7 @@ import { bytes, crashStore, newStore, persist, str, type DurableStore } from './
 import { drawProfile, type FaultProfile, type ProfileName } from './faultProfile.js';
 import { MembershipNemesis, type MembershipStats, badTransition } from './membershipNemesis.js';
 import { SafetyLedger, keyOf } from './safetyLedger.js';
+import { SimDisk } from './simDisk.js';
 import { SimNetwork } from './simNetwork.js';
 import { StabilityMonitor, type ClusterView } from './stability.js';
 
@@ -63,13 +64,8 @@ interface SimNode {
   id: NodeId;
   raw: RawNode | null; // null while crashed
   store: DurableStore;
-  /**
-   * Readies whose write (or, for one without a write, whose messages) waits for the disk, in
-   * order; each completes at `doneAt`. Without async writes at most one. A crash keeps a random
-   * prefix of them on disk (a write in flight may or may not have reached it) and sends none
-   * of their messages.
-   */
-  writes: { ready: Ready; doneAt: number }[];
+  /** Its disk: the writes in flight (see SimDisk). */
+  disk: SimDisk;
   restartAt: number;
   /** The replicated state: a hash of every applied entry, and the last applied configuration. */
   sm: { index: number; hash: number; conf: MembershipConfig | null };
@@ -128,7 +124,8 @@ export class Simulation {
   }
 
   private addNode(id: NodeId, bootstrap: boolean): void {
-    const n: SimNode = { id, raw: null, store: newStore(), writes: [], restartAt: 0, sm: { index: 0, hash: 0, conf: null }, role: 'follower', bootstrap };
+    const n = { id, raw: null, store: newStore(), restartAt: 0, sm: { index: 0, hash: 0, conf: null }, role: 'follower', bootstrap } as unknown as SimNode;
+    n.disk = this.newDisk(n);
     this.nodes.set(id, n);
     this.boot(n);
   }
@@ -165,7 +162,7 @@ export class Simulation {
       { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
     );
     n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0, conf: null };
-    n.writes = [];
+    n.disk = this.newDisk(n);
     n.role = 'follower';
   }
 
@@ -198,7 +195,7 @@ export class Simulation {
       this.churn = null;
     }
     if (this.chance(this.profile.crash)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.raw)));
-    if (this.chance(this.profile.crashMidWrite)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.writes.length > 0)));
+    if (this.chance(this.profile.crashMidWrite)) this.crash(this.pick([...this.nodes.values()].filter((n) => n.disk.writes.length > 0)));
     if (this.chance(this.profile.partition)) this.links.repartition();
     this.links.rejoinDue(this.now);
     if (!this.links.isolating && this.chance(this.profile.isolate)) this.isolateMinority();
@@ -210,9 +207,7 @@ export class Simulation {
     if (!n) return;
     n.raw = null;
     // Of the writes in flight, a prefix may have reached the disk; their messages never left.
-    const reached = Math.floor(this.rand() * (n.writes.length + 1));
-    for (const w of n.writes.slice(0, reached)) if (hasWrite(w.ready)) this.write(n, w.ready);
-    n.writes = [];
+    n.disk.crash(Math.floor(this.rand() * (n.disk.writes.length + 1)));
     this.stats.lostWrites += crashStore(n.store, this.rand); // and unsynced ones may not have
     n.restartAt = this.now + 5 + Math.floor(this.rand() * this.profile.downSteps);
     this.stats.crashes++;
@@ -244,7 +239,7 @@ export class Simulation {
   }
 
   private compact(n: SimNode): void {
-    if (!n.raw || n.writes.length > 0) return;
+    if (!n.raw || n.disk.writes.length > 0) return;
     const st = n.raw.status();
     if (n.sm.index <= st.snapshotIndex || n.sm.index !== st.appliedIndex) return;
     const membership = n.raw.confStateAt(n.sm.index);
@@ -291,51 +286,17 @@ export class Simulation {
   /** Carries out Readies under the ordering rule, possibly through a slow disk. */
   private process(n: SimNode): void {
     for (let guard = 0; guard < 100 && n.raw; guard++) {
-      const head = n.writes[0];
-      if (head && head.doneAt <= this.now) {
-        n.writes.shift();
-        if (this.asyncWrites) this.completeWrite(n, head.ready);
-        else this.complete(n, head.ready);
-        continue;
-      }
-      if (head && !this.asyncWrites) return; // one Ready at a time
-      if (!n.raw.hasReady()) return;
+      if (n.disk.completeDue(n.raw, this.now)) continue;
+      if (!n.disk.mayTakeReady() || !n.raw.hasReady()) return;
       const ready = n.raw.ready();
       this.observe(n, ready);
       // The planted bug sends before the disk write, which a crash may then lose.
       if (this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
       for (const m of ready.messagesBeforePersist) this.send(m);
-      if (hasWrite(ready) || n.writes.length > 0) this.stats.earlySends += ready.messagesBeforePersist.length;
+      if (hasWrite(ready) || n.disk.writes.length > 0) this.stats.earlySends += ready.messagesBeforePersist.length;
       const slow = this.faults && (ready.entries.length > 0 || ready.hardState) && this.chance(this.profile.slowDisk);
-      const doneAt = slow ? this.now + 1 + Math.floor(this.rand() * 3) : this.now;
-      if (!this.asyncWrites) {
-        if (slow) n.writes.push({ ready, doneAt });
-        else this.complete(n, ready);
-      } else this.pipeline(n, ready, doneAt);
+      n.disk.handle(n.raw, ready, slow ? this.now + 1 + Math.floor(this.rand() * 3) : this.now, this.now);
     }
-  }
-
-  /** asyncStorageWrites: hand the write to the disk queue, apply, advance, all at once. */
-  private pipeline(n: SimNode, ready: Ready, doneAt: number): void {
-    if (ready.snapshot) {
-      // A runtime installs a snapshot only after every earlier write, and before advancing.
-      for (const w of n.writes.splice(0)) this.completeWrite(n, w.ready);
-      this.completeWrite(n, ready);
-      n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
-    } else if (hasWrite(ready) || ready.messages.length > 0) {
-      n.writes.push({ ready, doneAt: Math.max(doneAt, n.writes[n.writes.length - 1]?.doneAt ?? 0) });
-    }
-    for (const e of ready.committedEntries) this.apply(n, e);
-    n.raw!.advance(ready);
-  }
-
-  /** asyncStorageWrites: `ready`'s write reached the disk (after every earlier one). */
-  private completeWrite(n: SimNode, ready: Ready): void {
-    if (hasWrite(ready)) {
-      this.write(n, ready);
-      n.raw!.persisted(ready);
-    }
-    if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
   }
 
   /** Puts a Ready's persistence part on the node's disk. */
@@ -351,12 +312,14 @@ export class Simulation {
     this.ledger.appended(n.id, ready.entries, this.prevTerms.get(ready) ?? []);
   }
 
-  private complete(n: SimNode, ready: Ready): void {
-    this.write(n, ready);
-    if (!this.opts.bugs?.sendBeforePersist) for (const m of ready.messages) this.send(m);
-    if (ready.snapshot) n.sm = JSON.parse(str(ready.snapshot.data)) as SimNode['sm'];
-    for (const e of ready.committedEntries) this.apply(n, e);
-    n.raw!.advance(ready);
+  private newDisk(n: SimNode): SimDisk {
+    return new SimDisk(this.asyncWrites, {
+      write: (ready) => this.write(n, ready),
+      send: (m) => this.send(m),
+      apply: (e) => this.apply(n, e),
+      restore: (snapshot) => void (n.sm = JSON.parse(str(snapshot.data)) as SimNode['sm']),
+      sentEarly: this.opts.bugs?.sendBeforePersist === true,
+    });
   }
 
   private apply(n: SimNode, e: Entry): void {
