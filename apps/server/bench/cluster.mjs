@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { freePorts } from './nodes.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** Node flags for every server process, e.g. BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 
 async function status(n) {
@@ -35,7 +37,7 @@ export async function startCluster({ prefix, args = [], env = {} }) {
   for (const n of nodes) {
     const peers = nodes.filter((p) => p !== n).map((p) => `${p.id}=${p.url}`).join(',');
     const log = openSync(join(root, `${n.id}.log`), 'a');
-    const flags = [cli, '--id', n.id, '--listen', `127.0.0.1:${n.port}`, '--peers', peers, '--data', join(root, n.id), '--log-level', 'warn', ...args];
+    const flags = [...nodeFlags, cli, '--id', n.id, '--listen', `127.0.0.1:${n.port}`, '--peers', peers, '--data', join(root, n.id), '--log-level', 'warn', ...args];
     n.child = spawn(process.execPath, flags, { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
     closeSync(log);
     n.exited = new Promise((resolve) => n.child.once('exit', (code, signal) => resolve({ code, signal })));

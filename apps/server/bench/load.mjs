@@ -3,7 +3,9 @@
 // using autocannon. Prints throughput and p50/p99 latency, and for each node during each case its
 // event-loop delay (p50/p99/max in ms, from raftkit_event_loop_delay_seconds) and CPU use (% of
 // one core, from process_cpu_seconds_total), then stops the cluster and removes its data. `pnpm build && pnpm bench`; BENCH_SECONDS sets each case's duration (default 5),
-// BENCH_DIR the parent of the scratch data directory, BENCH_ARGS extra server flags.
+// BENCH_DIR the parent of the scratch data directory, BENCH_ARGS extra server flags,
+// BENCH_CONNECTIONS the connection counts (default "1 16 64"), BENCH_OPS which of "put get" to
+// run, BENCH_NODE_FLAGS node flags for the servers (profiling: '--cpu-prof --cpu-prof-dir=DIR').
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,8 @@ import { caseFigures, scrape } from './scrape.mjs';
 import { printTable } from './table.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = [1, 16, 64];
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1 16 64').split(' ').filter(Boolean).map(Number);
+const OPS = new Set((process.env.BENCH_OPS ?? 'put get').split(' ').filter(Boolean));
 const VALUE = JSON.stringify({ payload: 'x'.repeat(100) });
 const extraArgs = (process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -37,13 +40,16 @@ try {
   console.log(`raftkit-server load: 3 nodes on 127.0.0.1, leader ${leader.id}, ${SECONDS} s per case, ${cpus().length} CPUs, ${VALUE.length}-byte JSON values`);
   for (const connections of CONNECTIONS) {
     let n = 0;
-    const putResult = await run('PUT', {
-      url: leader.url,
-      connections,
-      requests: [{ method: 'PUT', headers: { 'content-type': 'application/json' }, body: VALUE, setupRequest: (req) => ({ ...req, path: `/v1/kv/bench/k${n++ % 10_000}` }) }],
-    });
-    const getResult = await run('GET', { url: `${leader.url}/v1/kv/bench/read?consistency=linearizable`, connections });
-    for (const [op, r] of [['PUT', putResult], ['GET (linearizable)', getResult]]) {
+    const results = [];
+    if (OPS.has('put')) {
+      results.push(['PUT', await run('PUT', {
+        url: leader.url,
+        connections,
+        requests: [{ method: 'PUT', headers: { 'content-type': 'application/json' }, body: VALUE, setupRequest: (req) => ({ ...req, path: `/v1/kv/bench/k${n++ % 10_000}` }) }],
+      })]);
+    }
+    if (OPS.has('get')) results.push(['GET (linearizable)', await run('GET', { url: `${leader.url}/v1/kv/bench/read?consistency=linearizable`, connections })]);
+    for (const [op, r] of results) {
       const leaderFigures = r.perNode.find((p) => p.id === leader.id);
       const others = r.perNode.filter((p) => p.id !== leader.id);
       rows.push({

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -34,6 +35,11 @@ export interface AdmissionStats {
   readonly acceptErrors: Readonly<Record<string, number>>;
 }
 
+/** The socket counted at accept: under TLS the request's socket wraps it. */
+function rawSocket(req: IncomingMessage): Socket {
+  return (req.socket as Socket & { _parent?: Socket })._parent ?? req.socket;
+}
+
 /** Cheap probes answered even at the limits (a liveness probe must not fail because clients crowd the node). */
 const probes = new Set(['/healthz', '/readyz', '/metrics', '/v1/status']);
 
@@ -66,10 +72,19 @@ export class ClientAdmission {
     server.on('error', (err: NodeJS.ErrnoException) => this.onAcceptError(err));
   }
 
+  /**
+   * A peer request served ahead of express (HttpTransport.handleRequest): its connection moves
+   * to the peer reserve, as the middleware does for `/raft/` paths.
+   */
+  notePeer(req: IncomingMessage): void {
+    const raw = rawSocket(req);
+    const slot = this.slots.get(raw);
+    if (slot && slot !== 'peer') this.move(raw, slot, 'peer');
+  }
+
   /** Express middleware; mount it before every route, the peer router included. */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
-    // Under TLS the request's socket wraps the raw one counted at accept.
-    const raw = (req.socket as Socket & { _parent?: Socket })._parent ?? req.socket;
+    const raw = rawSocket(req);
     const slot = this.slots.get(raw);
     if (req.path.startsWith('/raft/')) {
       if (slot && slot !== 'peer') this.move(raw, slot, 'peer');

@@ -1,6 +1,7 @@
 import { ErrorCode, isNotLeaderError, isRaftError } from '@raftkit/core';
 import { KvError, KvErrorCode } from '@raftkit/kv';
 import type { Response } from 'express';
+import { sendJson } from './jsonResponse.js';
 
 /** Codes of errors the server itself raises (the others come from core and kv). */
 export const ServerErrorCode = {
@@ -77,5 +78,5 @@ export function sendError(res: Response, err: unknown): void {
     return;
   }
   if (e.status === 503) res.setHeader('retry-after', '1');
-  res.status(e.status).json({ error: { code: e.code, message: e.message, ...e.extra } });
+  sendJson(res, e.status, { error: { code: e.code, message: e.message, ...e.extra } });
 }

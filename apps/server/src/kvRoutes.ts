@@ -1,8 +1,9 @@
 import { NotLeaderError } from '@raftkit/core';
 import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { bodyDeadline, bodyError, jsonBody, rawBody } from './body.js';
+import { bodyDeadline, bodyError, fastJsonBody, jsonBody, rawBody } from './body.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
+import { sendJson } from './jsonResponse.js';
 import { routeWrapper } from './routeWrap.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -110,6 +111,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   const r = express.Router();
   const limit = deps.maxValueBytes + 64 * 1024;
   const deadline = bodyDeadline(deps.requestTimeoutMs);
+  const fast = fastJsonBody(limit);
   const json = jsonBody(limit);
   const raw = rawBody(limit);
   const wrap = routeWrapper(deps.metrics, { onNotLeader: deps.onNotLeader, onHandoff: deps.onHandoff });
@@ -124,15 +126,15 @@ export function kvRouter(deps: KvRouteDeps): Router {
     if (lim !== undefined && (!Number.isSafeInteger(lim) || lim < 1)) throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'limit must be a positive integer');
     const consistency = consistencyOf(req);
     const out = await client.range(prefix, { consistency, ...(lim !== undefined ? { limit: lim } : {}) });
-    deps.metrics.reads.inc({ consistency, outcome: 'ok' });
-    res.json({ revision: out.revision, more: out.more, entries: out.entries.map((e) => ({ key: e.key, ...encodeValue(e.value), modRevision: e.modRevision })) });
+    deps.metrics.countRead(consistency, 'ok');
+    sendJson(res, 200, { revision: out.revision, more: out.more, entries: out.entries.map((e) => ({ key: e.key, ...encodeValue(e.value), modRevision: e.modRevision })) });
   }));
 
   r.get('/*key', wrap('get', async (req, res) => {
     const key = keyOf(req);
     const consistency = consistencyOf(req);
     const out = await client.get(key, { consistency });
-    deps.metrics.reads.inc({ consistency, outcome: out.value === null ? 'absent' : 'ok' });
+    deps.metrics.countRead(consistency, out.value === null ? 'absent' : 'ok');
     if (out.value === null) {
       throw new HttpError(404, ServerErrorCode.KeyNotFound, `no key ${JSON.stringify(key)}`, { revision: out.revision });
     }
@@ -140,28 +142,28 @@ export function kvRouter(deps: KvRouteDeps): Router {
       res.setHeader('x-raftkit-revision', String(out.revision)).type('application/octet-stream').send(Buffer.from(out.value));
       return;
     }
-    res.json({ key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision });
+    sendJson(res, 200, { key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision });
   }));
 
-  r.put('/*key', deadline, json, raw, wrap('put', async (req, res) => {
+  r.put('/*key', deadline, fast, json, raw, wrap('put', async (req, res) => {
     const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req, deps.maxValueBytes) }, sessionTagOf(req));
-    deps.metrics.proposals.inc({ outcome: 'ok' });
-    res.json(out);
+    deps.metrics.countProposal('ok');
+    sendJson(res, 200, out);
   }));
 
   r.delete('/*key', wrap('delete', async (req, res) => {
     const out = await client.proposeWrite<'delete'>({ op: 'delete', key: keyOf(req) }, sessionTagOf(req));
-    deps.metrics.proposals.inc({ outcome: 'ok' });
-    res.json(out);
+    deps.metrics.countProposal('ok');
+    sendJson(res, 200, out);
   }));
 
-  r.post('/*key', deadline, json, wrap('cas', async (req, res) => {
+  r.post('/*key', deadline, fast, json, wrap('cas', async (req, res) => {
     const key = keyOf(req);
     if (!key.endsWith('/cas')) throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'POST is only for /v1/kv/{key}/cas');
     const { expected, value } = casBody(req, deps.maxValueBytes);
     const out = await client.proposeWrite<'cas'>({ op: 'cas', key: key.slice(0, -4), expected, value }, sessionTagOf(req));
-    deps.metrics.proposals.inc({ outcome: 'ok' });
-    res.json({ revision: out.revision, ok: out.ok, ...(out.ok ? {} : { current: out.current == null ? null : encodeValue(out.current) }) });
+    deps.metrics.countProposal('ok');
+    sendJson(res, 200, { revision: out.revision, ok: out.ok, ...(out.ok ? {} : { current: out.current == null ? null : encodeValue(out.current) }) });
   }));
 
   r.all('/*key', wrap('other', async (req) => {
@@ -170,7 +172,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   // A body the parsers refused (too large, malformed, not UTF-8, too deep, too slow).
   r.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     sendError(res, bodyError(err));
-    deps.metrics.httpRequests.inc({ route: req.method === 'POST' ? 'cas' : 'put', status: String(res.statusCode) });
+    deps.metrics.countRequest(req.method === 'POST' ? 'cas' : 'put', res.statusCode);
   });
   return r;
 }

@@ -26,6 +26,11 @@ export class ServerMetrics {
   });
 
   readonly eventLoopDelay = new EventLoopDelayMetric(this.registry);
+  /**
+   * Label children by their joined label values: `inc({ route, status })` hashes and sorts its
+   * label object on every call, which the hot routes paid per request (issue 11).
+   */
+  private readonly children = new Map<string, { inc(n?: number): void }>();
 
   constructor(node: RaftNode<unknown>) {
     collectDefaultMetrics({ register: this.registry });
@@ -58,6 +63,31 @@ export class ServerMetrics {
       this.fsync.observe(ms / 1000);
       this.entriesPersisted.inc(entries);
     });
+  }
+
+  /** Counts one client request by route and status. */
+  countRequest(route: string, status: number): void {
+    this.child(this.httpRequests, 'r', route, String(status)).inc();
+  }
+
+  /** Counts one client read by consistency and outcome. */
+  countRead(consistency: string, outcome: string): void {
+    this.child(this.reads, 'g', consistency, outcome).inc();
+  }
+
+  /** Counts one proposal by outcome. */
+  countProposal(outcome: string): void {
+    this.child(this.proposals, 'p', outcome).inc();
+  }
+
+  private child(counter: Counter<string>, kind: string, ...values: string[]): { inc(n?: number): void } {
+    const key = `${kind}\u0000${values.join('\u0000')}`;
+    let c = this.children.get(key);
+    if (!c) {
+      c = counter.labels(...values);
+      this.children.set(key, c);
+    }
+    return c;
   }
 
   /** Connection and request limits (connLimits.ts), sampled at scrape time. */

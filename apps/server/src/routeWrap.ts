@@ -27,7 +27,7 @@ export function routeWrapper(metrics: ServerMetrics, hooks: RouteErrorHooks) {
         if (isNotLeaderError(err) && (await hooks.onNotLeader(req, res, err))) return;
         sendError(res, err);
       } finally {
-        metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+        metrics.countRequest(route, res.statusCode);
       }
     };
 }

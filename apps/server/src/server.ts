@@ -113,6 +113,9 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   let drained: (() => void) | null = null;
   const app = express();
   app.disable('x-powered-by');
+  // No ETags: nothing here is cached by validators, and the hash over every body cost the
+  // hot routes per request (issue 11).
+  app.set('etag', false);
   // First: connections and requests over the limits are refused before any work (peers pass).
   app.use(admission.middleware);
   app.use(transport.router());
@@ -172,7 +175,24 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   app.use((req, res) => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: unknown) => sendError(res, bodyError(err)));
 
-  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, app) : http.createServer(app);
+  // Peer messages are served ahead of express (the transport does every check the router
+  // does); client requests, and any peer path but the exact one, go to the app.
+  const peer = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!transport.handleRequest(req, res)) return false;
+    admission.notePeer(req);
+    return true;
+  };
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (!peer(req, res)) app(req, res);
+  };
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, listener) : http.createServer(listener);
+  // What Node does without a listener (100 Continue, then the request) for clients; a peer's
+  // large body is judged first, so a refusal goes out before the body is sent.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (peer(req, res)) return;
+    res.writeContinue();
+    app(req, res);
+  });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,13 +1,16 @@
 import { ErrorCode, RaftError } from '@raftkit/core';
 import type { Message, NodeId, Transport, TransportHandler } from '@raftkit/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Router } from 'express';
 import { type LinkEvents, PeerLink } from './client/peerLink.js';
 import { encodeMessage } from './codec/batch.js';
 import { type HttpListenOptions, type HttpTransportOptions, type ResolvedOptions, peerUrl, resolveOptions } from './options.js';
 import { PeerDirectory } from './peerDirectory.js';
+import { HttpErrorCode } from './errors.js';
 import { InboundAlarms } from './server/alarms.js';
+import { rejection, sendError } from './server/respond.js';
 import { BodyGate } from './server/bodyGate.js';
-import { createRouter } from './server/router.js';
+import { type InboundContext, createRouter, handleMessages, isMessagesRequest } from './server/router.js';
 import { type StandaloneServer, serveRouter } from './server/standalone.js';
 import { type HttpTransportStats, type PeerStats, StatsBook } from './stats.js';
 
@@ -33,6 +36,7 @@ export class HttpTransport implements Transport {
   private phase: Phase = 'created';
   private handler: TransportHandler | null = null;
   private expressRouter: Router | null = null;
+  private inboundContext: InboundContext | null = null;
   private standalone: StandaloneServer | null = null;
   private closing: Promise<void> | null = null;
 
@@ -55,7 +59,7 @@ export class HttpTransport implements Transport {
   static async listen(options: HttpListenOptions): Promise<HttpTransport> {
     const transport = new HttpTransport(options);
     const host = options.host ?? '127.0.0.1';
-    transport.standalone = await serveRouter(transport.router(), { host, port: options.port ?? 0, tls: options.tls });
+    transport.standalone = await serveRouter(transport.router(), (req, res) => transport.handleRequest(req, res), { host, port: options.port ?? 0, tls: options.tls });
     return transport;
   }
 
@@ -66,8 +70,35 @@ export class HttpTransport implements Transport {
 
   /** The express Router to mount; the same one on every call. Mount it before body parsers. */
   router(): Router {
+    this.expressRouter ??= createRouter(this.inbound());
+    return this.expressRouter;
+  }
+
+  /**
+   * Serves `req` if it is for the messages endpoint at the server's root (`/raft/v1/messages`,
+   * any query string) and returns true; otherwise returns false and leaves it alone. For a
+   * server that calls it ahead of its express app: every check, code and limit of `router()`,
+   * without express's per-request routing. Also call it from the server's `checkContinue`
+   * listener, so a refused large body is refused before it is sent.
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!isMessagesRequest(req)) return false;
+    try {
+      handleMessages(this.inbound(), req, res);
+    } catch (err) {
+      // What express's error handler did on the router path: a bug here must not throw into
+      // the http server (an uncaught exception there ends the process).
+      this.reportError(err instanceof Error ? err : new Error(String(err)));
+      res.sendDate = false;
+      sendError(res, rejection(HttpErrorCode.Internal, 'internal error'));
+    }
+    return true;
+  }
+
+  /** What the inbound side (router and raw handler alike) needs; created once. */
+  private inbound(): InboundContext {
     const handler = (): TransportHandler | null => (this.phase === 'started' ? this.handler : null);
-    this.expressRouter ??= createRouter({
+    this.inboundContext ??= {
       id: this.id,
       secret: this.options.secret,
       maxBodyBytes: this.options.maxBodyBytes,
@@ -81,8 +112,8 @@ export class HttpTransport implements Transport {
       accepting: () => handler() !== null,
       handler,
       onError: (err) => this.reportError(err),
-    });
-    return this.expressRouter;
+    };
+    return this.inboundContext;
   }
 
   /**

@@ -107,7 +107,8 @@ function receive(ctx: InboundContext, req: IncomingMessage, res: ServerResponse,
   });
 }
 
-function handleMessages(ctx: InboundContext, req: IncomingMessage, res: ServerResponse): void {
+/** Serves one request for the messages endpoint; the same for the express router and the raw handler. */
+export function handleMessages(ctx: InboundContext, req: IncomingMessage, res: ServerResponse): void {
   // No Date header: peers do not need it, and Node refreshes it with a 1 s timer that would
   // outlive close().
   res.sendDate = false;
@@ -120,6 +121,17 @@ function handleMessages(ctx: InboundContext, req: IncomingMessage, res: ServerRe
   // Refused unread: closing the connection stops Node from reading (and discarding) the body.
   if (!headers.ok) return refuseWith({ ...headers.rejection, headers: { ...headers.rejection.headers, connection: 'close' } });
   receive(ctx, req, res, headers.value, refuseWith);
+}
+
+/**
+ * Whether a raw request is for the messages endpoint at the server's root: the path exactly
+ * (any query string). Anything else, even what express would also match (a trailing slash,
+ * other letter case), is left to the express router, which answers it as before.
+ */
+export function isMessagesRequest(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  if (!url.startsWith(MESSAGES_PATH)) return false;
+  return url.length === MESSAGES_PATH.length || url.charCodeAt(MESSAGES_PATH.length) === 0x3f; // '?'
 }
 
 /** The express Router serving `POST /raft/v1/messages` for one transport. */

@@ -31,15 +31,22 @@ function createApp(router: Router): express.Express {
   return app;
 }
 
-function createServer(app: express.Express, tls: HttpTlsOptions | undefined): http.Server {
+/** Serves a request without express when it can (true), as `HttpTransport.handleRequest`. */
+export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+function createServer(app: express.Express, raw: RawHandler, tls: HttpTlsOptions | undefined): http.Server {
   const ca = tls?.ca as string | Buffer | Array<string | Buffer> | undefined;
   const mutual = tls?.mutual === true;
+  // The messages endpoint is answered without express; the app gets everything else.
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (!raw(req, res)) app(req, res);
+  };
   const server = !tls?.key || !tls.cert
-    ? http.createServer(app)
-    : https.createServer({ key: tls.key, cert: tls.cert, ca, requestCert: mutual, rejectUnauthorized: mutual }, app);
+    ? http.createServer(listener)
+    : https.createServer({ key: tls.key, cert: tls.cert, ca, requestCert: mutual, rejectUnauthorized: mutual }, listener);
   // Requests with `Expect: 100-continue` go to the router unanswered, so it can refuse one
   // (too large, unauthenticated, busy) before the client sends the body.
-  server.on('checkContinue', app);
+  server.on('checkContinue', listener);
   return server;
 }
 
@@ -55,9 +62,12 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Serves `router` on host:port, over https when `tls` has a key and certificate. */
-export async function serveRouter(router: Router, options: { host: string; port: number; tls?: HttpTlsOptions }): Promise<StandaloneServer> {
-  const server = createServer(createApp(router), options.tls);
+/**
+ * Serves `raw` (first) and `router` on host:port, over https when `tls` has a key and
+ * certificate.
+ */
+export async function serveRouter(router: Router, raw: RawHandler, options: { host: string; port: number; tls?: HttpTlsOptions }): Promise<StandaloneServer> {
+  const server = createServer(createApp(router), raw, options.tls);
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error): void => reject(new RaftError(ErrorCode.InvalidConfig, `cannot listen on ${options.host}:${options.port}: ${err.message}`, { cause: err }));
     server.once('error', fail);
