@@ -2,6 +2,7 @@
 // time and resolves once the batch is written (fsync'd when asked). Fail-stop: if the worker
 // errors or exits unexpectedly, every pending and later request rejects with
 // RAFT_STORAGE_FAILED naming the cause, and nothing is reported written that was not.
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { RocksBatchOp, RocksLevel } from '@nxtedition/rocksdb';
 import type { RaftError } from '@raftkit/core';
@@ -61,7 +62,9 @@ export class WriteThread {
   static async start(db: RocksLevel): Promise<WriteThread> {
     let worker: Worker;
     try {
-      worker = new Worker(workerFile(), { workerData: { handle: db.handle, gate: testHooks.gate } });
+      // The worker loads the binding this module loaded, by path: the handle is only valid there.
+      const binding = createRequire(import.meta.url).resolve('@nxtedition/rocksdb');
+      worker = new Worker(workerFile(), { workerData: { handle: db.handle, binding, gate: testHooks.gate } });
     } catch (error) {
       throw failed('could not start its write worker', error);
     }

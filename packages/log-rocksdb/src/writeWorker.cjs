@@ -16,14 +16,18 @@
 // Out: { ready: true } once attached, or { startError }
 //      { id, threadId } once done (written, and fsync'd when `sync`), or { id, error }
 const { parentPort, workerData, threadId } = require('node:worker_threads');
-const { RocksLevel } = require('@nxtedition/rocksdb');
+
+/** @type {{ handle: bigint, binding: string, gate: Int32Array | null }} */
+const { handle, binding, gate } = workerData;
+// The very module file the main thread loaded (its resolved path): `handle` is a pointer into
+// that copy of the native addon, meaningless to any other copy or version.
+/** @type {typeof import('@nxtedition/rocksdb')} */
+const { RocksLevel } = require(binding);
 
 const PUT = 1;
 const DEL = 2;
 const HEADER = 9;
 
-/** @type {{ handle: bigint, gate: Int32Array | null }} */
-const { handle, gate } = workerData;
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const db = new RocksLevel(handle, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 
