@@ -1,7 +1,7 @@
 // Per-node figures for one bench case, from two scrapes of GET /metrics (before and after):
 // event-loop delay quantiles from the raftkit_event_loop_delay_seconds histogram's bucket
 // differences (interpolated within a bucket, as Prometheus' histogram_quantile does), and CPU
-// use from process_cpu_seconds_total.
+// use from process_cpu_seconds_total (all of the process's threads: over 100% is possible).
 
 /** The samples of one scrape that the bench reads: bucket counts by bound, CPU seconds. */
 export async function scrape(url) {
@@ -53,11 +53,15 @@ function maxBoundMs(before, after) {
 
 const fmt = (ms) => (ms === null ? '-' : ms === Infinity ? '>2500' : ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
 
-/** `p50/p99/<=max` event-loop delay in ms and CPU % of one core between two scrapes. */
-export function caseFigures(before, after) {
+/**
+ * `p50/p99/<=max` event-loop delay in ms, from `before` to `folded` (a scrape taken once the
+ * server has folded the case's last samples), and CPU % of one core (all of the process's
+ * threads) from `before` to `after`, the scrape right at the end of the case.
+ */
+export function caseFigures(before, after, folded) {
   const seconds = (after.at - before.at) / 1000;
   return {
-    eld: `${fmt(quantileMs(before, after, 0.5))}/${fmt(quantileMs(before, after, 0.99))}/<=${fmt(maxBoundMs(before, after))}`,
+    eld: `${fmt(quantileMs(before, folded, 0.5))}/${fmt(quantileMs(before, folded, 0.99))}/<=${fmt(maxBoundMs(before, folded))}`,
     cpu: `${Math.round(((after.cpu - before.cpu) / seconds) * 100)}%`,
   };
 }

@@ -130,7 +130,10 @@ export function fastJsonBody(limit: number): RequestHandler {
       finish();
     });
     // The client went away mid-body (raw-body's "request aborted"): nobody is left to answer.
-    req.once('close', () => finish(new HttpError(400, ServerErrorCode.BadRequest, 'request aborted')));
+    // (Node emits 'close' after 'end' too: build the error only when it is needed.)
+    req.once('close', () => {
+      if (!done) finish(new HttpError(400, ServerErrorCode.BadRequest, 'request aborted'));
+    });
   };
 }
 

@@ -15,6 +15,7 @@ export const EVENT_LOOP_DELAY_BUCKETS = [
  */
 const RESOLUTION_MS = 2;
 const NS_PER_S = 1e9;
+const FOLD_EVERY_MS = 250;
 
 /**
  * `raftkit_event_loop_delay_seconds`: a cumulative Prometheus histogram of how late the event
@@ -25,9 +26,13 @@ const NS_PER_S = 1e9;
  * are gauges over "the time since the previous scrape" (so two scrapers steal each other's
  * samples), and each value includes the 10 ms sampling interval itself.
  *
- * Node's native histogram cannot be read by bucket, so each scrape folds it into the cumulative
- * counts: for every bucket bound, a binary search over `percentile()` finds the fraction of
- * samples at or below it (to 1/4096 of the samples), then the native histogram is reset.
+ * Node's native histogram cannot be read by bucket, so every `FOLD_EVERY_MS` it is folded into
+ * the cumulative counts (for every bucket bound, a binary search over `percentile()` finds the
+ * fraction of samples at or below it, to 1/4096 of them) and reset. Folding on its own timer,
+ * not at scrape time: the first interval after a reset is not sampled (Node restarts its
+ * measurement), so a scrape-time reset would hide exactly the stall a scrape is followed by;
+ * on a timer that blind spot is one 2 ms interval per 250 ms, wherever the scrapes fall.
+ * A scrape therefore sees the samples up to the last fold (at most 250 ms old).
  */
 export class EventLoopDelayMetric {
   readonly name = 'raftkit_event_loop_delay_seconds';
@@ -40,20 +45,25 @@ export class EventLoopDelayMetric {
   private count = 0;
   private sum = 0;
 
-  constructor(registry: Registry) {
+  private readonly timer: NodeJS.Timeout | null;
+
+  /** `foldEveryMs: 0` folds only when `fold()` is called (tests). */
+  constructor(registry: Registry, opts: { foldEveryMs?: number } = {}) {
     this.native = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.native.enable();
+    const every = opts.foldEveryMs ?? FOLD_EVERY_MS;
+    this.timer = every > 0 ? setInterval(() => this.fold(), every).unref() : null;
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   /** Stops sampling (the server's shutdown). */
   stop(): void {
+    if (this.timer) clearInterval(this.timer);
     this.native.disable();
   }
 
-  /** prom-client calls this at each scrape. */
+  /** prom-client calls this at each scrape: the counts as of the last fold. */
   get(): { name: string; help: string; type: string; aggregator: string; values: { metricName: string; labels: Record<string, string | number>; value: number }[] } {
-    this.fold();
     const bucket = `${this.name}_bucket`;
     const values = EVENT_LOOP_DELAY_BUCKETS.map((le, i) => ({ metricName: bucket, labels: { le } as Record<string, string | number>, value: this.cumulative[i]! }));
     values.push({ metricName: bucket, labels: { le: '+Inf' }, value: this.count });
@@ -63,7 +73,7 @@ export class EventLoopDelayMetric {
   }
 
   /** Adds the native histogram's samples to the cumulative counts and resets it. */
-  private fold(): void {
+  fold(): void {
     const h = this.native;
     const n = h.count;
     if (n === 0) return;
