@@ -89,6 +89,27 @@ describe('writes happen off the main thread', () => {
     expectEntries(await s.entries(1, 26), makeEntries(1, 25));
   });
 
+  test('a backlog of several batches lets the event loop turn between every two of them', async () => {
+    // 10 saves of 121 bytes with maxBatchBytes 300: 5 batches of 2, all queued at once.
+    const s = (storage = await RocksLogStorage.open(dir, { maxBatchBytes: 300 }));
+    const before = s.stats().syncedBatches;
+    const saves = Array.from({ length: 10 }, (_, k) => s.save({ entries: makeEntries(k + 1, 1, 1, 100) }));
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    await saves.at(-1);
+    counting = false;
+    const batches = s.stats().syncedBatches - before;
+    expect(batches).toBe(5);
+    // Each batch completes in its own macrotask (the worker's reply); before, one completion
+    // ran into the next write without returning to the event loop, and this counted 0.
+    expect(turns).toBeGreaterThanOrEqual(batches - 1);
+  });
+
   test('while a synced batch is in flight the main thread runs macrotasks and serves reads', async () => {
     await seed(makeEntries(1, 3));
     const held = holdWrites();
