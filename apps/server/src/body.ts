@@ -179,3 +179,21 @@ export function bodyError(err: unknown): unknown {
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, ServerErrorCode.BadRequest, e.message ?? 'bad request');
   return err;
 }
+
+/**
+ * Runs `handlers` one after another as one middleware, stopping at the first error: the body
+ * readers of a route as a single layer, so express walks one layer per request instead of
+ * four (its per-layer dispatch was a measurable share of a PUT, issue 11).
+ */
+export function inSeries(...handlers: RequestHandler[]): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    let i = 0;
+    const step = (err?: unknown): void => {
+      if (err !== undefined && err !== null) return next(err);
+      const h = handlers[i++];
+      if (!h) return next();
+      void h(req, res, step);
+    };
+    step();
+  };
+}

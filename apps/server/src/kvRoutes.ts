@@ -1,7 +1,7 @@
 import { NotLeaderError } from '@raftkit/core';
 import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { bodyDeadline, bodyError, fastJsonBody, jsonBody, rawBody } from './body.js';
+import { bodyDeadline, bodyError, fastJsonBody, inSeries, jsonBody, rawBody } from './body.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { sendJson } from './jsonResponse.js';
 import { routeWrapper } from './routeWrap.js';
@@ -113,7 +113,9 @@ export function kvRouter(deps: KvRouteDeps): Router {
   const deadline = bodyDeadline(deps.requestTimeoutMs);
   const fast = fastJsonBody(limit);
   const json = jsonBody(limit);
-  const raw = rawBody(limit);
+  // The deadline first; a plain JSON body is read by `fast`, anything else by body-parser.
+  const putBody = inSeries(deadline, fast, json, rawBody(limit));
+  const casBodyReader = inSeries(deadline, fast, json);
   const wrap = routeWrapper(deps.metrics, { onNotLeader: deps.onNotLeader, onHandoff: deps.onHandoff });
   const { client } = deps;
 
@@ -130,7 +132,9 @@ export function kvRouter(deps: KvRouteDeps): Router {
     sendJson(res, 200, { revision: out.revision, more: out.more, entries: out.entries.map((e) => ({ key: e.key, ...encodeValue(e.value), modRevision: e.modRevision })) });
   }));
 
-  r.get('/*key', wrap('get', async (req, res) => {
+  // One route for every method on a key: its path is matched once per request, not per method.
+  const keyRoute = r.route('/*key');
+  keyRoute.get(wrap('get', async (req, res) => {
     const key = keyOf(req);
     const consistency = consistencyOf(req);
     const out = await client.get(key, { consistency });
@@ -145,19 +149,19 @@ export function kvRouter(deps: KvRouteDeps): Router {
     sendJson(res, 200, { key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision });
   }));
 
-  r.put('/*key', deadline, fast, json, raw, wrap('put', async (req, res) => {
+  keyRoute.put(putBody, wrap('put', async (req, res) => {
     const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req, deps.maxValueBytes) }, sessionTagOf(req));
     deps.metrics.countProposal('ok');
     sendJson(res, 200, out);
   }));
 
-  r.delete('/*key', wrap('delete', async (req, res) => {
+  keyRoute.delete(wrap('delete', async (req, res) => {
     const out = await client.proposeWrite<'delete'>({ op: 'delete', key: keyOf(req) }, sessionTagOf(req));
     deps.metrics.countProposal('ok');
     sendJson(res, 200, out);
   }));
 
-  r.post('/*key', deadline, fast, json, wrap('cas', async (req, res) => {
+  keyRoute.post(casBodyReader, wrap('cas', async (req, res) => {
     const key = keyOf(req);
     if (!key.endsWith('/cas')) throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'POST is only for /v1/kv/{key}/cas');
     const { expected, value } = casBody(req, deps.maxValueBytes);
@@ -166,7 +170,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
     sendJson(res, 200, { revision: out.revision, ok: out.ok, ...(out.ok ? {} : { current: out.current == null ? null : encodeValue(out.current) }) });
   }));
 
-  r.all('/*key', wrap('other', async (req) => {
+  keyRoute.all(wrap('other', async (req) => {
     throw new HttpError(405, ServerErrorCode.MethodNotAllowed, `${req.method} is not allowed on /v1/kv/{key}`);
   }));
   // A body the parsers refused (too large, malformed, not UTF-8, too deep, too slow).

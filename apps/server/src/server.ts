@@ -25,6 +25,9 @@ import { openApiDocument } from './openapi.js';
 import { PeerErrorLog } from './peerErrors.js';
 import { LeaderCommitTap, Readiness } from './readiness.js';
 
+/** Paths the peer router may serve (express matches them case-insensitively). */
+const PEER_PATH = /^\/raft\//i;
+
 export interface RunningServer {
   readonly url: string;
   readonly replica: KvRaftReplica;
@@ -118,7 +121,10 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   app.set('etag', false);
   // First: connections and requests over the limits are refused before any work (peers pass).
   app.use(admission.middleware);
-  app.use(transport.router());
+  // Peer messages on their exact path never get here (served ahead of express, below); the
+  // router still answers any other /raft/ path as before, and costs client requests one test.
+  const peerRouter = transport.router();
+  app.use((req, res, next) => (PEER_PATH.test(req.url) ? peerRouter(req, res, next) : next()));
   app.use((req, res, next) => {
     // While a stopping node drains, clients are sent to the leader it handed over to (a 307
     // names it; a write that was refused applied nothing), or told to retry if none is known.
