@@ -1,6 +1,6 @@
 import { NotLeaderError } from '@raftkit/core';
 import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { bodyDeadline, bodyError, fastJsonBody, inSeries, jsonBody, rawBody } from './body.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { sendJson } from './jsonResponse.js';
@@ -18,6 +18,8 @@ export interface KvRouteDeps {
   /** Carries a write refused during a leadership handover to the new leader; false if it cannot. */
   onHandoff(req: Request, res: Response, err: unknown): Promise<boolean>;
 }
+
+const PREFIX = '/v1/kv';
 
 const consistencies = new Set(['linearizable', 'lease', 'stale']);
 
@@ -106,9 +108,11 @@ function casBody(req: Request, maxValueBytes: number): { expected: KvValue | nul
   return { expected, value };
 }
 
-/** The client KV API under /v1/kv. */
-export function kvRouter(deps: KvRouteDeps): Router {
-  const r = express.Router();
+/**
+ * The client KV API under /v1/kv, registered on the app itself: a nested Router would cost every
+ * request one more routing pass (issue 11).
+ */
+export function mountKvRoutes(r: Express, deps: KvRouteDeps): void {
   const limit = deps.maxValueBytes + 64 * 1024;
   const deadline = bodyDeadline(deps.requestTimeoutMs);
   const fast = fastJsonBody(limit);
@@ -119,7 +123,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   const wrap = routeWrapper(deps.metrics, { onNotLeader: deps.onNotLeader, onHandoff: deps.onHandoff });
   const { client } = deps;
 
-  r.get('/', wrap('range', async (req, res) => {
+  r.get(PREFIX, wrap('range', async (req, res) => {
     const prefixQ = req.query['prefix'];
     if (prefixQ !== undefined && typeof prefixQ !== 'string') throw new HttpError(400, 'KV_INVALID_ARGUMENT', 'give prefix once, as a string');
     const prefix = prefixQ ?? '';
@@ -133,7 +137,7 @@ export function kvRouter(deps: KvRouteDeps): Router {
   }));
 
   // One route for every method on a key: its path is matched once per request, not per method.
-  const keyRoute = r.route('/*key');
+  const keyRoute = r.route(`${PREFIX}/*key`);
   keyRoute.get(wrap('get', async (req, res) => {
     const key = keyOf(req);
     const consistency = consistencyOf(req);
@@ -142,7 +146,8 @@ export function kvRouter(deps: KvRouteDeps): Router {
     if (out.value === null) {
       throw new HttpError(404, ServerErrorCode.KeyNotFound, `no key ${JSON.stringify(key)}`, { revision: out.revision });
     }
-    if (req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream' && out.value instanceof Uint8Array) {
+    // Bytes first: only then is the Accept header worth parsing.
+    if (out.value instanceof Uint8Array && req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream') {
       res.setHeader('x-raftkit-revision', String(out.revision)).type('application/octet-stream').send(Buffer.from(out.value));
       return;
     }
@@ -174,9 +179,8 @@ export function kvRouter(deps: KvRouteDeps): Router {
     throw new HttpError(405, ServerErrorCode.MethodNotAllowed, `${req.method} is not allowed on /v1/kv/{key}`);
   }));
   // A body the parsers refused (too large, malformed, not UTF-8, too deep, too slow).
-  r.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  r.use(PREFIX, (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     sendError(res, bodyError(err));
     deps.metrics.countRequest(req.method === 'POST' ? 'cas' : 'put', res.statusCode);
   });
-  return r;
 }

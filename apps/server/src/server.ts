@@ -16,7 +16,7 @@ import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { Forwarder, notLeaderHandler } from './forward.js';
 import { handOverLeadership } from './handOver.js';
 import { Joiner } from './join.js';
-import { kvRouter } from './kvRoutes.js';
+import { mountKvRoutes } from './kvRoutes.js';
 import { LeaderHandoff } from './leaderHandoff.js';
 import { MemberAddresses } from './memberAddresses.js';
 import { memberRouter } from './memberRoutes.js';
@@ -154,7 +154,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   const onHandoff = (req: Request, res: Response, err: unknown) => handoff.carry(req, res, err);
 
-  app.use('/v1/kv', kvRouter({ client, metrics, maxValueBytes: cfg.maxValueBytes, requestTimeoutMs: cfg.requestTimeoutMs, onNotLeader, onHandoff }));
+  mountKvRoutes(app, { client, metrics, maxValueBytes: cfg.maxValueBytes, requestTimeoutMs: cfg.requestTimeoutMs, onNotLeader, onHandoff });
   app.post('/v1/sessions', async (req, res) => {
     try {
       res.json({ clientId: await client.registerSession() });
