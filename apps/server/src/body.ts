@@ -101,7 +101,7 @@ function parseJson(buf: Buffer): unknown {
  * the request is finished, so those parsers skip it.
  */
 export function fastJsonBody(limit: number): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+  return (req: Request, res: Response, next: NextFunction): void => {
     if (!plainJson(req, limit)) return next();
     const declared = Number(req.headers['content-length']);
     const body = Buffer.allocUnsafe(declared);
@@ -122,7 +122,7 @@ export function fastJsonBody(limit: number): RequestHandler {
       if (done) return;
       try {
         if (size !== declared) throw new HttpError(400, ServerErrorCode.BadRequest, 'request body shorter than its Content-Length');
-        verifyJson(req, _res, body, 'utf-8');
+        verifyJson(req, res, body, 'utf-8');
         req.body = parseJson(body);
       } catch (err) {
         return finish(err);
