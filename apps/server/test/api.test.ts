@@ -118,6 +118,14 @@ describe('client API', () => {
     }
     expect(metrics.text).toMatch(/^raftkit_is_leader 1$/m);
     expect((await send(`${follower.url}/metrics`)).text).toMatch(/^raftkit_is_leader 0$/m);
+    expect(metrics.text).toMatch(/^raftkit_event_loop_delay_seconds_bucket\{le="0\.002"\} \d+$/m);
+    // Peer messages are served ahead of express, yet their connections still count as peers
+    // (both followers send to the leader; the leader sends to each follower).
+    for (const n of [leader, follower]) {
+      const text = (await send(`${n.url}/metrics`)).text;
+      const peers = Number(/^raftkit_connections\{kind="peer"\} (\d+)$/m.exec(text)?.[1]);
+      expect(peers, `${n.id}'s inbound peer connections`).toBeGreaterThanOrEqual(1);
+    }
 
     const doc = ok(await send(`${leader.url}/v1/openapi.json`), 'openapi');
     expect(doc.openapi).toBe('3.1.0');
