@@ -25,17 +25,18 @@ class HeldDisk {
 }
 
 const clock = new ManualClock();
-const net = new FakeNetwork();
-const nodes = new Map<string, { node: RaftNode<number>; disk: HeldDisk }>();
+let net = new FakeNetwork(); // fresh per test: no message of a stopped node reaches the next test's
+const nodes = new Map<string, { node: RaftNode<number>; disk: HeldDisk; storage: FakeStorage }>();
 
 async function boot(): Promise<void> {
   for (const id of ids) {
     const disk = new HeldDisk();
     let seed = ids.indexOf(id) + 3;
+    const storage = new FakeStorage(undefined, disk.delay);
     const node = await RaftNode.create<number>({
       id,
       voters: ids,
-      storage: new FakeStorage(undefined, disk.delay),
+      storage,
       transport: net.transport(id),
       stateMachine: new LogMachine(),
       clock,
@@ -43,7 +44,7 @@ async function boot(): Promise<void> {
       random: () => ((seed = (seed * 48271) % 2147483647) / 2147483647),
     });
     await node.start();
-    nodes.set(id, { node, disk });
+    nodes.set(id, { node, disk, storage });
   }
   await clock.until(() => leaderId() !== undefined);
 }
@@ -57,6 +58,7 @@ afterEach(async () => {
     await node.stop();
   }
   nodes.clear();
+  net = new FakeNetwork();
 });
 
 describe('a write in flight does not stop heartbeats (issue 11)', () => {
@@ -96,5 +98,24 @@ describe('a write in flight does not stop heartbeats (issue 11)', () => {
     const last = nodes.get(leader)!.node.status().commitIndex;
     await clock.until(() => nodes.get(follower)!.node.status().appliedIndex >= last);
     expect(terms()).toEqual(before);
+  });
+});
+
+describe('a commit index alone costs no storage write (issue 11)', () => {
+  test('sequential proposals cost one write each on every node; the commit index is written later, on a tick', async () => {
+    await boot();
+    const leader = nodes.get(leaderId()!)!;
+    await leader.node.propose(bytes('warm'));
+    await clock.advance(2 * TICK_MS);
+    const before = ids.map((id) => nodes.get(id)!.storage.saves);
+    for (let i = 0; i < 20; i++) await leader.node.propose(bytes(`p${i}`));
+    const after = ids.map((id) => nodes.get(id)!.storage.saves);
+    // One write per entry (entries and, on followers, the commit index that came with them);
+    // a write per new commit index would double it.
+    for (let k = 0; k < ids.length; k++) expect(after[k]! - before[k]!).toBeLessThanOrEqual(21);
+    await clock.until(() => ids.every((id) => nodes.get(id)!.node.status().appliedIndex === leader.node.status().commitIndex));
+    await clock.advance(2 * TICK_MS);
+    // Written eventually: what a restart starts from is at most one tick old.
+    for (const id of ids) expect(nodes.get(id)!.storage.durable.hardState.commit).toBe(leader.node.status().commitIndex);
   });
 });

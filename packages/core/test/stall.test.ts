@@ -37,7 +37,9 @@ interface Member {
 }
 
 const clock = new ManualClock();
-const net = new FakeNetwork();
+// A fresh network per test: a message still in flight from a stopped node must not reach the
+// next test's node of the same id (it would rightly find that node's empty log lost).
+let net = new FakeNetwork();
 const members = new Map<string, Member>();
 
 async function boot(): Promise<void> {
@@ -65,7 +67,7 @@ const leaderOf = (among: string[]): Member | undefined =>
 afterEach(async () => {
   for (const m of members.values()) await m.node.stop();
   members.clear();
-  net.down.clear();
+  net = new FakeNetwork();
 });
 
 describe('RaftNode under stalls (SIGSTOP, long GC, a blocking call)', () => {

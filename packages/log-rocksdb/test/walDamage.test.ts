@@ -10,6 +10,7 @@ import { RocksLevel } from '@nxtedition/rocksdb';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { encodeEntry, encodeHardState, entryKey, hardStateKey } from '../src/codec.js';
 import { RocksLogStorage } from '../src/index.js';
+import { readMark } from '../src/watermark.js';
 import { payloadFor, termFor } from './fixtures/payload.mjs';
 import { makeTempDir, removeDir } from './tempDir.js';
 import { deleteWal, flipWalByte, newestWal, truncateWal, walRecords, walSize, type WalRecord } from './walFile.js';
@@ -162,16 +163,28 @@ describe('damage after the writing process was killed (SIGKILL, no clean close)'
   const child = fileURLToPath(new URL('./fixtures/walWriter.mjs', import.meta.url));
   const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
-  /** Runs the child until it has acknowledged every entry up to `last`, then SIGKILLs it. */
-  function writeAndKill(first: number, last: number): Promise<void> {
+  /**
+   * Runs the child until it has acknowledged every entry up to `last`, then SIGKILLs it. With
+   * `watermarkMs` undefined the child uses the default watermark interval and is killed only
+   * once its watermark file records `last` (polled, bounded by the watchdog); with 0 (the
+   * default here) its watermark follows every synced batch.
+   */
+  function writeAndKill(first: number, last: number, watermarkMs: number | undefined = 0): Promise<void> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, [child, dir, String(first), String(last)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const env = { ...process.env };
+      if (watermarkMs === undefined) delete env.RAFTKIT_WATERMARK_MS;
+      else env.RAFTKIT_WATERMARK_MS = String(watermarkMs);
+      const proc = spawn(process.execPath, [child, dir, String(first), String(last)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const killOnceMarked = async (): Promise<void> => {
+        while (watermarkMs === undefined && ((await readMark(dir))?.mark.lastIndex ?? 0) < last) await new Promise((r) => setImmediate(r));
+        proc.kill('SIGKILL');
+      };
       let out = '';
       let err = '';
       const watchdog = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
-        if (out.includes(`acked ${last}\n`)) proc.kill('SIGKILL');
+        if (out.includes(`acked ${last}\n`)) void killOnceMarked();
       });
       proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
       proc.on('error', reject);
@@ -193,7 +206,16 @@ describe('damage after the writing process was killed (SIGKILL, no clean close)'
   test('truncated to half after a kill: RAFT_STORAGE_LOST', async () => {
     const wal = await seedKilled();
     await truncateWal(wal, Math.floor((await walSize(wal)) / 2));
-    // The watermark may lag the last acknowledgement by one write, not by half the log.
+    // With watermarkIntervalMs 0 the watermark lags the last acknowledgement by one write, not by half the log.
+    const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageLost);
+    expect(err.message).toMatch(/the last log index reached \d+, found \d+/);
+  });
+
+  test('with the default watermark interval: truncated to half after a kill once the watermark caught up: RAFT_STORAGE_LOST', async () => {
+    await writeAndKill(1, 100, undefined);
+    await writeAndKill(101, LAST, undefined);
+    const wal = await newestWal(dir);
+    await truncateWal(wal, Math.floor((await walSize(wal)) / 2));
     const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageLost);
     expect(err.message).toMatch(/the last log index reached \d+, found \d+/);
   });

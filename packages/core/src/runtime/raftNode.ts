@@ -58,10 +58,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.writes = new WritePipeline({
       storage: opts.storage,
       clock: this.clock,
-      persisted: (rd, ms) => {
+      persisted: (rd, ms, wrote) => {
         if (this.failure) return;
         this.raw.persisted(rd);
-        this.emit('persisted', { entries: rd.entries.length, ms });
+        if (wrote) this.emit('persisted', { entries: rd.entries.length, ms });
         this.drive();
       },
       send: (messages) => {
@@ -277,6 +277,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.conditions.failAll(stopped);
     await this.idle;
     await this.writes.settled();
+    this.writes.flushCommit();
+    await this.writes.settled();
     await this.opts.transport.close();
   }
 
@@ -296,6 +298,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     else this.catchUpTicks();
     this.drive();
     this.conditions.check();
+    this.writes.flushCommit();
   }
 
   /** Hands the core every tick due by the monotonic clock (see TickCounter). */

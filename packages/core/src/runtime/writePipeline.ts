@@ -1,13 +1,16 @@
 import { hasWrite, type Ready } from '../consensus/rawNode.js';
-import type { Message } from '../consensus/types.js';
+import type { HardState, Message } from '../consensus/types.js';
 import type { Clock } from './clock.js';
 import type { LogStorage } from './interfaces.js';
 
 export interface WritePipelineDeps {
   readonly storage: LogStorage;
   readonly clock: Clock;
-  /** `ready`'s write is durable, and every earlier one: tell the core (`RawNode.persisted`). */
-  persisted(ready: Ready, ms: number): void;
+  /**
+   * `ready`'s write is durable, and every earlier one: tell the core (`RawNode.persisted`).
+   * `wrote`: false for a commit-only Ready whose hard state was deferred (nothing was written).
+   */
+  persisted(ready: Ready, ms: number, wrote: boolean): void;
   /** Sends messages that had to wait for the write (Ready ordering rule 2). */
   send(messages: readonly Message[]): void;
   /** A write failed: the node must stop (fail-stop; nothing after it is reported durable). */
@@ -26,6 +29,13 @@ export class WritePipeline {
   /** Settles after the completion of everything submitted so far has been handled. */
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
+  /**
+   * A hard state that changed only its commit index, not yet written: it rides with the next
+   * write (or `flushCommit`). The commit index is volatile in Raft (Figure 2): a node that
+   * restarts with an older one learns it again from the leader, so writing each new one on its
+   * own would cost a storage write per commit for nothing.
+   */
+  private deferred: HardState | null = null;
 
   constructor(private readonly deps: WritePipelineDeps) {}
 
@@ -41,9 +51,16 @@ export class WritePipeline {
    */
   submit(ready: Ready): void {
     const { storage, clock } = this.deps;
-    const write = hasWrite(ready)
-      ? storage.save({ ...(ready.hardState ? { hardState: ready.hardState } : {}), entries: ready.entries, sync: ready.mustSync })
-      : null;
+    const commitOnly = ready.entries.length === 0 && ready.snapshot === null && ready.hardState !== null && !ready.mustSync;
+    let write: Promise<void> | null = null;
+    if (commitOnly) {
+      this.deferred = ready.hardState;
+      write = Promise.resolve(); // nothing it claims needs the disk (RawNode.persisted only records it)
+    } else if (hasWrite(ready)) {
+      const hardState = ready.hardState ?? this.deferred;
+      this.deferred = null;
+      write = storage.save({ ...(hardState ? { hardState } : {}), entries: ready.entries, sync: ready.mustSync });
+    }
     if (write === null && ready.messages.length === 0) return;
     write?.catch(noop); // handled below, in order; not an unhandled rejection meanwhile
     const started = clock.now();
@@ -53,7 +70,7 @@ export class WritePipeline {
       .then(
         () => {
           this.inFlight--;
-          if (write) this.deps.persisted(ready, clock.now() - started);
+          if (write) this.deps.persisted(ready, clock.now() - started, !commitOnly);
           if (ready.messages.length > 0) this.deps.send(ready.messages);
         },
         (error: unknown) => {
@@ -66,5 +83,24 @@ export class WritePipeline {
   /** Resolves once every write submitted so far is durable and handled (or failed). */
   settled(): Promise<void> {
     return this.tail;
+  }
+
+  /** Writes a deferred commit index now (unsynced) if nothing else is in flight: on ticks and at stop. */
+  flushCommit(): void {
+    if (this.deferred === null || this.inFlight > 0) return;
+    const hardState = this.deferred;
+    this.deferred = null;
+    this.inFlight++;
+    const write = this.deps.storage.save({ hardState, entries: [], sync: false });
+    write.catch(noop);
+    this.tail = this.tail
+      .then(() => write)
+      .then(
+        () => void this.inFlight--,
+        (error: unknown) => {
+          this.inFlight--;
+          this.deps.fail(error);
+        },
+      );
   }
 }
