@@ -76,6 +76,8 @@ export class Raft {
    * leader's lease before it crashed, so it must not help elect another leader too soon.
    */
   bootGuard = false;
+  /** Follower: the last successful appendResponse it sent (see handleAppend's commit notices). */
+  lastAck: { readonly to: NodeId; readonly term: number; readonly index: number } | null = null;
   /** Output waiting for the next Ready. */
   msgs: Message[] = [];
   readStates: ReadState[] = [];

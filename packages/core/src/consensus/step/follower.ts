@@ -47,7 +47,16 @@ export function handleAppend(r: Raft, m: AppendRequest): void {
   if (log.matchTerm(m.prevIndex, m.prevTerm)) {
     const lastNew = log.merge(m.prevIndex, m.entries);
     refreshConf(r);
+    const committedBefore = log.committed;
     log.commitTo(Math.min(m.commit, lastNew));
+    // A commit notice (no entries; it only moved our commit index) for entries we already
+    // acknowledged to this leader in this term: an answer would tell it nothing, so none goes,
+    // one message less per follower and commit. Were our earlier acknowledgement lost, the
+    // leader's next heartbeat answer shows it our match is behind and it sends an append that
+    // moves nothing, which is answered.
+    const ack = r.lastAck;
+    if (m.entries.length === 0 && log.committed > committedBefore && ack?.to === m.from && ack.term === r.term && ack.index >= lastNew) return;
+    r.lastAck = { to: m.from, term: r.term, index: lastNew };
     r.send({ type: 'appendResponse', to: m.from, success: true, index: lastNew, conflictTerm: 0, conflictIndex: 0 });
     return;
   }
