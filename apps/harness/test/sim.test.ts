@@ -97,7 +97,7 @@ describe.each([
   ['double-vote', null, '20'],
   ['ack-before-fsync', 'torn-writes', '30'],
   // RaftNode pipelines writes: a leader counting itself before its own write is durable (issue 11).
-  ['count-self-early', 'torn-writes', '30'],
+  ['count-self-early', 'torn-writes', '120'],
   ['commit-previous-term', 'figure8', '30'],
   // A lease counted in timer callbacks: a leader paused past its lease answers stale reads.
   ['stale-lease', 'pauses', '30'],
