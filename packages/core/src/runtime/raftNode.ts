@@ -308,7 +308,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   /** Hands the core every tick due by the monotonic clock (see TickCounter). */
   private catchUpTicks(): void {
     if (this.opts.testingBugs?.tickByCallbacks === true) return;
-    for (let n = this.ticks.due(); n > 0; n--) this.raw.tick();
+    const due = this.ticks.due();
+    for (let n = due; n > 0; n--) this.raw.tick();
+    if (due > 0) this.noteSoftState(this.raw.softState());
   }
 
   private onMessage(m: Message): void {
@@ -316,6 +318,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     try {
       this.catchUpTicks();
       this.raw.step(m);
+      // A change of role is reported now, not with the next Ready a turn later: a caller whose
+      // proposal was just refused must already see that this node stepped down.
+      this.noteSoftState(this.raw.softState());
     } catch (err) {
       this.fatal(err);
       return;
