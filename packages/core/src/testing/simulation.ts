@@ -347,6 +347,11 @@ export class Simulation {
     // Figure 8: a leader dying right after it commits leaves only its followers to carry that on.
     const committed = ready.hardState !== null && ready.hardState.commit > n.store.hardState.commit;
     if (committed && role === 'leader' && this.faults && !this.churn && this.chance(this.profile.crashOnCommit)) this.churn = { id: n.id, at: this.now + 1 };
+    // Pipelined writes: a leader that commits while a write of its own is still in flight dies
+    // before the write lands, which is safe only if it did not count itself for that entry.
+    if (committed && role === 'leader' && this.faults && !this.churn && n.disk.writes.length > 0 && this.profile.crashMidWrite > 0 && this.chance(0.5)) {
+      this.churn = { id: n.id, at: this.now };
+    }
   }
 
   private newLeader(n: SimNode, term: number): void {
