@@ -5,6 +5,7 @@ export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
+  sourcemap: true,
   clean: true,
   // import.meta.url in the CJS build too: writeThread.ts finds the worker file beside it.
   shims: true,
