@@ -22,6 +22,12 @@ const AUTH_HEADERS = [RaftHeaders.from, RaftHeaders.to, RaftHeaders.timestamp, R
 
 /** The secret as bytes; refuses short secrets, which would make the HMAC guessable. */
 export function secretBytes(secret: string | Uint8Array): Buffer {
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+    throw new RaftError(
+      ErrorCode.InvalidConfig,
+      `secret is required: the cluster's shared secret, a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes, the same on every member (got ${secret === null ? 'null' : typeof secret})`,
+    );
+  }
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new RaftError(ErrorCode.InvalidConfig, `secret must be at least ${MIN_SECRET_BYTES} bytes`);

@@ -47,6 +47,12 @@ describe('HMAC peer authentication', () => {
     expect(secretBytes(new Uint8Array(16)).length).toBe(16);
   });
 
+  it('refuses a missing secret with a coded error that says what is needed (not ERR_INVALID_ARG_TYPE)', () => {
+    for (const secret of [undefined, null, 42]) {
+      expect(() => secretBytes(secret as unknown as string)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidConfig, message: expect.stringMatching(/secret is required/) }));
+    }
+  });
+
   it('nodes with unicode ids talk over HTTP', async () => {
     const { transports, inboxes } = await startAll(['n-äöü', '节点']);
     try {

@@ -222,6 +222,7 @@ describe('embedding', () => {
   it('refuses bad options with RAFT_INVALID_CONFIG', () => {
     const bad = [
       { id: 'a', secret: 'short' },
+      { id: 'a' } as unknown as { id: string; secret: string },
       { id: '', secret: SECRET },
       { id: 'a', secret: SECRET, peers: { b: 'ftp://x' } },
       { id: 'a', secret: SECRET, peers: { b: 'not a url' } },
