@@ -39,11 +39,6 @@ export class WritePipeline {
 
   constructor(private readonly deps: WritePipelineDeps) {}
 
-  /** Writes in flight (submitted, completion not yet handled). */
-  get pending(): number {
-    return this.inFlight;
-  }
-
   /**
    * Hands `ready`'s entries and hard state to storage now; once that write (and every earlier
    * one) is durable, reports it and sends `ready.messages`. A Ready with a snapshot is not
@@ -62,22 +57,11 @@ export class WritePipeline {
       write = storage.save({ ...(hardState ? { hardState } : {}), entries: ready.entries, sync: ready.mustSync });
     }
     if (write === null && ready.messages.length === 0) return;
-    write?.catch(noop); // handled below, in order; not an unhandled rejection meanwhile
     const started = clock.now();
-    this.inFlight++;
-    this.tail = this.tail
-      .then(() => write)
-      .then(
-        () => {
-          this.inFlight--;
-          if (write) this.deps.persisted(ready, clock.now() - started, !commitOnly);
-          if (ready.messages.length > 0) this.deps.send(ready.messages);
-        },
-        (error: unknown) => {
-          this.inFlight--;
-          this.deps.fail(error);
-        },
-      );
+    this.chain(write, () => {
+      if (write) this.deps.persisted(ready, clock.now() - started, !commitOnly);
+      if (ready.messages.length > 0) this.deps.send(ready.messages);
+    });
   }
 
   /** Resolves once every write submitted so far is durable and handled (or failed). */
@@ -90,13 +74,20 @@ export class WritePipeline {
     if (this.deferred === null || this.inFlight > 0) return;
     const hardState = this.deferred;
     this.deferred = null;
+    this.chain(this.deps.storage.save({ hardState, entries: [], sync: false }), noop);
+  }
+
+  /** Runs `done` once `write` and every write chained before it have completed; a failure stops the node. */
+  private chain(write: Promise<void> | null, done: () => void): void {
+    write?.catch(noop); // handled below, in order; not an unhandled rejection meanwhile
     this.inFlight++;
-    const write = this.deps.storage.save({ hardState, entries: [], sync: false });
-    write.catch(noop);
     this.tail = this.tail
       .then(() => write)
       .then(
-        () => void this.inFlight--,
+        () => {
+          this.inFlight--;
+          done();
+        },
         (error: unknown) => {
           this.inFlight--;
           this.deps.fail(error);

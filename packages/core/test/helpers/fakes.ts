@@ -6,6 +6,7 @@ import type { LogStorage, LogWrite, StateMachine, StoredState, Transport, Transp
 import type { Entry, Message, NodeId, Snapshot, SnapshotMeta } from '../../src/consensus/types.js';
 import { ErrorCode, RaftError } from '../../src/errors.js';
 import { newStore, persist, str, type DurableStore } from './cluster.js';
+import { WriteQueue } from './writeQueue.js';
 
 /** A virtual clock: timers fire only when the test advances time. */
 export class ManualClock implements Clock {
@@ -68,8 +69,11 @@ export class FakeStorage implements LogStorage {
   readonly durable: DurableStore;
   saves = 0;
   failNext: Error | null = null;
-  constructor(store: DurableStore = newStore(), private readonly delay: () => Promise<void> = settle) {
+  /** Writes take effect and resolve in call order, each after `delay`. */
+  private readonly writes: WriteQueue;
+  constructor(store: DurableStore = newStore(), delay: () => Promise<void> = settle) {
     this.durable = store;
+    this.writes = new WriteQueue(delay);
   }
   async state(): Promise<StoredState> {
     const d = this.durable;
@@ -83,7 +87,7 @@ export class FakeStorage implements LogStorage {
     return this.durable.entries.find((e) => e.index === index)?.term ?? 0;
   }
   save(write: LogWrite): Promise<void> {
-    return this.inOrder(() => {
+    return this.writes.run(() => {
       if (this.failNext) {
         const err = this.failNext;
         this.failNext = null;
@@ -94,17 +98,7 @@ export class FakeStorage implements LogStorage {
     });
   }
   installSnapshot(s: Snapshot): Promise<void> {
-    return this.inOrder(() => persist(this.durable, s, [], null));
-  }
-  private tail: Promise<void> = Promise.resolve();
-  /** Writes take effect and resolve in call order (the LogStorage contract), each after `delay`. */
-  private inOrder(write: () => void): Promise<void> {
-    const done = this.tail.then(async () => {
-      await this.delay();
-      write();
-    });
-    this.tail = done.catch(() => undefined);
-    return done;
+    return this.writes.run(() => persist(this.durable, s, [], null));
   }
   async snapshot(): Promise<Snapshot | null> {
     return this.durable.snapshot;

@@ -5,6 +5,7 @@
 import type { Entry, HardState, Message, Snapshot } from '../../src/consensus/types.js';
 import type { LogStorage, LogWrite, StoredState } from '../../src/runtime/interfaces.js';
 import { newStore, persist, type DurableStore } from './cluster.js';
+import { WriteQueue } from './writeQueue.js';
 
 export const cloneStore = (s: DurableStore): DurableStore => ({ hardState: { ...s.hardState }, entries: [...s.entries], snapshot: s.snapshot });
 
@@ -99,11 +100,15 @@ export class SyncedStorage implements LogStorage {
   syncedBeforeLastSave: DurableStore;
   private seq = 0;
 
+  /** Writes take effect and resolve in call order, each after `delay`. */
+  private readonly writes: WriteQueue;
+
   constructor(
     readonly disk: SyncedDisk,
-    private readonly delay: () => Promise<void>,
+    delay: () => Promise<void>,
   ) {
     this.syncedBeforeLastSave = disk.synced;
+    this.writes = new WriteQueue(delay);
   }
 
   async state(): Promise<StoredState> {
@@ -122,23 +127,13 @@ export class SyncedStorage implements LogStorage {
     const sync = write.sync !== false;
     this.syncedBeforeLastSave = this.disk.synced;
     this.ops.push(`save#${id} start sync=${sync}`);
-    return this.inOrder(() => {
+    return this.writes.run(() => {
       this.disk.write(null, write.entries ?? [], write.hardState ?? null, sync);
       this.ops.push(`save#${id} resolved`);
     });
   }
   async installSnapshot(s: Snapshot): Promise<void> {
-    return this.inOrder(() => this.disk.installSnapshot(s));
-  }
-  /** Writes take effect, and resolve, in call order (the LogStorage contract), each after a delay. */
-  private tail: Promise<void> = Promise.resolve();
-  private inOrder(write: () => void): Promise<void> {
-    const done = this.tail.then(async () => {
-      await this.delay();
-      write();
-    });
-    this.tail = done.catch(() => undefined);
-    return done;
+    return this.writes.run(() => this.disk.installSnapshot(s));
   }
   async snapshot(): Promise<Snapshot | null> {
     return this.disk.written.snapshot;
