@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const dirs = ['packages', 'apps']
+const dirs = ['packages', 'apps', 'checks']
   .filter((d) => existsSync(join(root, d)))
   .flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)))
   .filter((p) => existsSync(join(p, 'package.json')));
