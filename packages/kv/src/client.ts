@@ -211,8 +211,11 @@ export class KvClient {
   /** The current session, opening one (once, however many writes wait) if there is none. */
   private async ensureSession(opts: WriteOptions): Promise<KvSession> {
     if (this.currentSession) return this.currentSession;
-    this.opening ??= this.openSession(opts).finally(() => (this.opening = null));
-    return this.opening;
+    const signal = checkSignal(opts.signal);
+    throwIfAborted(signal);
+    // Shared by every write that waits for it, so no one caller's signal may cancel it.
+    this.opening ??= this.openSession(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }).finally(() => (this.opening = null));
+    return signal ? untilAborted(this.opening, signal) : this.opening;
   }
 
   private async sessionCommand(cmd: KvCommand, opts: WriteOptions): Promise<{ clientId: number }> {
@@ -231,7 +234,7 @@ export class KvClient {
   private async propose(command: () => KvCommand, opts: WriteOptions, deduplicated = true): Promise<KvCommandResult> {
     const result = await this.withRetries('write', opts, async (replica, timeoutMs) => {
       try {
-        return checkResult(await replica.node.propose(encodeCommand(command()), { timeoutMs }));
+        return checkResult(await replica.node.propose(encodeCommand(command()), signalled({ timeoutMs }, opts.signal)));
       } catch (err) {
         if (!deduplicated && isRaftError(err) && err.code !== ErrorCode.NotLeader) throw new FinalError(err);
         throw err;
@@ -245,6 +248,7 @@ export class KvClient {
   private async readPoint(opts: ReadOptions): Promise<{ replica: KvReplica; index: number }> {
     const consistency = checkConsistency(opts.consistency, this.settings.consistency);
     if (consistency === 'stale') {
+      throwIfAborted(checkSignal(opts.signal));
       const replica = this.router.target('read');
       if (!replica) throw noReplica();
       return { replica, index: 0 };
@@ -253,7 +257,7 @@ export class KvClient {
       if (consistency === 'lease' && replica.checkQuorum !== true) {
         throw new KvError(KvErrorCode.LeaseUnavailable, `lease reads need check-quorum, which node ${replica.node.id} is not known to run`);
       }
-      const index = await replica.node.readIndex({ timeoutMs, lease: consistency === 'lease' });
+      const index = await replica.node.readIndex(signalled({ timeoutMs, lease: consistency === 'lease' }, opts.signal));
       return { replica, index };
     });
   }
@@ -265,7 +269,9 @@ export class KvClient {
    */
   private async withRetries<T>(kind: RequestKind, opts: WriteOptions, attempt: (r: KvReplica, timeoutMs: number) => Promise<T>): Promise<T> {
     const deadline = this.clock.now() + checkDuration(opts.timeoutMs, 'timeoutMs', this.settings.timeoutMs);
+    const signal = checkSignal(opts.signal);
     for (let failures = 1; ; failures++) {
+      throwIfAborted(signal);
       const replica = this.router.target(kind);
       const timeoutMs = Math.max(1, Math.min(this.settings.attemptTimeoutMs, deadline - this.clock.now()));
       try {
@@ -275,17 +281,27 @@ export class KvClient {
         return value;
       } catch (caught) {
         if (caught instanceof FinalError) throw caught.error;
+        // Aborted: the signal's reason, whatever the attempt failed with meanwhile.
+        throwIfAborted(signal);
         const err = caught;
         const pause = failures < this.router.size ? 0 : this.settings.retryDelayMs;
         const again = replica ? this.router.reroute(kind, replica, err) : this.router.size === 0;
         if (!again || this.clock.now() + pause >= deadline) throw err;
-        if (pause > 0) await this.sleep(pause);
+        if (pause > 0) await this.sleep(pause, signal);
       }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  /** A pause between retries; an abort ends it at once (the loop then rejects with the reason). */
+  private sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      signal?.addEventListener('abort', wake, { once: true });
+      this.clock.setTimeout(wake, ms);
+    });
   }
 
   private stamp(): number {
@@ -297,6 +313,31 @@ export class KvClient {
 /** Wraps an error that must end the retries at once (an unknown outcome of a write without a session). */
 class FinalError {
   constructor(readonly error: unknown) {}
+}
+
+/** `opts` with the signal added when there is one (the core's options are exact). */
+function signalled<T extends object>(opts: T, signal: AbortSignal | undefined): T & { signal?: AbortSignal } {
+  return signal ? { ...opts, signal } : opts;
+}
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  const like = typeof signal === 'object' && signal !== null && typeof (signal as AbortSignal).aborted === 'boolean' && typeof (signal as AbortSignal).addEventListener === 'function';
+  if (!like) throw new KvError(KvErrorCode.InvalidArgument, 'signal must be an AbortSignal');
+  return signal as AbortSignal;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+/** `p`, or the signal's reason if it aborts first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** No replica is running right now (a replica source may list none while nodes restart). */

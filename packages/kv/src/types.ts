@@ -92,6 +92,13 @@ export interface RangeResult {
 export interface WriteOptions {
   /** Deadline of the call, retries included. Default: the client's `timeoutMs`. */
   readonly timeoutMs?: number;
+  /**
+   * Stops the call: it rejects with the signal's reason, retries end, and a pause between
+   * retries is cut short. Like a timeout it stops the waiting, not a write already proposed,
+   * which may still apply (once: a retry under the same session would be deduplicated). An
+   * already-aborted signal rejects at once and sends nothing.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ReadOptions extends WriteOptions {

@@ -8,9 +8,13 @@ import { KvStateMachine, type KvNode, type KvReplica, type KvStateMachineOptions
 export class FakeNode implements KvNode {
   readonly machine: KvStateMachine;
   readonly proposals: Uint8Array[] = [];
-  readonly reads: { lease?: boolean }[] = [];
+  readonly reads: { timeoutMs?: number; lease?: boolean }[] = [];
   /** Errors the next proposals reject with, in order (applying first if `applyThenFail`). */
   failures: { error: RaftError; applyFirst?: boolean }[] = [];
+  /** Calls that never answer by themselves (only an abort of the signal they were given ends them). */
+  hang = false;
+  /** The options of every call, as the client passed them. */
+  readonly calls: { timeoutMs?: number; lease?: boolean; signal?: AbortSignal }[] = [];
   private index = 0;
 
   constructor(
@@ -20,7 +24,9 @@ export class FakeNode implements KvNode {
     this.machine = new KvStateMachine(options);
   }
 
-  async propose(command: Uint8Array): Promise<unknown> {
+  async propose(command: Uint8Array, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown> {
+    this.calls.push(opts);
+    if (this.hang) return this.hung(opts.signal);
     this.proposals.push(command);
     const failure = this.failures.shift();
     if (failure && !failure.applyFirst) throw failure.error;
@@ -29,9 +35,15 @@ export class FakeNode implements KvNode {
     return result;
   }
 
-  async readIndex(opts: { lease?: boolean } = {}): Promise<number> {
-    this.reads.push(opts);
+  async readIndex(opts: { timeoutMs?: number; lease?: boolean; signal?: AbortSignal } = {}): Promise<number> {
+    this.calls.push(opts);
+    if (this.hang) return this.hung(opts.signal);
+    this.reads.push({ timeoutMs: opts.timeoutMs, lease: opts.lease });
     return this.index;
+  }
+
+  private hung(signal: AbortSignal | undefined): Promise<never> {
+    return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
   }
 
   replica(checkQuorum = false): KvReplica {
