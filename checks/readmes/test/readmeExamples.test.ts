@@ -84,18 +84,26 @@ describe('README fences', () => {
   });
 });
 
+/** A tsc diagnostic line, its file position mapped back to the README (line 1 of a file is a header). */
+const inReadme = (e: Found, line: string): string =>
+  line.replace(/^.*?\.mts\((\d+),(\d+)\)/, (_, l: string, c: string) => `${e.readme}:${e.line + Number(l) - 1}:${c}`);
+
 describe.each([...new Set(examples.map((e) => e.readme))])('%s', (readme) => {
   for (const e of examples.filter((x) => x.readme === readme)) {
     it(`${readme}:${e.line} example ${e.n} "${e.heading}"`, () => {
-      if (e.lang === 'ts') {
-        const errors = diagnostics.get(e.file) ?? [];
-        expect(errors, `${readme}:${e.line} does not type-check:\n${errors.join('\n')}`).toEqual([]);
+      const errors = e.lang === 'ts' ? (diagnostics.get(e.file) ?? []) : [];
+      if (errors.length > 0) {
+        expect.fail(`the example at ${readme}:${e.line} does not type-check:\n${errors.map((l) => inReadme(e, l)).join('\n')}`);
       }
-      const run = spawnSync(tsx, [e.file], { cwd: outDir, encoding: 'utf8', timeout: RUN_TIMEOUT_MS, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-      const why = run.error
-        ? `did not finish: ${run.error.message} (examples must exit by themselves within ${RUN_TIMEOUT_MS} ms)`
-        : `exited with ${run.status ?? run.signal}`;
-      expect(run.status, `${readme}:${e.line} ${why}\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`).toBe(0);
+      const run = spawnSync(tsx, [e.file], {
+        cwd: outDir, encoding: 'utf8', timeout: RUN_TIMEOUT_MS, env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      });
+      if (run.status !== 0) {
+        const why = run.error || run.signal
+          ? `did not exit by itself within ${RUN_TIMEOUT_MS} ms (${run.error?.message ?? run.signal})`
+          : `exited with code ${run.status}`;
+        expect.fail(`the example at ${readme}:${e.line} (${e.file}) ${why}\n--- stderr ---\n${run.stderr}--- stdout ---\n${run.stdout}`);
+      }
     }, RUN_TIMEOUT_MS + 5_000);
   }
 });
