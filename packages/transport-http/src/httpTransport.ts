@@ -1,7 +1,6 @@
 import { ErrorCode, RaftError } from '@raftkit/core';
 import type { Message, NodeId, Transport, TransportHandler } from '@raftkit/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Router } from 'express';
 import { type LinkEvents, PeerLink } from './client/peerLink.js';
 import { encodeMessage } from './codec/batch.js';
 import { type HttpListenOptions, type HttpTransportOptions, type ResolvedOptions, peerUrl, resolveOptions } from './options.js';
@@ -10,15 +9,15 @@ import { HttpErrorCode } from './errors.js';
 import { InboundAlarms } from './server/alarms.js';
 import { rejection, sendError } from './server/respond.js';
 import { BodyGate } from './server/bodyGate.js';
-import { type InboundContext, createRouter, handleMessages, isMessagesRequest } from './server/router.js';
-import { type StandaloneServer, serveRouter } from './server/standalone.js';
+import { type InboundContext, type RaftMiddleware, createMiddleware, handleMessages, isMessagesRequest } from './server/router.js';
+import { type StandaloneServer, serveMiddleware } from './server/standalone.js';
 import { type HttpTransportStats, type PeerStats, StatsBook } from './stats.js';
 
 type Phase = 'created' | 'started' | 'closed';
 
 /**
  * A Transport over HTTP(S). Inbound: `router()` serves `POST /raft/v1/messages` (mount it in
- * any express app, or use `HttpTransport.listen`). Outbound: per peer, a keep-alive agent, one
+ * any express 4/5 or connect app, or use `HttpTransport.listen`). Outbound: per peer, a keep-alive agent, one
  * request in flight carrying every message queued meanwhile, a bounded queue, timeouts and
  * jittered exponential backoff.
  *
@@ -35,7 +34,7 @@ export class HttpTransport implements Transport {
   private readonly events: LinkEvents;
   private phase: Phase = 'created';
   private handler: TransportHandler | null = null;
-  private expressRouter: Router | null = null;
+  private middleware: RaftMiddleware | null = null;
   private inboundContext: InboundContext | null = null;
   private standalone: StandaloneServer | null = null;
   private closing: Promise<void> | null = null;
@@ -59,7 +58,9 @@ export class HttpTransport implements Transport {
   static async listen(options: HttpListenOptions): Promise<HttpTransport> {
     const transport = new HttpTransport(options);
     const host = options.host ?? '127.0.0.1';
-    transport.standalone = await serveRouter(transport.router(), (req, res) => transport.handleRequest(req, res), { host, port: options.port ?? 0, tls: options.tls });
+    const raw = (req: IncomingMessage, res: ServerResponse): boolean => transport.handleRequest(req, res);
+    const onError = (err: Error): void => transport.reportError(err);
+    transport.standalone = await serveMiddleware(transport.router(), raw, { host, port: options.port ?? 0, tls: options.tls, onError });
     return transport;
   }
 
@@ -68,10 +69,15 @@ export class HttpTransport implements Transport {
     return this.standalone?.url ?? null;
   }
 
-  /** The express Router to mount; the same one on every call. Mount it before body parsers. */
-  router(): Router {
-    this.expressRouter ??= createRouter(this.inbound());
-    return this.expressRouter;
+  /**
+   * A connect/express-compatible middleware `(req, res, next)` serving the messages endpoint
+   * relative to where it is mounted (`app.use(t.router())` or `app.use('/mount', t.router())`,
+   * express 4 or 5); every other request goes to `next()`. The same one on every call. Mount
+   * it before body parsers. Its type needs no @types/express.
+   */
+  router(): RaftMiddleware {
+    this.middleware ??= createMiddleware(this.inbound());
+    return this.middleware;
   }
 
   /**

@@ -1,4 +1,5 @@
 export { HttpTransport } from './httpTransport.js';
+export type { RaftMiddleware } from './server/router.js';
 export type { BackoffOptions, HttpListenOptions, HttpTlsOptions, HttpTransportOptions } from './options.js';
 export type { HttpTransportStats, PeerStats } from './stats.js';
 export { HttpErrorCode, HttpTransportError, type ErrorResponseBody, type ResponseErrorCode } from './errors.js';

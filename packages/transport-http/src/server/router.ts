@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, isRaftError } from '@raftkit/core';
 import type { Message, TransportHandler } from '@raftkit/core';
-import { Router } from 'express';
 import { startVerify } from '../auth.js';
 import { decodeOwnedBatch } from '../codec/batch.js';
 import { HttpErrorCode } from '../errors.js';
@@ -124,9 +123,15 @@ export function handleMessages(ctx: InboundContext, req: IncomingMessage, res: S
 }
 
 /**
+ * A connect/express-compatible middleware: serves the messages endpoint relative to where it is
+ * mounted and calls `next()` for everything else. Needs no express types.
+ */
+export type RaftMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
  * Whether a raw request is for the messages endpoint at the server's root: the path exactly
- * (any query string). Anything else, even what express would also match (a trailing slash,
- * other letter case), is left to the express router, which answers it as before.
+ * (any query string). The fast path of `handleRequest`; the middleware also takes a trailing
+ * slash and any letter case, as express routing does.
  */
 export function isMessagesRequest(req: IncomingMessage): boolean {
   const url = req.url ?? '';
@@ -134,9 +139,25 @@ export function isMessagesRequest(req: IncomingMessage): boolean {
   return url.length === MESSAGES_PATH.length || url.charCodeAt(MESSAGES_PATH.length) === 0x3f; // '?'
 }
 
-/** The express Router serving `POST /raft/v1/messages` for one transport. */
-export function createRouter(ctx: InboundContext): Router {
-  const router = Router();
-  router.all(MESSAGES_PATH, (req, res) => handleMessages(ctx, req, res));
-  return router;
+/**
+ * Whether `url` (relative to the mount point, as express gives it) names the messages endpoint
+ * the way express's `router.all(MESSAGES_PATH)` matched: any letter case, an optional trailing
+ * slash, any query string.
+ */
+export function matchesMessagesPath(url: string): boolean {
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  return path === MESSAGES_PATH || path === `${MESSAGES_PATH}/`;
+}
+
+/** The middleware serving `POST /raft/v1/messages` for one transport. */
+export function createMiddleware(ctx: InboundContext): RaftMiddleware {
+  return (req, res, next) => {
+    if (!matchesMessagesPath(req.url ?? '')) return next();
+    try {
+      handleMessages(ctx, req, res);
+    } catch (err) {
+      next(err);
+    }
+  };
 }
