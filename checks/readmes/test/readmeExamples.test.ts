@@ -102,7 +102,7 @@ describe.each([...new Set(examples.map((e) => e.readme))])('%s', (readme) => {
         const why = run.error || run.signal
           ? `did not exit by itself within ${RUN_TIMEOUT_MS} ms (${run.error?.message ?? run.signal})`
           : `exited with code ${run.status}`;
-        expect.fail(`the example at ${readme}:${e.line} (${e.file}) ${why}\n--- stderr ---\n${run.stderr}--- stdout ---\n${run.stdout}`);
+        expect.fail(`the example at ${readme}:${e.line} ${why} (line L of ${relative(checkDir, e.file)} is README line ${e.line} + L - 1)\n--- stderr ---\n${run.stderr}--- stdout ---\n${run.stdout}`);
       }
     }, RUN_TIMEOUT_MS + 5_000);
   }
