@@ -42,7 +42,7 @@ const between = (text: string, begin: string, end: string): string => {
 test("the README example is this file's copy, verbatim", () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('## RaftNode in a few lines'));
-  const block = between(section, '```ts\n', '\n```');
+  const block = between(section, '```ts runnable\n', '\n```');
   const self = readFileSync(new URL(import.meta.url), 'utf8');
   const imports = between(self, '// --- README example: begin imports', '// --- README example: end imports');
   const body = between(self, '// --- README example: begin body', '// --- README example: end body');
