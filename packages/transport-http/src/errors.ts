@@ -35,6 +35,12 @@ export const HttpErrorCode = {
   /** Client side: a peer answered a request with an error status. */
   PeerRejected: 'RAFT_HTTP_PEER_REJECTED',
   /**
+   * Client side: the peer URL answered without the transport's coded JSON body (an HTML 404
+   * from the app, a proxy's page): nothing there serves raftkit, most often because the peer
+   * URL lacks the path its router is mounted at. The message names the URL and the status.
+   */
+  PeerEndpointNotFound: 'RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND',
+  /**
    * Client side: a peer refused a request as too large (413), so the messages in it can never
    * reach that peer with its current limits (raise its `maxBodyBytes` / `maxSnapshotBytes`).
    */
@@ -54,7 +60,7 @@ export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /** Every code an error response can carry. */
 export type ResponseErrorCode =
-  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW' | 'RAFT_HTTP_BAD_PEER_ADDRESS'>
+  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW' | 'RAFT_HTTP_BAD_PEER_ADDRESS'>
   | typeof ErrorCode.BadMessage;
 
 export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {

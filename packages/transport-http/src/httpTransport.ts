@@ -5,6 +5,7 @@ import { type LinkEvents, PeerLink } from './client/peerLink.js';
 import { encodeMessage } from './codec/batch.js';
 import { type HttpListenOptions, type HttpTransportOptions, type ResolvedOptions, peerUrl, resolveOptions } from './options.js';
 import { PeerDirectory } from './peerDirectory.js';
+import { PeerFailureLog } from './peerFailureLog.js';
 import { HttpErrorCode } from './errors.js';
 import { InboundAlarms } from './server/alarms.js';
 import { rejection, sendError } from './server/respond.js';
@@ -38,13 +39,17 @@ export class HttpTransport implements Transport {
   private inboundContext: InboundContext | null = null;
   private standalone: StandaloneServer | null = null;
   private closing: Promise<void> | null = null;
+  /** Where errors go when the user configured no `onError`. */
+  private readonly defaultLog: PeerFailureLog | null;
 
   constructor(options: HttpTransportOptions) {
     this.options = resolveOptions(options);
     this.id = this.options.id;
+    this.defaultLog = this.options.onError ? null : new PeerFailureLog();
     this.events = {
       unreachable: (peer) => this.reportUnreachable(peer),
       error: (err) => this.reportError(err),
+      recovered: (peer) => this.defaultLog?.recovered(peer),
     };
     this.directory = new PeerDirectory(this.id, this.options.peers);
     for (const [peer, url] of this.options.peers) this.addLink(peer, url);
@@ -268,7 +273,8 @@ export class HttpTransport implements Transport {
 
   private reportError(error: Error): void {
     try {
-      this.options.onError(error);
+      if (this.options.onError) this.options.onError(error);
+      else this.defaultLog?.report(error);
     } catch {
       // onError must not throw; if it does, there is nobody left to tell.
     }

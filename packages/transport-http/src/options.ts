@@ -66,7 +66,12 @@ export interface HttpTransportOptions {
   readonly random?: () => number;
   /**
    * Told about problems `send` cannot throw: a message that cannot be encoded, a peer refusing
-   * a request (e.g. 401 from a secret mismatch), a handler that threw. Must not throw.
+   * a request (e.g. 401 from a secret mismatch), a peer URL with no raftkit endpoint behind it
+   * (RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND), a handler that threw. Must not throw.
+   *
+   * Default: one line each to `console.warn`, rate limited (the first failure of each code per
+   * peer at once, then at most one line per peer per 30 s with the count left out, and a line
+   * when the peer answers again). Pass `() => {}` to silence it, or your own logger.
    */
   readonly onError?: (error: Error) => void;
 }
@@ -95,7 +100,8 @@ export interface ResolvedOptions {
   readonly authWindowMs: number;
   readonly backoff: Required<BackoffOptions>;
   readonly random: () => number;
-  readonly onError: (error: Error) => void;
+  /** The user's onError; null means the default console reporter. */
+  readonly onError: ((error: Error) => void) | null;
 }
 
 function invalid(message: string): never {
@@ -149,6 +155,6 @@ export function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
     authWindowMs: positive('authWindowMs', options.authWindowMs, 60_000),
     backoff,
     random: options.random ?? Math.random,
-    onError: options.onError ?? (() => {}),
+    onError: options.onError ?? null,
   };
 }

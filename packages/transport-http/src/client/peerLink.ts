@@ -42,12 +42,19 @@ export interface LinkEvents {
   /** Called from I/O callbacks, never from inside `enqueue`. */
   unreachable(peer: NodeId): void;
   error(error: Error): void;
+  /** A request succeeded after one or more failed. */
+  recovered(peer: NodeId): void;
 }
 
 /** What a refusal by the peer tells the operator; null for backpressure, which is not a fault. */
-function refusalError(peer: NodeId, count: number, outcome: Extract<PostOutcome, { ok: false }>): HttpTransportError | null {
+function refusalError(peer: NodeId, endpoint: URL, count: number, outcome: Extract<PostOutcome, { ok: false }>): HttpTransportError | null {
   const options = { status: outcome.status, peer, peerCode: outcome.code };
   if (outcome.code === HttpErrorCode.Busy) return null;
+  // No coded body: whatever answered is not a raftkit peer endpoint (usually a mount path missing).
+  if (outcome.code === undefined) {
+    const message = `peer ${peer}: no raftkit peer endpoint at ${endpoint.href} (${outcome.detail}): is the peer URL missing the path the peer's router is mounted at?`;
+    return new HttpTransportError(HttpErrorCode.PeerEndpointNotFound, message, options);
+  }
   if (outcome.status === 413) {
     const message = `peer ${peer} refused ${count} messages as too large (${outcome.detail}); they can never reach it until its maxBodyBytes/maxSnapshotBytes is raised`;
     return new HttpTransportError(HttpErrorCode.MessageTooLarge, message, options);
@@ -210,7 +217,9 @@ export class PeerLink {
     if (this.closed) return;
     if (outcome.ok) {
       this.counters.sent += count;
+      const hadFailed = this.backoff.failures > 0;
       this.backoff.succeeded();
+      if (hadFailed) this.events.recovered(this.peer);
       this.flush();
       return;
     }
@@ -221,7 +230,7 @@ export class PeerLink {
     if (outcome.kind === 'status') {
       if (outcome.code === HttpErrorCode.Busy) this.counters.busy += 1;
       if (outcome.status === 413) this.counters.tooLarge += count;
-      const error = refusalError(this.peer, count, outcome);
+      const error = refusalError(this.peer, this.endpoint, count, outcome);
       if (error) this.events.error(error);
     }
     this.events.unreachable(this.peer);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
+import { oneLine } from '../peerFailureLog.js';
 
 export interface PostOptions {
   readonly url: URL;
@@ -34,13 +35,13 @@ const MAX_ERROR_BODY = 4096;
 
 function describeStatus(status: number, body: string): PostOutcome {
   let code: string | undefined;
-  let message = body.slice(0, 200);
+  let message = oneLine(body);
   try {
     const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
     if (typeof parsed.error?.code === 'string') code = parsed.error.code;
     if (typeof parsed.error?.message === 'string') message = parsed.error.message;
   } catch {
-    // Not our JSON (a proxy's page, say): keep the raw text.
+    // Not our JSON (a proxy's page, another app's 404): keep its text, on one line.
   }
   return { ok: false, kind: 'status', status, code, detail: `HTTP ${status}${code ? ` ${code}` : ''}: ${message}` };
 }
