@@ -165,3 +165,45 @@ describe('AbortSignal', () => {
     await expect(leader.readIndex({ signal })).resolves.toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('membership changes wait out a refusal that passes by itself', () => {
+  test('right after waitForLeader, before the leader has committed an entry of its term, addLearner waits for that and succeeds', async () => {
+    c = new Cluster();
+    await c.boot();
+    const found = outcome(c.node('a').waitForLeader());
+    await c.clock.until(() => found.settled);
+    const leader = c.node(found.value as string);
+    expect(leader.status().role).toBe('leader');
+    const added = outcome(leader.addLearner('d', 'mem://d', { timeoutMs: 5_000 }));
+    await c.clock.until(() => added.settled);
+    expect(added.error).toBeUndefined();
+    expect(leader.membership().config.learners).toEqual(['d']);
+  });
+
+  test('a second change while the first is uncommitted waits for it, then commits too', async () => {
+    c = new Cluster();
+    await c.boot();
+    const leader = await c.isolatedLeader(); // committed in its term, then cut off: the next change cannot commit
+    const first = outcome(leader.addLearner('d', 'mem://d', { timeoutMs: 60_000 }));
+    await c.clock.advance(0);
+    const second = outcome(leader.addLearner('e', 'mem://e', { timeoutMs: 60_000 }));
+    await c.clock.advance(30);
+    expect(first.settled).toBe(false);
+    expect(second.settled).toBe(false); // it used to fail at once with RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS
+    c.net.down.clear();
+    await c.clock.until(() => first.settled && second.settled);
+    expect(first.error).toBeUndefined();
+    expect(second.error).toBeUndefined();
+    expect([...leader.membership().config.learners].sort()).toEqual(['d', 'e']);
+  });
+
+  test('a refusal that does not pass by itself is not waited on: a follower answers RAFT_NOT_LEADER at once', async () => {
+    c = new Cluster();
+    await c.boot();
+    await c.clock.until(() => c.leader() !== undefined && c.leader()!.status().commitIndex >= 1);
+    const follower = [...c.nodes.values()].find((n) => n.status().role === 'follower')!;
+    const added = outcome(follower.addLearner('d', 'mem://d'));
+    await c.clock.advance(0);
+    expect(isRaftError(added.error, 'RAFT_NOT_LEADER')).toBe(true);
+  });
+});

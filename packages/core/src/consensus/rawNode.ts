@@ -4,7 +4,7 @@ import type { ProgressState } from './progress.js';
 import { Raft, bootstrapState } from './raft.js';
 import type { ReadState } from './readOnly.js';
 import type { ConfChange } from './membership/config.js';
-import { type ConfChangeOptions, proposeConfChange } from './step/membership.js';
+import { type ConfChangeOptions, confChangeSoonPossible, proposeConfChange } from './step/membership.js';
 import { startTransfer } from './step/transfer.js';
 import { leaseValid, readIndex } from './step/reads.js';
 import type { ConfState, Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
@@ -170,6 +170,15 @@ export class RawNode {
    * NotLeaderError, RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS, RAFT_TRANSFER_IN_PROGRESS,
    * RAFT_LEARNER_BEHIND or RAFT_INVALID_ARGUMENT (a change the configuration refuses).
    */
+  /**
+   * True while `proposeConfChange` would be refused (RAFT_MEMBERSHIP_CHANGE_IN_PROGRESS) only
+   * for a reason that passes by itself: the previous change or this leader's first entry is not
+   * committed yet, or a joint configuration is being left automatically. The runtime waits on it.
+   */
+  confChangePending(): boolean {
+    return confChangeSoonPossible(this.raft);
+  }
+
   proposeConfChange(cc: ConfChange, opts?: ConfChangeOptions): { index: number; term: number } {
     if (cc === null || typeof cc !== 'object') throw new RaftError(ErrorCode.InvalidArgument, 'a configuration change must be an object');
     return { index: proposeConfChange(this.raft, cc, opts), term: this.raft.term };

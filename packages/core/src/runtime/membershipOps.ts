@@ -49,6 +49,7 @@ export class MembershipOps {
     const deadline = this.host.clock.now() + timeoutMs;
     const cc = { changes: spec.changes, transition: spec.transition ?? 'auto' } as const;
     const opts2 = { addresses: spec.addresses ?? {}, maxLearnerLag: this.host.maxLearnerLag };
+    await this.untilChangeMayStart(deadline, opts.signal);
     const pos = this.host.act((raw) => raw.proposeConfChange(cc, opts2));
     await this.host.waitApplied(pos.index, pos.term, timeoutMs);
     const m = this.host.raw.membership();
@@ -65,6 +66,22 @@ export class MembershipOps {
       );
     }
     return this.host.raw.membership();
+  }
+
+  /**
+   * A change right after an election (or right after another change) would be refused only
+   * until the leader's first entry (or that change) commits: wait for that, within the
+   * deadline, instead of failing. Anything that does not pass by itself is left to
+   * `proposeConfChange` to refuse with its coded error; so is a wait that outlasts the deadline.
+   */
+  private async untilChangeMayStart(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    const raw = this.host.raw;
+    if (!raw.confChangePending()) return;
+    try {
+      await this.host.until(() => !raw.confChangePending(), Math.max(0, deadline - this.host.clock.now()), 'a membership change may start', signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+    }
   }
 
   addLearner(id: NodeId, address?: string, opts?: MembershipOpOptions): Promise<MembershipStatus> {

@@ -78,6 +78,19 @@ function checkOneInFlight(r: Raft, cc: ConfChange): void {
   }
 }
 
+/**
+ * Leader: whether a membership change is refused now only for a reason that passes by itself
+ * (the previous change not committed yet, a joint configuration this leader leaves on its own,
+ * no entry of its term committed yet). False when a change could start, and when the refusal
+ * would not pass by waiting (not leader, a transfer, a joint configuration left only on request).
+ */
+export function confChangeSoonPossible(r: Raft): boolean {
+  if (r.role !== 'leader' || r.leadTransferee !== null) return false;
+  if (r.confIndex > r.log.committed) return true;
+  if (isJoint(r.conf.config)) return r.conf.config.autoLeave;
+  return r.log.term(r.log.committed) !== r.term;
+}
+
 function appendConf(r: Raft, config: MembershipConfig, addresses: Readonly<Record<NodeId, string>>): number {
   const data = encodeConfEntry({ config, addresses: pruneAddresses(config, addresses) });
   return r.appendEntries([{ type: EntryType.ConfChange, data }]);
