@@ -1,0 +1,199 @@
+/**
+ * Reading client request bodies: body-parser does the reading (limit, Content-Encoding); what it
+ * accepts too readily is refused here, each with a coded error: an empty JSON body (body-parser
+ * turns it into `{}`), a charset other than UTF-8 (it would transcode UTF-16 and friends), bytes
+ * that are not UTF-8 (it would store U+FFFD), nesting deep enough to overflow a recursive walk,
+ * and a body that trickles in for longer than the request deadline.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { HttpError, ServerErrorCode, isHttpError, sendError } from './httpErrors.js';
+
+/**
+ * The deepest nesting a JSON body may have: a value may nest 64 levels (@raftkit/kv's limit,
+ * checked there), a CAS body wraps it in one more object.
+ */
+export const MAX_BODY_DEPTH = 65;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * How deeply `buf` (JSON text, UTF-8) nests arrays and objects, stopping once past `limit`.
+ * A loop over the bytes, never recursion: a body nested 100,000 deep costs a scan, not a stack.
+ * (In UTF-8 no byte of a multi-byte character is ASCII, so brackets inside strings are only
+ * skipped by the string tracking.)
+ */
+export function jsonDepthExceeds(buf: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > limit) return true;
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** body-parser's `verify` hook: runs on the raw bytes before they are decoded and parsed. */
+function verifyJson(_req: IncomingMessage, _res: ServerResponse, buf: Buffer, encoding: string | null): void {
+  const charset = (encoding ?? 'utf-8').toLowerCase();
+  if (charset !== 'utf-8' && charset !== 'utf8') {
+    // RFC 8259 §8.1: JSON exchanged between systems is UTF-8.
+    throw new HttpError(415, ServerErrorCode.BadRequest, `unsupported charset "${charset}": send JSON as UTF-8`);
+  }
+  if (buf.length === 0) throw new HttpError(400, ServerErrorCode.BadJson, 'malformed JSON: the body is empty');
+  try {
+    utf8.decode(buf);
+  } catch {
+    throw new HttpError(400, ServerErrorCode.BadJson, 'malformed JSON: the body is not valid UTF-8');
+  }
+  if (jsonDepthExceeds(buf, MAX_BODY_DEPTH)) {
+    throw new HttpError(400, 'KV_INVALID_ARGUMENT', `JSON nests deeper than ${MAX_BODY_DEPTH - 1} levels`);
+  }
+}
+
+const DIGITS = /^[0-9]{1,15}$/;
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * Whether `req` is the common case the fast reader takes: `Content-Type: application/json`
+ * exactly (no parameters), no Content-Encoding, a Content-Length within `limit`. Anything else
+ * goes to body-parser, which keeps every other rule (charsets, inflating, 413 before reading).
+ */
+function plainJson(req: Request, limit: number): boolean {
+  const h = req.headers;
+  const type = h['content-type'];
+  if (type === undefined || type.length !== 16 || type.toLowerCase() !== 'application/json') return false;
+  if (h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
+  const length = h['content-length'];
+  return length !== undefined && DIGITS.test(length) && Number(length) <= limit;
+}
+
+/** JSON.parse of a verified body, as body-parser does it: a leading BOM skipped, errors coded. */
+function parseJson(buf: Buffer): unknown {
+  const bom = buf.length >= 3 && buf[0] === UTF8_BOM[0] && buf[1] === UTF8_BOM[1] && buf[2] === UTF8_BOM[2];
+  try {
+    return JSON.parse(buf.toString('utf8', bom ? 3 : 0));
+  } catch (err) {
+    throw new HttpError(400, ServerErrorCode.BadJson, `malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The hot routes' JSON reader: for a plain JSON body (see `plainJson`) it reads the declared
+ * bytes, runs the same checks as `verifyJson` and parses, without body-parser's per-request
+ * machinery (type-is, content-type parsing, raw-body, on-finished, iconv). Every other request
+ * passes untouched to `jsonBody`/`rawBody`, mounted after it. Once the body has been read,
+ * the request is finished, so those parsers skip it.
+ */
+export function fastJsonBody(limit: number): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!plainJson(req, limit)) return next();
+    const declared = Number(req.headers['content-length']);
+    const body = Buffer.allocUnsafe(declared);
+    let size = 0;
+    let done = false;
+    const finish = (err?: unknown): void => {
+      if (done) return;
+      done = true;
+      next(err);
+    };
+    req.on('data', (chunk: Buffer) => {
+      // Node's parser never delivers more than Content-Length; the check keeps the copy in bounds.
+      if (size + chunk.length > declared) return finish(new HttpError(400, ServerErrorCode.BadRequest, 'request body longer than its Content-Length'));
+      chunk.copy(body, size);
+      size += chunk.length;
+    });
+    req.once('end', () => {
+      if (done) return;
+      try {
+        if (size !== declared) throw new HttpError(400, ServerErrorCode.BadRequest, 'request body shorter than its Content-Length');
+        verifyJson(req, res, body, 'utf-8');
+        req.body = parseJson(body);
+      } catch (err) {
+        return finish(err);
+      }
+      finish();
+    });
+    // The client went away mid-body (raw-body's "request aborted"): nobody is left to answer.
+    // (Node emits 'close' after 'end' too: build the error only when it is needed.)
+    req.once('close', () => {
+      if (!done) finish(new HttpError(400, ServerErrorCode.BadRequest, 'request aborted'));
+    });
+  };
+}
+
+/** JSON bodies (application/json, application/*+json), any JSON value at the top level. */
+export function jsonBody(limit: number): RequestHandler {
+  return express.json({ strict: false, limit, type: ['application/json', 'application/*+json'], verify: verifyJson });
+}
+
+/** Any other content type, as raw bytes. */
+export function rawBody(limit: number): RequestHandler {
+  return express.raw({ type: () => true, limit });
+}
+
+/**
+ * Bounds the time a request body may take to arrive: once `timeoutMs` has passed and the body
+ * is still incomplete, answers `408 SERVER_REQUEST_TIMEOUT` and closes the connection. Without
+ * it a client trickling a byte a second holds a connection and a request slot indefinitely.
+ */
+export function bodyDeadline(timeoutMs: number): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.complete) return next();
+    const timer = setTimeout(() => {
+      if (req.complete || res.headersSent) return;
+      res.setHeader('connection', 'close');
+      // The parser is still waiting for the body: end the connection once the answer is out.
+      res.once('finish', () => req.destroy());
+      sendError(res, new HttpError(408, ServerErrorCode.RequestTimeout, `the request body did not arrive within ${timeoutMs} ms (--request-timeout-ms)`));
+    }, timeoutMs);
+    const clear = (): void => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+    res.once('close', clear);
+    next();
+  };
+}
+
+/** Maps body-parser's errors to coded ones; our own HttpErrors (from `verifyJson`) pass. */
+export function bodyError(err: unknown): unknown {
+  if (isHttpError(err)) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') return new HttpError(413, ServerErrorCode.BodyTooLarge, 'request body too large');
+  if (e?.type === 'entity.parse.failed') return new HttpError(400, ServerErrorCode.BadJson, `malformed JSON: ${e.message ?? ''}`);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, ServerErrorCode.BadRequest, e.message ?? 'bad request');
+  return err;
+}
+
+/**
+ * Runs `handlers` one after another as one middleware, stopping at the first error: the body
+ * readers of a route as a single layer, so express walks one layer per request instead of
+ * four (its per-layer dispatch was a measurable share of a PUT, issue 11).
+ */
+export function inSeries(...handlers: RequestHandler[]): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    let i = 0;
+    const step = (err?: unknown): void => {
+      if (err !== undefined && err !== null) return next(err);
+      const h = handlers[i++];
+      if (!h) return next();
+      void h(req, res, step);
+    };
+    step();
+  };
+}
