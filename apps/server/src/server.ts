@@ -11,12 +11,13 @@ import express, { type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { ClientAdmission } from './connLimits.js';
+import { bodyError } from './body.js';
 import { healthRouter } from './healthRoutes.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { Forwarder, notLeaderHandler } from './forward.js';
 import { handOverLeadership } from './handOver.js';
 import { Joiner } from './join.js';
-import { mountKvRoutes } from './kvRoutes.js';
+import { createKvRouter } from '@raftkit/kv-http';
 import { LeaderHandoff } from './leaderHandoff.js';
 import { MemberAddresses } from './memberAddresses.js';
 import { memberRouter } from './memberRoutes.js';
@@ -154,7 +155,20 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   const onHandoff = (req: Request, res: Response, err: unknown) => handoff.carry(req, res, err);
 
-  mountKvRoutes(app, { client, metrics, maxValueBytes: cfg.maxValueBytes, requestTimeoutMs: cfg.requestTimeoutMs, onNotLeader, onHandoff });
+  app.use(
+    createKvRouter({
+      client,
+      selfId: cfg.id,
+      clientUrlOf: urlOf,
+      notLeader: cfg.followerMode,
+      maxValueBytes: cfg.maxValueBytes,
+      requestTimeoutMs: cfg.requestTimeoutMs,
+      forwardTimeoutMs: cfg.requestTimeoutMs + 1000,
+      ...(tls ? { ca: tls.ca } : {}),
+      metrics,
+      onHandoff: (req, res, err) => onHandoff(req as Request, res as Response, err),
+    }),
+  );
   app.post('/v1/sessions', async (req, res) => {
     try {
       res.json({ clientId: await client.registerSession() });
@@ -243,14 +257,6 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     logger.info('shut down cleanly');
   };
   return { url, replica, logger, shutdown };
-}
-
-function bodyError(err: unknown): unknown {
-  const e = err as { type?: string; status?: number; message?: string };
-  if (e?.type === 'entity.too.large') return new HttpError(413, ServerErrorCode.BodyTooLarge, 'request body too large');
-  if (e?.type === 'entity.parse.failed') return new HttpError(400, ServerErrorCode.BadJson, `malformed JSON: ${e.message ?? ''}`);
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, ServerErrorCode.BadRequest, e.message ?? 'bad request');
-  return err;
 }
 
 /** `clientUrlOf` covers this node too: a leader names its own URL, like its followers do. */
