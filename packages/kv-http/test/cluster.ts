@@ -1,0 +1,55 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
+import { MemoryLogStorage } from '@raftkit/log-memory';
+import { MemoryNetwork } from '@raftkit/transport-memory';
+import { createKvRouter, type KvRouterOptions } from '../src/index.js';
+
+/** The express factory a suite runs on (express 5, or express 4 via the `express4` alias). */
+export type ExpressFactory = () => { use(h: unknown): unknown; listen(port: number, host: string, cb: () => void): http.Server };
+
+export interface Cluster {
+  readonly urls: Map<string, string>;
+  readonly replicas: Map<string, KvRaftReplica>;
+  leader(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Three KV replicas (memory storage, memory transport), each behind its own express app on 127.0.0.1:0. */
+export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}): Promise<Cluster> {
+  const ids = ['a', 'b', 'c'];
+  const network = new MemoryNetwork({ seed: 1 });
+  const urls = new Map<string, string>();
+  const replicas = new Map<string, KvRaftReplica>();
+  const servers: http.Server[] = [];
+  for (const id of ids) {
+    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10 });
+    replicas.set(id, replica);
+    const app = makeApp();
+    app.use(createKvRouter({ client: new KvClient(replica, { timeoutMs: 3000 }), selfId: id, clientUrlOf: (x) => urls.get(x) ?? null, ...extra }));
+    const server = await new Promise<http.Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    servers.push(server);
+    urls.set(id, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+  for (const r of replicas.values()) await r.node.start();
+  return {
+    urls,
+    replicas,
+    async leader() {
+      for (;;) {
+        const l = [...replicas.values()].map((r) => r.node.status()).find((s) => s.role === 'leader');
+        if (l) return l.id;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async close() {
+      for (const s of servers) {
+        s.closeAllConnections();
+        await new Promise<void>((r) => s.close(() => r()));
+      }
+      for (const r of replicas.values()) await r.node.stop();
+    },
+  };
+}

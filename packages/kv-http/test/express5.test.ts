@@ -1,0 +1,4 @@
+import express from 'express';
+import { kvRouterSuite } from './suite.js';
+
+kvRouterSuite('express 5', () => express());

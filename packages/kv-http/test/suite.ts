@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster, type ExpressFactory } from './cluster.js';
+
+/** A JSON answer, its shape asserted by the test reading it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const body = (r: Response): Promise<any> => r.json();
+
+const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+/** The routes' behaviour, run once per express major. */
+export function kvRouterSuite(name: string, makeApp: ExpressFactory): void {
+  describe(`createKvRouter on ${name}`, () => {
+    let c: Cluster;
+    let leader: string;
+    let follower: string;
+    beforeAll(async () => {
+      c = await startCluster(makeApp);
+      leader = await c.leader();
+      follower = [...c.urls.keys()].find((id) => id !== leader)!;
+    });
+    afterAll(() => c.close());
+    const url = (id: string, path: string) => c.urls.get(id)! + path;
+
+    it('PUT, GET, list and DELETE through the leader', async () => {
+      const put = await fetch(url(leader, '/v1/kv/app/x'), json({ n: 1 }));
+      expect(put.status).toBe(200);
+      const got = await body(await fetch(url(leader, '/v1/kv/app/x')));
+      expect(got).toMatchObject({ key: 'app/x', value: { n: 1 }, encoding: 'json' });
+      const list = await body(await fetch(url(leader, '/v1/kv?prefix=app/')));
+      expect(list.entries.map((e: { key: string }) => e.key)).toEqual(['app/x']);
+      expect((await fetch(url(leader, '/v1/kv/app/x'), { method: 'DELETE' })).status).toBe(200);
+      const gone = await fetch(url(leader, '/v1/kv/app/x'));
+      expect(gone.status).toBe(404);
+      expect((await body(gone)).error.code).toBe('KV_NOT_FOUND');
+    });
+
+    it('a write sent to a follower is forwarded to the leader and applied once', async () => {
+      const res = await fetch(url(follower, '/v1/kv/fwd'), json('v'));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-raftkit-forwarded-to')).toBe(c.urls.get(leader));
+      const { revision } = await body(res);
+      const got = await body(await fetch(url(leader, '/v1/kv/fwd')));
+      expect(got).toMatchObject({ value: 'v', modRevision: revision });
+    });
+
+    it('a retry with the same client id and seq is applied once', async () => {
+      const tag = { 'x-raftkit-client-id': '77', 'x-raftkit-seq': '1' };
+      const first = await body(await fetch(url(leader, '/v1/kv/once'), json(1, tag)));
+      const again = await body(await fetch(url(leader, '/v1/kv/once'), json(1, tag)));
+      expect(again.revision).toBe(first.revision);
+      const got = await body(await fetch(url(leader, '/v1/kv/once')));
+      expect(got.modRevision).toBe(first.revision);
+    });
+
+    it('bad input gets the coded 4xx', async () => {
+      const bad = await fetch(url(leader, '/v1/kv/k'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{oops' });
+      expect(bad.status).toBe(400);
+      expect((await body(bad)).error.code).toBe('SERVER_BAD_JSON');
+      const cons = await fetch(url(leader, '/v1/kv/k?consistency=eventual'));
+      expect(cons.status).toBe(400);
+      expect((await body(cons)).error.code).toBe('KV_INVALID_ARGUMENT');
+      const seq = await fetch(url(leader, '/v1/kv/k'), json(1, { 'x-raftkit-client-id': '1', 'x-raftkit-seq': 'zero' }));
+      expect(seq.status).toBe(400);
+      expect((await body(seq)).error.code).toBe('KV_INVALID_ARGUMENT');
+      const key = await fetch(url(leader, '/v1/kv/' + 'k'.repeat(5000)), json(1));
+      expect(key.status).toBe(400);
+      expect((await body(key)).error.code).toBe('KV_INVALID_ARGUMENT');
+    });
+  });
+
+  describe(`createKvRouter on ${name}, notLeader: 'redirect'`, () => {
+    let c: Cluster;
+    beforeAll(async () => {
+      c = await startCluster(makeApp, { notLeader: 'redirect' });
+    });
+    afterAll(() => c.close());
+
+    it("307s a follower's write to the leader's URL", async () => {
+      const leader = await c.leader();
+      const follower = [...c.urls.keys()].find((id) => id !== leader)!;
+      const res = await fetch(c.urls.get(follower)! + '/v1/kv/r', { ...json(1), redirect: 'manual' });
+      expect(res.status).toBe(307);
+      expect(res.headers.get('location')).toBe(c.urls.get(leader)! + '/v1/kv/r');
+    });
+  });
+}
