@@ -98,7 +98,7 @@ function parseJson(buf: Buffer): unknown {
  * bytes, runs the same checks as `verifyJson` and parses, without body-parser's per-request
  * machinery (type-is, content-type parsing, raw-body, on-finished, iconv). Every other request
  * passes untouched to `jsonBody`/`rawBody`, mounted after it. Once the body has been read,
- * the request is finished, so those parsers skip it.
+ * the request is finished (and marked `_body`), so those parsers skip it.
  */
 export function fastJsonBody(limit: number): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -124,6 +124,8 @@ export function fastJsonBody(limit: number): RequestHandler {
         if (size !== declared) throw new HttpError(400, ServerErrorCode.BadRequest, 'request body shorter than its Content-Length');
         verifyJson(req, res, body, 'utf-8');
         req.body = parseJson(body);
+        // body-parser 1 (express 4) skips a request marked read; body-parser 2 sees it finished.
+        (req as { _body?: boolean })._body = true;
       } catch (err) {
         return finish(err);
       }
