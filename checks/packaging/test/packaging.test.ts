@@ -51,7 +51,7 @@ beforeAll(async () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'commonjs' }));
   const install = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
-  await runOk('npm', [...install, ...[...packed.values()].map((t) => t.tarball), ...thirdParty], app);
+  await runOk('npm', [...install, ...[...packed.values()].map((t) => t.tarball), ...thirdParty], app, 200_000);
   for (const f of readdirSync(fixtures)) copyFileSync(join(fixtures, f), join(app, f));
 });
 
