@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { HttpError, sendError } from './httpErrors.js';
+import { HttpError, sendError } from '@raftkit/kv-http/internal';
 
 /** 503 for a request refused because the node is at its connection or in-flight limit; nothing was done, retry later. */
 export const OverloadedCode = 'SERVER_OVERLOADED';

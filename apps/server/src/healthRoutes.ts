@@ -1,6 +1,6 @@
 import type { RaftNode } from '@raftkit/core';
 import express, { type Router } from 'express';
-import { HttpError, sendError } from './httpErrors.js';
+import { HttpError, sendError } from '@raftkit/kv-http/internal';
 import type { Readiness } from './readiness.js';
 
 /** `/healthz` (liveness: the node runs) and `/readyz` (readiness: caught up enough to serve, see readiness.ts). */

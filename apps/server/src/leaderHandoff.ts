@@ -8,7 +8,7 @@
  */
 import { ErrorCode, isNotLeaderError, isRaftError, type NodeId, type RaftNode } from '@raftkit/core';
 import type { Request, Response } from 'express';
-import { FORWARDED_BY_HEADER, type Forwarder } from './forward.js';
+import { FORWARDED_BY_HEADER, type Forwarder } from '@raftkit/kv-http/internal';
 
 export interface HandoffOptions {
   /** How long after losing leadership a refused write is still carried to the new leader. */

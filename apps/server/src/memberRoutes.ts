@@ -8,10 +8,8 @@
  */
 import { ErrorCode, NotLeaderError, type MembershipStatus, type MemberChange, type NodeId, type RaftNode } from '@raftkit/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { bodyDeadline, bodyError, jsonBody } from './body.js';
+import { bodyDeadline, bodyError, HttpError, jsonBody, routeWrapper, sendError, ServerErrorCode } from '@raftkit/kv-http/internal';
 import { NODE_ID } from './config.js';
-import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
-import { routeWrapper } from './routeWrap.js';
 import { type MemberAddresses, memberIds } from './memberAddresses.js';
 import type { ServerMetrics } from './metrics.js';
 

@@ -4,7 +4,7 @@
 // api.test.ts's bad-input table.
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { jsonDepthExceeds } from '../src/body.js';
+import { jsonDepthExceeds } from '@raftkit/kv-http/internal';
 import { Cluster, type ServerNode } from './helpers/cluster.js';
 import { getKey, putJson } from './helpers/http.js';
 

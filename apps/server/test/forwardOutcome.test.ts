@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { NotLeaderError } from '@raftkit/core';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { FORWARDED_BY_HEADER, notLeaderHandler } from '../src/forward.js';
+import { FORWARDED_BY_HEADER, notLeaderHandler } from '@raftkit/kv-http/internal';
 import { Cluster, ServerNode, cleanEnv, fastTiming, freePorts, requireBuiltServer } from './helpers/cluster.js';
 import { errorCode, getKey, jsonHeaders, send, type Reply } from './helpers/http.js';
 import { waitFor } from './helpers/poll.js';

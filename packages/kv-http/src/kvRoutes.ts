@@ -30,12 +30,9 @@ function encodeValue(v: KvValue): { value: unknown; encoding: 'json' | 'base64' 
   return v instanceof Uint8Array ? { value: Buffer.from(v).toString('base64'), encoding: 'base64' } : { value: v, encoding: 'json' };
 }
 
+/** The key: the RegExp route's capture (`params[0]`, in express 4 and 5 alike). */
 function keyOf(req: Request): string {
-  // `key` on a named wildcard; `0` on the RegExp route below (express 4 and 5 alike).
-  const params = req.params as { key?: string | string[]; 0?: string };
-  const parts = params.key ?? params[0];
-  const key = Array.isArray(parts) ? parts.join('/') : (parts ?? '');
-  return key;
+  return (req.params as { 0?: string })[0] ?? '';
 }
 
 function consistencyOf(req: Request): 'linearizable' | 'lease' | 'stale' {
@@ -113,8 +110,7 @@ function casBody(req: Request, maxValueBytes: number): { expected: KvValue | nul
 }
 
 /**
- * The client KV API under /v1/kv, registered on the app itself: a nested Router would cost every
- * request one more routing pass (issue 11).
+ * The client KV API under /v1/kv, registered on `r` (the router `createKvRouter` returns).
  */
 export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
   const limit = deps.maxValueBytes + 64 * 1024;
