@@ -15,7 +15,12 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-/** Three KV replicas (memory storage, memory transport), each behind its own express app on 127.0.0.1:0. */
+/**
+ * Three KV replicas (memory storage, memory transport), each behind its own express app on
+ * 127.0.0.1:0. Only `a` has a short election timeout (100-200 ms); `b` and `c` wait a minute,
+ * so `a` leads for the whole suite even when a loaded machine stalls the event loop (CI runs
+ * many packages at once) and the tests that ask "who leads?" cannot race a re-election.
+ */
 export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}): Promise<Cluster> {
   const ids = ['a', 'b', 'c'];
   const network = new MemoryNetwork({ seed: 1 });
@@ -23,7 +28,7 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
   const replicas = new Map<string, KvRaftReplica>();
   const servers: http.Server[] = [];
   for (const id of ids) {
-    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10 });
+    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10, electionTicks: id === 'a' ? 10 : 6000 });
     replicas.set(id, replica);
     const app = makeApp();
     app.use(createKvRouter({ client: new KvClient(replica, { timeoutMs: 3000 }), selfId: id, clientUrlOf: (x) => urls.get(x) ?? null, ...extra }));
@@ -39,8 +44,7 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
     replicas,
     async leader() {
       for (;;) {
-        const l = [...replicas.values()].map((r) => r.node.status()).find((s) => s.role === 'leader');
-        if (l) return l.id;
+        if (replicas.get('a')!.node.status().role === 'leader') return 'a';
         await new Promise((r) => setTimeout(r, 10));
       }
     },
