@@ -52,6 +52,11 @@ export const ErrorCode = {
   StorageVersion: 'RAFT_STORAGE_VERSION',
   /** Fatal: an internal invariant was broken; the node must stop. */
   InvariantViolated: 'RAFT_INVARIANT_VIOLATED',
+  /**
+   * Recoverable: a snapshot being received failed its checksum (a chunk's CRC-32C, or the
+   * whole snapshot's SHA-256). It is never installed; the sender resends.
+   */
+  SnapshotCorrupt: 'RAFT_SNAPSHOT_CORRUPT',
   /** A transport received or was asked to send a malformed message. */
   BadMessage: 'RAFT_BAD_MESSAGE',
 } as const;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, vi } from 'vitest';
 // --- README example: begin imports
-import { RaftNode, type StateMachine } from '@raftkit/core';
+import { RaftNode, snapshotBytes, type StateMachine } from '@raftkit/core';
 import { MemoryLogStorage } from '@raftkit/log-memory'; // or @raftkit/log-rocksdb for durability
 import { MemoryNetwork } from '@raftkit/transport-memory'; // or @raftkit/transport-http between processes
 // --- README example: end imports
@@ -14,7 +14,7 @@ let count = 0;
 const stateMachine: StateMachine<number> = {
   apply: () => ++count,
   snapshot: () => new TextEncoder().encode(String(count)),
-  restore: (data) => { count = Number(new TextDecoder().decode(data)); },
+  restore: async (data) => { count = Number(new TextDecoder().decode(await snapshotBytes(data))); },
 };
 
 const node = await RaftNode.create({

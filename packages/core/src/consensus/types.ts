@@ -165,6 +165,46 @@ export interface SnapshotRequest extends MessageBase {
   readonly snapshot: Snapshot;
 }
 
+/**
+ * One chunk of a snapshot a leader streams to a follower that needs it. The runtime sends
+ * and answers these (RaftNode's snapshot transfer); the consensus core never steps them: it
+ * only decides that a follower needs a snapshot, and steps the `snapshot` message the
+ * follower's runtime makes once every byte arrived and the checksum matched.
+ */
+export interface SnapshotChunkRequest extends MessageBase {
+  readonly type: 'snapshotChunk';
+  readonly meta: SnapshotMeta;
+  /** The whole snapshot's length in bytes and SHA-256 (hex): they identify it, and are checked once it is whole. */
+  readonly size: number;
+  readonly checksum: string;
+  /** Where `data` starts in the snapshot. An empty chunk at offset 0 opens (or resumes) a transfer. */
+  readonly offset: number;
+  readonly data: Uint8Array;
+  /** CRC-32C of `data`. */
+  readonly crc: number;
+}
+
+/** How a follower took a snapshot chunk. */
+export type SnapshotChunkStatus =
+  /** Stored durably (or already held); send from `next` on. */
+  | 'ok'
+  /** Every byte arrived, the checksum matched, and the snapshot went to the consensus core. */
+  | 'done'
+  /** The chunk failed its CRC, or the whole snapshot its checksum (then `next` is 0): resend from `next`. */
+  | 'corrupt'
+  /** Refused (a stale term, or the follower is stopping): stop sending. */
+  | 'rejected';
+
+export interface SnapshotChunkResponse extends MessageBase {
+  readonly type: 'snapshotChunkResponse';
+  /** The snapshot this answers: its index and checksum. */
+  readonly index: number;
+  readonly checksum: string;
+  /** Bytes the follower holds durably: where the sender continues. */
+  readonly next: number;
+  readonly status: SnapshotChunkStatus;
+}
+
 /** A follower asks the leader for a read index on behalf of a client (thesis §6.4). */
 export interface ReadIndexRequest extends MessageBase {
   readonly type: 'readIndex';
@@ -193,6 +233,8 @@ export type Message =
   | HeartbeatRequest
   | HeartbeatResponse
   | SnapshotRequest
+  | SnapshotChunkRequest
+  | SnapshotChunkResponse
   | ReadIndexRequest
   | ReadIndexResponse
   | TimeoutNowRequest;
@@ -207,6 +249,8 @@ const messageTypeSet = {
   heartbeat: true,
   heartbeatResponse: true,
   snapshot: true,
+  snapshotChunk: true,
+  snapshotChunkResponse: true,
   readIndex: true,
   readIndexResponse: true,
   timeoutNow: true,

@@ -3,6 +3,7 @@ import { EntryType, type Entry, type Snapshot } from '../consensus/types.js';
 import { ErrorCode, RaftError } from '../errors.js';
 import type { LogStorage, StateMachine } from './interfaces.js';
 import type { PendingProposals, PendingReads } from './pending.js';
+import { snapshotBytes } from './snapshotStore.js';
 
 export interface ApplierDeps<R> {
   readonly raw: RawNode;
@@ -64,7 +65,7 @@ export class Applier<R> {
     const { raw, storage, stateMachine } = this.deps;
     if (this.applied - this.snapshotIndex < this.deps.snapshotEvery) return;
     const index = this.applied;
-    const data = await stateMachine.snapshot();
+    const data = await snapshotBytes(await stateMachine.snapshot());
     const membership = raw.confStateAt(index);
     const voters = [...new Set([...membership.config.voters, ...membership.config.votersOutgoing])];
     const snap: Snapshot = { meta: { index, term: raw.term(index), voters, membership }, data };

@@ -1,4 +1,5 @@
 import type { ConfState, Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../consensus/types.js';
+import type { SnapshotExpectation, SnapshotReader, SnapshotStream, SnapshotWriter } from './snapshotStore.js';
 
 /** What a LogStorage holds when opened: enough to restart a node. */
 export interface StoredState {
@@ -59,8 +60,28 @@ export interface LogStorage {
   term(index: number): Promise<number>;
   /** Persists hard state and/or entries, durably and atomically. */
   save(write: LogWrite): Promise<void>;
-  /** Persists a snapshot (data and metadata) and discards the log it covers. */
-  installSnapshot(snapshot: Snapshot): Promise<void>;
+  /**
+   * Persists a snapshot (data and metadata) and discards the log it covers.
+   *
+   * Streaming snapshots (being introduced; these become the only form): given a
+   * `SnapshotMeta` whose snapshot a writer from `createSnapshot` finished, makes that snapshot
+   * the node's snapshot, atomically (a crash leaves the old snapshot and log or the new ones,
+   * never a mix). The log is kept whole if it holds the entry at `meta.index` with `meta.term`
+   * (a local snapshot: compacting is a separate step, `compact`); otherwise the whole log is
+   * discarded and starts after `meta.index`. The snapshot it replaces, and any other finished
+   * or partial snapshot at or below `meta.index`, is deleted (open readers keep working).
+   */
+  installSnapshot(snapshot: Snapshot | SnapshotMeta): Promise<void>;
+  /**
+   * Starts writing a snapshot at `meta`. Without `expected` (a snapshot this node takes) it
+   * always starts empty. With `expected` (one received from a leader) it resumes a partial or
+   * finished one with the same `meta.index`, `meta.term`, size and checksum, surviving restarts
+   * (`written` says how much is durable); any other partial received snapshot is discarded.
+   * Optional while streaming snapshots are introduced.
+   */
+  createSnapshot?(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter>;
+  /** A reader of the node's (latest installed) snapshot, or null if it has none. Optional while streaming snapshots are introduced. */
+  openSnapshot?(): Promise<SnapshotReader | null>;
   /** The latest durable snapshot, or null. */
   snapshot(): Promise<Snapshot | null>;
   /** Discards entries up to and including `index`, which the latest snapshot must cover. */
@@ -131,8 +152,17 @@ export interface AppliedEntry {
  */
 export interface StateMachine<Result = unknown> {
   apply(entry: AppliedEntry): Result | Promise<Result>;
-  snapshot(): Uint8Array | Promise<Uint8Array>;
-  restore(data: Uint8Array, meta: SnapshotMeta): void | Promise<void>;
+  /**
+   * The state after the last applied entry. A stream lets a state larger than memory be
+   * written out chunk by chunk; its content must be fixed when `snapshot()` returns (later
+   * `apply` calls must not change what it yields), so the node keeps applying while it is read.
+   */
+  snapshot(): Uint8Array | SnapshotStream | Promise<Uint8Array | SnapshotStream>;
+  /**
+   * Replaces the whole state with a snapshot's. While streaming snapshots are introduced,
+   * `data` may still be one buffer; it becomes a `SnapshotStream` only.
+   */
+  restore(data: Uint8Array | SnapshotStream, meta: SnapshotMeta): void | Promise<void>;
   /**
    * Optional: called, in log order with `apply`, for each committed membership change (the
    * configuration it moved to). State machines that do not define it never see them.
