@@ -14,7 +14,7 @@ import { stepCandidate, tickElection } from './step/candidate.js';
 import { stepFollower } from './step/follower.js';
 import { stepLeader, tickLeader } from './step/leader.js';
 import { bcastAppend, maybeCommit } from './step/replication.js';
-import { EntryType, MAX_TERM, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type Snapshot } from './types.js';
+import { EntryType, MAX_TERM, type ConfState, type Entry, type HardState, type Message, type NodeId, type Role, type SnapshotMeta } from './types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A message before the sender fills in `from` (and, unless given, `term`). */
@@ -87,11 +87,14 @@ export class Raft {
   stepFn: (r: Raft, m: Message) => void = stepFollower;
   tickFn: (r: Raft) => void = tickElection;
 
-  constructor(config: RaftConfig, restored?: { hardState: HardState; entries: readonly Entry[]; snapshot: Snapshot | null }) {
+  constructor(
+    config: RaftConfig,
+    restored?: { hardState: HardState; entries: readonly Entry[]; snapshot: SnapshotMeta | null; compacted?: { index: number; term: number } },
+  ) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
     const hs = restored?.hardState;
-    this.log = RaftLog.restore(restored?.entries ?? [], restored?.snapshot ?? null, hs?.commit ?? 0);
+    this.log = RaftLog.restore(restored?.entries ?? [], restored?.snapshot ?? null, hs?.commit ?? 0, restored?.compacted);
     this.conf = bootstrapState(this.cfg);
     this.quorumCfg = quorumOf(this.conf.config);
     refreshConf(this);

@@ -1,25 +1,31 @@
 import { ErrorCode, RaftError, invariant } from '../errors.js';
 import { decodeConfEntry, snapshotConfState } from './membership/entry.js';
-import { EntryType, type ConfState, type Entry, type Snapshot, type SnapshotMeta } from './types.js';
+import { EntryType, type ConfState, type Entry, type SnapshotMeta } from './types.js';
 
 const emptySnapshotMeta: SnapshotMeta = Object.freeze({ index: 0, term: 0, voters: [] });
 
 /**
- * A node's view of its log: the latest snapshot, the entries after it, and how far the log is
- * durable, committed and applied. Held in memory; the runtime persists what `unstable()` and
- * `pendingSnapshot` say, and reloads it on restart.
+ * A node's view of its log: the latest snapshot, the entries it still holds, and how far the
+ * log is durable, committed and applied. Held in memory; the runtime persists what `unstable()`
+ * and `pendingSnapshot` say, and reloads it on restart.
  *
- * Invariants: snapshot.index <= applied <= committed <= lastIndex();
- * snapshot.index <= stableIndex <= lastIndex(); entries[i].index === snapshot.index + 1 + i;
+ * The log may start below the snapshot (a trailing log): compacting is a separate step from
+ * taking a snapshot, so a follower that lags a little catches up from entries, not a snapshot.
+ * `offset` is the index just before the first held entry (its term is still known).
+ *
+ * Invariants: offset <= snapshot.index <= applied <= committed <= lastIndex();
+ * offset <= stableIndex <= lastIndex(); entries[i].index === offset + 1 + i;
  * terms never decrease along the log.
  */
 export class RaftLog {
-  /** The snapshot the log starts after (index 0 when never compacted). */
+  /** The latest snapshot (index 0 when none): what a follower that needs one is sent. */
   snapshot: SnapshotMeta = emptySnapshotMeta;
-  /** Snapshot data, kept so a leader can send it to a follower that needs it. */
-  snapshotData: Uint8Array = new Uint8Array(0);
-  /** A snapshot received from a leader that the runtime must persist and restore. */
-  pendingSnapshot: Snapshot | null = null;
+  /** A snapshot received from a leader that the runtime must install and restore. */
+  pendingSnapshot: SnapshotMeta | null = null;
+  /** Index just before the first held entry: everything up to it is compacted. */
+  private offset = 0;
+  /** Term of the entry at `offset` (0 for a never-compacted log). */
+  private offsetTerm = 0;
   private entries: Entry[] = [];
   /** The configuration entries among `entries`, in index order, decoded once when appended. */
   private confs: { readonly index: number; readonly state: ConfState }[] = [];
@@ -35,47 +41,57 @@ export class RaftLog {
   /** Highest index handed to the state machine. Invariant: applied <= committed. */
   applied = 0;
 
-  static restore(entries: readonly Entry[], snapshot: Snapshot | null, commit: number): RaftLog {
+  /**
+   * The log a restarted node had: its snapshot (if any), the held entries, which start right
+   * after `compacted` (index and term; default: the snapshot's position, or 0), and the commit.
+   */
+  static restore(entries: readonly Entry[], snapshot: SnapshotMeta | null, commit: number, compacted?: { index: number; term: number }): RaftLog {
     const log = new RaftLog();
-    if (snapshot) {
-      log.snapshot = snapshot.meta;
-      log.snapshotData = snapshot.data;
-    }
-    const base = log.snapshot.index;
-    const kept = entries.filter((e) => e.index > base);
-    kept.forEach((e, i) => invariant(e.index === base + 1 + i, `restored log has a hole at ${base + 1 + i}`));
+    if (snapshot) log.snapshot = snapshot;
+    const start = compacted ?? { index: log.snapshot.index, term: log.snapshot.term };
+    invariant(start.index <= log.snapshot.index, `log starts after ${start.index}, beyond the snapshot at ${log.snapshot.index}`);
+    log.offset = start.index;
+    log.offsetTerm = start.term;
+    const kept = entries.filter((e) => e.index > start.index);
+    kept.forEach((e, i) => invariant(e.index === start.index + 1 + i, `restored log has a hole at ${start.index + 1 + i}`));
     log.append(kept);
+    invariant(log.lastIndex() >= log.snapshot.index, `restored log ends at ${log.lastIndex()}, before the snapshot at ${log.snapshot.index}`);
     log.stableIndex = log.lastIndex();
     log.inProgress = log.stableIndex;
-    log.committed = Math.min(Math.max(commit, base), log.lastIndex());
-    log.applied = base;
+    log.committed = Math.min(Math.max(commit, log.snapshot.index), log.lastIndex());
+    log.applied = log.snapshot.index;
     return log;
   }
 
   firstIndex(): number {
-    return this.snapshot.index + 1;
+    return this.offset + 1;
+  }
+
+  /** Everything up to this index is compacted (the log holds none of it; its term is known). */
+  compactedIndex(): number {
+    return this.offset;
   }
 
   lastIndex(): number {
-    return this.snapshot.index + this.entries.length;
+    return this.offset + this.entries.length;
   }
 
   lastTerm(): number {
     return this.term(this.lastIndex());
   }
 
-  /** Term at `index`; 0 if the index is beyond the log; throws RAFT_COMPACTED below the snapshot. */
+  /** Term at `index`; 0 if the index is beyond the log; throws RAFT_COMPACTED below the held log. */
   term(index: number): number {
-    if (index === this.snapshot.index) return this.snapshot.term;
-    if (index < this.snapshot.index) {
-      throw new RaftError(ErrorCode.Compacted, `index ${index} is compacted (snapshot at ${this.snapshot.index})`);
+    if (index === this.offset) return this.offsetTerm;
+    if (index < this.offset) {
+      throw new RaftError(ErrorCode.Compacted, `index ${index} is compacted (log starts after ${this.offset})`);
     }
-    const e = this.entries[index - this.snapshot.index - 1];
+    const e = this.entries[index - this.offset - 1];
     return e ? e.term : 0;
   }
 
   matchTerm(index: number, term: number): boolean {
-    if (index < this.snapshot.index || index > this.lastIndex()) return false;
+    if (index < this.offset || index > this.lastIndex()) return false;
     return this.term(index) === term;
   }
 
@@ -87,10 +103,10 @@ export class RaftLog {
 
   /** Entries with lo <= index < hi, at most `maxBytes` of data (at least one entry). */
   slice(lo: number, hi: number, maxBytes = Infinity): Entry[] {
-    if (lo <= this.snapshot.index) {
-      throw new RaftError(ErrorCode.Compacted, `index ${lo} is compacted (snapshot at ${this.snapshot.index})`);
+    if (lo <= this.offset) {
+      throw new RaftError(ErrorCode.Compacted, `index ${lo} is compacted (log starts after ${this.offset})`);
     }
-    const off = this.snapshot.index + 1;
+    const off = this.offset + 1;
     const out = this.entries.slice(lo - off, Math.min(hi, this.lastIndex() + 1) - off);
     if (maxBytes === Infinity) return out;
     let bytes = 0;
@@ -103,7 +119,7 @@ export class RaftLog {
 
   /** First index of the run of entries with `term` that contains `index` (terms are monotonic). */
   firstIndexOfTerm(index: number, term: number): number {
-    let lo = Math.max(this.snapshot.index + 1, this.committed + 1);
+    let lo = Math.max(this.offset + 1, this.committed + 1);
     let hi = index;
     if (lo > hi) return index;
     while (lo < hi) {
@@ -116,7 +132,7 @@ export class RaftLog {
 
   /** Last index holding `term`, or 0 if the log has no entry of that term. */
   lastIndexOfTerm(term: number): number {
-    let lo = this.snapshot.index;
+    let lo = this.offset;
     let hi = this.lastIndex();
     // Find the last index whose term is <= term.
     while (lo < hi) {
@@ -124,7 +140,7 @@ export class RaftLog {
       if (this.term(mid) <= term) lo = mid;
       else hi = mid - 1;
     }
-    return lo > this.snapshot.index && this.term(lo) === term ? lo : 0;
+    return lo > this.offset && this.term(lo) === term ? lo : 0;
   }
 
   /** Appends entries that follow the last index (a leader's own proposals). */
@@ -148,7 +164,7 @@ export class RaftLog {
     const from = entries[i]!.index;
     invariant(from > this.committed, `would overwrite committed entry ${from} (committed ${this.committed})`);
     if (from <= this.lastIndex()) {
-      this.entries.length = from - this.snapshot.index - 1;
+      this.entries.length = from - this.offset - 1;
       this.confs = this.confs.filter((c) => c.index < from);
       this.stableIndex = Math.min(this.stableIndex, from - 1);
       this.inProgress = Math.min(this.inProgress, from - 1);
@@ -165,7 +181,7 @@ export class RaftLog {
 
   /** Entries not yet durable nor handed to storage, which the next Ready hands to storage. */
   unstable(): Entry[] {
-    return this.entries.slice(Math.max(this.stableIndex, this.inProgress) - this.snapshot.index);
+    return this.entries.slice(Math.max(this.stableIndex, this.inProgress) - this.offset);
   }
 
   /** Whether `unstable()` is non-empty (without building it). */
@@ -191,37 +207,47 @@ export class RaftLog {
   }
 
   /** Replaces the whole log with a snapshot from the leader (Raft §7). */
-  restoreSnapshot(snapshot: Snapshot): void {
-    invariant(snapshot.meta.index > this.committed, 'restoring a snapshot behind the commit index');
-    this.snapshot = snapshot.meta;
-    this.snapshotData = snapshot.data;
+  restoreSnapshot(meta: SnapshotMeta): void {
+    invariant(meta.index > this.committed, 'restoring a snapshot behind the commit index');
+    this.snapshot = meta;
+    this.offset = meta.index;
+    this.offsetTerm = meta.term;
     this.entries = [];
     this.confs = [];
-    this.committed = snapshot.meta.index;
-    this.stableIndex = snapshot.meta.index;
-    this.inProgress = snapshot.meta.index;
-    this.pendingSnapshot = snapshot;
+    this.committed = meta.index;
+    this.stableIndex = meta.index;
+    this.inProgress = meta.index;
+    this.pendingSnapshot = meta;
   }
 
-  /** The runtime persisted and restored the pending snapshot. */
+  /** The runtime installed and restored the pending snapshot. */
   snapshotApplied(index: number): void {
-    if (this.pendingSnapshot?.meta.index !== index) return;
+    if (this.pendingSnapshot?.index !== index) return;
     this.pendingSnapshot = null;
     this.applied = Math.max(this.applied, index);
   }
 
-  /** Drops entries covered by a locally taken snapshot (Raft §7 log compaction). */
-  compact(snapshot: Snapshot): void {
-    const { index, term } = snapshot.meta;
-    if (index <= this.snapshot.index) return;
-    invariant(index <= this.applied, `compacting to ${index} beyond applied ${this.applied}`);
-    invariant(this.term(index) === term, `snapshot term ${term} does not match the log at ${index}`);
-    // The snapshot replaces the configuration entries it covers: it carries the one in force.
-    const membership = this.confAt(index);
-    this.entries = this.entries.slice(index - this.snapshot.index);
+  /**
+   * A snapshot of the state machine at `meta.index` (applied here, so in the log) is durable:
+   * it becomes the one sent to followers that need one. Nothing is compacted (see `compact`).
+   */
+  snapshotTaken(meta: SnapshotMeta): void {
+    if (meta.index <= this.snapshot.index) return;
+    invariant(meta.index <= this.applied, `snapshot at ${meta.index} beyond applied ${this.applied}`);
+    invariant(this.term(meta.index) === meta.term, `snapshot term ${meta.term} does not match the log at ${meta.index}`);
+    // The snapshot carries the configuration in force at its index.
+    const membership = this.confAt(meta.index);
+    this.snapshot = membership ? { ...meta, membership: membership.state } : meta;
+  }
+
+  /** Raft §7 log compaction: drops held entries up to `index`, which the snapshot must cover. */
+  compact(index: number): void {
+    if (index <= this.offset) return;
+    invariant(index <= this.snapshot.index, `compacting to ${index} beyond the snapshot at ${this.snapshot.index}`);
+    this.offsetTerm = this.term(index);
+    this.entries = this.entries.slice(index - this.offset);
+    this.offset = index;
     this.confs = this.confs.filter((c) => c.index > index);
-    this.snapshot = membership ? { ...snapshot.meta, membership: membership.state } : snapshot.meta;
-    this.snapshotData = snapshot.data;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { ConfChange } from './membership/config.js';
 import { type ConfChangeOptions, confChangeSoonPossible, proposeConfChange } from './step/membership.js';
 import { startTransfer } from './step/transfer.js';
 import { leaseValid, readIndex } from './step/reads.js';
-import type { ConfState, Entry, HardState, Message, NodeId, Role, Snapshot, SoftState } from './types.js';
+import type { ConfState, Entry, HardState, Message, NodeId, Role, SnapshotMeta, SoftState } from './types.js';
 
 /**
  * One batch of work the core hands to its runtime.
@@ -46,8 +46,11 @@ export interface Ready {
   readonly hardState: HardState | null;
   /** Entries to append durably. */
   readonly entries: readonly Entry[];
-  /** A snapshot from the leader to persist and restore, or null. */
-  readonly snapshot: Snapshot | null;
+  /**
+   * A snapshot from the leader to install and restore, or null: its position only. The
+   * runtime received and verified its bytes before it stepped the `snapshot` message.
+   */
+  readonly snapshot: SnapshotMeta | null;
   /** Entries to apply to the state machine, in order. */
   readonly committedEntries: readonly Entry[];
   /** Messages to send once the state above (and every earlier Ready's) is durable. */
@@ -99,8 +102,14 @@ export interface NodeStatus {
 /** What a node restarts from: exactly what its storage made durable. */
 export interface RestoredState {
   readonly hardState: HardState;
+  /** The held entries, in order (they may start below the snapshot: a trailing log). */
   readonly entries: readonly Entry[];
-  readonly snapshot: Snapshot | null;
+  readonly snapshot: SnapshotMeta | null;
+  /**
+   * Index and term of the entry just before `entries[0]` (everything up to it compacted).
+   * Default: the snapshot's index and term (0 for none).
+   */
+  readonly compacted?: { readonly index: number; readonly term: number };
 }
 
 /**
@@ -242,11 +251,25 @@ export class RawNode {
   }
 
   /**
-   * The runtime persisted a snapshot of the state machine at `snapshot.meta.index` (<= the
-   * applied index): drop the entries it covers from memory.
+   * The runtime made a snapshot of the state machine at `meta.index` (<= the applied index)
+   * durable, as the storage's snapshot: followers that need one get this one from now on.
+   * Nothing is compacted: see `compact`.
    */
-  compact(snapshot: Snapshot): void {
-    this.raft.log.compact(snapshot);
+  snapshotTaken(meta: SnapshotMeta): void {
+    this.raft.log.snapshotTaken(meta);
+  }
+
+  /**
+   * The runtime compacted storage up to `index` (<= the snapshot's index): drop those entries
+   * from memory too. A follower that needs one of them is sent the snapshot.
+   */
+  compact(index: number): void {
+    this.raft.log.compact(index);
+  }
+
+  /** The latest snapshot's position (index 0 if none) and the index the held log starts after. */
+  snapshotState(): { readonly snapshot: SnapshotMeta; readonly compacted: number } {
+    return { snapshot: this.raft.log.snapshot, compacted: this.raft.log.compactedIndex() };
   }
 
   softState(): SoftState {
@@ -322,7 +345,7 @@ export class RawNode {
     invariant(ready === this.outstanding, 'advance() with a Ready that is not the outstanding one');
     this.outstanding = null;
     const r = this.raft;
-    if (ready.snapshot) r.log.snapshotApplied(ready.snapshot.meta.index);
+    if (ready.snapshot) r.log.snapshotApplied(ready.snapshot.index);
     if (!this.asyncWrites) this.markDurable(ready);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied) r.log.appliedTo(lastApplied.index);

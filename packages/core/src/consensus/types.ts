@@ -159,10 +159,16 @@ export interface HeartbeatResponse extends MessageBase {
   readonly context: number;
 }
 
-/** InstallSnapshot (Raft §7): sent when a follower needs entries the leader has compacted. */
+/**
+ * InstallSnapshot (Raft §7): the follower needs entries the leader has compacted, so it needs
+ * the leader's snapshot at `meta`. The message carries only the position: the bytes travel
+ * separately (`snapshotChunk`, streamed by RaftNode). A leader's core emits this to say "send
+ * this follower the snapshot"; a follower's core steps it once the runtime holds the whole,
+ * verified snapshot.
+ */
 export interface SnapshotRequest extends MessageBase {
   readonly type: 'snapshot';
-  readonly snapshot: Snapshot;
+  readonly meta: SnapshotMeta;
 }
 
 /**

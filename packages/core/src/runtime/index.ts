@@ -1,6 +1,8 @@
 export { RaftNode } from './raftNode.js';
 export type { RaftNodeOptions, RaftNodeStatus, RaftNodeEvents } from './options.js';
 export { realClock, type Clock } from './clock.js';
+export type { SnapshotOptions } from './snapshots.js';
+export { crc32c } from './crc32c.js';
 export type * from './interfaces.js';
 export type * from './snapshotStore.js';
 export { isSnapshotStream, snapshotBytes } from './snapshotStore.js';

@@ -4,6 +4,7 @@ import type { SoftState } from '../consensus/types.js';
 import type { RaftError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { LogStorage, StateMachine, Transport } from './interfaces.js';
+import type { SnapshotOptions } from './snapshots.js';
 
 export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
   storage: LogStorage;
@@ -13,8 +14,10 @@ export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
   tickMs?: number;
   /** Default deadline of `propose` and `readIndex`. Default 5000 ms. */
   requestTimeoutMs?: number;
-  /** Take a snapshot and compact the log after this many applied entries. Default 10000. */
+  /** Take a snapshot after this many applied entries. Default 10000. Same as `snapshots.everyEntries`. */
   snapshotEvery?: number;
+  /** When to take snapshots, how much log to keep below them, how to stream them to followers. */
+  snapshots?: SnapshotOptions;
   /** Randomness for election timeouts. Default Math.random. */
   random?: () => number;
   /** Time source. Default real timers. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { RaftConfig } from '../consensus/config.js';
 import type { RaftNodeEvents, RaftNodeOptions, RaftNodeStatus } from './options.js';
 import { RawNode, type MembershipStatus, type Ready } from '../consensus/rawNode.js';
-import type { Entry, Message, NodeId, SoftState } from '../consensus/types.js';
+import type { Entry, Message, NodeId, SnapshotMeta, SoftState } from '../consensus/types.js';
 import { ErrorCode, NotLeaderError, RaftError, isRaftError } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
 import { Conditions } from './conditions.js';
@@ -12,6 +12,7 @@ import { PendingProposals, PendingReads } from './pending.js';
 import { validateNodeOptions } from './validateOptions.js';
 import { WritePipeline } from './writePipeline.js';
 import { Applier } from './applier.js';
+import { Snapshots } from './snapshots.js';
 
 /** Resolves after the current turn of the event loop (setImmediate where there is one). */
 const nextTurn = (): Promise<void> =>
@@ -45,6 +46,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   /** Conditions membership operations wait for, re-checked after every Ready and tick. */
   private readonly conditions: Conditions;
   private readonly writes: WritePipeline;
+  private readonly snapshots: Snapshots<R>;
 
   private constructor(opts: RaftNodeOptions<R>, raw: RawNode, applied: number) {
     super();
@@ -54,7 +56,25 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.proposals = new PendingProposals<R>(this.clock);
     this.reads = new PendingReads(this.clock);
     this.applier = new Applier<R>(
-      { raw, storage: opts.storage, stateMachine: opts.stateMachine, proposals: this.proposals, reads: this.reads, snapshotEvery: opts.snapshotEvery ?? 10_000 },
+      { raw, stateMachine: opts.stateMachine, proposals: this.proposals, reads: this.reads, noteApplied: (bytes) => this.snapshots.taker.noteApplied(bytes) },
+      applied,
+    );
+    this.snapshots = new Snapshots<R>(
+      {
+        raw,
+        storage: opts.storage,
+        stateMachine: opts.stateMachine,
+        clock: this.clock,
+        electionMs: raw.electionTicks * this.tickMs(),
+        applied: () => this.applier.applied,
+        send: (messages) => this.sendNow(messages),
+        step: (m) => this.onMessage(m),
+        changed: () => this.drive(),
+        fail: (err) => this.fatal(err),
+        gaveUp: () => undefined,
+      },
+      opts.snapshots ?? {},
+      opts.snapshotEvery ?? 10_000,
       applied,
     );
     this.softState = raw.softState();
@@ -70,7 +90,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       },
       send: (messages) => {
         // (The planted bug sent them already, before the write.)
-        if (this.running && opts.testingBugs?.sendBeforePersist !== true) this.opts.transport.send(messages);
+        if (opts.testingBugs?.sendBeforePersist !== true) this.sendNow(messages);
       },
       fail: (error) => this.fatal(error),
     });
@@ -102,12 +122,34 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     validateNodeOptions(opts as RaftNodeOptions<unknown>);
     const { storage, stateMachine } = opts;
     const state = await storage.state();
-    const snapshot = await storage.snapshot();
     const entries = state.lastIndex >= state.firstIndex ? await storage.entries(state.firstIndex, state.lastIndex + 1) : [];
-    if (snapshot) await stateMachine.restore(snapshot.data, snapshot.meta);
+    // The log may start below the snapshot (a trailing log): the core needs the term there.
+    const compacted = state.firstIndex > 1 ? { index: state.firstIndex - 1, term: await storage.term(state.firstIndex - 1) } : undefined;
+    if (state.snapshot) {
+      const reader = await storage.openSnapshot!();
+      if (!reader || reader.meta.index !== state.snapshot.index) {
+        throw new RaftError(ErrorCode.StorageCorrupt, `storage reports a snapshot at ${state.snapshot.index} but cannot open it`);
+      }
+      try {
+        await stateMachine.restore(reader.stream(), reader.meta);
+      } finally {
+        await reader.close();
+      }
+    }
     const config: RaftConfig = { ...opts, random: opts.random ?? Math.random, asyncStorageWrites: true };
-    const raw = new RawNode(config, { hardState: state.hardState, entries, snapshot });
-    return new RaftNode(opts, raw, snapshot?.meta.index ?? 0);
+    const raw = new RawNode(config, { hardState: state.hardState, entries, snapshot: state.snapshot, ...(compacted ? { compacted } : {}) });
+    return new RaftNode(opts, raw, state.snapshot?.index ?? 0);
+  }
+
+  /**
+   * Takes a snapshot of the state machine now (Raft §7) and compacts the log to the trailing
+   * margin; resolves with the position of the node's latest snapshot. Snapshots are also taken
+   * by policy (`snapshots.everyEntries` / `everyBytes`).
+   */
+  async snapshot(): Promise<SnapshotMeta> {
+    const err = this.unavailable();
+    if (err) throw err;
+    return this.snapshots.takeNow();
   }
 
   get id(): NodeId {
@@ -280,6 +322,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.reads.rejectAll(stopped);
     this.conditions.failAll(stopped);
     await this.idle;
+    await this.snapshots.stop();
     await this.writes.settled();
     this.writes.flushCommit();
     await this.writes.settled();
@@ -300,6 +343,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (!this.running) return;
     if (this.opts.testingBugs?.tickByCallbacks === true) this.raw.tick();
     else this.catchUpTicks();
+    this.snapshots.tick(this.raw.softState().role === 'leader');
     this.drive();
     this.conditions.check();
     this.writes.flushCommit();
@@ -315,6 +359,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   private onMessage(m: Message): void {
     if (!this.running) return;
+    if (this.snapshots.onMessage(m)) return;
     try {
       this.catchUpTicks();
       this.raw.step(m);
@@ -343,7 +388,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
           await this.handleReady(rd);
           this.raw.advance(rd);
           this.conditions.check();
-          await this.applier.maybeSnapshot();
+          this.snapshots.taker.maybeStart();
         }
       } catch (err) {
         this.fatal(err);
@@ -360,11 +405,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       this.opts.transport.updatePeers?.(rd.membership.addresses);
       this.emit('membership', rd.membership);
     }
-    if (this.opts.testingBugs?.sendBeforePersist === true && rd.messages.length > 0) this.opts.transport.send(rd.messages);
+    if (this.opts.testingBugs?.sendBeforePersist === true && rd.messages.length > 0) this.sendNow(rd.messages);
     if (rd.snapshot) await this.installReceived(rd);
     else this.writes.submit(rd);
     // Thesis §10.2.1: a leader's replication leaves while its own write is in flight.
-    if (rd.messagesBeforePersist.length > 0 && this.running) this.opts.transport.send(rd.messagesBeforePersist);
+    if (rd.messagesBeforePersist.length > 0) this.sendNow(rd.messagesBeforePersist);
     for (const e of rd.committedEntries) await this.applier.apply(e);
     if (rd.committedEntries.length > 0) this.emit('applied', this.applier.applied);
     for (const rs of rd.readStates) {
@@ -376,12 +421,20 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private async installReceived(rd: Ready): Promise<void> {
     await this.writes.settled();
     if (this.failure) throw this.failure;
-    await this.applier.install(rd.snapshot!);
+    await this.snapshots.taker.installReceived(rd.snapshot!);
+    this.applier.restored(rd.snapshot!.index);
     if (rd.entries.length > 0 || rd.hardState) {
       await this.opts.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), entries: rd.entries, sync: rd.mustSync });
     }
     this.raw.persisted(rd);
-    if (this.opts.testingBugs?.sendBeforePersist !== true && rd.messages.length > 0 && this.running) this.opts.transport.send(rd.messages);
+    if (this.opts.testingBugs?.sendBeforePersist !== true && rd.messages.length > 0) this.sendNow(rd.messages);
+  }
+
+  /** Sends now; a `snapshot` message becomes a snapshot transfer instead. */
+  private sendNow(messages: readonly Message[]): void {
+    if (!this.running) return;
+    const rest = this.snapshots.route(messages);
+    if (rest.length > 0) this.opts.transport.send(rest);
   }
 
   private noteSoftState(s: SoftState): void {

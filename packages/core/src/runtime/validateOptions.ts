@@ -1,7 +1,7 @@
 import { ErrorCode, RaftError } from '../errors.js';
 import type { RaftNodeOptions } from './options.js';
 
-const storageMethods = ['state', 'entries', 'term', 'save', 'installSnapshot', 'snapshot', 'compact', 'close'] as const;
+const storageMethods = ['state', 'entries', 'term', 'save', 'installSnapshot', 'createSnapshot', 'openSnapshot', 'compact', 'close'] as const;
 const transportMethods = ['start', 'send', 'close'] as const;
 const stateMachineMethods = ['apply', 'snapshot', 'restore'] as const;
 const positiveOptions = ['tickMs', 'requestTimeoutMs', 'snapshotEvery', 'maxLearnerLag', 'membershipTimeoutMs'] as const;

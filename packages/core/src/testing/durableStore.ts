@@ -1,8 +1,8 @@
-import type { Entry, HardState, Snapshot } from '../consensus/types.js';
+import type { Entry, HardState, SnapshotMeta } from '../consensus/types.js';
 
 /** One write as a Ready hands it to storage. */
 export interface StoreWrite {
-  snapshot: Snapshot | null;
+  snapshot: SnapshotMeta | null;
   entries: readonly Entry[];
   hardState: HardState | null;
 }
@@ -10,8 +10,10 @@ export interface StoreWrite {
 /** What a simulated node has made durable: exactly what survives its crash. */
 export interface DurableStore {
   hardState: HardState;
+  /** The held log; it may start below the snapshot (a trailing log), right after `compacted`. */
   entries: Entry[];
-  snapshot: Snapshot | null;
+  snapshot: SnapshotMeta | null;
+  compacted: { index: number; term: number };
   /**
    * Writes saved with `sync: false` since the last synced one, in order: in the operating
    * system's cache, not yet on disk. A crash keeps a random prefix of them (`crashStore`).
@@ -20,14 +22,19 @@ export interface DurableStore {
 }
 
 export function newStore(): DurableStore {
-  return { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null, unsynced: [] };
+  return { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null, compacted: { index: 0, term: 0 }, unsynced: [] };
 }
 
 function apply(store: DurableStore, { snapshot, entries, hardState }: StoreWrite): void {
   if (snapshot) {
+    // LogStorage.installSnapshot: a log that holds the snapshot's entry is kept whole; any
+    // other is discarded and starts after the snapshot.
     store.snapshot = snapshot;
-    const keep = store.entries.find((e) => e.index === snapshot.meta.index)?.term === snapshot.meta.term;
-    store.entries = keep ? store.entries.filter((e) => e.index > snapshot.meta.index) : [];
+    const keep = store.entries.find((e) => e.index === snapshot.index)?.term === snapshot.term;
+    if (!keep) {
+      store.entries = [];
+      store.compacted = { index: snapshot.index, term: snapshot.term };
+    }
   }
   if (entries.length > 0) {
     const first = entries[0]!.index;
@@ -42,7 +49,7 @@ function apply(store: DurableStore, { snapshot, entries, hardState }: StoreWrite
  * every earlier write durable, so the unsynced writes before it reach the disk with it. An
  * unsynced write waits in `unsynced` until then, and a crash before then may lose it.
  */
-export function persist(store: DurableStore, snapshot: Snapshot | null, entries: readonly Entry[], hs: HardState | null, sync = true): void {
+export function persist(store: DurableStore, snapshot: SnapshotMeta | null, entries: readonly Entry[], hs: HardState | null, sync = true): void {
   const write: StoreWrite = { snapshot, entries, hardState: hs };
   if (!sync) {
     (store.unsynced ??= []).push(write);
@@ -51,6 +58,15 @@ export function persist(store: DurableStore, snapshot: Snapshot | null, entries:
   for (const w of store.unsynced ?? []) apply(store, w);
   store.unsynced = [];
   apply(store, write);
+}
+
+/** LogStorage.compact: drops the held entries up to `index` (which the snapshot covers). */
+export function compactStore(store: DurableStore, index: number): void {
+  if (index <= store.compacted.index) return;
+  const at = store.entries.find((e) => e.index === index);
+  if (!at) throw new Error(`compacting the simulated store to ${index}, which it does not hold`);
+  store.compacted = { index, term: at.term };
+  store.entries = store.entries.filter((e) => e.index > index);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { hasWrite, type RawNode, type Ready } from '../consensus/rawNode.js';
-import type { Entry, Message, Snapshot } from '../consensus/types.js';
+import type { Entry, Message, SnapshotMeta } from '../consensus/types.js';
 
 /** What a simulated node's disk reports back to the simulation. */
 export interface DiskHost {
@@ -8,7 +8,7 @@ export interface DiskHost {
   send(m: Message): void;
   apply(e: Entry): void;
   /** The state machine restored from a snapshot the leader sent. */
-  restore(snapshot: Snapshot): void;
+  restore(snapshot: SnapshotMeta): void;
   /** The planted bug sent `messages` already, before the write. */
   readonly sentEarly: boolean;
 }

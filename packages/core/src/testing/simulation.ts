@@ -2,13 +2,14 @@ import { seededRandom, type TestingBugs } from '../consensus/config.js';
 import { RawNode, hasWrite, type Ready } from '../consensus/rawNode.js';
 import type { MembershipConfig } from '../consensus/membership/config.js';
 import { decodeConfEntry } from '../consensus/membership/entry.js';
-import { EntryType, type Entry, type Message, type NodeId, type Snapshot } from '../consensus/types.js';
+import { EntryType, type Entry, type Message, type NodeId, type SnapshotMeta } from '../consensus/types.js';
 import { isRaftError } from '../errors.js';
-import { bytes, crashStore, newStore, persist, str, type DurableStore } from './durableStore.js';
+import { bytes, compactStore, crashStore, newStore, persist, str, type DurableStore } from './durableStore.js';
 import { drawProfile, type FaultProfile, type ProfileName } from './faultProfile.js';
 import { MembershipNemesis, type MembershipStats, badTransition } from './membershipNemesis.js';
 import { SafetyLedger, keyOf } from './safetyLedger.js';
 import { SimDisk } from './simDisk.js';
+import { SnapshotShelf } from './simSnapshots.js';
 import { SimNetwork } from './simNetwork.js';
 import { StabilityMonitor, type ClusterView } from './stability.js';
 
@@ -101,6 +102,7 @@ export class Simulation {
   /** Each Ready's entries' predecessor terms, taken when it was handed out (see `complete`). */
   private readonly prevTerms = new WeakMap<Ready, number[]>();
   private readonly ledger = new SafetyLedger((property, detail) => this.fail(property, detail));
+  private readonly shelf = new SnapshotShelf();
   readonly stats = { elections: 0, crashes: 0, snapshots: 0, lostWrites: 0, earlySends: 0 };
   /** Fault rates, drawn per seed so runs differ in character, not only in detail. */
   readonly profile: FaultProfile;
@@ -159,9 +161,9 @@ export class Simulation {
     const s = n.store;
     n.raw = new RawNode(
       { id: n.id, voters: n.bootstrap ? this.initialIds : [], electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBytesPerMessage: this.profile.smallMessages ? 1 : 1 << 20, testingBugs: this.opts.bugs ?? {}, asyncStorageWrites: this.asyncWrites, ...this.opts.raft, random: seededRandom(Math.floor(this.rand() * 2 ** 31)) },
-      { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot },
+      { hardState: s.hardState, entries: [...s.entries], snapshot: s.snapshot, compacted: s.compacted },
     );
-    n.sm = s.snapshot ? (JSON.parse(str(s.snapshot.data)) as SimNode['sm']) : { index: 0, hash: 0, conf: null };
+    n.sm = s.snapshot ? (this.shelf.get(s.snapshot) as SimNode['sm']) : { index: 0, hash: 0, conf: null };
     n.disk = this.newDisk(n);
     n.role = 'follower';
   }
@@ -238,15 +240,21 @@ export class Simulation {
     if (broken) this.fail('stability', broken);
   }
 
+  /** Takes a snapshot at the applied index, then compacts all but a trailing 0-4 entries of the log. */
   private compact(n: SimNode): void {
     if (!n.raw || n.disk.writes.length > 0) return;
     const st = n.raw.status();
     if (n.sm.index <= st.snapshotIndex || n.sm.index !== st.appliedIndex) return;
     const membership = n.raw.confStateAt(n.sm.index);
     const voters = [...membership.config.voters, ...membership.config.votersOutgoing.filter((v) => !membership.config.voters.includes(v))];
-    const snap: Snapshot = { meta: { index: n.sm.index, term: n.raw.term(n.sm.index), voters, membership }, data: bytes(JSON.stringify(n.sm)) };
-    persist(n.store, snap, [], null);
-    n.raw.compact(snap);
+    const meta: SnapshotMeta = { index: n.sm.index, term: n.raw.term(n.sm.index), voters, membership };
+    const conflict = this.shelf.put(meta, n.sm);
+    if (conflict) this.fail('state machine safety', `${n.id}: ${conflict}`);
+    persist(n.store, meta, [], null);
+    n.raw.snapshotTaken(meta);
+    const to = Math.max(n.raw.snapshotState().compacted, meta.index - Math.floor(this.rand() * 5));
+    compactStore(n.store, to);
+    n.raw.compact(to);
     this.stats.snapshots++;
   }
 
@@ -317,7 +325,7 @@ export class Simulation {
       write: (ready) => this.write(n, ready),
       send: (m) => this.send(m),
       apply: (e) => this.apply(n, e),
-      restore: (snapshot) => void (n.sm = JSON.parse(str(snapshot.data)) as SimNode['sm']),
+      restore: (snapshot) => void (n.sm = this.shelf.get(snapshot) as SimNode['sm']),
       sentEarly: this.opts.bugs?.sendBeforePersist === true,
     });
   }

@@ -91,7 +91,7 @@ export function handleHeartbeat(r: Raft, m: HeartbeatRequest): void {
 
 /** Raft §7: install a leader's snapshot unless our log already covers it. */
 export function handleSnapshot(r: Raft, m: SnapshotRequest): void {
-  const { index, term } = m.snapshot.meta;
+  const { index, term } = m.meta;
   const log = r.log;
   if (index <= log.committed) {
     r.send({ type: 'appendResponse', to: m.from, success: true, index: log.committed, conflictTerm: 0, conflictIndex: 0 });
@@ -100,7 +100,7 @@ export function handleSnapshot(r: Raft, m: SnapshotRequest): void {
   if (log.matchTerm(index, term)) {
     log.commitTo(index);
   } else {
-    log.restoreSnapshot(m.snapshot);
+    log.restoreSnapshot(m.meta);
     refreshConf(r);
   }
   r.send({ type: 'appendResponse', to: m.from, success: true, index, conflictTerm: 0, conflictIndex: 0 });

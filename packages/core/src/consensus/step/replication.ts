@@ -14,7 +14,7 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): void {
   if (pr.paused()) return;
   const log = r.log;
   const prevIndex = pr.next - 1;
-  if (prevIndex < log.snapshot.index) {
+  if (prevIndex < log.compactedIndex()) {
     sendSnapshot(r, to, pr);
     return;
   }
@@ -26,7 +26,7 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): void {
 
 function sendSnapshot(r: Raft, to: NodeId, pr: Progress): void {
   const log = r.log;
-  r.send({ type: 'snapshot', to, snapshot: { meta: log.snapshot, data: log.snapshotData } });
+  r.send({ type: 'snapshot', to, meta: log.snapshot });
   pr.becomeSnapshot(log.snapshot.index);
 }
 
