@@ -13,8 +13,9 @@ export { Inbox, pause } from './inbox.js';
 export {
   MESSAGE_TYPES,
   MiB,
+  chunkBurst,
   largeAppend,
-  largeSnapshot,
+  largeChunk,
   offsetView,
   patternBytes,
   sampleConfState,
@@ -23,4 +24,5 @@ export {
   samplesOfType,
   sequenceOf,
   sequencedMessage,
+  sha256Hex,
 } from './samples.js';

@@ -1,26 +1,10 @@
 import { EntryType, MAX_TERM, MESSAGE_TYPES } from '@raftkit/core';
-import type { AppendRequest, ConfState, Entry, Message, MessageType, NodeId, SnapshotRequest } from '@raftkit/core';
+import type { AppendRequest, Entry, Message, MessageType, NodeId } from '@raftkit/core';
+import { MiB, offsetView, patternBytes } from './bytes.js';
+import { snapshotChunkResponseSamples, snapshotChunkSamples, snapshotSamples } from './snapshotSamples.js';
 
-export { MESSAGE_TYPES };
-
-export const MiB = 1024 * 1024;
-
-/**
- * Deterministic bytes that cycle through all 256 values, so a transport that mangles bytes
- * (text encoding, sign handling) is caught.
- */
-export function patternBytes(length: number, seed = 0): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 151 + seed * 31 + (i >>> 8)) & 0xff;
-  return bytes;
-}
-
-/** The same bytes as a view at a non-zero offset of a larger buffer, to catch `data.buffer` misuse. */
-export function offsetView(bytes: Uint8Array, offset = 7): Uint8Array {
-  const backing = new Uint8Array(bytes.length + offset * 2).fill(0xee);
-  backing.set(bytes, offset);
-  return backing.subarray(offset, offset + bytes.length);
-}
+export { MESSAGE_TYPES, MiB, offsetView, patternBytes };
+export { chunkBurst, largeChunk, sampleConfState, sha256Hex } from './snapshotSamples.js';
 
 /** `count` consecutive entries from `firstIndex`, each carrying `bytesEach` bytes of data. */
 export function sampleEntries(firstIndex: number, count: number, bytesEach: number, term = 3): Entry[] {
@@ -48,36 +32,6 @@ function appendSamples(from: NodeId, to: NodeId): AppendRequest[] {
   ];
 }
 
-/**
- * A joint configuration leaving (from, 'n-äöü', to) for (from, to, '10'), with a learner, a
- * learner-to-be and addresses: every field of a ConfState set. '10' and '2' are ids JavaScript
- * orders numerically in an object, so a transport relying on key order is caught.
- */
-export function sampleConfState(from: NodeId, to: NodeId): ConfState {
-  return {
-    config: {
-      voters: [from, to, '10'],
-      votersOutgoing: [from, 'n-äöü', to],
-      learners: ['2'],
-      learnersNext: ['n-äöü'],
-      autoLeave: true,
-    },
-    addresses: { [to]: 'http://127.0.0.1:7002/raft', '10': 'https://n10.example:7443', '2': 'http://[::1]:7004', 'n-äöü': 'http://ü.example' },
-  };
-}
-
-function snapshotSamples(from: NodeId, to: NodeId): SnapshotRequest[] {
-  const base = { type: 'snapshot', from, to, term: 7 } as const;
-  const membership = sampleConfState(from, to);
-  const single: ConfState = { config: { voters: [to], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false }, addresses: {} };
-  return [
-    { ...base, snapshot: { meta: { index: 100, term: 6, voters: [from, to, 'n-äöü'] }, data: patternBytes(4096, 3) } },
-    { ...base, snapshot: { meta: { index: 1, term: 1, voters: [] }, data: new Uint8Array(0) } },
-    { ...base, snapshot: { meta: { index: 120, term: 7, voters: [from, to, '10', 'n-äöü'], membership }, data: patternBytes(512, 4) } },
-    { ...base, snapshot: { meta: { index: 2, term: 1, voters: [to], membership: single }, data: new Uint8Array(0) } },
-  ];
-}
-
 const builders: { [T in MessageType]: (from: NodeId, to: NodeId) => Extract<Message, { type: T }>[] } = {
   vote: (from, to) => [
     { type: 'vote', from, to, term: 5, preVote: false, lastLogIndex: 42, lastLogTerm: 4 },
@@ -100,6 +54,8 @@ const builders: { [T in MessageType]: (from: NodeId, to: NodeId) => Extract<Mess
   ],
   heartbeatResponse: (from, to) => [{ type: 'heartbeatResponse', from, to, term: 5, context: 77 }],
   snapshot: snapshotSamples,
+  snapshotChunk: snapshotChunkSamples,
+  snapshotChunkResponse: snapshotChunkResponseSamples,
   readIndex: (from, to) => [
     { type: 'readIndex', from, to, term: 5, requestId: 'req-1' },
     { type: 'readIndex', from, to, term: 5, requestId: 'rï-🚀-"2"\n' },
@@ -129,12 +85,6 @@ export function largeAppend(from: NodeId, to: NodeId, totalBytes = 4 * MiB, entr
   const count = Math.ceil(totalBytes / entryBytes);
   const entries = sampleEntries(1001, count, entryBytes);
   return { type: 'append', from, to, term: 3, prevIndex: 1000, prevTerm: 3, entries, commit: 1000 };
-}
-
-/** A snapshot request carrying `bytes` of state machine data. */
-export function largeSnapshot(from: NodeId, to: NodeId, bytes = 4 * MiB): SnapshotRequest {
-  const snapshot = { meta: { index: 5000, term: 3, voters: [from, to] }, data: patternBytes(bytes, 9) };
-  return { type: 'snapshot', from, to, term: 3, snapshot };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { type TransportSuiteOptions, resolveConfig } from './cluster.js';
+import { chunkCases } from './cases/chunks.js';
 import { closingCases } from './cases/closing.js';
 import { deliveryCases } from './cases/delivery.js';
 import { orderingCases } from './cases/ordering.js';
@@ -18,6 +19,7 @@ export function runTransportSuite(options: TransportSuiteOptions): void {
     orderingCases(config);
     unreachableCases(config);
     volumeCases(config);
+    chunkCases(config);
     closingCases(config);
     updatePeersCases(config);
   });

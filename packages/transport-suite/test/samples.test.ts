@@ -1,11 +1,12 @@
-import { EntryType, type AppendRequest, type SnapshotRequest, type VoteRequest, validateMembership } from '@raftkit/core';
+import { EntryType, type AppendRequest, type SnapshotRequest, type VoteRequest, crc32c, validateMembership } from '@raftkit/core';
 import { describe, expect, it } from 'vitest';
 import {
   MESSAGE_TYPES,
   MiB,
+  chunkBurst,
   diffValues,
   largeAppend,
-  largeSnapshot,
+  largeChunk,
   offsetView,
   patternBytes,
   sampleConfState,
@@ -13,13 +14,14 @@ import {
   samplesOfType,
   sequenceOf,
   sequencedMessage,
+  sha256Hex,
 } from '../src/index.js';
 
 describe('sample messages', () => {
   it('covers every type of the Message union', () => {
     const types = new Set(sampleMessages('a', 'b').map((m) => m.type));
     expect([...types].sort()).toEqual([...MESSAGE_TYPES].sort());
-    expect(MESSAGE_TYPES).toHaveLength(10);
+    expect(MESSAGE_TYPES).toHaveLength(12);
   });
 
   it('addresses every sample from `from` to `to`', () => {
@@ -34,20 +36,48 @@ describe('sample messages', () => {
     expect(new Set(append.entries[0].data).size).toBe(256);
   });
 
-  it('includes a snapshot with binary data', () => {
-    const [snap] = samplesOfType('snapshot', 'a', 'b') as SnapshotRequest[];
-    expect(snap.snapshot.data.byteLength).toBeGreaterThan(0);
-    expect(snap.snapshot.meta.voters).toContain('a');
-  });
-
-  it('includes a snapshot whose membership is a valid joint configuration with learners and addresses', () => {
-    const withMembership = (samplesOfType('snapshot', 'a', 'b') as SnapshotRequest[]).filter((m) => m.snapshot.meta.membership);
+  it('has meta-only snapshot messages, some with a valid joint membership with learners and addresses', () => {
+    const snaps = samplesOfType('snapshot', 'a', 'b') as SnapshotRequest[];
+    for (const m of snaps) expect(Object.keys(m).sort()).toEqual(['from', 'meta', 'term', 'to', 'type']);
+    expect(snaps[0].meta.voters).toContain('a');
+    const withMembership = snaps.filter((m) => m.meta.membership);
     expect(withMembership.length).toBeGreaterThanOrEqual(2);
-    for (const m of withMembership) expect(() => validateMembership(m.snapshot.meta.membership!.config)).not.toThrow();
+    for (const m of withMembership) expect(() => validateMembership(m.meta.membership!.config)).not.toThrow();
     const joint = sampleConfState('a', 'b');
     expect(joint.config.votersOutgoing.length).toBeGreaterThan(0);
     expect(joint.config.learners.length + joint.config.learnersNext.length).toBeGreaterThan(0);
     expect(Object.keys(joint.addresses).length).toBeGreaterThan(1);
+  });
+
+  it('has chunks: empty at offset 0, binary data under membership, beyond 2^32, in a larger buffer, each with its CRC-32C', () => {
+    const chunks = samplesOfType('snapshotChunk', 'a', 'b');
+    expect(chunks.some((c) => c.offset === 0 && c.data.byteLength === 0)).toBe(true);
+    expect(chunks.some((c) => c.offset > 2 ** 32 && c.data.byteOffset > 0)).toBe(true);
+    expect(chunks.some((c) => c.meta.membership !== undefined && c.data.byteLength > 0)).toBe(true);
+    for (const c of chunks) {
+      expect(c.crc).toBe(crc32c(c.data));
+      expect(c.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(c.offset + c.data.byteLength).toBeLessThanOrEqual(c.size);
+    }
+  });
+
+  it('has chunk responses of every status', () => {
+    const responses = samplesOfType('snapshotChunkResponse', 'a', 'b');
+    expect(new Set(responses.map((r) => r.status))).toEqual(new Set(['ok', 'done', 'corrupt', 'rejected']));
+    expect(responses.some((r) => r.next > 2 ** 32)).toBe(true);
+  });
+
+  it('builds large chunks and a burst of consecutive chunks of one snapshot, whose checksum is its SHA-256', () => {
+    const big = largeChunk('a', 'b');
+    expect(big.data.byteLength).toBe(MiB);
+    expect(big.crc).toBe(crc32c(big.data));
+    expect(largeChunk('a', 'b', 4 * MiB).data.byteLength).toBe(4 * MiB);
+    const burst = chunkBurst('a', 'b', 4, 1024);
+    expect(burst.map((c) => c.offset)).toEqual([0, 1024, 2048, 3072]);
+    const whole = new Uint8Array(4096);
+    burst.forEach((c) => whole.set(c.data, c.offset));
+    for (const c of burst) expect([c.size, c.checksum]).toEqual([4096, sha256Hex(whole)]);
+    expect(new Set(burst.map((c) => c.crc)).size).toBe(4);
   });
 
   it('includes a vote that names the leader handing over, and timeoutNow', () => {
@@ -55,11 +85,10 @@ describe('sample messages', () => {
     expect(samplesOfType('timeoutNow', 'a', 'b').length).toBeGreaterThan(0);
   });
 
-  it('builds 4 MiB append and snapshot messages', () => {
+  it('builds a 4 MiB append', () => {
     const append = largeAppend('a', 'b');
     expect(append.entries.reduce((n, e) => n + e.data.byteLength, 0)).toBe(4 * MiB);
     expect(append.entries[0].index).toBe(append.prevIndex + 1);
-    expect(largeSnapshot('a', 'b').snapshot.data.byteLength).toBe(4 * MiB);
   });
 
   it('round-trips sequence numbers through every sequenced type', () => {
