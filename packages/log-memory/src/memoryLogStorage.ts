@@ -1,4 +1,16 @@
-import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
+import {
+  ErrorCode,
+  RaftError,
+  type Entry,
+  type LogStorage,
+  type LogWrite,
+  type Snapshot,
+  type SnapshotExpectation,
+  type SnapshotMeta,
+  type SnapshotReader,
+  type SnapshotWriter,
+  type StoredState,
+} from '@raftkit/core';
 import { MemoryLogStore } from './memoryLogStore.js';
 
 /**
@@ -41,8 +53,23 @@ export class MemoryLogStorage implements LogStorage {
     this.live().save(write);
   }
 
-  async installSnapshot(snapshot: Snapshot): Promise<void> {
-    this.live().installSnapshot(snapshot);
+  /**
+   * `installSnapshot(meta)` installs a finished snapshot (see LogStorage); the older
+   * `installSnapshot({ meta, data })` writes `data` as a snapshot, installs it and compacts the
+   * log up to it, as before streaming snapshots.
+   */
+  async installSnapshot(snapshot: Snapshot | SnapshotMeta): Promise<void> {
+    const store = this.live();
+    if (typeof snapshot === 'object' && snapshot !== null && 'data' in snapshot && 'meta' in snapshot) store.installSnapshotData(snapshot);
+    else store.installSnapshot(snapshot as SnapshotMeta);
+  }
+
+  async createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    return this.live().createSnapshot(meta, expected, () => void this.live());
+  }
+
+  async openSnapshot(): Promise<SnapshotReader | null> {
+    return this.live().openSnapshot();
   }
 
   async snapshot(): Promise<Snapshot | null> {

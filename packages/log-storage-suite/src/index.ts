@@ -24,3 +24,14 @@ export {
   expectRaftError,
   type MakeEntryOptions,
 } from './helpers.js';
+export {
+  streaming,
+  sha256,
+  snapshotData,
+  snapMeta,
+  writeChunks,
+  writeSnapshot,
+  takeSnapshot,
+  streamAll,
+  expectInstalled,
+} from './snapshotHelpers.js';

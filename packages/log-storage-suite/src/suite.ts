@@ -5,8 +5,10 @@ import { durabilityCases } from './cases/durability.js';
 import { emptyLogCases } from './cases/emptyLog.js';
 import { hardStateCases } from './cases/hardState.js';
 import { membershipCases } from './cases/membership.js';
+import { receivedSnapshotCases } from './cases/receivedSnapshot.js';
 import { scaleCases } from './cases/scale.js';
 import { snapshotCases } from './cases/snapshot.js';
+import { streamingSnapshotCases } from './cases/streamingSnapshot.js';
 import { truncateCases } from './cases/truncate.js';
 import { validationCases } from './cases/validation.js';
 import { suiteEnv, type LogStorageCase, type LogStorageSuiteOptions } from './env.js';
@@ -19,6 +21,8 @@ export const logStorageCases: readonly LogStorageCase[] = [
   ...truncateCases,
   ...validationCases,
   ...snapshotCases,
+  ...streamingSnapshotCases,
+  ...receivedSnapshotCases,
   ...membershipCases,
   ...compactionCases,
   ...durabilityCases,
