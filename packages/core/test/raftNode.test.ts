@@ -1,54 +1,14 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { RaftNode } from '../src/runtime/raftNode.js';
 import type { Message } from '../src/consensus/types.js';
 import { bytes } from './helpers/cluster.js';
-import { FakeNetwork, FakeStorage, LogMachine, ManualClock, settle } from './helpers/fakes.js';
+import { FakeStorage, settle } from './helpers/fakes.js';
+import { Harness } from './helpers/nodeHarness.js';
 
 const ids = ['a', 'b', 'c'];
 /** A write that takes several event-loop turns, so other work interleaves with it. */
 const slowDisk = async (): Promise<void> => {
   for (let i = 0; i < 4; i++) await settle();
 };
-
-interface Member {
-  node: RaftNode<number>;
-  storage: FakeStorage;
-  sm: LogMachine;
-}
-
-class Harness {
-  readonly clock = new ManualClock();
-  readonly net = new FakeNetwork();
-  readonly members = new Map<string, Member>();
-
-  async boot(id: string, storage = new FakeStorage(), opts: { snapshotEvery?: number } = {}): Promise<Member> {
-    const sm = new LogMachine();
-    let seed = ids.indexOf(id) + 1;
-    const node = await RaftNode.create<number>({
-      id,
-      voters: ids,
-      storage,
-      transport: this.net.transport(id),
-      stateMachine: sm,
-      clock: this.clock,
-      tickMs: 10,
-      random: () => ((seed = (seed * 48271) % 2147483647) / 2147483647),
-      ...opts,
-    });
-    await node.start();
-    const m = { node, storage, sm };
-    this.members.set(id, m);
-    return m;
-  }
-
-  leader(): Member | undefined {
-    return [...this.members.values()].find((m) => m.node.status().role === 'leader');
-  }
-
-  async stopAll(): Promise<void> {
-    for (const m of this.members.values()) await m.node.stop();
-  }
-}
 
 let h: Harness;
 afterEach(async () => {
@@ -165,7 +125,7 @@ describe('RaftNode runtime', () => {
 
   test('§7 the log is compacted into snapshots, and a new empty node catches up from one', async () => {
     h = new Harness();
-    for (const id of ['a', 'b']) await h.boot(id, undefined, { snapshotEvery: 5 });
+    for (const id of ['a', 'b']) await h.boot(id, undefined, { snapshotEvery: 5, snapshots: { trailingEntries: 0 } });
     h.net.down.add('c');
     await h.clock.until(() => h.leader() !== undefined, 20_000);
     const leader = h.leader()!;

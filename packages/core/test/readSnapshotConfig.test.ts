@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { RawNode, seededRandom, type RaftConfig } from '../src/consensus/index.js';
-import { TestCluster, bytes } from './helpers/cluster.js';
+import { TestCluster } from './helpers/cluster.js';
 
 const ids = ['a', 'b', 'c'];
 
@@ -76,8 +76,9 @@ describe('Raft §7 snapshots and log compaction', () => {
     const a = c.node('a').raw;
     const applied = a.status().appliedIndex;
     expect(applied).toBe(11);
-    const snap = { meta: { index: applied, term: 1, voters: ids }, data: bytes('state@11') };
-    a.compact(snap);
+    const meta = { index: applied, term: 1, voters: ids };
+    a.snapshotTaken(meta);
+    a.compact(meta.index);
     expect(a.status().snapshotIndex).toBe(11);
     expect(() => a.entries(5, 6)).toThrow(expect.objectContaining({ code: 'RAFT_COMPACTED' }));
     c.propose('a', 'after');
@@ -93,7 +94,7 @@ describe('Raft §7 snapshots and log compaction', () => {
     }
     expect(snapshots).toHaveLength(1);
     const cs = c.node('c');
-    expect(cs.store.snapshot?.meta.index).toBe(11);
+    expect(cs.store.snapshot?.index).toBe(11);
     expect(cs.raw.status()).toMatchObject({ snapshotIndex: 11, commitIndex: 12, appliedIndex: 12, lastIndex: 12 });
     expect(cs.applied.map((e) => e.data)).toEqual(['', 'after']); // the no-op before the partition, then after the snapshot
   });
@@ -104,7 +105,8 @@ describe('Raft §7 snapshots and log compaction', () => {
     c.dropIf = (m) => m.to === 'c' || m.from === 'c';
     c.propose('a', 'x');
     c.stabilize();
-    c.node('a').raw.compact({ meta: { index: 2, term: 1, voters: ids }, data: bytes('s') });
+    c.node('a').raw.snapshotTaken({ index: 2, term: 1, voters: ids });
+    c.node('a').raw.compact(2);
     c.dropIf = (m) => m.type === 'snapshot';
     c.tick('a', 3);
     c.stabilize();

@@ -1,12 +1,12 @@
-import type { ConfState, Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../consensus/types.js';
+import type { ConfState, Entry, HardState, Message, NodeId, SnapshotMeta } from '../consensus/types.js';
 import type { SnapshotExpectation, SnapshotReader, SnapshotStream, SnapshotWriter } from './snapshotStore.js';
 
 /** What a LogStorage holds when opened: enough to restart a node. */
 export interface StoredState {
   readonly hardState: HardState;
-  /** Metadata of the latest snapshot, or null if the log was never compacted. */
+  /** Metadata of the installed snapshot, or null if there is none. */
   readonly snapshot: SnapshotMeta | null;
-  /** First index held in the log; `snapshot.index + 1`, or 1 for a never-compacted log. */
+  /** First index held in the log: 1 for a never-compacted log; at most `snapshot.index + 1`. */
   readonly firstIndex: number;
   /** Last index held; `firstIndex - 1` when the log is empty. */
   readonly lastIndex: number;
@@ -43,12 +43,16 @@ export interface LogWrite {
  *   Reading a compacted index rejects with RAFT_COMPACTED; reading past the last index
  *   rejects with RAFT_UNAVAILABLE. Corrupt data rejects with RAFT_STORAGE_CORRUPT, never
  *   returns wrong bytes.
- * - `term(i)` answers for `snapshot.index` too (the snapshot's term) and for every held entry.
- * - `installSnapshot` makes the snapshot durable and discards every entry it covers; entries
- *   after it are kept only if they agree with it (same term at `meta.index`), else the whole
- *   log is discarded.
+ * - `term(i)` answers for `snapshot.index` too (the snapshot's term), for `firstIndex - 1`, and
+ *   for every held entry.
+ * - `installSnapshot(meta)` switches to a finished snapshot atomically; the log is kept whole
+ *   if it agrees with the snapshot (same term at `meta.index`), else it is discarded entirely.
  * - `compact(i)` discards entries up to `i` inclusive (i <= lastIndex and i must be covered by
- *   the stored snapshot); it never discards an entry the latest snapshot does not cover.
+ *   the stored snapshot); it never discards an entry the latest snapshot does not cover. The
+ *   log may so start below the snapshot (a trailing log): `term(firstIndex - 1)` still answers.
+ * - Snapshot bytes are written and read as streams (`createSnapshot`, `openSnapshot`), never
+ *   needing the whole snapshot in memory; a stored snapshot that fails its checks rejects with
+ *   RAFT_STORAGE_CORRUPT, never returns wrong bytes.
  * - After `close()` resolves, reopening the same storage yields exactly what was durable.
  */
 export interface LogStorage {
@@ -61,29 +65,24 @@ export interface LogStorage {
   /** Persists hard state and/or entries, durably and atomically. */
   save(write: LogWrite): Promise<void>;
   /**
-   * Persists a snapshot (data and metadata) and discards the log it covers.
-   *
-   * Streaming snapshots (being introduced; these become the only form): given a
-   * `SnapshotMeta` whose snapshot a writer from `createSnapshot` finished, makes that snapshot
-   * the node's snapshot, atomically (a crash leaves the old snapshot and log or the new ones,
-   * never a mix). The log is kept whole if it holds the entry at `meta.index` with `meta.term`
-   * (a local snapshot: compacting is a separate step, `compact`); otherwise the whole log is
-   * discarded and starts after `meta.index`. The snapshot it replaces, and any other finished
-   * or partial snapshot at or below `meta.index`, is deleted (open readers keep working).
+   * Makes the snapshot at `meta`, which a writer from `createSnapshot` finished, the node's
+   * snapshot, atomically: a crash leaves the old snapshot and log or the new ones, never a mix.
+   * The log is kept whole if it holds the entry at `meta.index` with `meta.term` (a snapshot the
+   * node took itself: compacting is the separate step `compact`); otherwise the whole log is
+   * discarded and starts after `meta.index`. The snapshot it replaces, and any other finished or
+   * partial snapshot at or below `meta.index`, is deleted (open readers keep working).
    */
-  installSnapshot(snapshot: Snapshot | SnapshotMeta): Promise<void>;
+  installSnapshot(meta: SnapshotMeta): Promise<void>;
   /**
    * Starts writing a snapshot at `meta`. Without `expected` (a snapshot this node takes) it
    * always starts empty. With `expected` (one received from a leader) it resumes a partial or
-   * finished one with the same `meta.index`, `meta.term`, size and checksum, surviving restarts
-   * (`written` says how much is durable); any other partial received snapshot is discarded.
-   * Optional while streaming snapshots are introduced.
+   * finished one with the same `meta.index`, `meta.term`, size and checksum, also after a
+   * restart (`written` says how much is durable); any other partial received snapshot is
+   * discarded.
    */
-  createSnapshot?(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter>;
-  /** A reader of the node's (latest installed) snapshot, or null if it has none. Optional while streaming snapshots are introduced. */
-  openSnapshot?(): Promise<SnapshotReader | null>;
-  /** The latest durable snapshot, or null. */
-  snapshot(): Promise<Snapshot | null>;
+  createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter>;
+  /** A reader of the node's (latest installed) snapshot, or null if it has none. */
+  openSnapshot(): Promise<SnapshotReader | null>;
   /** Discards entries up to and including `index`, which the latest snapshot must cover. */
   compact(index: number): Promise<void>;
   /** Flushes and releases resources. */
@@ -159,10 +158,10 @@ export interface StateMachine<Result = unknown> {
    */
   snapshot(): Uint8Array | SnapshotStream | Promise<Uint8Array | SnapshotStream>;
   /**
-   * Replaces the whole state with a snapshot's. While streaming snapshots are introduced,
-   * `data` may still be one buffer; it becomes a `SnapshotStream` only.
+   * Replaces the whole state with the snapshot's, read from `data` (chunk boundaries are
+   * arbitrary). A machine small enough to read it whole can use `snapshotBytes(data)`.
    */
-  restore(data: Uint8Array | SnapshotStream, meta: SnapshotMeta): void | Promise<void>;
+  restore(data: SnapshotStream, meta: SnapshotMeta): void | Promise<void>;
   /**
    * Optional: called, in log order with `apply`, for each committed membership change (the
    * configuration it moved to). State machines that do not define it never see them.

@@ -13,6 +13,8 @@ import { validateNodeOptions } from './validateOptions.js';
 import { WritePipeline } from './writePipeline.js';
 import { Applier } from './applier.js';
 import { Snapshots } from './snapshots.js';
+import type { SnapshotReceiveStats } from './snapshotReceiver.js';
+import type { SnapshotSendStats } from './snapshotSender.js';
 
 /** Resolves after the current turn of the event loop (setImmediate where there is one). */
 const nextTurn = (): Promise<void> =>
@@ -139,6 +141,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const config: RaftConfig = { ...opts, random: opts.random ?? Math.random, asyncStorageWrites: true };
     const raw = new RawNode(config, { hardState: state.hardState, entries, snapshot: state.snapshot, ...(compacted ? { compacted } : {}) });
     return new RaftNode(opts, raw, state.snapshot?.index ?? 0);
+  }
+
+  /** Counters of snapshot transfers sent and received (tests, metrics). */
+  snapshotStats(): { sender: SnapshotSendStats; receiver: SnapshotReceiveStats } {
+    return { sender: this.snapshots.sender.stats, receiver: this.snapshots.receiver.stats };
   }
 
   /**

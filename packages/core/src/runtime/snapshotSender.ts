@@ -109,6 +109,10 @@ export class SnapshotSender {
         if (m.next > t.acked) {
           t.acked = Math.min(m.next, t.reader.size);
           t.retries = 0;
+        } else if (m.next < t.acked) {
+          // The follower holds less than it acknowledged: it restarted without what it had.
+          t.acked = m.next;
+          t.sendAt = m.next;
         }
         if (t.sendAt < t.acked) t.sendAt = t.acked;
         break;

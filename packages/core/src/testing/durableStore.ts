@@ -13,6 +13,8 @@ export interface DurableStore {
   /** The held log; it may start below the snapshot (a trailing log), right after `compacted`. */
   entries: Entry[];
   snapshot: SnapshotMeta | null;
+  /** The installed snapshot's bytes, for storages that keep them (the simulation does not). */
+  snapshotBytes?: Uint8Array;
   compacted: { index: number; term: number };
   /**
    * Writes saved with `sync: false` since the last synced one, in order: in the operating

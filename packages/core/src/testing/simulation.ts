@@ -4,7 +4,7 @@ import type { MembershipConfig } from '../consensus/membership/config.js';
 import { decodeConfEntry } from '../consensus/membership/entry.js';
 import { EntryType, type Entry, type Message, type NodeId, type SnapshotMeta } from '../consensus/types.js';
 import { isRaftError } from '../errors.js';
-import { bytes, compactStore, crashStore, newStore, persist, str, type DurableStore } from './durableStore.js';
+import { bytes, compactStore, crashStore, newStore, persist, type DurableStore } from './durableStore.js';
 import { drawProfile, type FaultProfile, type ProfileName } from './faultProfile.js';
 import { MembershipNemesis, type MembershipStats, badTransition } from './membershipNemesis.js';
 import { SafetyLedger, keyOf } from './safetyLedger.js';

@@ -42,7 +42,7 @@ export class TestCluster {
   }
 
   start(id: NodeId, store: DurableStore): TestNode {
-    const raw = new RawNode(this.config(id), { hardState: store.hardState, entries: store.entries, snapshot: store.snapshot });
+    const raw = new RawNode(this.config(id), { hardState: store.hardState, entries: store.entries, snapshot: store.snapshot, compacted: store.compacted });
     const node: TestNode = { id, raw, store, applied: [], readStates: [] };
     this.nodes.set(id, node);
     return node;

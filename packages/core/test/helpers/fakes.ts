@@ -3,9 +3,13 @@
 // runtime in their own packages' tests.
 import type { Clock } from '../../src/runtime/clock.js';
 import type { LogStorage, LogWrite, StateMachine, StoredState, Transport, TransportHandler } from '../../src/runtime/interfaces.js';
-import type { Entry, Message, NodeId, Snapshot, SnapshotMeta } from '../../src/consensus/types.js';
+import { createHash } from 'node:crypto';
+import type { Entry, Message, NodeId, SnapshotMeta } from '../../src/consensus/types.js';
 import { ErrorCode, RaftError } from '../../src/errors.js';
+import { snapshotBytes, type SnapshotExpectation, type SnapshotReader, type SnapshotStream, type SnapshotWriter } from '../../src/runtime/snapshotStore.js';
+import { compactStore } from '../../src/testing/durableStore.js';
 import { newStore, persist, str, type DurableStore } from './cluster.js';
+import { MemorySnapshots, memoryReader, type HeldSnapshot } from './memorySnapshots.js';
 import { WriteQueue } from './writeQueue.js';
 
 /** A virtual clock: timers fire only when the test advances time. */
@@ -75,15 +79,15 @@ export class FakeStorage implements LogStorage {
     this.durable = store;
     this.writes = new WriteQueue(delay);
   }
+  private readonly snaps = new MemorySnapshots();
   async state(): Promise<StoredState> {
-    const d = this.durable;
-    const first = (d.snapshot?.meta.index ?? 0) + 1;
-    return { hardState: d.hardState, snapshot: d.snapshot?.meta ?? null, firstIndex: first, lastIndex: first - 1 + d.entries.length };
+    return storedState(this.durable);
   }
   async entries(lo: number, hi: number): Promise<Entry[]> {
     return this.durable.entries.filter((e) => e.index >= lo && e.index < hi);
   }
   async term(index: number): Promise<number> {
+    if (index === this.durable.compacted.index) return this.durable.compacted.term;
     return this.durable.entries.find((e) => e.index === index)?.term ?? 0;
   }
   save(write: LogWrite): Promise<void> {
@@ -97,14 +101,38 @@ export class FakeStorage implements LogStorage {
       this.saves++;
     });
   }
-  installSnapshot(s: Snapshot): Promise<void> {
-    return this.writes.run(() => persist(this.durable, s, [], null));
+  installSnapshot(meta: SnapshotMeta): Promise<void> {
+    return this.writes.run(() => installHeld(this.durable, this.snaps.take(meta)));
   }
-  async snapshot(): Promise<Snapshot | null> {
-    return this.durable.snapshot;
+  async createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    return this.snaps.create(meta, expected);
   }
-  async compact(): Promise<void> {}
+  async openSnapshot(): Promise<SnapshotReader | null> {
+    return heldReader(this.durable);
+  }
+  compact(index: number): Promise<void> {
+    return this.writes.run(() => compactStore(this.durable, index));
+  }
   async close(): Promise<void> {}
+}
+
+/** What a DurableStore holds, as `LogStorage.state()` reports it. */
+export function storedState(d: DurableStore): StoredState {
+  const first = d.compacted.index + 1;
+  return { hardState: d.hardState, snapshot: d.snapshot, firstIndex: first, lastIndex: first - 1 + d.entries.length };
+}
+
+/** Installs a finished snapshot on a DurableStore (bytes and position, as LogStorage.installSnapshot). */
+export function installHeld(d: DurableStore, held: HeldSnapshot): void {
+  d.snapshotBytes = held.data;
+  persist(d, held.meta, [], null);
+}
+
+/** A reader of a DurableStore's installed snapshot, or null. */
+export function heldReader(d: DurableStore): SnapshotReader | null {
+  if (!d.snapshot) return null;
+  const data = d.snapshotBytes ?? new Uint8Array(0);
+  return memoryReader({ meta: d.snapshot, data, size: data.length, checksum: createHash('sha256').update(data).digest('hex') });
 }
 
 /** A loopback network; `onSend` sees every message as it leaves a node. */
@@ -112,6 +140,8 @@ export class FakeNetwork {
   readonly handlers = new Map<NodeId, TransportHandler>();
   down = new Set<NodeId>();
   onSend: (m: Message) => void = () => {};
+  /** May replace a message in flight (tamper with it) or drop it (null). */
+  alter: (m: Message) => Message | null = (m) => m;
 
   transport(id: NodeId): Transport {
     return {
@@ -121,7 +151,8 @@ export class FakeNetwork {
         for (const m of msgs) {
           this.onSend(m);
           if (this.down.has(m.from) || this.down.has(m.to)) continue;
-          setImmediate(() => this.handlers.get(m.to)?.onMessage(m));
+          const out = this.alter(m);
+          if (out) setImmediate(() => this.handlers.get(m.to)?.onMessage(out));
         }
       },
       close: async () => void this.handlers.delete(id),
@@ -136,10 +167,10 @@ export class LogMachine implements StateMachine<number> {
     this.items.push(str(e.data));
     return this.items.length;
   }
-  snapshot(): Uint8Array {
+  snapshot(): Uint8Array | SnapshotStream {
     return new TextEncoder().encode(JSON.stringify(this.items));
   }
-  restore(data: Uint8Array, _meta: SnapshotMeta): void {
-    this.items = JSON.parse(str(data)) as string[];
+  async restore(data: SnapshotStream, _meta: SnapshotMeta): Promise<void> {
+    this.items = JSON.parse(str(await snapshotBytes(data))) as string[];
   }
 }

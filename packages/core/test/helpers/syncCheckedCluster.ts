@@ -2,7 +2,9 @@
 // every Ready: each message it carries must be backed by what the sender has synced once the
 // Ready's persistence part is done (synced only if the Ready says so).
 import { RawNode, seededRandom, type RaftConfig, type Ready } from '../../src/consensus/index.js';
-import type { Message, NodeId, Snapshot } from '../../src/consensus/types.js';
+import type { Message, NodeId, SnapshotMeta } from '../../src/consensus/types.js';
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 import { bytes } from './cluster.js';
 import { SyncedDisk, checkMessage, type Reliance } from './syncedDisk.js';
 
@@ -138,9 +140,11 @@ export class SyncCheckedCluster {
     const n = this.nodes.get(id)!;
     const st = n.raw.status();
     if (st.appliedIndex <= st.snapshotIndex) return;
-    const snap: Snapshot = { meta: { index: st.appliedIndex, term: n.raw.term(st.appliedIndex), voters: this.opts.ids }, data: new Uint8Array(0) };
-    n.disk.installSnapshot(snap);
-    n.raw.compact(snap);
+    const meta: SnapshotMeta = { index: st.appliedIndex, term: n.raw.term(st.appliedIndex), voters: this.opts.ids };
+    n.disk.installSnapshot({ meta, data: new Uint8Array(0), size: 0, checksum: EMPTY_SHA256 });
+    n.raw.snapshotTaken(meta);
+    n.disk.compact(meta.index);
+    n.raw.compact(meta.index);
   }
 
   run(): this {

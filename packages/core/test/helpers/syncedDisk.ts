@@ -2,12 +2,22 @@
 // a node sends is backed by what it has synced: the term it speaks in, the vote it grants or
 // asks for, the entries it acknowledges (Raft Figure 2 "persistent state ... updated on stable
 // storage before responding to RPCs").
-import type { Entry, HardState, Message, Snapshot } from '../../src/consensus/types.js';
+import type { Entry, HardState, Message, SnapshotMeta } from '../../src/consensus/types.js';
 import type { LogStorage, LogWrite, StoredState } from '../../src/runtime/interfaces.js';
+import type { SnapshotExpectation, SnapshotReader, SnapshotWriter } from '../../src/runtime/snapshotStore.js';
+import { compactStore } from '../../src/testing/durableStore.js';
 import { newStore, persist, type DurableStore } from './cluster.js';
+import { heldReader, installHeld, storedState } from './fakes.js';
+import { MemorySnapshots, type HeldSnapshot } from './memorySnapshots.js';
 import { WriteQueue } from './writeQueue.js';
 
-export const cloneStore = (s: DurableStore): DurableStore => ({ hardState: { ...s.hardState }, entries: [...s.entries], snapshot: s.snapshot });
+export const cloneStore = (s: DurableStore): DurableStore => ({
+  hardState: { ...s.hardState },
+  entries: [...s.entries],
+  snapshot: s.snapshot,
+  compacted: { ...s.compacted },
+  ...(s.snapshotBytes ? { snapshotBytes: s.snapshotBytes } : {}),
+});
 
 /**
  * `written` is everything handed to the disk; `synced` is what a crash keeps. An unsynced
@@ -23,14 +33,20 @@ export class SyncedDisk {
     this.synced = cloneStore(from);
   }
 
-  write(snapshot: Snapshot | null, entries: readonly Entry[], hardState: HardState | null, sync: boolean): void {
+  write(snapshot: SnapshotMeta | null, entries: readonly Entry[], hardState: HardState | null, sync: boolean): void {
     persist(this.written, snapshot, entries, hardState);
     if (sync) this.synced = cloneStore(this.written);
   }
 
-  /** A snapshot the node took itself: installSnapshot is always durable. */
-  installSnapshot(snapshot: Snapshot): void {
-    this.write(snapshot, [], null, true);
+  /** installSnapshot and compact are always durable. */
+  installSnapshot(held: HeldSnapshot): void {
+    installHeld(this.written, held);
+    this.synced = cloneStore(this.written);
+  }
+
+  compact(index: number): void {
+    compactStore(this.written, index);
+    this.synced = cloneStore(this.written);
   }
 
   /** What the node restarts from after a crash. */
@@ -44,8 +60,9 @@ export class SyncedDisk {
 export type Reliance = 'vote grant' | 'own vote request' | 'term' | 'entries ack';
 
 function termAt(s: DurableStore, index: number): number | undefined {
-  if (s.snapshot && index === s.snapshot.meta.index) return s.snapshot.meta.term;
-  if (s.snapshot && index < s.snapshot.meta.index) return -1; // covered by the snapshot
+  if (index === s.compacted.index) return s.compacted.term;
+  if (index < s.compacted.index) return -1; // covered by the snapshot
+  if (s.snapshot && index === s.snapshot.index && !s.entries.some((e) => e.index === index)) return s.snapshot.term;
   return s.entries.find((e) => e.index === index)?.term;
 }
 
@@ -111,10 +128,10 @@ export class SyncedStorage implements LogStorage {
     this.writes = new WriteQueue(delay);
   }
 
+  private readonly snaps = new MemorySnapshots();
+
   async state(): Promise<StoredState> {
-    const d = this.disk.written;
-    const first = (d.snapshot?.meta.index ?? 0) + 1;
-    return { hardState: d.hardState, snapshot: d.snapshot?.meta ?? null, firstIndex: first, lastIndex: first - 1 + d.entries.length };
+    return storedState(this.disk.written);
   }
   async entries(lo: number, hi: number): Promise<Entry[]> {
     return this.disk.written.entries.filter((e) => e.index >= lo && e.index < hi);
@@ -132,12 +149,17 @@ export class SyncedStorage implements LogStorage {
       this.ops.push(`save#${id} resolved`);
     });
   }
-  async installSnapshot(s: Snapshot): Promise<void> {
-    return this.writes.run(() => this.disk.installSnapshot(s));
+  async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    return this.writes.run(() => this.disk.installSnapshot(this.snaps.take(meta)));
   }
-  async snapshot(): Promise<Snapshot | null> {
-    return this.disk.written.snapshot;
+  async createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    return this.snaps.create(meta, expected);
   }
-  async compact(): Promise<void> {}
+  async openSnapshot(): Promise<SnapshotReader | null> {
+    return heldReader(this.disk.written);
+  }
+  async compact(index: number): Promise<void> {
+    return this.writes.run(() => this.disk.compact(index));
+  }
   async close(): Promise<void> {}
 }
