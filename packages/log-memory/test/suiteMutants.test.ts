@@ -1,6 +1,6 @@
 // Proves the conformance suite has teeth: each deliberately broken adapter below must fail
 // the named cases (and a correct one must pass them all, see suite.test.ts).
-import type { Entry, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
+import type { Entry, LogStorage, LogWrite, SnapshotExpectation, SnapshotMeta, SnapshotReader, SnapshotWriter, StoredState } from '@raftkit/core';
 import { logStorageCases, suiteEnv, type LogStorageLocation } from '@raftkit/log-storage-suite';
 import { describe, expect, test } from 'vitest';
 import { MemoryLogStorage, MemoryLogStore } from '../src/index.js';
@@ -19,11 +19,14 @@ class Wrapper implements LogStorage {
   save(write: LogWrite): Promise<void> {
     return this.inner.save(write);
   }
-  installSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.inner.installSnapshot(snapshot);
+  installSnapshot(meta: SnapshotMeta): Promise<void> {
+    return this.inner.installSnapshot(meta);
   }
-  snapshot(): Promise<Snapshot | null> {
-    return this.inner.snapshot();
+  createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    return this.inner.createSnapshot(meta, expected);
+  }
+  openSnapshot(): Promise<SnapshotReader | null> {
+    return this.inner.openSnapshot();
   }
   compact(index: number): Promise<void> {
     return this.inner.compact(index);
@@ -127,10 +130,10 @@ const mutants: Mutant[] = [
     name: 'keeps entries that disagree with an installed snapshot',
     caughtBy: 'a snapshot that disagrees with the log',
     wrap: (s) => new (class extends Wrapper {
-      override async installSnapshot(snapshot: Snapshot) {
+      override async installSnapshot(meta: SnapshotMeta) {
         const { lastIndex } = s.store;
-        const after = snapshot.meta.index < lastIndex ? s.store.entries(snapshot.meta.index + 1, lastIndex + 1) : [];
-        await this.inner.installSnapshot(snapshot);
+        const after = meta.index < lastIndex ? s.store.entries(meta.index + 1, lastIndex + 1) : [];
+        await this.inner.installSnapshot(meta);
         if (after.length && s.store.lastIndex < lastIndex) await this.inner.save({ entries: after });
       }
     })(s),
@@ -150,9 +153,9 @@ const mutants: Mutant[] = [
     name: 'drops the membership of a snapshot (as before issue 10)',
     caughtBy: 'a snapshot keeps its membership',
     wrap: (s) => new (class extends Wrapper {
-      override installSnapshot(snapshot: Snapshot) {
-        const { membership: _dropped, ...meta } = snapshot.meta;
-        return this.inner.installSnapshot({ ...snapshot, meta });
+      override installSnapshot(given: SnapshotMeta) {
+        const { membership: _dropped, ...meta } = given;
+        return this.inner.installSnapshot(meta);
       }
     })(s),
   },
@@ -161,9 +164,9 @@ const mutants: Mutant[] = [
     caughtBy: 'a later snapshot without one replaces it',
     wrap: (s) =>
       new (class extends Wrapper {
-        override async installSnapshot(snapshot: Snapshot) {
-          const membership = snapshot.meta.membership ?? (await this.inner.state()).snapshot?.membership;
-          return this.inner.installSnapshot({ ...snapshot, meta: { ...snapshot.meta, membership } });
+        override async installSnapshot(meta: SnapshotMeta) {
+          const membership = meta.membership ?? (await this.inner.state()).snapshot?.membership;
+          return this.inner.installSnapshot({ ...meta, membership });
         }
       })(s),
   },
@@ -171,11 +174,11 @@ const mutants: Mutant[] = [
     name: 'keeps the caller’s membership object instead of a copy',
     caughtBy: 'keeps its own copy of the membership',
     wrap: (s) => {
-      let given: Snapshot['meta']['membership'];
+      let given: SnapshotMeta['membership'];
       return new (class extends Wrapper {
-        override installSnapshot(snapshot: Snapshot) {
-          given = snapshot.meta.membership;
-          return this.inner.installSnapshot(snapshot);
+        override installSnapshot(meta: SnapshotMeta) {
+          given = meta.membership;
+          return this.inner.installSnapshot(meta);
         }
         override async state() {
           const state = await this.inner.state();

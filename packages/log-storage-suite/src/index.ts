@@ -34,4 +34,6 @@ export {
   takeSnapshot,
   streamAll,
   expectInstalled,
+  installWhole,
+  readSnapshot,
 } from './snapshotHelpers.js';

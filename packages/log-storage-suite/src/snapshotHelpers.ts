@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LogStorage, SnapshotExpectation, SnapshotInfo, SnapshotMeta, SnapshotReader, SnapshotWriter } from '@raftkit/core';
+import type { LogStorage, Snapshot, SnapshotExpectation, SnapshotInfo, SnapshotMeta, SnapshotReader, SnapshotWriter } from '@raftkit/core';
 import { expect } from 'vitest';
 import { entryData, sameBytes } from './helpers.js';
 
@@ -79,5 +79,34 @@ export async function expectInstalled(storage: LogStorage, meta: SnapshotMeta, b
     expect(sameBytes(await streamAll(reader!), bytes), 'stream() bytes').toBe(true);
   } finally {
     await reader!.close();
+  }
+}
+
+/**
+ * A whole in-memory snapshot stored the way a node stores its own: written through a writer,
+ * installed, and the log compacted up to it (what `installSnapshot({ meta, data })` did before
+ * snapshots streamed; the cases written for that form use it).
+ */
+export async function installWhole(storage: LogStorage, snapshot: Snapshot): Promise<void> {
+  const writer = await streaming(storage).create(snapshot.meta);
+  try {
+    if (snapshot.data.length > 0 || !(snapshot.data instanceof Uint8Array)) await writer.write(snapshot.data);
+    await writer.finish();
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    throw error;
+  }
+  await storage.installSnapshot(snapshot.meta);
+  await storage.compact(snapshot.meta.index);
+}
+
+/** The installed snapshot read whole, or null. */
+export async function readSnapshot(storage: LogStorage): Promise<Snapshot | null> {
+  const reader = await streaming(storage).open();
+  if (!reader) return null;
+  try {
+    return { meta: reader.meta, data: await reader.read(0, reader.size) };
+  } finally {
+    await reader.close();
   }
 }

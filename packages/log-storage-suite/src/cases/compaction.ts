@@ -2,6 +2,7 @@ import { ErrorCode } from '@raftkit/core';
 import { expect } from 'vitest';
 import { expectState, withLog, type LogStorageCase } from '../env.js';
 import { expectEntries, expectRaftError, makeEntries, makeSnapshot } from '../helpers.js';
+import { installWhole } from '../snapshotHelpers.js';
 
 const group = 'compaction';
 
@@ -13,7 +14,7 @@ export const compactionCases: LogStorageCase[] = [
       withLog(env, async ({ storage }) => {
         const log = makeEntries(1, 20, 1);
         await storage.save({ entries: log });
-        await storage.installSnapshot(makeSnapshot(12, 1));
+        await installWhole(storage, makeSnapshot(12, 1));
         await storage.compact(12);
         await expectState(storage, { firstIndex: 13, lastIndex: 20, snapshotIndex: 12 });
         for (const lo of [1, 11, 12]) await expectRaftError(storage.entries(lo, 14), ErrorCode.Compacted);
@@ -29,7 +30,7 @@ export const compactionCases: LogStorageCase[] = [
         const log = makeEntries(1, 5, 1);
         await storage.save({ entries: log });
         await expectRaftError(storage.compact(3), ErrorCode.InvalidArgument);
-        await storage.installSnapshot(makeSnapshot(2, 1));
+        await installWhole(storage, makeSnapshot(2, 1));
         await expectRaftError(storage.compact(4), ErrorCode.InvalidArgument);
         await expectState(storage, { firstIndex: 3, lastIndex: 5 });
         expectEntries(await storage.entries(3, 6), log.slice(2));
@@ -42,7 +43,7 @@ export const compactionCases: LogStorageCase[] = [
       withLog(env, async ({ storage }) => {
         const log = makeEntries(1, 8, 1);
         await storage.save({ entries: log });
-        await storage.installSnapshot(makeSnapshot(4, 1));
+        await installWhole(storage, makeSnapshot(4, 1));
         await storage.compact(4);
         await storage.compact(2);
         await storage.compact(4);
@@ -69,7 +70,7 @@ export const compactionCases: LogStorageCase[] = [
       withLog(env, async (log) => {
         const entries = makeEntries(1, 30, (i) => 1 + Math.floor(i / 10));
         await log.storage.save({ entries });
-        await log.storage.installSnapshot(makeSnapshot(25, 3));
+        await installWhole(log.storage, makeSnapshot(25, 3));
         await log.storage.compact(25);
         const storage = await log.reopen();
         await expectState(storage, { firstIndex: 26, lastIndex: 30, snapshotIndex: 25 });

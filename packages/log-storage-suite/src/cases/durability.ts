@@ -2,6 +2,7 @@ import type { Entry, LogStorage, StoredState, Snapshot } from '@raftkit/core';
 import { expect } from 'vitest';
 import { expectState, withLog, type LogStorageCase } from '../env.js';
 import { expectEntries, expectSnapshot, makeEntries, makeSnapshot } from '../helpers.js';
+import { installWhole, readSnapshot } from '../snapshotHelpers.js';
 
 const group = 'durability across reopen';
 
@@ -14,7 +15,7 @@ interface Picture {
 async function picture(storage: LogStorage): Promise<Picture> {
   const state = await storage.state();
   const entries = await storage.entries(state.firstIndex, state.lastIndex + 1);
-  return { state, entries, snapshot: await storage.snapshot() };
+  return { state, entries, snapshot: await readSnapshot(storage) };
 }
 
 async function expectPicture(storage: LogStorage, expected: Picture): Promise<void> {
@@ -38,7 +39,7 @@ export const durabilityCases: LogStorageCase[] = [
         const s = log.storage;
         await s.save({ entries: makeEntries(1, 12, 1), hardState: { term: 1, vote: 'a', commit: 3 } });
         await s.save({ entries: makeEntries(9, 6, 2), hardState: { term: 2, vote: 'b', commit: 8 } });
-        await s.installSnapshot(makeSnapshot(6, 1));
+        await installWhole(s, makeSnapshot(6, 1));
         await s.save({ entries: makeEntries(15, 3, 3), hardState: { term: 3, vote: null, commit: 14 } });
         const before = await picture(s);
         expect(before.state.lastIndex).toBe(17);

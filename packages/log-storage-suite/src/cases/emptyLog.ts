@@ -2,6 +2,7 @@ import { ErrorCode, emptyHardState } from '@raftkit/core';
 import { expect } from 'vitest';
 import { expectState, withLog, type LogStorageCase } from '../env.js';
 import { expectRaftError, makeEntries } from '../helpers.js';
+import { readSnapshot } from '../snapshotHelpers.js';
 
 const group = 'empty log';
 
@@ -12,7 +13,7 @@ export const emptyLogCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async ({ storage }) => {
         await expectState(storage, { firstIndex: 1, lastIndex: 0, hardState: emptyHardState, snapshotIndex: null });
-        expect(await storage.snapshot()).toBeNull();
+        expect(await readSnapshot(storage)).toBeNull();
       }),
   },
   {
@@ -60,7 +61,7 @@ export const emptyLogCases: LogStorageCase[] = [
       withLog(env, async (log) => {
         const storage = await log.reopen();
         await expectState(storage, { firstIndex: 1, lastIndex: 0, hardState: emptyHardState, snapshotIndex: null });
-        expect(await storage.snapshot()).toBeNull();
+        expect(await readSnapshot(storage)).toBeNull();
       }),
   },
 ];

@@ -2,6 +2,7 @@ import { ErrorCode, type ConfState } from '@raftkit/core';
 import { expect } from 'vitest';
 import { expectState, withLog, type LogStorageCase } from '../env.js';
 import { expectRaftError, expectSnapshot, makeConfState, makeEntries, makeMembershipSnapshot, makeSnapshot } from '../helpers.js';
+import { installWhole, readSnapshot } from '../snapshotHelpers.js';
 
 // A restarted node takes its configuration from its snapshot and log (thesis §4.1), so the
 // membership in a snapshot's metadata must be kept exactly, like the rest of it.
@@ -15,10 +16,10 @@ export const membershipCases: LogStorageCase[] = [
       withLog(env, async ({ storage }) => {
         await storage.save({ entries: makeEntries(1, 5, 1) });
         const snap = makeMembershipSnapshot(8, 2);
-        await storage.installSnapshot(snap);
+        await installWhole(storage, snap);
         const state = await expectState(storage, { firstIndex: 9, lastIndex: 8, snapshotIndex: 8 });
         expect(state.snapshot!.membership).toEqual(makeConfState());
-        expectSnapshot(await storage.snapshot(), snap);
+        expectSnapshot(await readSnapshot(storage), snap);
       }),
   },
   {
@@ -28,17 +29,17 @@ export const membershipCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async (log) => {
         const snap = makeMembershipSnapshot(8, 2);
-        await log.storage.installSnapshot(snap);
+        await installWhole(log.storage, snap);
         let storage = await log.reopen();
         expect((await storage.state()).snapshot!.membership).toEqual(makeConfState());
-        expectSnapshot(await storage.snapshot(), snap);
+        expectSnapshot(await readSnapshot(storage), snap);
 
         // Written before membership existed (or by a caller that has none): none comes back.
         const plain = makeSnapshot(12, 3);
-        await storage.installSnapshot(plain);
+        await installWhole(storage, plain);
         storage = await log.reopen();
         expect((await storage.state()).snapshot).not.toHaveProperty('membership');
-        expectSnapshot(await storage.snapshot(), plain);
+        expectSnapshot(await readSnapshot(storage), plain);
       }),
   },
   {
@@ -47,11 +48,11 @@ export const membershipCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async ({ storage }) => {
         const membership = makeConfState() as unknown as { config: { learners: string[] }; addresses: Record<string, string> };
-        await storage.installSnapshot(makeMembershipSnapshot(8, 2, membership as unknown as ConfState));
+        await installWhole(storage, makeMembershipSnapshot(8, 2, membership as unknown as ConfState));
         membership.config.learners.push('intruder');
         membership.addresses.a = 'http://changed';
         expect((await storage.state()).snapshot!.membership).toEqual(makeConfState());
-        expect((await storage.snapshot())!.meta.membership).toEqual(makeConfState());
+        expect((await readSnapshot(storage))!.meta.membership).toEqual(makeConfState());
       }),
   },
   {
@@ -59,7 +60,7 @@ export const membershipCases: LogStorageCase[] = [
     name: 'a snapshot with an invalid membership is refused with RAFT_INVALID_ARGUMENT and changes nothing',
     run: (env) =>
       withLog(env, async ({ storage }) => {
-        await storage.installSnapshot(makeMembershipSnapshot(5, 1));
+        await installWhole(storage, makeMembershipSnapshot(5, 1));
         const good = makeConfState();
         const invalid: unknown[] = [
           { ...good, config: { ...good.config, learners: ['a'] } }, // a learner that votes
@@ -69,10 +70,10 @@ export const membershipCases: LogStorageCase[] = [
         ];
         for (const membership of invalid) {
           const snap = makeMembershipSnapshot(9, 2);
-          await expectRaftError(storage.installSnapshot({ ...snap, meta: { ...snap.meta, membership: membership as ConfState } }), ErrorCode.InvalidArgument);
+          await expectRaftError(installWhole(storage, { ...snap, meta: { ...snap.meta, membership: membership as ConfState } }), ErrorCode.InvalidArgument);
         }
         await expectState(storage, { firstIndex: 6, lastIndex: 5, snapshotIndex: 5 });
-        expectSnapshot(await storage.snapshot(), makeMembershipSnapshot(5, 1));
+        expectSnapshot(await readSnapshot(storage), makeMembershipSnapshot(5, 1));
       }),
   },
 ];

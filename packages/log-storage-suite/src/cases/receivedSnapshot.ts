@@ -149,21 +149,4 @@ export const receivedSnapshotCases: LogStorageCase[] = [
         await expectInstalled(await log.reopen(), snapMeta(15, 3), snap);
       }),
   },
-  {
-    group,
-    name: 'the pre-streaming forms still work beside the new ones: installSnapshot({ meta, data }) and snapshot()',
-    run: (env) =>
-      withLog(env, async ({ storage }) => {
-        await storage.save({ entries: makeEntries(1, 10, 1) });
-        const data = snapshotData(28, 5000);
-        await storage.installSnapshot({ meta: snapMeta(6, 1), data });
-        await expectState(storage, { firstIndex: 7, lastIndex: 10, snapshotIndex: 6 });
-        await expectInstalled(storage, snapMeta(6, 1), data);
-        const newer = snapshotData(29, 3000);
-        await takeSnapshot(storage, snapMeta(8, 1), newer);
-        const whole = await storage.snapshot();
-        expect(whole?.meta.index).toBe(8);
-        expect(Buffer.from(whole!.data).equals(Buffer.from(newer))).toBe(true);
-      }),
-  },
 ];

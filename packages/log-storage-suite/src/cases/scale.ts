@@ -1,7 +1,8 @@
 import type { Entry, HardState } from '@raftkit/core';
 import { expect } from 'vitest';
 import { expectState, withLog, type LogStorageCase } from '../env.js';
-import { expectEntries, makeEntries, makeEntry, makeSnapshot } from '../helpers.js';
+import { expectEntries, makeEntries, makeEntry } from '../helpers.js';
+import { snapMeta, snapshotData, writeSnapshot } from '../snapshotHelpers.js';
 
 const MiB = 1024 * 1024;
 const group = 'size and concurrency';
@@ -121,12 +122,16 @@ export const scaleCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async ({ storage }) => {
         const log = makeEntries(1, 12, 1);
+        // The snapshots' bytes first (writing them is not ordered with the log), then the calls.
+        await writeSnapshot(storage, snapMeta(5, 1), snapshotData(5, 100));
+        await writeSnapshot(storage, snapMeta(8, 1), snapshotData(8, 100));
         await Promise.all([
           storage.save({ entries: log.slice(0, 10) }),
-          storage.installSnapshot(makeSnapshot(5, 1)),
+          storage.installSnapshot(snapMeta(5, 1)),
           storage.save({ entries: log.slice(10) }),
           storage.compact(5),
-          storage.installSnapshot(makeSnapshot(8, 1)),
+          storage.installSnapshot(snapMeta(8, 1)),
+          storage.compact(8),
           storage.save({ entries: makeEntries(13, 2, 2) }),
         ]);
         await expectState(storage, { firstIndex: 9, lastIndex: 14, snapshotIndex: 8 });

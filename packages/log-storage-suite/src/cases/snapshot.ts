@@ -2,6 +2,7 @@ import { ErrorCode, type Snapshot } from '@raftkit/core';
 import { expect } from 'vitest';
 import { expectState, withLog, type LogStorageCase } from '../env.js';
 import { expectEntries, expectRaftError, expectSnapshot, makeEntries, makeSnapshot } from '../helpers.js';
+import { installWhole, readSnapshot } from '../snapshotHelpers.js';
 
 const group = 'snapshots (Raft §7)';
 
@@ -13,9 +14,9 @@ export const snapshotCases: LogStorageCase[] = [
       withLog(env, async ({ storage }) => {
         await storage.save({ entries: makeEntries(1, 5, 1) });
         const snap = makeSnapshot(10, 3);
-        await storage.installSnapshot(snap);
+        await installWhole(storage, snap);
         await expectState(storage, { firstIndex: 11, lastIndex: 10, snapshotIndex: 10 });
-        expectSnapshot(await storage.snapshot(), snap);
+        expectSnapshot(await readSnapshot(storage), snap);
         expect(await storage.term(10)).toBe(3);
         await expectRaftError(storage.term(9), ErrorCode.Compacted);
         await expectRaftError(storage.term(11), ErrorCode.Unavailable);
@@ -29,7 +30,7 @@ export const snapshotCases: LogStorageCase[] = [
     name: 'the log continues right after a snapshot, and nowhere else',
     run: (env) =>
       withLog(env, async ({ storage }) => {
-        await storage.installSnapshot(makeSnapshot(10, 3));
+        await installWhole(storage, makeSnapshot(10, 3));
         await expectRaftError(storage.save({ entries: makeEntries(12, 1, 3) }), ErrorCode.InvalidArgument);
         await expectRaftError(storage.save({ entries: makeEntries(10, 2, 3) }), ErrorCode.InvalidArgument);
         const entries = makeEntries(11, 2, 4);
@@ -45,7 +46,7 @@ export const snapshotCases: LogStorageCase[] = [
       withLog(env, async ({ storage }) => {
         const log = makeEntries(1, 10, (i) => (i <= 5 ? 1 : 2));
         await storage.save({ entries: log });
-        await storage.installSnapshot(makeSnapshot(7, 2));
+        await installWhole(storage, makeSnapshot(7, 2));
         await expectState(storage, { firstIndex: 8, lastIndex: 10, snapshotIndex: 7 });
         expectEntries(await storage.entries(8, 11), log.slice(7));
         expect(await storage.term(7)).toBe(2);
@@ -59,7 +60,7 @@ export const snapshotCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async ({ storage }) => {
         await storage.save({ entries: makeEntries(1, 10, 1) });
-        await storage.installSnapshot(makeSnapshot(7, 2));
+        await installWhole(storage, makeSnapshot(7, 2));
         await expectState(storage, { firstIndex: 8, lastIndex: 7, snapshotIndex: 7 });
         expect(await storage.term(7)).toBe(2);
         await expectRaftError(storage.term(8), ErrorCode.Unavailable);
@@ -72,7 +73,7 @@ export const snapshotCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async ({ storage }) => {
         await storage.save({ entries: makeEntries(1, 5, 1) });
-        await storage.installSnapshot(makeSnapshot(5, 1));
+        await installWhole(storage, makeSnapshot(5, 1));
         await expectState(storage, { firstIndex: 6, lastIndex: 5, snapshotIndex: 5 });
         expect(await storage.entries(6, 6)).toEqual([]);
       }),
@@ -82,12 +83,12 @@ export const snapshotCases: LogStorageCase[] = [
     name: 'a newer snapshot replaces the older one, data and metadata',
     run: (env) =>
       withLog(env, async ({ storage }) => {
-        await storage.installSnapshot(makeSnapshot(5, 1, ['a']));
+        await installWhole(storage, makeSnapshot(5, 1, ['a']));
         const log = makeEntries(6, 5, 2);
         await storage.save({ entries: log });
         const newer = makeSnapshot(8, 2, ['a', 'b']);
-        await storage.installSnapshot(newer);
-        expectSnapshot(await storage.snapshot(), newer);
+        await installWhole(storage, newer);
+        expectSnapshot(await readSnapshot(storage), newer);
         await expectState(storage, { firstIndex: 9, lastIndex: 10, snapshotIndex: 8 });
         expectEntries(await storage.entries(9, 11), log.slice(3));
         await expectRaftError(storage.term(5), ErrorCode.Compacted);
@@ -99,9 +100,9 @@ export const snapshotCases: LogStorageCase[] = [
     run: (env) =>
       withLog(env, async ({ storage }) => {
         const snap = makeSnapshot(8, 2);
-        await storage.installSnapshot(snap);
-        await expectRaftError(storage.installSnapshot(makeSnapshot(5, 1)), ErrorCode.InvalidArgument);
-        expectSnapshot(await storage.snapshot(), snap);
+        await installWhole(storage, snap);
+        await expectRaftError(installWhole(storage, makeSnapshot(5, 1)), ErrorCode.InvalidArgument);
+        expectSnapshot(await readSnapshot(storage), snap);
         await expectState(storage, { firstIndex: 9, lastIndex: 8, snapshotIndex: 8 });
       }),
   },
@@ -113,8 +114,8 @@ export const snapshotCases: LogStorageCase[] = [
         const hardState = { term: 4, vote: 'z', commit: 0 };
         await storage.save({ hardState });
         const snap: Snapshot = { meta: { index: 3, term: 2, voters: ['n3', 'n1', 'ünï'] }, data: new Uint8Array(0) };
-        await storage.installSnapshot(snap);
-        expectSnapshot(await storage.snapshot(), snap);
+        await installWhole(storage, snap);
+        expectSnapshot(await readSnapshot(storage), snap);
         await expectState(storage, { firstIndex: 4, lastIndex: 3, hardState });
       }),
   },
@@ -125,7 +126,7 @@ export const snapshotCases: LogStorageCase[] = [
       withLog(env, async ({ storage }) => {
         const log = makeEntries(1, 10, 1);
         await storage.save({ entries: log, hardState: { term: 1, vote: null, commit: 8 } });
-        await expectRaftError(storage.installSnapshot(makeSnapshot(5, 2)), ErrorCode.InvalidArgument);
+        await expectRaftError(installWhole(storage, makeSnapshot(5, 2)), ErrorCode.InvalidArgument);
         await expectState(storage, { firstIndex: 1, lastIndex: 10, snapshotIndex: null });
         expectEntries(await storage.entries(1, 11), log);
       }),
@@ -144,8 +145,8 @@ export const snapshotCases: LogStorageCase[] = [
           { meta: { index: 3, term: 1, voters: [1] }, data },
           { meta: { index: 3, term: 1, voters: [] }, data: 'x' },
         ] as unknown as Snapshot[];
-        for (const snap of bad) await expectRaftError(storage.installSnapshot(snap), ErrorCode.InvalidArgument);
-        expect(await storage.snapshot()).toBeNull();
+        for (const snap of bad) await expectRaftError(installWhole(storage, snap), ErrorCode.InvalidArgument);
+        expect(await readSnapshot(storage)).toBeNull();
       }),
   },
   {
@@ -156,10 +157,10 @@ export const snapshotCases: LogStorageCase[] = [
       withLog(env, async (log) => {
         await log.storage.save({ entries: makeEntries(1, 10, 1) });
         const snap = makeSnapshot(6, 1);
-        await log.storage.installSnapshot(snap);
+        await installWhole(log.storage, snap);
         const storage = await log.reopen();
         await expectState(storage, { firstIndex: 7, lastIndex: 10, snapshotIndex: 6 });
-        expectSnapshot(await storage.snapshot(), snap);
+        expectSnapshot(await readSnapshot(storage), snap);
         expect(await storage.term(6)).toBe(1);
         expectEntries(await storage.entries(7, 11), makeEntries(7, 4, 1));
         await expectRaftError(storage.entries(6, 7), ErrorCode.Compacted);
