@@ -4,4 +4,4 @@ export type { BackoffOptions, HttpListenOptions, HttpTlsOptions, HttpTransportOp
 export type { HttpTransportStats, PeerStats } from './stats.js';
 export { HttpErrorCode, HttpTransportError, type ErrorResponseBody, type ResponseErrorCode } from './errors.js';
 export { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders } from './protocol.js';
-export { MessageTag, VariantTag, WIRE_MAGIC, WIRE_VERSION, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from './codec/index.js';
+export { MessageTag, RetiredTag, VariantTag, WIRE_MAGIC, WIRE_VERSION, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from './codec/index.js';

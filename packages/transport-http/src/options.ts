@@ -43,12 +43,12 @@ export interface HttpTransportOptions {
   /** Largest inbound request body; larger ones get 413. Default 64 MiB. */
   readonly maxBodyBytes?: number;
   /**
-   * Largest inbound request carrying a snapshot (snapshots go alone, marked by a header, so
-   * they get their own limit). Default 1 GiB.
+   * Largest inbound request carrying a snapshot chunk (chunks go alone, marked by a header, so
+   * they get their own limit; RaftNode's chunks are 1 MiB unless configured larger). Default 1 GiB.
    */
   readonly maxSnapshotBytes?: number;
   /**
-   * Request bodies over 64 KiB received at once (at most one of them a snapshot); beyond it a
+   * Request bodies over 64 KiB received at once (at most one of them a snapshot chunk); beyond it a
    * request gets 503 RAFT_HTTP_BUSY with Retry-After and the sender backs off. Bounds the memory
    * that bodies not yet authenticated can take. Default 8.
    */

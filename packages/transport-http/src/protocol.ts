@@ -3,8 +3,8 @@
  *
  * Versions: the batch encoding stays wire version 1 (codec/batch.ts) and grows only by new
  * message tags, never by changing the fields of an existing tag. A message a peer of an
- * earlier release cannot represent (timeoutNow, a vote with `transferFrom`, a snapshot with
- * `meta.membership`) uses a tag that peer does not know; it refuses the whole request with
+ * earlier release cannot represent (timeoutNow, a vote with `transferFrom`, the streamed
+ * snapshot messages) uses a tag that peer does not know; it refuses the whole request with
  * 400 RAFT_BAD_MESSAGE ("unknown message type tag N"), this node reports that as
  * RAFT_HTTP_PEER_REJECTED and backs off, and every other message keeps its old bytes, so
  * mixed-version peers keep replicating. Bump WIRE_VERSION (refused as a whole by older peers)
@@ -26,8 +26,8 @@ export const RaftHeaders = {
   /** Lowercase hex HMAC-SHA256, see auth.ts for what it covers. */
   signature: 'x-raftkit-signature',
   /**
-   * "1" on a request that carries exactly one snapshot message and nothing else: it may be up
-   * to `maxSnapshotBytes` instead of `maxBodyBytes`. Judged before the body is read.
+   * "1" on a request that carries exactly one `snapshotChunk` message and nothing else: it may
+   * be up to `maxSnapshotBytes` instead of `maxBodyBytes`. Judged before the body is read.
    */
   snapshot: 'x-raftkit-snapshot',
 } as const;

@@ -139,9 +139,13 @@ describe('requests that never reach the core', () => {
     expect(await announceOnly(n1.url!, 1024 * 1024 * 1024 + 1, headers)).toBe(413);
   });
 
-  it('a snapshot-marked request carrying anything but one snapshot → 400', async () => {
-    const answer = await call(url, { body: valid, headers: { ...signedHeaders(valid), 'x-raftkit-snapshot': '1' } });
-    expectRefusal(answer, 400, ErrorCode.BadMessage, /exactly one snapshot message/);
+  it('a snapshot-marked request carrying anything but one snapshot chunk → 400', async () => {
+    const [chunk] = samplesOfType('snapshotChunk', 'n1', 'n2');
+    const bodies = [valid, encodeMessages(samplesOfType('snapshot', 'n1', 'n2').slice(0, 1)), encodeMessages([chunk, chunk])];
+    for (const body of bodies) {
+      const answer = await call(url, { body, headers: { ...signedHeaders(body), 'x-raftkit-snapshot': '1' } });
+      expectRefusal(answer, 400, ErrorCode.BadMessage, /exactly one snapshotChunk message/);
+    }
   });
 
   it('a snapshot marker other than 1 → 400', async () => {
@@ -192,7 +196,7 @@ describe('requests that never reach the core', () => {
     expect(inbox.messages).toEqual([]);
     const rejected = n2.stats().inbound.rejected;
     expect(rejected[HttpErrorCode.Unauthorized]).toBe(7);
-    expect(rejected[ErrorCode.BadMessage]).toBe(6);
+    expect(rejected[ErrorCode.BadMessage]).toBe(8);
     const sent = samplesOfType('append', 'n1', 'n2');
     n1.send(sent);
     await waitFor(() => inbox.messages.length === sent.length, 'valid appends after the bad requests');

@@ -1,6 +1,6 @@
 import { EntryType, MAX_TERM } from '@raftkit/core';
 import type { Message } from '@raftkit/core';
-import { MESSAGE_TYPES, diffValues, largeAppend, largeSnapshot, sampleMessages, samplesOfType } from '@raftkit/transport-suite';
+import { MESSAGE_TYPES, MiB, diffValues, largeAppend, largeChunk, sampleMessages, samplesOfType } from '@raftkit/transport-suite';
 import { describe, expect, it } from 'vitest';
 import { expectBadMessage } from './helpers/expectBad.js';
 import { WIRE_VERSION, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from '../src/index.js';
@@ -25,8 +25,8 @@ describe('round trips', () => {
     roundTrip(sent).forEach((m, i) => expect(diffValues(m, sent[i])).toBeNull());
   });
 
-  it('4 MiB appends and snapshots survive intact', () => {
-    const sent = [largeAppend('a', 'b'), largeSnapshot('a', 'b')];
+  it('4 MiB appends and snapshot chunks survive intact', () => {
+    const sent = [largeAppend('a', 'b'), largeChunk('a', 'b', 4 * MiB)];
     roundTrip(sent).forEach((m, i) => expect(diffValues(m, sent[i])).toBeNull());
   });
 
@@ -96,7 +96,7 @@ describe('the encoder refuses what the decoder would refuse', () => {
   it('an unknown entry type', () => expectBadMessage(() => encodeMessage(append([entry(11, 3, 7)])), /unknown entry type 7/));
   it('entry data that is not bytes', () => expectBadMessage(() => encodeMessage(append([{ ...entry(11, 3), data: 'x' }])), /data must be a Uint8Array/));
 
-  const snapshot = (meta: object) => ({ type: 'snapshot', from: 'a', to: 'b', term: 3, snapshot: { meta, data: new Uint8Array(0) } }) as Message;
+  const snapshot = (meta: object) => ({ type: 'snapshot', from: 'a', to: 'b', term: 3, meta }) as Message;
   // Issue 9 item 9: a term near 2^53 wedges a node that adopts it (term + 1 is not safe).
   const entryAt = (term: number) => ({ index: 11, term, type: EntryType.Normal, data: new Uint8Array(1) });
   const hugeTerms: [string, (term: number) => unknown][] = [
@@ -143,7 +143,7 @@ describe('the decoder refuses malformed bytes with RAFT_BAD_MESSAGE', () => {
     // header 7 + tag 1 + from 3 + to 3 + term 8 + prevIndex 8 + prevTerm 8 + commit 8 + count 4 + index 8 = 58
     new DataView(append.buffer).setBigUint64(58, BigInt(MAX_TERM + 1));
     expectBadMessage(() => decodeBatch(append), /entries\[0\]\.term at offset 58 is \d+, above MAX_TERM/);
-    const snap = encodeMessages([{ type: 'snapshot', from: 'a', to: 'b', term: 5, snapshot: { meta: { index: 4, term: 3, voters: [] }, data: new Uint8Array(0) } }]);
+    const snap = encodeMessages([{ type: 'snapshot', from: 'a', to: 'b', term: 5, meta: { index: 4, term: 3, voters: [] } }]);
     // header 7 + tag 1 + from 3 + to 3 + term 8 + meta.index 8 = 30
     new DataView(snap.buffer).setBigUint64(30, BigInt(Number.MAX_SAFE_INTEGER));
     expectBadMessage(() => decodeBatch(snap), /snapshot\.meta\.term at offset 30 is \d+, above MAX_TERM/);

@@ -1,6 +1,7 @@
 // Issue 10: the codec carries membership data (timeoutNow, vote.transferFrom, a snapshot's
 // meta.membership) exactly, refuses malformed membership with RAFT_BAD_MESSAGE naming the field,
 // and keeps every message of the first release byte-identical (older peers still decode them).
+// Issue 12 moved the snapshot to tag 13 (meta only, membership behind a presence byte).
 import type { ConfState, Message, SnapshotRequest, VoteRequest } from '@raftkit/core';
 import { diffValues, sampleConfState } from '@raftkit/transport-suite';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const vote: VoteRequest = { type: 'vote', from: 'a', to: 'b', term: 1, preVote: false, lastLogIndex: 2, lastLogTerm: 1 };
 const single: ConfState = { config: { voters: ['a'], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false }, addresses: {} };
 const snapshotWith = (membership: unknown): Message =>
-  ({ type: 'snapshot', from: 'a', to: 'b', term: 3, snapshot: { meta: { index: 5, term: 2, voters: ['a'], membership }, data: new Uint8Array([9]) } }) as Message;
+  ({ type: 'snapshot', from: 'a', to: 'b', term: 3, meta: membership === undefined ? { index: 5, term: 2, voters: ['a'] } : { index: 5, term: 2, voters: ['a'], membership } }) as Message;
 
 describe('layout', () => {
   it('a vote without transferFrom keeps the first release’s bytes (tag 1); with it, tag 11 adds the id', () => {
@@ -30,27 +31,27 @@ describe('layout', () => {
     expect(MessageTag.timeoutNow).toBe(10);
   });
 
-  it('a snapshot with membership is tag 12: the old fields, the configuration, sorted addresses, then data', () => {
+  it('a snapshot is tag 13: its meta, a presence byte, then the configuration and sorted addresses', () => {
     const membership: ConfState = { ...single, addresses: { b: 'u', a: 'v' } };
     const meta = '0000000000000005' + '0000000000000002' + '00000001' + '000161'; // index, term, voters ["a"]
     const lists = '00000001000161' + '00000000' + '00000000' + '00000000' + '00'; // voters ["a"], 3 empty lists, autoLeave
     const addresses = '00000002' + '000161' + '000176' + '000162' + '000175'; // a → "v", b → "u"
-    const data = '00000001' + '09';
     const head = '000161' + '000162' + '0000000000000003';
-    expect(hex(encodeMessage(snapshotWith(membership)))).toBe('0c' + head + meta + lists + addresses + data);
-    expect(hex(encodeMessage(snapshotWith(undefined)))).toBe('07' + head + meta + data);
+    expect(hex(encodeMessage(snapshotWith(membership)))).toBe('0d' + head + meta + '01' + lists + addresses);
+    expect(hex(encodeMessage(snapshotWith(undefined)))).toBe('0d' + head + meta + '00');
+    expect(MessageTag.snapshot).toBe(13);
   });
 
   it('decodes a snapshot without membership to a meta without the key, and one with it exactly', () => {
     const [plain, withMembership] = decodeBatch(encodeMessages([snapshotWith(undefined), snapshotWith(sampleConfState('a', 'b'))])) as SnapshotRequest[];
-    expect(Object.keys(plain.snapshot.meta)).toEqual(['index', 'term', 'voters']);
-    expect(diffValues(withMembership.snapshot.meta.membership, sampleConfState('a', 'b'))).toBeNull();
+    expect(Object.keys(plain.meta)).toEqual(['index', 'term', 'voters']);
+    expect(diffValues(withMembership.meta.membership, sampleConfState('a', 'b'))).toBeNull();
   });
 
   it('keeps an address under the id "__proto__" as a key, without touching the prototype', () => {
     const addresses = JSON.parse('{"__proto__": "http://p", "a": "http://a"}') as Record<string, string>;
     const [m] = decodeBatch(encodeMessages([snapshotWith({ ...single, addresses })])) as SnapshotRequest[];
-    const decoded = m.snapshot.meta.membership!.addresses;
+    const decoded = m.meta.membership!.addresses;
     expect(Object.keys(decoded)).toEqual(['__proto__', 'a']);
     expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value).toBe('http://p');
@@ -86,16 +87,17 @@ describe('the encoder refuses malformed membership data', () => {
   });
 });
 
-/** A tag-12 frame from raw parts, to hand the decoder what no valid encoder writes. */
+/** A snapshot frame with membership from raw parts, to hand the decoder what no valid encoder writes. */
 function rawSnapshot(lists: readonly (readonly string[])[], autoLeave: number, addresses: readonly [string, string][]): Uint8Array {
   const w = new ByteWriter();
-  w.u8(VariantTag.snapshotMembership);
+  w.u8(MessageTag.snapshot);
   w.str('a', 'from');
   w.str('b', 'to');
   w.u64(3, 'term');
   w.u64(5, 'index');
   w.u64(2, 'meta term');
   w.u32(0);
+  w.u8(1); // membership present
   for (const list of lists) {
     w.u32(list.length);
     for (const id of list) w.str(id, 'id');
@@ -106,7 +108,6 @@ function rawSnapshot(lists: readonly (readonly string[])[], autoLeave: number, a
     w.str(id, 'id');
     w.str(url, 'url');
   }
-  w.bytes(new Uint8Array(0), 'data');
   return encodeBatch([w.finish()]);
 }
 
@@ -114,7 +115,7 @@ describe('the decoder refuses malformed membership with RAFT_BAD_MESSAGE naming 
   const ok: string[][] = [['a'], [], [], []];
   it('accepts the valid raw frame the cases below break', () => {
     const [m] = decodeBatch(rawSnapshot(ok, 0, [['a', 'x']])) as SnapshotRequest[];
-    expect(m.snapshot.meta.membership).toEqual({ ...single, addresses: { a: 'x' } });
+    expect(m.meta.membership).toEqual({ ...single, addresses: { a: 'x' } });
   });
   it('an invalid configuration', () => {
     expectBadMessage(() => decodeBatch(rawSnapshot([['a'], [], ['a'], []], 0, [])), /message #0: snapshot\.meta\.membership\.config: .*both a learner and a voter/);
@@ -128,7 +129,7 @@ describe('the decoder refuses malformed membership with RAFT_BAD_MESSAGE naming 
   it('an address under an empty id', () => expectBadMessage(() => decodeBatch(rawSnapshot(ok, 0, [['', 'x']])), /addresses\[0\] id must be a non-empty node id/));
   it('membership cut short', () => {
     const bytes = rawSnapshot(ok, 0, [['a', 'x']]);
-    expectBadMessage(() => decodeBatch(bytes.subarray(0, bytes.length - 5)), /truncated: snapshot\.meta\.membership\.addresses\["a"\]/);
+    expectBadMessage(() => decodeBatch(bytes.subarray(0, bytes.length - 1)), /truncated: snapshot\.meta\.membership\.addresses\["a"\]/);
   });
   it('a transferFrom that is empty', () => {
     const bytes = Uint8Array.from([...encodeMessages([vote]), 0, 0]);

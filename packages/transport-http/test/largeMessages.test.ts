@@ -1,11 +1,13 @@
 // Issue 9 item 3: a state over 64 MiB could never reach a lagging follower (every snapshot got
-// 413 RAFT_HTTP_BODY_TOO_LARGE, forever, unnoticed). Snapshots now travel alone under their own
+// 413 RAFT_HTTP_BODY_TOO_LARGE, forever, unnoticed). Snapshots travel alone under their own
 // limit (maxSnapshotBytes, 1 GiB), and a message a peer still refuses as too large is reported.
+// Since issue 12 a snapshot streams as chunks: a chunk is what travels alone under that limit.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { HeartbeatRequest, Message, SnapshotRequest } from '@raftkit/core';
-import { Inbox, MiB, largeAppend, largeSnapshot, samplesOfType } from '@raftkit/transport-suite';
+import { crc32c } from '@raftkit/core';
+import type { HeartbeatRequest, Message, SnapshotChunkRequest } from '@raftkit/core';
+import { Inbox, MiB, largeAppend, largeChunk, samplesOfType, sha256Hex } from '@raftkit/transport-suite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpErrorCode, HttpTransport, HttpTransportError, MESSAGES_PATH } from '../src/index.js';
 import { SECRET, closeAll, connect, startAll, waitFor } from './helpers/net.js';
@@ -21,26 +23,27 @@ afterEach(async () => {
 const heartbeat = (n: number): HeartbeatRequest => ({ ...samplesOfType('heartbeat', 'n1', 'n2')[0], context: n });
 
 
-/** A snapshot of `bytes` whose data is not a repeating pattern a mix-up could preserve. */
-function bigSnapshot(bytes: number): SnapshotRequest {
+/** A chunk of `bytes` whose data is not a repeating pattern a mix-up could preserve. */
+function bigChunk(bytes: number): SnapshotChunkRequest {
   const data = new Uint8Array(bytes);
   const words = new Uint32Array(data.buffer);
   for (let i = 0; i < words.length; i++) words[i] = Math.imul(i, 2654435761) >>> 0;
-  return { type: 'snapshot', from: 'n1', to: 'n2', term: 9, snapshot: { meta: { index: 123_456, term: 8, voters: ['n1', 'n2'] }, data } };
+  const meta = { index: 123_456, term: 8, voters: ['n1', 'n2'] };
+  return { type: 'snapshotChunk', from: 'n1', to: 'n2', term: 9, meta, size: 2 * bytes, checksum: sha256Hex(data), offset: bytes, data, crc: crc32c(data) };
 }
 
 describe('large messages over real HTTP', () => {
-  it('an 80 MiB snapshot arrives intact with default options, with the messages around it, in order', async () => {
+  it('an 80 MiB chunk (a chunk size configured past maxBodyBytes) arrives intact with default options, alone, with the messages around it in order', async () => {
     const { transports, inboxes } = await startAll(['n1', 'n2']);
     cleanup = transports;
-    const snapshot = bigSnapshot(80 * MiB);
-    // Messages on both sides of it: it goes alone, and the queue bound does not push it out.
-    transports[0].send([heartbeat(1), snapshot, heartbeat(2)]);
-    await waitFor(() => inboxes[1].messages.length === 3, 'the snapshot and both heartbeats', 20_000);
-    const [first, got, last] = inboxes[1].messages as [Message, SnapshotRequest, Message];
+    const chunk = bigChunk(80 * MiB);
+    // Messages on both sides of it: it goes alone, and the newest message is never pushed out.
+    transports[0].send([heartbeat(1), chunk, heartbeat(2)]);
+    await waitFor(() => inboxes[1].messages.length === 3, 'the chunk and both heartbeats', 20_000);
+    const [first, got, last] = inboxes[1].messages as [Message, SnapshotChunkRequest, Message];
     expect([first, last]).toEqual([heartbeat(1), heartbeat(2)]);
-    expect(got.snapshot.meta).toEqual(snapshot.snapshot.meta);
-    expect(Buffer.compare(got.snapshot.data, snapshot.snapshot.data)).toBe(0);
+    expect({ ...got, data: null }).toEqual({ ...chunk, data: null });
+    expect(Buffer.compare(got.data, chunk.data)).toBe(0);
     expect(transports[0].stats().peers.n2).toMatchObject({ requests: 3, failures: 0, dropped: 0, tooLarge: 0 });
     expect(transports[1].stats().inbound.rejected).toEqual({});
   }, 30_000);
@@ -59,12 +62,12 @@ describe('large messages over real HTTP', () => {
     const delivered: Message[] = [];
     await receiver.start({ onMessage: (m) => void delivered.push(m) });
 
-    // Under the snapshot limit but over maxBodyBytes: it goes, snapshots have their own limit.
-    sender.send([largeSnapshot('n1', 'n2', 1.5 * MiB)]);
-    await waitFor(() => delivered.length === 1, 'a 1.5 MiB snapshot past a 1 MiB body limit');
-    expect(delivered[0].type).toBe('snapshot');
+    // Under the snapshot limit but over maxBodyBytes: it goes, snapshot chunks have their own limit.
+    sender.send([largeChunk('n1', 'n2', 1.5 * MiB)]);
+    await waitFor(() => delivered.length === 1, 'a 1.5 MiB chunk past a 1 MiB body limit');
+    expect(delivered[0].type).toBe('snapshotChunk');
 
-    sender.send([largeSnapshot('n1', 'n2', 3 * MiB)]);
+    sender.send([largeChunk('n1', 'n2', 3 * MiB)]);
     await waitFor(() => errors.length === 1, 'the too-large report');
     expect(errors[0]).toBeInstanceOf(HttpTransportError);
     expect(errors[0]).toMatchObject({ code: HttpErrorCode.MessageTooLarge, status: 413, peer: 'n2', peerCode: HttpErrorCode.BodyTooLarge });
@@ -135,7 +138,7 @@ describe('large messages over real HTTP', () => {
       await n2.start({ onMessage: () => {} });
       for (let i = 1; i <= 3; i++) {
         await waitFor(() => {
-          if (n1.stats().peers.n2.queued === 0 && n1.stats().peers.n2.requests < i) n1.send([largeSnapshot('n1', 'n2', 32 * MiB)]);
+          if (n1.stats().peers.n2.queued === 0 && n1.stats().peers.n2.requests < i) n1.send([largeChunk('n1', 'n2', 32 * MiB)]);
           return n1.stats().peers.n2.failures === i;
         }, `refusal ${i}`);
       }

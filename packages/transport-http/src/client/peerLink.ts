@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { NodeId } from '@raftkit/core';
 import { authHeaders } from '../auth.js';
 import { encodeBatch } from '../codec/batch.js';
-import { isSnapshotTag } from '../codec/messages.js';
+import { travelsAlone } from '../codec/messages.js';
 import { HttpErrorCode, HttpTransportError } from '../errors.js';
 import type { BackoffOptions, HttpTlsOptions } from '../options.js';
 import { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders } from '../protocol.js';
@@ -16,9 +16,9 @@ export const EXPECT_CONTINUE_BYTES = 1024 * 1024;
 /** A large body gets this much transfer rate before its request times out (1 s per 8 MiB). */
 const MIN_BYTES_PER_SECOND = 8 * 1024 * 1024;
 
-/** An encoded message's first byte is its tag (codec/messages.ts). */
-function isSnapshot(frame: Uint8Array): boolean {
-  return isSnapshotTag(frame[0]);
+/** An encoded message's first byte is its tag (codec/messages.ts): is it a snapshot chunk? */
+function isChunk(frame: Uint8Array): boolean {
+  return travelsAlone(frame[0]);
 }
 
 /** The request timeout for a body: `timeoutMs`, plus time to move a large body at a slow rate. */
@@ -87,9 +87,11 @@ function createAgent(url: URL, tls: HttpTlsOptions | undefined): http.Agent {
  * and batches grow with load. A failure drops what was queued and backs off; while backing
  * off new messages are dropped at once (Raft retransmits; a dead peer must not hoard memory).
  *
- * A snapshot goes alone in its own request, marked so the peer applies its larger snapshot
- * limit. Overflow never drops the newest queued snapshot: it may be larger than the whole
- * byte bound, and must not be pushed out by the next heartbeat.
+ * A snapshot chunk goes alone in its own request, marked so the peer applies its larger
+ * snapshot limit; a heartbeat queued behind chunks waits for each chunk's request, as it would
+ * for one large batch. Chunks count toward both queue bounds (all but the newest chunk, see
+ * trimOverflow): RaftNode keeps only a few in flight and resends what is lost after a timeout,
+ * so dropping the oldest when the queue is full costs a resend, never the transfer.
  */
 export class PeerLink {
   readonly url: URL;
@@ -150,23 +152,24 @@ export class PeerLink {
   }
 
   /**
-   * Drops the oldest messages beyond the bounds, always keeping the newest one. The newest
-   * snapshot is kept too and its bytes do not count: the messages queued around it are bounded
-   * as if it were not there, so memory stays under maxQueuedBytes plus one snapshot.
+   * Drops the oldest messages beyond the bounds, counting them in `dropped`, always keeping the
+   * newest one. The newest chunk is kept too and its bytes do not count (a chunk may be
+   * configured larger than maxQueuedBytes, and must not be pushed out by the next heartbeat);
+   * every other chunk counts like any message, so memory stays under maxQueuedBytes plus one chunk.
    */
   private trimOverflow(): void {
     const { maxQueuedMessages, maxQueuedBytes } = this.settings;
     if (this.queue.length <= maxQueuedMessages && this.queuedBytes <= maxQueuedBytes) return;
     const last = this.queue.length - 1;
-    let snapshotAt = last;
-    while (snapshotAt >= 0 && !isSnapshot(this.queue[snapshotAt])) snapshotAt -= 1;
-    const exempt = snapshotAt >= 0 ? this.queue[snapshotAt].byteLength : 0;
+    let chunkAt = last;
+    while (chunkAt >= 0 && !isChunk(this.queue[chunkAt])) chunkAt -= 1;
+    const exempt = chunkAt >= 0 ? this.queue[chunkAt].byteLength : 0;
     let count = this.queue.length;
     let bytes = this.queuedBytes - exempt;
     if (count <= maxQueuedMessages && bytes <= maxQueuedBytes) return;
     let dropped = 0;
     this.queue = this.queue.filter((frame, i) => {
-      if (i === last || i === snapshotAt || (count <= maxQueuedMessages && bytes <= maxQueuedBytes)) return true;
+      if (i === last || i === chunkAt || (count <= maxQueuedMessages && bytes <= maxQueuedBytes)) return true;
       count -= 1;
       bytes -= frame.byteLength;
       dropped += 1;
@@ -176,15 +179,15 @@ export class PeerLink {
     this.counters.dropped += dropped;
   }
 
-  /** Takes a snapshot alone, or messages from the front up to maxBatchBytes (at least one). */
+  /** Takes a snapshot chunk alone, or messages from the front up to maxBatchBytes (at least one). */
   private takeBatch(): { frames: Uint8Array[]; snapshot: boolean } {
-    if (isSnapshot(this.queue[0])) {
+    if (isChunk(this.queue[0])) {
       this.queuedBytes -= this.queue[0].byteLength;
       return { frames: this.queue.splice(0, 1), snapshot: true };
     }
     let count = 0;
     let bytes = 0;
-    const fits = (frame: Uint8Array): boolean => !isSnapshot(frame) && (count === 0 || bytes + frame.byteLength <= this.settings.maxBatchBytes);
+    const fits = (frame: Uint8Array): boolean => !isChunk(frame) && (count === 0 || bytes + frame.byteLength <= this.settings.maxBatchBytes);
     while (count < this.queue.length && fits(this.queue[count])) {
       bytes += this.queue[count].byteLength;
       count += 1;

@@ -43,13 +43,20 @@ export function checkTermOrder(last: number, term: number, offset: number): void
   if (term < last) throw badMessage(`entries[${offset}].term ${term} is lower than the term before it (${last})`);
 }
 
-/** A snapshot covers at least entry 1, whose term is >= 1. */
-export function checkSnapshotMeta(index: number, term: number): void {
-  if (index < 1) throw badMessage('snapshot.meta.index must be >= 1');
-  if (term < 1) throw badMessage('snapshot.meta.term must be >= 1');
+/** A snapshot covers at least entry 1, whose term is >= 1. `at`: the meta's path, e.g. `snapshot.meta`. */
+export function checkSnapshotMeta(index: number, term: number, at = 'snapshot.meta'): void {
+  if (index < 1) throw badMessage(`${at}.index must be >= 1`);
+  if (term < 1) throw badMessage(`${at}.term must be >= 1`);
 }
 
-export function checkVoters(voters: readonly NodeId[]): void {
-  voters.forEach((voter, i) => checkNodeId(voter, `snapshot.meta.voters[${i}]`));
-  if (new Set(voters).size !== voters.length) throw badMessage('snapshot.meta.voters has duplicates');
+export function checkVoters(voters: readonly NodeId[], at = 'snapshot.meta'): void {
+  voters.forEach((voter, i) => checkNodeId(voter, `${at}.voters[${i}]`));
+  if (new Set(voters).size !== voters.length) throw badMessage(`${at}.voters has duplicates`);
+}
+
+/** A chunk lies inside its snapshot: offset + data length <= size. */
+export function checkChunkExtent(offset: number, length: number, size: number): void {
+  if (offset + length > size) {
+    throw badMessage(`snapshotChunk.offset ${offset} + ${length} bytes of data run past snapshotChunk.size ${size}`);
+  }
 }

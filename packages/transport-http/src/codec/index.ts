@@ -1,2 +1,2 @@
 export { WIRE_MAGIC, WIRE_VERSION, decodeBatch, encodeBatch, encodeMessage, encodeMessages } from './batch.js';
-export { MessageTag, VariantTag } from './messages.js';
+export { MessageTag, RetiredTag, VariantTag } from './messages.js';

@@ -16,14 +16,15 @@ import type { ByteWriter } from './writer.js';
  * puts ids like "10" and "2" first, in numeric order).
  */
 const FIELD = 'snapshot.meta.membership';
+/** `field` below: the membership's path in error messages (a chunk's is `snapshotChunk.meta.membership`). */
 const LISTS = ['voters', 'votersOutgoing', 'learners', 'learnersNext'] as const;
 
 /** The core's verdict on a configuration, as the codec's one error, naming the field. */
-function checkConfig(config: MembershipConfig): void {
+function checkConfig(config: MembershipConfig, at: string): void {
   try {
     validateMembership(config);
   } catch (err) {
-    if (isRaftError(err, ErrorCode.InvalidArgument)) throw badMessage(`${FIELD}.config: ${err.message}`);
+    if (isRaftError(err, ErrorCode.InvalidArgument)) throw badMessage(`${at}.config: ${err.message}`);
     throw err;
   }
 }
@@ -34,8 +35,8 @@ function writeList(w: ByteWriter, list: unknown, field: string): void {
   list.forEach((id, i) => w.str(id, `${field}[${i}]`));
 }
 
-function writeAddresses(w: ByteWriter, addresses: unknown): void {
-  const field = `${FIELD}.addresses`;
+function writeAddresses(w: ByteWriter, addresses: unknown, at: string): void {
+  const field = `${at}.addresses`;
   if (addresses === null || typeof addresses !== 'object' || Array.isArray(addresses)) throw badMessage(`${field} must be an object`);
   const ids = Object.keys(addresses).sort();
   w.u32(ids.length);
@@ -46,14 +47,14 @@ function writeAddresses(w: ByteWriter, addresses: unknown): void {
   }
 }
 
-export function writeConfState(w: ByteWriter, state: ConfState): void {
-  if (state === null || typeof state !== 'object') throw badMessage(`${FIELD} must be an object`);
+export function writeConfState(w: ByteWriter, state: ConfState, at = FIELD): void {
+  if (state === null || typeof state !== 'object') throw badMessage(`${at} must be an object`);
   const { config } = state;
-  if (config === null || typeof config !== 'object') throw badMessage(`${FIELD}.config must be an object`);
-  for (const list of LISTS) writeList(w, config[list], `${FIELD}.config.${list}`);
-  w.bool(config.autoLeave, `${FIELD}.config.autoLeave`);
-  checkConfig(config);
-  writeAddresses(w, state.addresses);
+  if (config === null || typeof config !== 'object') throw badMessage(`${at}.config must be an object`);
+  for (const list of LISTS) writeList(w, config[list], `${at}.config.${list}`);
+  w.bool(config.autoLeave, `${at}.config.autoLeave`);
+  checkConfig(config, at);
+  writeAddresses(w, state.addresses, at);
 }
 
 function readList(r: ByteReader, field: string): NodeId[] {
@@ -64,8 +65,8 @@ function readList(r: ByteReader, field: string): NodeId[] {
   return ids;
 }
 
-function readAddresses(r: ByteReader): Record<NodeId, string> {
-  const field = `${FIELD}.addresses`;
+function readAddresses(r: ByteReader, at: string): Record<NodeId, string> {
+  const field = `${at}.addresses`;
   const count = r.u32(`${field} count`);
   const addresses: Record<NodeId, string> = {};
   let last: string | null = null;
@@ -80,12 +81,12 @@ function readAddresses(r: ByteReader): Record<NodeId, string> {
   return addresses;
 }
 
-export function readConfState(r: ByteReader): ConfState {
-  const [voters, votersOutgoing, learners, learnersNext] = LISTS.map((list) => readList(r, `${FIELD}.config.${list}`));
-  const autoLeave = r.bool(`${FIELD}.config.autoLeave`);
+export function readConfState(r: ByteReader, at = FIELD): ConfState {
+  const [voters, votersOutgoing, learners, learnersNext] = LISTS.map((list) => readList(r, `${at}.config.${list}`));
+  const autoLeave = r.bool(`${at}.config.autoLeave`);
   const config: MembershipConfig = { voters, votersOutgoing, learners, learnersNext, autoLeave };
-  checkConfig(config);
-  return { config, addresses: readAddresses(r) };
+  checkConfig(config, at);
+  return { config, addresses: readAddresses(r, at) };
 }
 
 /** Upper bound of the bytes `writeConfState` needs (UTF-8 is at most 3 bytes per UTF-16 unit). */

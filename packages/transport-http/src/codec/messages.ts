@@ -1,11 +1,15 @@
-import type { AppendRequest, Entry, Message, MessageType, NodeId, SnapshotMeta, SnapshotRequest, VoteRequest } from '@raftkit/core';
-import { checkEntryChain, checkEntryType, checkNodeId, checkSnapshotMeta, checkTermOrder, checkVoters } from './checks.js';
+import type { AppendRequest, Entry, Message, MessageType, VoteRequest } from '@raftkit/core';
+import type { Base, BodyCodec } from './bodyCodec.js';
+import { checkEntryChain, checkEntryType, checkNodeId, checkTermOrder } from './checks.js';
 import { badMessage } from './errors.js';
-import { confStateSizeHint, readConfState, writeConfState } from './membership.js';
 import type { ByteReader } from './reader.js';
+import { snapshotChunkCodec, snapshotChunkResponseCodec, snapshotCodec, snapshotSizeHint } from './snapshots.js';
 import type { ByteWriter } from './writer.js';
 
-/** Wire tag of each message type. Never renumber: add new types with new tags. */
+/**
+ * Wire tag of each message type. Never renumber: add new types with new tags. `snapshot` moved
+ * to 13 when it lost its data (streamed snapshots): its old tags are retired, not reused.
+ */
 export const MessageTag = {
   vote: 1,
   voteResponse: 2,
@@ -13,10 +17,12 @@ export const MessageTag = {
   appendResponse: 4,
   heartbeat: 5,
   heartbeatResponse: 6,
-  snapshot: 7,
   readIndex: 8,
   readIndexResponse: 9,
   timeoutNow: 10,
+  snapshot: 13,
+  snapshotChunk: 14,
+  snapshotChunkResponse: 15,
 } as const satisfies Record<MessageType, number>;
 
 /**
@@ -27,34 +33,29 @@ export const MessageTag = {
 export const VariantTag = {
   /** A vote with `transferFrom` (a leadership-transfer campaign). */
   voteTransfer: 11,
-  /** A snapshot whose `meta.membership` is set. */
-  snapshotMembership: 12,
+} as const;
+
+/**
+ * Tags of releases before streamed snapshots, never to be reused: a snapshot carrying its whole
+ * data inline (7), and one with `meta.membership` (12). Decoding them is refused with
+ * RAFT_BAD_MESSAGE: snapshots now travel as `snapshotChunk` messages.
+ */
+export const RetiredTag = {
+  snapshotWithData: 7,
+  snapshotWithDataAndMembership: 12,
 } as const;
 
 const typeOfTag = new Map<number, MessageType>(Object.entries(MessageTag).map(([type, tag]) => [tag, type as MessageType]));
-const typeOfVariant = new Map<number, MessageType>([
-  [VariantTag.voteTransfer, 'vote'],
-  [VariantTag.snapshotMembership, 'snapshot'],
-]);
+const typeOfVariant = new Map<number, MessageType>([[VariantTag.voteTransfer, 'vote']]);
+const retired: ReadonlySet<number> = new Set(Object.values(RetiredTag));
 
-/** True for the tags of snapshot messages (a frame's first byte), which travel alone. */
-export function isSnapshotTag(tag: number): boolean {
-  return tag === MessageTag.snapshot || tag === VariantTag.snapshotMembership;
-}
-
-/** Fields every message starts with, after its tag. */
-interface Base {
-  readonly from: NodeId;
-  readonly to: NodeId;
-  readonly term: number;
-}
-
-type Of<T extends MessageType> = Extract<Message, { type: T }>;
-
-/** `variant`: the message goes under its VariantTag, with the optional field. */
-interface BodyCodec<T extends MessageType> {
-  write(w: ByteWriter, m: Of<T>, variant: boolean): void;
-  read(r: ByteReader, base: Base, variant: boolean): Of<T>;
+/**
+ * True for the tags (a frame's first byte) of messages that travel alone in their request:
+ * snapshot chunks, which may be far larger than anything else (1 MiB by default), so a request
+ * carries at most one and a heartbeat queued behind it waits for one chunk, not a batch of them.
+ */
+export function travelsAlone(tag: number): boolean {
+  return tag === MessageTag.snapshotChunk;
 }
 
 function writeEntries(w: ByteWriter, m: AppendRequest): void {
@@ -89,34 +90,6 @@ function readEntries(r: ByteReader, prevIndex: number, prevTerm: number): Entry[
     entries.push({ index, term: entryTerm, type, data: r.bytesField(`entries[${i}].data`) });
   }
   return entries;
-}
-
-function writeSnapshot(w: ByteWriter, m: SnapshotRequest, variant: boolean): void {
-  const { meta, data } = m.snapshot ?? ({} as SnapshotRequest['snapshot']);
-  if (meta === null || typeof meta !== 'object') throw badMessage('snapshot.meta must be an object');
-  w.u64(meta.index, 'snapshot.meta.index');
-  w.term(meta.term, 'snapshot.meta.term');
-  checkSnapshotMeta(meta.index, meta.term);
-  if (!Array.isArray(meta.voters)) throw badMessage('snapshot.meta.voters must be an array');
-  w.u32(meta.voters.length);
-  meta.voters.forEach((voter, i) => w.str(voter, `snapshot.meta.voters[${i}]`));
-  checkVoters(meta.voters);
-  if (variant) writeConfState(w, meta.membership!);
-  w.bytes(data, 'snapshot.data');
-}
-
-function readSnapshot(r: ByteReader, base: Base, variant: boolean): SnapshotRequest {
-  const index = r.u64('snapshot.meta.index');
-  const term = r.term('snapshot.meta.term');
-  checkSnapshotMeta(index, term);
-  const count = r.u32('snapshot.meta.voters count');
-  const voters: NodeId[] = [];
-  for (let i = 0; i < count; i++) voters.push(r.str(`snapshot.meta.voters[${i}]`));
-  checkVoters(voters);
-  // Absent, not undefined, without the variant: the message is exactly what was sent.
-  const meta: SnapshotMeta = variant ? { index, term, voters, membership: readConfState(r) } : { index, term, voters };
-  const data = r.largeBytesField('snapshot.data');
-  return { type: 'snapshot', ...base, snapshot: { meta, data } };
 }
 
 function writeVote(w: ByteWriter, m: VoteRequest, variant: boolean): void {
@@ -194,7 +167,9 @@ const codecs: { [T in MessageType]: BodyCodec<T> } = {
     write: (w, m) => w.u64(m.context, 'heartbeatResponse.context'),
     read: (r, base) => ({ type: 'heartbeatResponse', ...base, context: r.u64('heartbeatResponse.context') }),
   },
-  snapshot: { write: writeSnapshot, read: readSnapshot },
+  snapshot: snapshotCodec,
+  snapshotChunk: snapshotChunkCodec,
+  snapshotChunkResponse: snapshotChunkResponseCodec,
   readIndex: {
     write: (w, m) => w.str(m.requestId, 'readIndex.requestId'),
     read: (r, base) => ({ type: 'readIndex', ...base, requestId: r.str('readIndex.requestId') }),
@@ -218,7 +193,6 @@ const codecs: { [T in MessageType]: BodyCodec<T> } = {
 /** The variant tag a message needs, or null: only when its optional field is present. */
 function variantTag(m: Message): number | null {
   if (m.type === 'vote' && m.transferFrom !== undefined) return VariantTag.voteTransfer;
-  if (m.type === 'snapshot' && m.snapshot?.meta?.membership !== undefined) return VariantTag.snapshotMembership;
   return null;
 }
 
@@ -227,11 +201,7 @@ export function sizeHint(m: Message): number {
   if (m.type === 'append' && Array.isArray(m.entries)) {
     return m.entries.reduce((n, e) => n + 32 + (e?.data?.byteLength ?? 0), 64);
   }
-  if (m.type === 'snapshot') {
-    // Sized up front: regrowing the buffer of a 1 GiB snapshot would briefly need 3 GiB.
-    const voters = Array.isArray(m.snapshot?.meta?.voters) ? m.snapshot.meta.voters.reduce((n, v) => n + 2 + 3 * String(v).length, 0) : 0;
-    return 128 + voters + confStateSizeHint(m.snapshot?.meta?.membership) + (m.snapshot?.data?.byteLength ?? 0);
-  }
+  if (m.type === 'snapshot' || m.type === 'snapshotChunk') return snapshotSizeHint(m);
   return 64 + (m.type === 'vote' && typeof m.transferFrom === 'string' ? 2 + 3 * m.transferFrom.length : 0);
 }
 
@@ -255,6 +225,9 @@ export function readMessage(r: ByteReader): Message {
   const tag = r.u8('message type');
   const variant = typeOfVariant.get(tag);
   const type = typeOfTag.get(tag) ?? variant;
+  if (retired.has(tag)) {
+    throw badMessage(`message type tag ${tag} at offset ${at} is a snapshot carrying its data, from a release before streamed snapshots; snapshots now travel as snapshotChunk messages`);
+  }
   if (type === undefined) throw badMessage(`unknown message type tag ${tag} at offset ${at}`);
   const from = r.str('from');
   checkNodeId(from, 'from');

@@ -82,6 +82,14 @@ export class ByteReader {
     }
   }
 
+  /** `length` bytes without a length prefix, as lowercase hex (a checksum). */
+  hex(length: number, field: string): string {
+    this.need(length, field);
+    const start = this.pos;
+    this.pos += length;
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, length).toString('hex');
+  }
+
   /**
    * Length-prefixed bytes, copied out: the receiver owns them, and a small entry kept in the
    * log does not pin a whole 64 MiB request body in memory.

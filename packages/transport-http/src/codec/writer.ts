@@ -35,6 +35,21 @@ export class ByteWriter {
     this.pos += 4;
   }
 
+  /** A field that must be an integer in [0, 2^32) (a CRC), as uint32. */
+  u32Field(value: unknown, field: string): void {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= TWO_POW_32) {
+      throw badMessage(`${field} must be a u32 (an integer from 0 to 2^32 - 1), got ${String(value)}`);
+    }
+    this.u32(value);
+  }
+
+  /** Bytes of a fixed, known length, without a length prefix. */
+  raw(value: Uint8Array): void {
+    this.ensure(value.byteLength);
+    this.buf.set(value, this.pos);
+    this.pos += value.byteLength;
+  }
+
   /** A non-negative safe integer as uint64: terms and indexes may exceed 2^32. */
   u64(value: unknown, field: string): void {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {

@@ -23,7 +23,7 @@ export interface Admitted {
   readonly claim: AuthClaim;
   /** Content-Length, at most the limit for this kind of request. */
   readonly declared: number;
-  /** Marked as carrying one snapshot message (the larger limit applies). */
+  /** Marked as carrying one snapshot chunk (the larger limit applies). */
   readonly snapshot: boolean;
 }
 
@@ -73,7 +73,7 @@ function checkSize(ctx: HeaderContext, req: IncomingMessage): Checked<{ declared
   const declared = Number(length);
   const limit = snapshot ? ctx.maxSnapshotBytes : ctx.maxBodyBytes;
   if (declared > limit) {
-    const which = snapshot ? 'snapshot request body' : 'request body';
+    const which = snapshot ? 'snapshot chunk request body' : 'request body';
     return refuse(rejection(HttpErrorCode.BodyTooLarge, `${which} of ${declared} bytes exceeds the limit of ${limit} bytes`));
   }
   return ok({ declared, snapshot });

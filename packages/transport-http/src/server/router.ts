@@ -38,9 +38,9 @@ function checkBody(ctx: InboundContext, admitted: Admitted, body: Buffer): Check
   const { from } = admitted.claim;
   const forged = messages.findIndex((m) => m.from !== from);
   if (forged >= 0) return refuse(rejection(HttpErrorCode.UnknownPeer, `message #${forged} claims sender ${messages[forged].from}, the request is from ${from}`));
-  // The larger snapshot limit is for one snapshot, not for anything sent under its marker.
-  if (admitted.snapshot && (messages.length !== 1 || messages[0].type !== 'snapshot')) {
-    return refuse(rejection(ErrorCode.BadMessage, `a request marked ${RaftHeaders.snapshot} must carry exactly one snapshot message`));
+  // The larger snapshot limit is for one snapshot chunk, not for anything sent under its marker.
+  if (admitted.snapshot && (messages.length !== 1 || messages[0].type !== 'snapshotChunk')) {
+    return refuse(rejection(ErrorCode.BadMessage, `a request marked ${RaftHeaders.snapshot} must carry exactly one snapshotChunk message`));
   }
   return ok(messages);
 }
