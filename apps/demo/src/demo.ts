@@ -1,6 +1,6 @@
 // A 3-node raftkit cluster in one process, on the in-memory log and transport: it elects a
 // leader, replicates proposals, loses its leader, elects another, and brings the old one back.
-import { RaftNode, type StateMachine } from '@raftkit/core';
+import { RaftNode, snapshotBytes, type SnapshotStream, type StateMachine } from '@raftkit/core';
 import { MemoryLogStorage, MemoryLogStore } from '@raftkit/log-memory';
 import { MemoryNetwork } from '@raftkit/transport-memory';
 
@@ -18,8 +18,8 @@ class ListMachine implements StateMachine<number> {
   snapshot(): Uint8Array {
     return enc.encode(JSON.stringify(this.items));
   }
-  restore(data: Uint8Array): void {
-    this.items = JSON.parse(dec.decode(data)) as string[];
+  async restore(data: SnapshotStream): Promise<void> {
+    this.items = JSON.parse(dec.decode(await snapshotBytes(data))) as string[];
   }
 }
 

@@ -10,6 +10,13 @@ async function main(): Promise<void> {
     else process.exitCode = await runRecover(argv.slice(1));
     return;
   }
+  if (argv[0] === 'restore') {
+    // Offline: seeds a new node from a backup (GET /v1/snapshot).
+    const { runRestore, restoreUsage } = await import('./restore.js');
+    if (argv.includes('--help') || argv.includes('-h')) process.stdout.write(`${restoreUsage}\n`);
+    else process.exitCode = await runRestore(argv.slice(1));
+    return;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${usage}\n`);
     return;

@@ -78,6 +78,7 @@ const booleanKeys: ReadonlySet<string> = new Set(['learner']);
 export const usage = `usage: raftkit-server --id n1 --listen 127.0.0.1:7001 --peers n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003 --data ./data/n1 [options]
        raftkit-server --id n4 --listen 127.0.0.1:7004 --join http://127.0.0.1:7001 --data ./data/n4 [options]
        raftkit-server recover --force-new-cluster --data DIR --id ID [--url URL]   (UNSAFE disaster recovery, offline)
+       raftkit-server restore --from FILE --data DIR --id ID [--url URL]   (seed a new cluster from a backup, offline)
 
 options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON file given by --config):
   --id ID                   this node's id (required)

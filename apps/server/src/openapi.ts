@@ -126,6 +126,29 @@ const membershipPaths = {
       },
     },
   },
+  '/v1/snapshot': {
+    post: {
+      summary: "Take a snapshot of this node's state now and compact its log to the trailing margin (any node)",
+      responses: {
+        '200': {
+          description: 'The snapshot now held',
+          content: { 'application/json': { example: { index: 1042, term: 3, size: 81234, checksum: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' } } },
+        },
+        '503': errExample('RAFT_STOPPED: the node is stopping', 'RAFT_STOPPED', 'node n1 is not running'),
+      },
+    },
+    get: {
+      summary: "Download this node's latest snapshot as a backup file for `raftkit-server restore` (streamed)",
+      responses: {
+        '200': {
+          description:
+            'A backup file: the line "raftkit-snapshot 1", a JSON header line (index, term, voters, membership, size, checksum = SHA-256 of the data), then the snapshot bytes. Headers x-raftkit-snapshot-index, -term and -sha256 repeat them.',
+          content: { 'application/octet-stream': {} },
+        },
+        '404': errExample('SERVER_NO_SNAPSHOT: none taken yet; POST /v1/snapshot takes one', 'SERVER_NO_SNAPSHOT', 'this node has no snapshot yet: POST /v1/snapshot takes one'),
+      },
+    },
+  },
 };
 
 export const openApiDocument = {

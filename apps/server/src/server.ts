@@ -19,6 +19,7 @@ import { createKvRouter } from '@raftkit/kv-http';
 import { LeaderHandoff } from './leaderHandoff.js';
 import { MemberAddresses } from './memberAddresses.js';
 import { memberRouter } from './memberRoutes.js';
+import { snapshotRouter } from './snapshotRoutes.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { PeerErrorLog } from './peerErrors.js';
@@ -184,6 +185,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     requestTimeoutMs: cfg.requestTimeoutMs,
     onNotLeader: notLeaderHandler({ ...routing, timeoutMs: cfg.membershipTimeoutMs + 1000 }),
   }));
+  app.use(snapshotRouter(node, storage));
   app.get('/v1/status', (_req, res) => res.json(statusBody(replica, addresses, (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), transport)));
   app.get('/v1/openapi.json', (_req, res) => res.json(openApiDocument));
   app.get('/metrics', async (_req, res) => {

@@ -1,4 +1,4 @@
-import { EntryType, decodeConfEntry, isJoint, seededRandom, type Entry, type MembershipConfig, type TestingBugs } from '@raftkit/core';
+import { EntryType, decodeConfEntry, isJoint, seededRandom, type Entry, type MembershipConfig, type SnapshotOptions, type TestingBugs } from '@raftkit/core';
 import { StabilityMonitor } from '@raftkit/core/testing';
 import { createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { MemoryLogStorage, MemoryLogStore } from '@raftkit/log-memory';
@@ -71,6 +71,8 @@ export class SimCluster {
   private readonly members = new Map<string, Member>();
   readonly stats = { crashes: 0, restarts: 0, lostWrites: 0, created: 0, retired: 0 };
   private readonly smallMessages: boolean;
+  /** Drawn per seed: how often nodes snapshot, how much log they keep, how snapshots stream. */
+  readonly snapshotPolicy: { every: number; snapshots: SnapshotOptions };
   /** Stability (see StabilityMonitor): a healthy leader keeps leading, no term rises above its. */
   readonly stability: StabilityMonitor;
   /** Virtual ms at which each link ("a>b") was last cut, lossy or touching a stalled disk. */
@@ -83,6 +85,14 @@ export class SimCluster {
     this.bootstrap = [...this.ids];
     this.nextId = opts.nodes + 1;
     this.smallMessages = this.rand() < 0.5;
+    // Aggressive on purpose: snapshots every few entries, tiny chunks, few in flight, a trailing
+    // log of 0-20 entries, so lagging and restarted followers catch up through streamed snapshots
+    // (lost, resent and resumed with the network's faults) as often as through the log.
+    const draw = (lo: number, hi: number) => lo + Math.floor(this.rand() * (hi - lo + 1));
+    this.snapshotPolicy = {
+      every: draw(3, 60),
+      snapshots: { trailingEntries: draw(0, 20), chunkBytes: draw(16, 2048), maxChunksInFlight: draw(1, 4), chunkTimeoutMs: draw(50, 300) },
+    };
     // Two election timeouts: a whole check-quorum round and a reset of every follower's timer.
     this.stability = new StabilityMonitor(2 * ELECTION_TICKS * opts.tickMs);
     for (const id of this.ids) this.addMember(id);
@@ -174,7 +184,8 @@ export class SimCluster {
       tickMs: this.opts.tickMs,
       electionTicks: ELECTION_TICKS,
       heartbeatTicks: 2,
-      snapshotEvery: 200,
+      snapshotEvery: this.snapshotPolicy.every,
+      snapshots: this.snapshotPolicy.snapshots,
       requestTimeoutMs: 1000,
       // Half the seeds send one entry per message, which opens the interleavings (Figure 8).
       maxBytesPerMessage: this.smallMessages ? 1 : 1 << 20,

@@ -1,4 +1,4 @@
-import type { TestingBugs } from '@raftkit/core';
+import { snapshotBytes, type TestingBugs } from '@raftkit/core';
 import { SimViolation, Simulation } from '@raftkit/core/testing';
 import { checkHistory, formatResult, kvModel } from '@raftkit/lincheck';
 import { SimCluster } from './cluster.js';
@@ -113,7 +113,7 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     await runUntil(cluster, opts.quietMs, 'a leader is elected after faults stop', () => cluster.leaders().length === 1);
     await finalReads(cluster, work);
     await runUntil(cluster, opts.quietMs, 'every node applies everything', () => converged(cluster));
-    checkSameState(cluster);
+    await checkSameState(cluster);
     const t0 = performance.now();
     const check = checkHistory(kvModel, work.history.history(), { maxSteps: 5_000_000 });
     if (process.env.HARNESS_DEBUG) console.error(`seed ${opts.seed}: sim ${Math.round(t0 - started)} ms, check ${Math.round(performance.now() - t0)} ms, ${check.result} ${JSON.stringify(work.errors)}`);
@@ -178,8 +178,8 @@ function converged(c: SimCluster): boolean {
 }
 
 /** State machine safety, end to end: every replica's whole KV state is byte-identical. */
-function checkSameState(c: SimCluster): void {
-  const snaps = c.replicas().map((r) => ({ id: r.node.id, bytes: Buffer.from(r.machine.snapshot()).toString('base64') }));
+async function checkSameState(c: SimCluster): Promise<void> {
+  const snaps = await Promise.all(c.replicas().map(async (r) => ({ id: r.node.id, bytes: Buffer.from(await snapshotBytes(await r.machine.snapshot())).toString('base64') })));
   const first = snaps[0]!;
   for (const s of snaps) {
     if (s.bytes !== first.bytes) throw new Violation('state machine safety', `${s.id}'s KV state differs from ${first.id}'s after convergence`);

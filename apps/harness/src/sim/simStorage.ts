@@ -1,4 +1,4 @@
-import type { Entry, LogStorage, LogWrite, Snapshot, StoredState } from '@raftkit/core';
+import type { Entry, LogStorage, LogWrite, SnapshotExpectation, SnapshotMeta, SnapshotReader, SnapshotWriter, StoredState } from '@raftkit/core';
 import { type MemoryLogStorage, UnsyncedHardState } from '@raftkit/log-memory';
 import type { NodeClock } from './nodeClock.js';
 
@@ -45,11 +45,25 @@ export class SimStorage implements LogStorage {
   term(index: number): Promise<number> {
     return this.inner.term(index);
   }
-  snapshot(): Promise<Snapshot | null> {
-    return this.inner.snapshot();
+  openSnapshot(): Promise<SnapshotReader | null> {
+    return this.inner.openSnapshot();
   }
   compact(index: number): Promise<void> {
-    return this.inner.compact(index);
+    return this.later(() => this.inner.compact(index));
+  }
+
+  /** A snapshot's chunks reach the disk after the delay too, in order with every other write. */
+  async createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    const inner = await this.inner.createSnapshot(meta, expected);
+    return {
+      meta,
+      get written() {
+        return inner.written;
+      },
+      write: (chunk) => this.later(() => inner.write(chunk)),
+      finish: () => this.laterValue(() => inner.finish()),
+      abort: () => inner.abort(),
+    };
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -73,10 +87,10 @@ export class SimStorage implements LogStorage {
     });
   }
 
-  installSnapshot(s: Snapshot): Promise<void> {
+  installSnapshot(meta: SnapshotMeta): Promise<void> {
     return this.later(async () => {
       await this.unsynced.flush();
-      await this.inner.installSnapshot(s);
+      await this.inner.installSnapshot(meta);
     });
   }
 
@@ -104,11 +118,15 @@ export class SimStorage implements LogStorage {
     if (hs) this.unsynced.hold(hs);
   }
 
-  /** Runs `op` after the disk delay, after every earlier write. */
   private later(op: () => Promise<void>): Promise<void> {
+    return this.laterValue(op);
+  }
+
+  /** Runs `op` after the disk delay, after every earlier write. */
+  private laterValue<T>(op: () => Promise<T>): Promise<T> {
     const run = this.chain.then(
       () =>
-        new Promise<void>((resolve, reject) => {
+        new Promise<T>((resolve, reject) => {
           const ms = this.delayMs();
           // After a crash nothing is written any more: the write stays pending forever.
           const go = () => (this.crashed ? undefined : op().then(resolve, reject));
@@ -116,7 +134,10 @@ export class SimStorage implements LogStorage {
           else this.clock.setTimeout(go, ms);
         }),
     );
-    this.chain = run.catch(() => {});
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }
