@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly snapshotEvery: number;
+  readonly snapshotTrailing: number;
+  readonly snapshotChunkBytes: number;
   readonly maxValueBytes: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -67,7 +69,7 @@ export const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Flag name -> config key. Flags use --kebab-case; env vars RAFTKIT_SNAKE_CASE. */
 const keys = [
   'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
-  'snapshot-every', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
+  'snapshot-every', 'snapshot-trailing', 'snapshot-chunk-bytes', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
   'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
   'membership-timeout-ms',
 ] as const;
@@ -94,7 +96,9 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --tick-ms N               milliseconds per Raft tick (default 50)
   --election-ticks N        election timeout in ticks (default 10)
   --heartbeat-ticks N       heartbeat interval in ticks (default 1)
-  --snapshot-every N        compact the log after N applied entries (default 10000)
+  --snapshot-every N        take a snapshot after N applied entries (default 10000)
+  --snapshot-trailing N     entries kept below a snapshot, so a follower that lags less catches up from the log (default 5000)
+  --snapshot-chunk-bytes N  bytes per snapshot chunk sent to a follower (default 1048576)
   --max-value-bytes N       largest value accepted (default 1048576)
   --request-timeout-ms N    deadline for a client request (default 5000)
   --log-level L             fatal|error|warn|info|debug|trace|silent (default info)
@@ -201,6 +205,8 @@ function validate(raw: Raw, fdLimit: number | null): ServerConfig {
     electionTicks,
     heartbeatTicks,
     snapshotEvery: int(raw, 'snapshot-every', 10_000, 1, 1e9),
+    snapshotTrailing: int(raw, 'snapshot-trailing', 5000, 0, 1e9),
+    snapshotChunkBytes: int(raw, 'snapshot-chunk-bytes', 1024 * 1024, 1024, 16 * 1024 * 1024),
     maxValueBytes: int(raw, 'max-value-bytes', 1 << 20, 1, 64 << 20),
     requestTimeoutMs: int(raw, 'request-timeout-ms', 5000, 10, 600_000),
     logLevel: logLevel as ServerConfig['logLevel'],

@@ -73,6 +73,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks,
     snapshotEvery: cfg.snapshotEvery,
+    snapshots: { trailingEntries: cfg.snapshotTrailing, chunkBytes: cfg.snapshotChunkBytes },
     requestTimeoutMs: cfg.requestTimeoutMs,
     maxLearnerLag: cfg.maxLearnerLag,
     membershipTimeoutMs: cfg.membershipTimeoutMs,
