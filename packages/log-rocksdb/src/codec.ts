@@ -1,10 +1,14 @@
-// On-disk layout (format version 2). Keys sort entries by index:
+// On-disk layout (format version 3). Keys sort entries by index:
 //   00 01            format version   u32: the oldest format that can read everything stored
 //   00 02            hard state       crc32c | term u64 | commit u64 | hasVote u8 | vote utf8
-//   00 03            snapshot meta    crc32c | index u64 | term u64 | dataLength u64 | dataCrc u32 |
-//                                     voterCount u32 | (length u32 | utf8)* |
-//                                     [membershipLength u32 | membership]   (format 2)
-//   00 04            snapshot data    raw bytes, checked against dataLength and dataCrc
+//   00 03            snapshot meta    (formats 1-2 only, migrated on open) crc32c | index u64 |
+//                                     term u64 | dataLength u64 | dataCrc u32 | voterCount u32 |
+//                                     (length u32 | utf8)* | [membershipLength u32 | membership]
+//   00 04            snapshot data    (formats 1-2 only) raw bytes, checked against the meta
+//   00 05            snapshot pointer crc32c | size u64 | sha256 (32 bytes) | nameLength u32 |
+//                                     file name utf8 | snapshot meta (the 00 03 layout)
+//   00 06            log start        crc32c | index u64 | term u64: the entry before the first
+//                                     held one (the log is compacted up to it)
 //   01 <index u64>   log entry        crc32c | index u64 | term u64 | type u8 | data
 // Every crc32c covers the rest of its value. Integers are big-endian.
 import { EntryType, decodeConfEntry, encodeConfEntry, type ConfState, type Entry, type HardState, type SnapshotMeta } from '@raftkit/core';
@@ -17,8 +21,13 @@ import { corrupt } from './errors.js';
  * openable by the previous release) until a snapshot with membership is installed, which
  * writes 2 in the same synced batch: from then on a version-1 reader refuses it with
  * RAFT_STORAGE_VERSION instead of misreading the new tail as corruption.
+ *
+ * Format 3 keeps snapshot bytes in files (snapshotFiles.ts) and the log start apart from the
+ * snapshot (the log may start below it). Opening an older database migrates it: its snapshot
+ * value is copied to a file, and one synced batch writes the pointer, the log start and
+ * version 3 and deletes the old keys.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** The format a snapshot's metadata needs its readers to understand. */
 export function formatOfMeta(meta: SnapshotMeta): number {
   return meta.membership === undefined ? 1 : 2;
@@ -28,6 +37,8 @@ export const versionKey = Buffer.from([0x00, 0x01]);
 export const hardStateKey = Buffer.from([0x00, 0x02]);
 export const snapshotMetaKey = Buffer.from([0x00, 0x03]);
 export const snapshotDataKey = Buffer.from([0x00, 0x04]);
+export const snapshotPointerKey = Buffer.from([0x00, 0x05]);
+export const logStartKey = Buffer.from([0x00, 0x06]);
 const ENTRY_PREFIX = 0x01;
 /** Upper bound (exclusive) of all entry keys. */
 export const entryKeysEnd = Buffer.from([ENTRY_PREFIX + 1]);
@@ -208,4 +219,57 @@ export function encodeVersion(version: number): Buffer {
 export function decodeVersion(value: Buffer): number {
   if (value.length !== 4) throw corrupt(`the format version key holds ${value.length} bytes, expected 4`);
   return value.readUInt32BE(0);
+}
+
+/** Where the installed snapshot's bytes are, and what they are. */
+export interface SnapshotPointer {
+  readonly meta: SnapshotMeta;
+  /** File name inside the snapshot directory. */
+  readonly file: string;
+  readonly size: number;
+  /** SHA-256, lowercase hex. */
+  readonly checksum: string;
+}
+
+export function encodePointer(p: SnapshotPointer): Buffer {
+  const name = Buffer.from(p.file, 'utf8');
+  const meta = encodeSnapshotMeta(p.meta, new Uint8Array(0));
+  const buf = Buffer.allocUnsafe(48 + name.length + meta.length);
+  writeU64(buf, p.size, 4);
+  Buffer.from(p.checksum, 'hex').copy(buf, 12);
+  buf.writeUInt32BE(name.length, 44);
+  name.copy(buf, 48);
+  meta.copy(buf, 48 + name.length);
+  return seal(buf);
+}
+
+export function decodePointer(value: Buffer): SnapshotPointer {
+  const what = 'the snapshot pointer';
+  checkSeal(value, 48, what);
+  const size = readU64(value, 4, what);
+  const checksum = value.toString('hex', 12, 44);
+  const nameLength = value.readUInt32BE(44);
+  if (48 + nameLength > value.length) throw corrupt(`${what} has a truncated file name`);
+  const file = value.toString('utf8', 48, 48 + nameLength);
+  const { meta } = decodeSnapshotMeta(value.subarray(48 + nameLength));
+  return { meta, file, size, checksum };
+}
+
+/** The log start: the index before the first held entry, and its term. */
+export interface LogStart {
+  readonly index: number;
+  readonly term: number;
+}
+
+export function encodeLogStart(start: LogStart): Buffer {
+  const buf = Buffer.allocUnsafe(20);
+  writeU64(buf, start.index, 4);
+  writeU64(buf, start.term, 12);
+  return seal(buf);
+}
+
+export function decodeLogStart(value: Buffer): LogStart {
+  checkSeal(value, 20, 'the log start');
+  if (value.length !== 20) throw corrupt(`the log start holds ${value.length} bytes, expected 20`);
+  return { index: readU64(value, 4, 'the log start'), term: readU64(value, 12, 'the log start') };
 }

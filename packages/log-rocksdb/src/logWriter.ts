@@ -2,17 +2,27 @@
 import type { RaftError } from '@raftkit/core';
 import type { RocksBatchOp, RocksLevel } from '@nxtedition/rocksdb';
 import { entryKey } from './codec.js';
-import { asRaftError, failed, invalid } from './errors.js';
-import { checkInstall, planInstall, planSave, type LogView, type SaveJob, type SnapshotJob } from './plan.js';
+import { asRaftError, failed } from './errors.js';
+import type { SnapshotMeta } from '@raftkit/core';
+import { checkCompact, checkInstall, planCompact, planInstall, planSave, type LogView, type SaveJob } from './plan.js';
 import { collectEntries, entryIterator } from './reader.js';
+import type { FinishedSnapshot } from './snapshotWriter.js';
 import type { TailTerms } from './tailTerms.js';
 import { markOf, type Watermark } from './watermark.js';
 import type { WriteThread } from './writeThread.js';
 
 export type JobSpec =
   | { readonly kind: 'save'; readonly save: SaveJob }
-  | { readonly kind: 'snapshot'; readonly snap: SnapshotJob }
+  | { readonly kind: 'install'; readonly install: InstallJob }
   | { readonly kind: 'compact'; readonly index: number };
+
+/** Installs a finished snapshot file; the pre-streaming form also compacts up to it. */
+export interface InstallJob {
+  readonly meta: SnapshotMeta;
+  /** The file, once written (a pre-streaming install writes it after it was queued). */
+  readonly prepared: Promise<FinishedSnapshot>;
+  readonly compactAfter: boolean;
+}
 
 type Job = JobSpec & { resolve(): void; reject(error: unknown): void };
 type SaveQueued = Extract<Job, { kind: 'save' }>;
@@ -51,6 +61,11 @@ export class LogWriter {
   private stopped = false;
   private closing: Promise<void> | null = null;
   private readonly counts = { syncedBatches: 0, saves: 0, entries: 0, entryBytes: 0 };
+  /**
+   * Called once an install is durable: deletes the replaced snapshot's file (`replaced`) and
+   * every other snapshot file at or below `index` except `installed`.
+   */
+  onInstalled: (index: number, installed: string, replaced: string | null) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly db: RocksLevel,
@@ -179,8 +194,8 @@ export class LogWriter {
 
   private async runAlone(job: Exclude<Job, SaveQueued>): Promise<void> {
     try {
-      if (job.kind === 'compact') this.checkCompact(job.index);
-      else await this.install(job.snap);
+      if (job.kind === 'compact') await this.compact(job.index);
+      else await this.install(job.install);
       job.resolve();
     } catch (error) {
       const err = asRaftError(error, `running ${job.kind}`);
@@ -189,40 +204,56 @@ export class LogWriter {
     }
   }
 
-  private checkCompact(index: number): void {
-    const snapIndex = this.view.firstIndex - 1;
-    if (index > snapIndex) throw invalid(`cannot compact to ${index}: the snapshot covers only up to ${snapIndex}`);
-    // Installing the snapshot already discarded every entry it covers.
-  }
-
-  private async install(snap: SnapshotJob): Promise<void> {
-    const view = this.view;
-    const { index } = snap.meta;
-    const agrees = await this.agrees(view, snap);
-    checkInstall(view, snap.meta, agrees);
+  /** Moves the log start up to `index` (compact, changed with streaming snapshots: the trailing log). */
+  private async compact(index: number): Promise<void> {
+    if (!checkCompact(this.view, index)) return;
+    const term = await this.termAt(this.view, index);
     const ops: RocksBatchOp[] = [];
-    const next = planInstall(view, snap, agrees, ops);
+    const next = planCompact(this.view, index, term, ops);
     const ok = await this.lowerThenWrite(next, ops, () => {
       this.view = next;
-      if (agrees) this.terms.dropBefore(index + 1);
-      else this.terms.reset(index + 1);
+      this.terms.dropBefore(index + 1);
     });
-    if (!ok) throw failed('could not make the snapshot durable', this.failure);
-    // Only reclaims space: the covered entries are already hidden by the durable snapshot
-    // metadata, and open() repeats this delete. A disk error will surface on the next write.
+    if (!ok) throw failed('could not make the compaction durable', this.failure);
+    // Only reclaims space: the log start already hides them, and open() repeats this delete.
     // On the worker: the binding runs a range delete synchronously, through RocksDB's write path.
     await this.thread.clear(entryKey(0), entryKey(index + 1)).catch(noop);
   }
 
+  private async install(job: InstallJob): Promise<void> {
+    const done = await job.prepared;
+    const view = this.view;
+    const { meta } = job;
+    const agrees = await this.agrees(view, meta);
+    checkInstall(view, meta, agrees);
+    const ops: RocksBatchOp[] = [];
+    const pointer = { meta, file: done.file, size: done.info.size, checksum: done.info.checksum };
+    const next = planInstall(view, pointer, agrees, ops);
+    const ok = await this.lowerThenWrite(next, ops, () => {
+      this.view = next;
+      if (!agrees) this.terms.reset(meta.index + 1);
+    });
+    if (!ok) throw failed('could not make the snapshot durable', this.failure);
+    // Only once the pointer to the new file is durable; a failure leaves orphans open() deletes.
+    await this.onInstalled(meta.index, done.file, view.pointer?.file ?? null).catch(noop);
+    if (!agrees) await this.thread.clear(entryKey(0), entryKey(meta.index + 1)).catch(noop);
+    if (job.compactAfter) await this.compact(meta.index);
+  }
+
   /** Whether the log holds the snapshot's last entry with the snapshot's term. */
-  private async agrees(view: LogView, snap: SnapshotJob): Promise<boolean> {
-    const { index, term } = snap.meta;
-    if (index === view.firstIndex - 1) return (view.snapshot?.term ?? 0) === term;
-    if (index < view.firstIndex || index > view.lastIndex) return false;
+  private async agrees(view: LogView, meta: SnapshotMeta): Promise<boolean> {
+    const { index, term } = meta;
+    if (index < view.firstIndex - 1 || index > view.lastIndex) return false;
+    return (await this.termAt(view, index)) === term;
+  }
+
+  /** Term of the entry at `index`, which must be held or be the log start. */
+  private async termAt(view: LogView, index: number): Promise<number> {
+    if (index === view.firstIndex - 1) return view.startTerm;
     const cached = this.terms.get(index);
-    if (cached !== undefined) return cached === term;
+    if (cached !== undefined) return cached;
     const [entry] = await collectEntries(entryIterator(this.db, index, index + 1), index, index + 1);
-    return entry.term === term;
+    return entry.term;
   }
 
   /**

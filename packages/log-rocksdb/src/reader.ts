@@ -1,17 +1,16 @@
 import type { Entry } from '@raftkit/core';
 import type { RocksIterator, RocksLevel } from '@nxtedition/rocksdb';
 import {
-  checkSnapshotData,
   decodeEntry,
-  decodeSnapshotMeta,
   entryKey,
   hardStateKey,
   indexOfKey,
+  logStartKey,
   snapshotDataKey,
   snapshotMetaKey,
+  snapshotPointerKey,
   versionKey,
 } from './codec.js';
-import type { Snapshot } from '@raftkit/core';
 import { asRaftError, corrupt } from './errors.js';
 
 const ROWS_PER_READ = 1024;
@@ -51,39 +50,32 @@ export async function collectEntries(it: RocksIterator, lo: number, hi: number):
   }
 }
 
+/** The metadata values (undefined where missing). */
+export interface StoredMetadata {
+  readonly version?: Buffer;
+  readonly hardState?: Buffer;
+  /** Formats 1-2: the snapshot, as one value (migrated on open). */
+  readonly legacyMeta?: Buffer;
+  readonly legacyData?: Buffer;
+  readonly pointer?: Buffer;
+  readonly logStart?: Buffer;
+}
+
 /**
- * The raw format version, hard state and snapshot metadata values (undefined where missing),
- * from one consistent view. Not `db.getMany`: in @nxtedition/rocksdb 12.2.12 a read error there
+ * The raw format version, hard state, snapshot and log start values, from one consistent view. Not `db.getMany`: in @nxtedition/rocksdb 12.2.12 a read error there
  * (a damaged SST block) is thrown as an uncaught exception and the promise never settles;
  * iterators reject properly.
  */
-export async function readMetadata(db: RocksLevel): Promise<Array<Buffer | undefined>> {
-  const keys = [versionKey, hardStateKey, snapshotMetaKey];
-  const it = db.iterator({ gte: versionKey, lte: snapshotMetaKey });
+export async function readMetadata(db: RocksLevel): Promise<StoredMetadata> {
+  const keys = { version: versionKey, hardState: hardStateKey, legacyMeta: snapshotMetaKey, legacyData: snapshotDataKey, pointer: snapshotPointerKey, logStart: logStartKey };
+  const it = db.iterator({ gte: versionKey, lte: logStartKey });
   try {
-    const rows = await it.nextv(keys.length);
-    return keys.map((k) => rows.find(([key]) => key.equals(k))?.[1]);
+    const rows = await it.nextv(Object.keys(keys).length);
+    const out: Record<string, Buffer | undefined> = {};
+    for (const [name, k] of Object.entries(keys)) out[name] = rows.find(([key]) => key.equals(k))?.[1];
+    return out;
   } catch (error) {
     throw asRaftError(error, 'reading the hard state');
-  } finally {
-    await it.close().catch(() => undefined);
-  }
-}
-
-/** Reads the snapshot metadata and data from one consistent view and verifies both. */
-export async function readSnapshot(db: RocksLevel): Promise<Snapshot | null> {
-  const it = db.iterator({ gte: snapshotMetaKey, lte: snapshotDataKey });
-  try {
-    const rows = await it.nextv(2);
-    const meta = rows.find(([key]) => key.equals(snapshotMetaKey))?.[1];
-    const data = rows.find(([key]) => key.equals(snapshotDataKey))?.[1];
-    if (!meta) return null;
-    const stored = decodeSnapshotMeta(meta);
-    if (!data) throw corrupt(`the snapshot data (index ${stored.meta.index}) is missing`);
-    checkSnapshotData(data, stored);
-    return { meta: stored.meta, data };
-  } catch (error) {
-    throw asRaftError(error, 'reading the snapshot');
   } finally {
     await it.close().catch(() => undefined);
   }

@@ -4,7 +4,8 @@ import type { RocksLevel } from '@nxtedition/rocksdb';
 import {
   FORMAT_VERSION,
   decodeHardState,
-  decodeSnapshotMeta,
+  decodeLogStart,
+  decodePointer,
   decodeVersion,
   encodeVersion,
   entryKey,
@@ -13,6 +14,7 @@ import {
   versionKey,
 } from './codec.js';
 import { corrupt } from './errors.js';
+import { migrate } from './migrate.js';
 import type { LogView } from './plan.js';
 import { collectEntries, entryIterator, readMetadata } from './reader.js';
 import type { TailTerms } from './tailTerms.js';
@@ -25,19 +27,34 @@ const VERIFY_CHUNK = 4096;
  * state and snapshot metadata, finds the log bounds and verifies the checksums of the last
  * `verifyCount` entries, recording their terms in `tail`.
  */
-export async function recover(db: RocksLevel, verifyCount: number, tail: TailTerms): Promise<LogView> {
-  const [version, hard, snap] = await readMetadata(db);
-  if (version === undefined) await initialise(db);
-  else checkVersion(decodeVersion(version), db.location);
-  const hardState = hard ? decodeHardState(hard) : emptyHardState;
-  const snapshot = snap ? decodeSnapshotMeta(snap).meta : null;
-  const firstIndex = (snapshot?.index ?? 0) + 1;
-  // Entries the snapshot covers are hidden by it; a range delete may not have been durable.
-  if (snapshot) await db.clear({ gte: entryKey(0), lt: entryKey(firstIndex) });
+export async function recover(db: RocksLevel, location: string, verifyCount: number, tail: TailTerms): Promise<LogView> {
+  let stored = await readMetadata(db);
+  if (stored.version === undefined) await initialise(db);
+  else {
+    const version = decodeVersion(stored.version);
+    checkVersion(version, db.location);
+    if (version < FORMAT_VERSION) {
+      await migrate(db, location, stored);
+      stored = await readMetadata(db);
+    }
+  }
+  const hardState = stored.hardState ? decodeHardState(stored.hardState) : emptyHardState;
+  const pointer = stored.pointer ? decodePointer(stored.pointer) : null;
+  const start = stored.logStart ? decodeLogStart(stored.logStart) : { index: 0, term: 0 };
+  if (start.index > 0 && !pointer) throw corrupt(`the log starts after ${start.index}, but there is no snapshot`);
+  if (pointer && pointer.meta.index < start.index) {
+    throw corrupt(`the log starts after ${start.index}, above the snapshot at ${pointer.meta.index}`);
+  }
+  const firstIndex = start.index + 1;
+  // Entries below the log start are hidden by it; a range delete may not have been durable.
+  if (start.index > 0) await db.clear({ gte: entryKey(0), lt: entryKey(firstIndex) });
   const lastIndex = await lastEntryIndex(db, firstIndex);
-  const view: LogView = { hardState, snapshot, firstIndex, lastIndex };
+  const view: LogView = { hardState, snapshot: pointer?.meta ?? null, pointer, firstIndex, startTerm: start.term, lastIndex };
   if (hardState.commit > lastIndex) {
     throw corrupt(`the hard state's commit index ${hardState.commit} is beyond the last entry ${lastIndex}`);
+  }
+  if (pointer && pointer.meta.index > lastIndex) {
+    throw corrupt(`the log ends at ${lastIndex}, below the snapshot at ${pointer.meta.index}`);
   }
   tail.reset(firstIndex);
   if (lastIndex < firstIndex) return view;

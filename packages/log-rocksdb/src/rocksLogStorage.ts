@@ -1,10 +1,26 @@
 import type { RocksLevel } from '@nxtedition/rocksdb';
-import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
-import { encodeEntry, encodeHardState, encodeSnapshotMeta, freezeMeta } from './codec.js';
+import {
+  ErrorCode,
+  RaftError,
+  type Entry,
+  type LogStorage,
+  type LogWrite,
+  type Snapshot,
+  type SnapshotExpectation,
+  type SnapshotMeta,
+  type SnapshotReader,
+  type SnapshotWriter,
+  type StoredState,
+} from '@raftkit/core';
+import { encodeEntry, encodeHardState, freezeMeta } from './codec.js';
 import { asRaftError, compacted, unavailable } from './errors.js';
 import { LogWriter, type RocksLogStorageStats } from './logWriter.js';
 import type { LogView, SaveJob } from './plan.js';
-import { collectEntries, entryIterator, readSnapshot } from './reader.js';
+import { collectEntries, entryIterator } from './reader.js';
+import { SnapshotDir } from './snapshotFiles.js';
+import { FileSnapshotReader } from './snapshotReader.js';
+import { SnapshotStore, checkExpectation, checkMeta } from './snapshotStore.js';
+import type { FinishedSnapshot } from './snapshotWriter.js';
 import { openDb } from './openDb.js';
 import { recover } from './recover.js';
 import { Watermark, checkAgainst, markOf, readMark } from './watermark.js';
@@ -46,6 +62,7 @@ export class RocksLogStorage implements LogStorage {
     private readonly thread: WriteThread,
     private readonly writer: LogWriter,
     private readonly terms: TailTerms,
+    private readonly snapshots: SnapshotStore,
     /** The directory holding the database. */
     readonly location: string,
   ) {}
@@ -67,12 +84,15 @@ export class RocksLogStorage implements LogStorage {
     try {
       const terms = new TailTerms(options.termCacheSize ?? 4096);
       const stored = await readMark(location);
-      const view = await recover(db, options.verifyOnOpen ?? 10_000, terms);
+      const view = await recover(db, location, options.verifyOnOpen ?? 10_000, terms);
       if (stored) checkAgainst(location, view, stored.mark);
+      const dir = await SnapshotDir.open(location, view.pointer && { file: view.pointer.file, index: view.pointer.meta.index });
+      const snapshots = new SnapshotStore(dir);
       const watermark = await Watermark.create(location, markOf(view), stored?.seq ?? 0, options.watermarkIntervalMs ?? 20);
       const thread = await starting;
       const writer = new LogWriter(db, thread, view, terms, options.maxBatchBytes ?? 1024 * 1024, watermark);
-      return new RocksLogStorage(db, thread, writer, terms, location);
+      writer.onInstalled = (index, file, replaced) => snapshots.installed(index, file, replaced);
+      return new RocksLogStorage(db, thread, writer, terms, snapshots, location);
     } catch (error) {
       // The worker shares the native database and holds no reference to it: stop it first.
       await starting.then((thread) => thread.stop(), () => undefined);
@@ -102,7 +122,7 @@ export class RocksLogStorage implements LogStorage {
   async term(index: number): Promise<number> {
     checkIndex('index', index);
     return this.writer.atRest(async (view) => {
-      if (index === view.firstIndex - 1) return view.snapshot?.term ?? 0;
+      if (index === view.firstIndex - 1) return view.startTerm;
       checkReadable(view, index, index);
       const cached = this.terms.get(index);
       if (cached !== undefined) return cached;
@@ -111,8 +131,39 @@ export class RocksLogStorage implements LogStorage {
     });
   }
 
+  /** The installed snapshot, read whole into memory (the pre-streaming form). */
   async snapshot(): Promise<Snapshot | null> {
-    return this.writer.atRest((view) => (view.snapshot ? readSnapshot(this.db) : null));
+    const reader = await this.openSnapshot();
+    if (!reader) return null;
+    try {
+      return { meta: reader.meta, data: await reader.read(0, reader.size) };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  async openSnapshot(): Promise<SnapshotReader | null> {
+    for (;;) {
+      const pointer = await this.writer.atRest((view) => view.pointer);
+      if (!pointer) return null;
+      try {
+        return await FileSnapshotReader.open(this.snapshots.dir.file(pointer.file), pointer);
+      } catch (error) {
+        // A newer install may have replaced (and deleted) the file meanwhile: read the new one.
+        if ((await this.writer.atRest((view) => view.pointer)) === pointer) throw error;
+      }
+    }
+  }
+
+  async createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    const m = checkMeta(meta);
+    const e = expected === undefined ? undefined : checkExpectation(expected);
+    await this.writer.atRest(() => undefined); // rejects once closed or failed
+    try {
+      return await this.snapshots.create(m, e);
+    } catch (error) {
+      throw asRaftError(error, `creating snapshot ${m.index}`);
+    }
   }
 
   async save(write: LogWrite): Promise<void> {
@@ -120,12 +171,35 @@ export class RocksLogStorage implements LogStorage {
     return this.writer.submit({ kind: 'save', save: encodeSave(write) });
   }
 
-  async installSnapshot(snapshot: Snapshot): Promise<void> {
-    checkSnapshot(snapshot);
-    const meta = freezeMeta(snapshot.meta);
-    const data = Buffer.from(snapshot.data); // a copy
-    const metaValue = encodeSnapshotMeta(meta, data);
-    return this.writer.submit({ kind: 'snapshot', snap: { meta, metaValue, data } });
+  /**
+   * `installSnapshot(meta)` installs a finished snapshot (see LogStorage). The pre-streaming
+   * `installSnapshot({ meta, data })` writes `data` to a snapshot file, installs it and compacts
+   * the log up to it, in call order with every other write.
+   */
+  async installSnapshot(arg: Snapshot | SnapshotMeta): Promise<void> {
+    if (typeof arg === 'object' && arg !== null && 'data' in arg && 'meta' in arg) {
+      checkSnapshot(arg);
+      const meta = freezeMeta(arg.meta);
+      const data = Buffer.from(arg.data); // a copy, taken now
+      const prepared = this.writeWhole(meta, data);
+      prepared.catch(() => undefined); // settled through the job
+      return this.writer.submit({ kind: 'install', install: { meta, prepared, compactAfter: true } });
+    }
+    const meta = checkMeta(arg as SnapshotMeta);
+    const done = this.snapshots.find(meta);
+    return this.writer.submit({ kind: 'install', install: { meta, prepared: Promise.resolve(done), compactAfter: false } });
+  }
+
+  private async writeWhole(meta: SnapshotMeta, data: Buffer): Promise<FinishedSnapshot> {
+    const writer = await this.snapshots.create(meta);
+    try {
+      for (let at = 0; at < data.length; at += WHOLE_CHUNK) await writer.write(data.subarray(at, at + WHOLE_CHUNK));
+      await writer.finish();
+      return writer.result!;
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
   }
 
   async compact(index: number): Promise<void> {
@@ -167,6 +241,8 @@ export class RocksLogStorage implements LogStorage {
     }
   }
 }
+
+const WHOLE_CHUNK = 1024 * 1024;
 
 /** Validated, encoded (and so copied) form of a save, ready to queue. */
 function encodeSave(write: LogWrite): SaveJob {

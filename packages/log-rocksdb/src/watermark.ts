@@ -42,7 +42,7 @@ export function markOf(view: LogView): Mark {
     lastIndex: view.lastIndex,
     term: view.hardState.term,
     commit: view.hardState.commit,
-    snapshotIndex: view.firstIndex - 1,
+    snapshotIndex: view.snapshot?.index ?? 0,
     vote: vote === null ? null : crc32c(Buffer.from(vote, 'utf8')),
   };
 }

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { RocksLogStorage } from '../src/index.js';
-import { FORMAT_VERSION, encodeVersion, entryKey, hardStateKey, snapshotDataKey, snapshotMetaKey, versionKey } from '../src/codec.js';
+import { FORMAT_VERSION, encodeVersion, entryKey, hardStateKey, logStartKey, snapshotPointerKey, versionKey } from '../src/codec.js';
 import { WATERMARK_FILE } from '../src/watermark.js';
 import { flipByte, withRawDb } from './rawDb.js';
 import { makeTempDir, removeDir } from './tempDir.js';
@@ -102,17 +102,17 @@ describe('corruption is detected, never returned as data', () => {
     expect(err.message).toMatch(/commit index 14 is beyond the last entry 13/);
   });
 
-  test('damaged snapshot metadata makes open reject; damaged snapshot data makes snapshot() reject', async () => {
-    let storage = await RocksLogStorage.open(dir);
+  test('a damaged snapshot pointer or log start makes open reject (damaged snapshot files: snapshotFiles.test.ts)', async () => {
+    const storage = await RocksLogStorage.open(dir);
+    await storage.save({ entries: makeEntries(1, 12, 2) });
     await storage.installSnapshot(makeSnapshot(9, 2));
     await storage.close();
-    await flipByte(dir, snapshotDataKey, 3);
-    storage = await RocksLogStorage.open(dir);
-    const err = await expectRaftError(storage.snapshot(), ErrorCode.StorageCorrupt);
-    expect(err.message).toMatch(/snapshot data \(index 9\) failed its checksum/);
-    await storage.close();
-    await flipByte(dir, snapshotMetaKey, 6);
-    await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageCorrupt);
+    await flipByte(dir, logStartKey, 6);
+    const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageCorrupt);
+    expect(err.message).toMatch(/the log start failed its checksum/);
+    await flipByte(dir, logStartKey, 6);
+    await flipByte(dir, snapshotPointerKey, -3);
+    expect((await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageCorrupt)).message).toMatch(/snapshot pointer failed its checksum/);
   });
 
   test('after a corruption error the storage still refuses to return the damaged entry', async () => {

@@ -1,11 +1,16 @@
 // Issue 10: the snapshot metadata stores the membership (format 2) and reads metadata written by
-// format 1 unchanged, as a meta without membership.
+// format 1 unchanged, as a meta without membership. Issue 12: format 3 (snapshot files) migrates
+// such a database on open.
 import { type ConfState, ErrorCode, type SnapshotMeta } from '@raftkit/core';
 import { expectRaftError } from '@raftkit/log-storage-suite';
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { RocksLogStorage } from '../src/index.js';
 import { FORMAT_VERSION, decodeSnapshotMeta, encodeSnapshotMeta, encodeVersion, snapshotDataKey, snapshotMetaKey, versionKey } from '../src/codec.js';
 import { crc32c } from '../src/crc32c.js';
+import { SNAPSHOT_DIR } from '../src/snapshotFiles.js';
 import { withRawDb } from './rawDb.js';
 import { makeTempDir, removeDir } from './tempDir.js';
 
@@ -89,35 +94,51 @@ describe('a database written by format 1', () => {
 
   const storedVersion = (): Promise<number> => withRawDb(dir, async (db) => (await db.get(versionKey)).readUInt32BE(0));
 
-  test('opens and reads its snapshot unchanged, and stays at format 1 until a snapshot with membership is installed', async () => {
+  test('opens and reads its snapshot unchanged: migrated on open to format 3 (a snapshot file, the old keys gone)', async () => {
+    await (await RocksLogStorage.open(dir)).close();
+    expect(await storedVersion()).toBe(3);
+    expect(FORMAT_VERSION).toBe(3);
+    const missing = async (key: Buffer): Promise<string | undefined> =>
+      withRawDb(dir, (db) => db.get(key).then(() => 'present', (e: { code?: string }) => e.code));
+    expect([await missing(snapshotMetaKey), await missing(snapshotDataKey)]).toEqual(['LEVEL_NOT_FOUND', 'LEVEL_NOT_FOUND']);
+    const files = await readdir(join(dir, SNAPSHOT_DIR));
+    expect(files).toHaveLength(1);
     let storage = await RocksLogStorage.open(dir);
     expect((await storage.state()).snapshot).toEqual({ index: 42, term: 7, voters: ['a', 'n-äöü'] });
-    const snap = await storage.snapshot();
-    expect(Object.hasOwn(snap!.meta, 'membership')).toBe(false);
-    expect(Buffer.from(snap!.data).equals(FORMAT_1_DATA)).toBe(true);
-    await storage.installSnapshot({ meta: { index: 45, term: 7, voters: ['a'] }, data: FORMAT_1_DATA });
-    await storage.close();
-    expect(await storedVersion()).toBe(1);
-
-    storage = await RocksLogStorage.open(dir);
+    expect(await storage.state()).toMatchObject({ firstIndex: 43, lastIndex: 42 });
+    expect(await storage.term(42)).toBe(7);
+    const reader = (await storage.openSnapshot())!;
+    expect(Object.hasOwn(reader.meta, 'membership')).toBe(false);
+    expect(Buffer.from(await reader.read(0, 100)).equals(FORMAT_1_DATA)).toBe(true);
+    expect(reader.checksum).toBe(createHash('sha256').update(FORMAT_1_DATA).digest('hex'));
+    await reader.close();
     await storage.installSnapshot({ meta: metaWith(50, joint), data: FORMAT_1_DATA });
     await storage.close();
-    // In the same batch as the new metadata: a format-1 reader now refuses, instead of misreading.
-    expect(await storedVersion()).toBe(2);
-    expect(FORMAT_VERSION).toBe(2);
 
     storage = await RocksLogStorage.open(dir);
     expect((await storage.state()).snapshot).toEqual(metaWith(50, joint));
     expect((await storage.snapshot())!.meta).toEqual(metaWith(50, joint));
+    // The migrated file was replaced, and deleted with it.
+    expect(await readdir(join(dir, SNAPSHOT_DIR))).toHaveLength(1);
+    expect(await readdir(join(dir, SNAPSHOT_DIR))).not.toEqual(files);
     await storage.close();
+  });
+
+  test('a database whose snapshot value is damaged is refused on open, and stays unmigrated', async () => {
+    const damaged = Buffer.from(FORMAT_1_DATA);
+    damaged[0] ^= 1;
+    await withRawDb(dir, (db) => db.batch([{ type: 'put', key: snapshotDataKey, value: damaged }], { sync: true }));
+    const err = await expectRaftError(RocksLogStorage.open(dir), ErrorCode.StorageCorrupt);
+    expect(err.message).toMatch(/snapshot data \(index 42\) failed its checksum/);
+    expect(await storedVersion()).toBe(1);
   });
 
   test('an invalid membership is refused at installSnapshot with RAFT_INVALID_ARGUMENT, and nothing is stored', async () => {
     const storage = await RocksLogStorage.open(dir);
     const bad = { ...joint, config: { ...joint.config, learners: ['a'] } };
     await expectRaftError(storage.installSnapshot({ meta: metaWith(50, bad), data: FORMAT_1_DATA }), ErrorCode.InvalidArgument);
+    await expectRaftError(storage.createSnapshot(metaWith(50, bad)), ErrorCode.InvalidArgument);
     expect((await storage.state()).snapshot!.index).toBe(42);
     await storage.close();
-    expect(await storedVersion()).toBe(1);
   });
 });

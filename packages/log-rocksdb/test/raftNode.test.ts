@@ -2,7 +2,7 @@
 // directories, stopped and reopened. The transport is an in-test loopback (adapters do not
 // depend on each other); real sockets are exercised by @raftkit/transport-http and the server.
 import { afterEach, describe, expect, test } from 'vitest';
-import { RaftNode, type Message, type StateMachine, type Transport, type TransportHandler } from '@raftkit/core';
+import { RaftNode, snapshotBytes, type Message, type SnapshotStream, type StateMachine, type Transport, type TransportHandler } from '@raftkit/core';
 import { RocksLogStorage } from '../src/index.js';
 import { makeTempDir, removeDir } from './tempDir.js';
 
@@ -31,8 +31,8 @@ class ListMachine implements StateMachine<number> {
   snapshot(): Uint8Array {
     return new TextEncoder().encode(JSON.stringify(this.items));
   }
-  restore(data: Uint8Array): void {
-    this.items = JSON.parse(dec.decode(data)) as string[];
+  async restore(data: SnapshotStream): Promise<void> {
+    this.items = JSON.parse(dec.decode(await snapshotBytes(data))) as string[];
   }
 }
 
@@ -124,7 +124,10 @@ describe('RaftNode on RocksDB', () => {
     members = await Promise.all(ids.map((id, i) => boot(net, id, dirs[i]!, 20)));
     for (const m of members) {
       expect(m.node.status().snapshotIndex).toBeGreaterThanOrEqual(20);
-      expect((await m.storage.snapshot())?.meta.index).toBe(m.node.status().snapshotIndex);
+      const reader = await m.storage.openSnapshot();
+      expect(reader?.meta.index).toBe(m.node.status().snapshotIndex);
+      expect(JSON.parse(dec.decode(await reader!.read(0, reader!.size))).length, 'the snapshot file holds the items').toBeGreaterThan(0);
+      await reader!.close();
     }
     await until(() => members.every((m) => m.sm.items.length === 45), 'restore + re-apply');
     expect(members[2]!.sm.items).toEqual(Array.from({ length: 45 }, (_, i) => `v${i}`));
