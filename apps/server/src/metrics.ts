@@ -51,6 +51,18 @@ export class ServerMetrics {
         for (const [peer, p] of Object.entries(st.progress)) if (peer !== st.id) this.set({ peer }, Math.max(0, st.lastIndex - p.match));
       },
     });
+    gauge('raftkit_snapshot_index', "Index of this node's latest snapshot", () => node.status().snapshotIndex);
+    // Snapshot transfers (issue 12), sampled from the node's counters at scrape time.
+    const counterOf = (name: string, help: string, read: () => number) =>
+      new Counter({ name, help, registers: [this.registry], collect() { this.reset(); this.inc(read()); } });
+    const stats = () => node.snapshotStats();
+    counterOf('raftkit_snapshot_chunks_sent_total', 'Snapshot chunks this node sent to followers (resends included)', () => stats().sender.chunksSent);
+    counterOf('raftkit_snapshot_bytes_sent_total', 'Snapshot bytes this node sent to followers (resends included)', () => stats().sender.bytesSent);
+    counterOf('raftkit_snapshot_transfers_total', 'Snapshot transfers this node started as leader', () => stats().sender.transfers);
+    counterOf('raftkit_snapshot_transfers_resumed_total', 'Transfers that resumed from what the follower already held', () => stats().sender.resumed);
+    counterOf('raftkit_snapshot_transfers_failed_total', 'Transfers given up (no answer, refused, too many corrupt chunks); they start again', () => stats().sender.gaveUp);
+    counterOf('raftkit_snapshot_chunks_received_total', 'Snapshot chunks this node received', () => stats().receiver.chunks);
+    counterOf('raftkit_snapshot_corrupt_total', 'Received chunks or whole snapshots that failed their checksum (refused, resent)', () => stats().receiver.corruptChunks + stats().receiver.corruptSnapshots);
     let leader: string | null = null;
     node.on('stateChange', (s) => {
       if (s.role === 'candidate') this.elections.inc();

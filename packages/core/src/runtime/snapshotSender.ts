@@ -32,7 +32,9 @@ export interface SnapshotSendStats {
   chunksSent: number;
   bytesSent: number;
   completed: number;
-  resumedFrom: number[];
+  /** Transfers that resumed where the follower already was, and the offset of the latest one. */
+  resumed: number;
+  lastResumedFrom: number;
   gaveUp: number;
 }
 
@@ -62,7 +64,7 @@ interface Transfer {
  */
 export class SnapshotSender {
   private readonly transfers = new Map<NodeId, Transfer>();
-  readonly stats: SnapshotSendStats = { transfers: 0, chunksSent: 0, bytesSent: 0, completed: 0, resumedFrom: [], gaveUp: 0 };
+  readonly stats: SnapshotSendStats = { transfers: 0, chunksSent: 0, bytesSent: 0, completed: 0, resumed: 0, lastResumedFrom: 0, gaveUp: 0 };
 
   constructor(
     private readonly deps: SnapshotSenderDeps,
@@ -84,7 +86,10 @@ export class SnapshotSender {
     const now = this.deps.clock.now();
     if (!t.heard) {
       t.heard = true;
-      if (m.next > 0) this.stats.resumedFrom.push(m.next);
+      if (m.next > 0) {
+        this.stats.resumed++;
+        this.stats.lastResumedFrom = m.next;
+      }
     }
     t.lastHeard = now;
     switch (m.status) {
