@@ -14,8 +14,9 @@ function leaderCommitIn(m: Message): number | null {
     case 'heartbeat':
       // Capped by the leader at what it believes we hold: a lower bound only.
       return m.commit;
-    case 'snapshot':
-      return m.snapshot.meta.index;
+    case 'snapshotChunk':
+      // The snapshot being streamed to us: the leader has committed at least its index.
+      return m.meta.index;
     case 'readIndexResponse':
       // The leader's commit index when it confirmed the read; 0 from a node that is not leader.
       return m.index > 0 ? m.index : null;
