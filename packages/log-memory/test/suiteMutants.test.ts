@@ -187,6 +187,71 @@ const mutants: Mutant[] = [
       })(s);
     },
   },
+  {
+    name: 'discards a log that agrees with an installed snapshot (the pre-streaming rule)',
+    caughtBy: 'install keeps a log that holds its entry whole',
+    wrap: (s) => new (class extends Wrapper {
+      override async installSnapshot(meta: SnapshotMeta) {
+        await this.inner.installSnapshot(meta);
+        await this.inner.compact(meta.index);
+      }
+    })(s),
+  },
+  {
+    name: 'accepts received bytes without checking them',
+    caughtBy: 'refused with RAFT_SNAPSHOT_CORRUPT',
+    wrap: (s) => new (class extends Wrapper {
+      override createSnapshot(meta: SnapshotMeta) {
+        return this.inner.createSnapshot(meta);
+      }
+    })(s),
+  },
+  {
+    name: 'restarts a received snapshot from 0 instead of resuming it',
+    caughtBy: 'resumes after a restart',
+    wrap: (s) => new (class extends Wrapper {
+      override async createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation) {
+        const writer = await this.inner.createSnapshot(meta, expected);
+        if (writer.written === 0 || writer.written === expected?.size) return writer;
+        await writer.abort();
+        return this.inner.createSnapshot(meta, expected);
+      }
+    })(s),
+  },
+  {
+    name: 'forgets the term at the log start after compacting below the snapshot',
+    caughtBy: 'compact below the snapshot keeps the trailing log',
+    wrap: (s) => new (class extends Wrapper {
+      override async term(i: number) {
+        const { firstIndex, snapshot } = await this.inner.state();
+        if (i === firstIndex - 1 && snapshot && i < snapshot.index) return 0;
+        return this.inner.term(i);
+      }
+    })(s),
+  },
+  {
+    name: 'hands out a reader that follows the latest snapshot',
+    caughtBy: 'a reader of the old snapshot keeps reading',
+    wrap: (s) => new (class extends Wrapper {
+      override async openSnapshot(): Promise<SnapshotReader | null> {
+        const first = await this.inner.openSnapshot();
+        if (!first) return null;
+        const inner = this.inner;
+        return {
+          get meta() { return first.meta; },
+          size: first.size,
+          checksum: first.checksum,
+          read: async (offset: number, length: number) => (await inner.openSnapshot())!.read(offset, length),
+          stream: (offset?: number, chunkBytes?: number) => ({
+            async *[Symbol.asyncIterator]() {
+              yield* (await inner.openSnapshot())!.stream(offset, chunkBytes);
+            },
+          }),
+          close: () => first.close(),
+        };
+      }
+    })(s),
+  },
 ];
 
 function location(mutant: Mutant): LogStorageLocation {

@@ -186,8 +186,9 @@ export class RocksLogStorage implements LogStorage {
       return this.writer.submit({ kind: 'install', install: { meta, prepared, compactAfter: true } });
     }
     const meta = checkMeta(arg as SnapshotMeta);
-    const done = this.snapshots.find(meta);
-    return this.writer.submit({ kind: 'install', install: { meta, prepared: Promise.resolve(done), compactAfter: false } });
+    const prepared = this.snapshots.find(meta);
+    prepared.catch(() => undefined); // settled through the job
+    return this.writer.submit({ kind: 'install', install: { meta, prepared, compactAfter: false } });
   }
 
   private async writeWhole(meta: SnapshotMeta, data: Buffer): Promise<FinishedSnapshot> {

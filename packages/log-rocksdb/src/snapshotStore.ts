@@ -50,14 +50,19 @@ export class SnapshotStore {
     return FileSnapshotWriter.create(this.dir, meta, e, this.remember);
   }
 
-  /** The finished snapshot to install for `meta` (the latest with its index and term). */
-  find(meta: SnapshotMeta): FinishedSnapshot {
+  /**
+   * The finished snapshot to install for `meta`: the latest one finished since open, else a
+   * received one finished before a restart (its name holds its size and checksum).
+   */
+  async find(meta: SnapshotMeta): Promise<FinishedSnapshot> {
     let found: FinishedSnapshot | undefined;
     for (const done of this.finished.values()) {
       if (done.info.meta.index === meta.index && done.info.meta.term === meta.term) found = done;
     }
-    if (!found) throw invalid(`no finished snapshot at index ${meta.index}, term ${meta.term} to install`);
-    return found;
+    if (found) return found;
+    const received = (await this.dir.names()).find((n) => n.kind === 'recv' && n.finished && n.index === meta.index && n.term === meta.term);
+    if (received?.expected) return { file: received.name, info: Object.freeze({ meta, ...received.expected }) };
+    throw invalid(`no finished snapshot at index ${meta.index}, term ${meta.term} to install`);
   }
 
   /** After an install is durable: deletes the replaced file and every other one at or below `index`. */

@@ -149,4 +149,18 @@ export const receivedSnapshotCases: LogStorageCase[] = [
         await expectInstalled(await log.reopen(), snapMeta(15, 3), snap);
       }),
   },
+  {
+    group,
+    name: 'a received snapshot finished before a restart can be installed after it',
+    requires: 'reopen',
+    run: (env) =>
+      withLog(env, async (log) => {
+        const meta = snapMeta(40, 5);
+        await writeSnapshot(log.storage, meta, bytes, expected);
+        const storage = await log.reopen();
+        await storage.installSnapshot(meta);
+        await expectState(storage, { firstIndex: 41, lastIndex: 40, snapshotIndex: 40 });
+        await expectInstalled(storage, meta, bytes);
+      }),
+  },
 ];
