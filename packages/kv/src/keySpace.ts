@@ -10,6 +10,37 @@ export interface KeyRecord {
 export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
+ * The key space as it was when `KeySpace.capture()` was called, however it changes after.
+ * Copy-on-write: the capture holds a copy of the sorted key array (pointers only) and an
+ * overlay into which the key space saves a key's record (or its absence) the first time the
+ * key is set or deleted after the capture. Records and values are never mutated in place
+ * (every set stores a new record; value bytes are copied on decode and never written), so an
+ * untouched key's live record is still the captured one.
+ */
+export class KeySpaceCapture {
+  /** Invariant: holds, for every key changed since the capture, its record then (undefined: absent). */
+  readonly overlay = new Map<string, KeyRecord | undefined>();
+
+  constructor(
+    private readonly live: ReadonlyMap<string, KeyRecord>,
+    private readonly keys: readonly string[],
+  ) {}
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Every captured key in key order, with its record at the capture. */
+  *inOrder(): IterableIterator<[string, KeyRecord]> {
+    for (const key of this.keys) {
+      const record = this.overlay.has(key) ? this.overlay.get(key) : this.live.get(key);
+      if (record === undefined) throw new Error(`kv snapshot capture lost key ${JSON.stringify(key)}`);
+      yield [key, record];
+    }
+  }
+}
+
+/**
  * The keys and values, with a sorted index for prefix ranges. A sorted array (binary search,
  * splice on insert) is simple and fast for the sizes an in-memory replicated map holds; only
  * inserting or deleting a key moves the array, overwriting does not.
@@ -18,6 +49,11 @@ export class KeySpace {
   private readonly records = new Map<string, KeyRecord>();
   /** Invariant: exactly the keys of `records`, strictly ascending by compareKeys. */
   private sorted: string[] = [];
+  /**
+   * Captures still in use. Held weakly: a snapshot stream dropped unread (or read and dropped)
+   * must not make every later write pay for it, nor keep its overlay growing.
+   */
+  private captures: WeakRef<KeySpaceCapture>[] = [];
 
   get size(): number {
     return this.records.size;
@@ -28,15 +64,41 @@ export class KeySpace {
   }
 
   set(key: string, value: StoredValue, revision: number): void {
-    if (!this.records.has(key)) this.sorted.splice(this.lowerBound(key), 0, key);
+    const old = this.records.get(key);
+    if (this.captures.length > 0) this.preserve(key, old);
+    if (old === undefined) this.sorted.splice(this.lowerBound(key), 0, key);
     this.records.set(key, { value, modRevision: revision });
   }
 
   /** Removes `key`; returns whether it was there. */
   delete(key: string): boolean {
-    if (!this.records.delete(key)) return false;
+    const old = this.records.get(key);
+    if (old === undefined) return false;
+    if (this.captures.length > 0) this.preserve(key, old);
+    this.records.delete(key);
     this.sorted.splice(this.lowerBound(key), 1);
     return true;
+  }
+
+  /**
+   * The key space as it is now, unchanged by later writes: O(keys) pointer copy of the sorted
+   * index, then O(1) per write (the first to each key) while the capture is alive.
+   */
+  capture(): KeySpaceCapture {
+    const c = new KeySpaceCapture(this.records, this.sorted.slice());
+    this.captures.push(new WeakRef(c));
+    return c;
+  }
+
+  /** Saves `key`'s record before its first change since each live capture. */
+  private preserve(key: string, old: KeyRecord | undefined): void {
+    let dead = 0;
+    for (const ref of this.captures) {
+      const c = ref.deref();
+      if (c === undefined) dead++;
+      else if (!c.overlay.has(key)) c.overlay.set(key, old);
+    }
+    if (dead > 0) this.captures = this.captures.filter((ref) => ref.deref() !== undefined);
   }
 
   /** Up to `limit` keys starting with `prefix`, in key order; `more` if some were left out. */

@@ -14,6 +14,15 @@ export interface Session {
   readonly results: Map<number, KvWriteResult>;
 }
 
+/** A session as a snapshot writes it: a copy, so later applies cannot change it. */
+export interface CapturedSession {
+  readonly clientId: number;
+  readonly lastSeen: number;
+  readonly firstOutstanding: number;
+  /** Cached results in ascending seq. */
+  readonly results: readonly (readonly [number, KvWriteResult])[];
+}
+
 /** What to do with a tagged write. */
 export type Admission =
   | { readonly kind: 'run'; readonly session: Session }
@@ -95,6 +104,19 @@ export class SessionTable {
   /** Sessions in expiry order (what a snapshot writes). */
   inOrder(): IterableIterator<Session> {
     return this.sessions.values();
+  }
+
+  /**
+   * Copies of the sessions in expiry order (what a snapshot writes): O(sessions + cached
+   * results). Results are never mutated, so copying the references suffices.
+   */
+  capture(): CapturedSession[] {
+    return [...this.sessions.values()].map((s) => ({
+      clientId: s.clientId,
+      lastSeen: s.lastSeen,
+      firstOutstanding: s.firstOutstanding,
+      results: [...s.results].sort((a, b) => a[0] - b[0]),
+    }));
   }
 
   /** Appends a restored session; false, changing nothing, if it breaks the expiry order. */

@@ -1,21 +1,24 @@
-import { DecodeError, Reader, Writer } from './codec/binary.js';
-import { crc32 } from './codec/crc32.js';
-import { readKey } from './commands.js';
-import { KvError, KvErrorCode } from './errors.js';
-import type { KeySpace } from './keySpace.js';
-import { readResult, writeResult, type KvWriteResult } from './results.js';
-import type { Session, SessionTable } from './sessions.js';
-import { readValue, writeValue } from './values.js';
+import type { SnapshotStream } from '@raftkit/core';
+import { Writer } from './codec/binary.js';
+import { crc32Update } from './codec/crc32.js';
+import type { KeySpaceCapture } from './keySpace.js';
+import { writeResult } from './results.js';
+import type { CapturedSession } from './sessions.js';
+import { writeValue } from './values.js';
 
 /** "RKKV": tells a kv snapshot from anything else before its version is read. */
-const MAGIC = [0x52, 0x4b, 0x4b, 0x56] as const;
+export const MAGIC = [0x52, 0x4b, 0x4b, 0x56] as const;
 export const SNAPSHOT_VERSION = 1;
 
-export interface SnapshotState {
+/** Largest chunk a snapshot stream yields (every chunk but the last is exactly this long). */
+export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+
+/** The state a snapshot writes, fixed when it was captured. */
+export interface SnapshotCapture {
   readonly index: number;
   readonly logClock: number;
-  readonly sessions: SessionTable;
-  readonly keys: KeySpace;
+  readonly sessions: readonly CapturedSession[];
+  readonly keys: KeySpaceCapture;
 }
 
 /**
@@ -26,91 +29,70 @@ export interface SnapshotState {
  *  u32 big-endian CRC-32 of all the bytes before it`
  * where session = `varint clientId, varint lastSeen, varint firstOutstanding, varint
  * resultCount, (varint seq, result) * resultCount` (ascending seq) and record = `key, varint
- * modRevision, value`. Each part is written and read in one pass, so it could be streamed.
+ * modRevision, value`. Counts come first and the checksum last, so it is written and read in
+ * one pass: the stream below yields it chunk by chunk, and `SnapshotDecoder` reads it so.
  */
-export function encodeSnapshot(state: SnapshotState): Uint8Array {
-  const w = new Writer(1024);
+export function snapshotStream(capture: SnapshotCapture, chunkBytes = SNAPSHOT_CHUNK_BYTES): SnapshotStream {
+  // Each iteration encodes afresh from the capture, which never changes: re-readable.
+  return { [Symbol.asyncIterator]: () => encodeChunks(capture, chunkBytes) };
+}
+
+async function* encodeChunks(capture: SnapshotCapture, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  const out = new ChunkCutter(chunkBytes);
+  let w = new Writer(1024);
   for (const b of MAGIC) w.u8(b);
-  w.u8(SNAPSHOT_VERSION).varint(state.index).varint(state.logClock);
-  w.varint(state.sessions.size);
-  for (const s of state.sessions.inOrder()) writeSession(w, s);
-  w.varint(state.keys.size);
-  for (const [key, rec] of state.keys.inOrder()) {
-    w.string(key).varint(rec.modRevision);
-    writeValue(w, rec.value);
+  w.u8(SNAPSHOT_VERSION).varint(capture.index).varint(capture.logClock);
+  w.varint(capture.sessions.length);
+  const parts = function* (): Generator<void> {
+    for (const s of capture.sessions) yield writeSession(w, s);
+    w.varint(capture.keys.size);
+    for (const [key, rec] of capture.keys.inOrder()) yield writeValue(w.string(key).varint(rec.modRevision), rec.value);
+  };
+  for (const _ of parts()) {
+    if (w.length < chunkBytes) continue;
+    const { chunks, rest } = out.take(w);
+    w = rest;
+    for (const chunk of chunks) {
+      yield chunk;
+      // Let the apply loop (and I/O) run between chunks; a one-chunk state never waits.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
-  const sum = crc32(w.view());
-  for (const shift of [24, 16, 8, 0]) w.u8((sum >>> shift) & 0xff);
-  return w.finish();
+  yield* out.finish(w);
 }
 
-function writeSession(w: Writer, s: Session): void {
-  w.varint(s.clientId).varint(s.lastSeen).varint(s.firstOutstanding).varint(s.results.size);
-  const seqs = [...s.results.keys()].sort((a, b) => a - b);
-  for (const seq of seqs) writeResult(w.varint(seq), s.results.get(seq)!);
-}
+/** Cuts the encoding into chunks of `chunkBytes`, keeping the running CRC of everything cut. */
+class ChunkCutter {
+  private crc = 0;
 
-/**
- * Checks and decodes a snapshot into the empty `keys` and `sessions`.
- * @throws KvError KV_SNAPSHOT_CORRUPT on a bad checksum, version or layout.
- */
-export function decodeSnapshot(data: Uint8Array, keys: KeySpace, sessions: SessionTable): { index: number; logClock: number } {
-  try {
-    const body = checkFrame(data);
-    const r = new Reader(body);
-    const index = r.varint();
-    const logClock = r.varint();
-    readSessions(r, sessions);
-    readKeys(r, keys);
-    r.end();
-    return { index, logClock };
-  } catch (err) {
-    if (!(err instanceof DecodeError)) throw err;
-    throw new KvError(KvErrorCode.SnapshotCorrupt, `kv snapshot does not decode: ${err.message}`, { cause: err });
+  constructor(private readonly chunkBytes: number) {}
+
+  /** The full chunks of `w`'s bytes, and a writer holding the rest (the next chunk's start). */
+  take(w: Writer): { chunks: Uint8Array[]; rest: Writer } {
+    const bytes = w.view();
+    const chunks: Uint8Array[] = [];
+    let at = 0;
+    for (; bytes.length - at >= this.chunkBytes; at += this.chunkBytes) {
+      const chunk = bytes.slice(at, at + this.chunkBytes);
+      this.crc = crc32Update(this.crc, chunk);
+      chunks.push(chunk);
+    }
+    const rest = bytes.subarray(at);
+    return { chunks, rest: new Writer(Math.max(1024, rest.length * 2)).raw(rest) };
   }
-}
 
-/** Verifies magic, version and checksum; returns the bytes between header and checksum. */
-function checkFrame(data: Uint8Array): Uint8Array {
-  if (data.length < MAGIC.length + 5) throw new DecodeError(`snapshot of ${data.length} bytes is too short`);
-  if (MAGIC.some((b, i) => data[i] !== b)) throw new DecodeError('not a kv snapshot (bad magic)');
-  const version = data[MAGIC.length]!;
-  if (version !== SNAPSHOT_VERSION) throw new DecodeError(`unsupported snapshot version ${version}`);
-  const end = data.length - 4;
-  const stored = ((data[end]! << 24) | (data[end + 1]! << 16) | (data[end + 2]! << 8) | data[end + 3]!) >>> 0;
-  if (crc32(data.subarray(0, end)) !== stored) throw new DecodeError('checksum mismatch');
-  return data.subarray(MAGIC.length + 1, end);
-}
-
-function readSessions(r: Reader, sessions: SessionTable): void {
-  const count = r.varint();
-  for (let i = 0; i < count; i++) {
-    const clientId = r.varint();
-    const lastSeen = r.varint();
-    const firstOutstanding = r.varint();
-    const session: Session = { clientId, lastSeen, firstOutstanding, results: readResults(r, firstOutstanding) };
-    if (!sessions.append(session)) throw new DecodeError(`session ${clientId} is duplicated or out of expiry order`);
+  /** Every remaining chunk, the checksum of all the bytes before it appended. */
+  finish(w: Writer): Uint8Array[] {
+    const sum = crc32Update(this.crc, w.view());
+    for (const shift of [24, 16, 8, 0]) w.u8((sum >>> shift) & 0xff);
+    const bytes = w.view();
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length; at += this.chunkBytes) chunks.push(bytes.slice(at, at + this.chunkBytes));
+    return chunks;
   }
 }
 
-function readResults(r: Reader, firstOutstanding: number): Map<number, KvWriteResult> {
-  const results = new Map<number, KvWriteResult>();
-  const count = r.varint();
-  let prev = firstOutstanding - 1;
-  for (let i = 0; i < count; i++) {
-    const seq = r.varint();
-    if (seq <= prev) throw new DecodeError(`cached seq ${seq} out of order or acknowledged`);
-    results.set(seq, readResult(r));
-    prev = seq;
-  }
-  return results;
-}
-
-function readKeys(r: Reader, keys: KeySpace): void {
-  const count = r.varint();
-  for (let i = 0; i < count; i++) {
-    const key = readKey(r);
-    const modRevision = r.varint();
-    if (!keys.append(key, { value: readValue(r), modRevision })) throw new DecodeError(`key ${JSON.stringify(key)} out of order`);
-  }
+function writeSession(w: Writer, s: CapturedSession): void {
+  w.varint(s.clientId).varint(s.lastSeen).varint(s.firstOutstanding).varint(s.results.length);
+  for (const [seq, result] of s.results) writeResult(w.varint(seq), result);
 }

@@ -1,10 +1,11 @@
-import { invariant, type AppliedEntry, type SnapshotMeta, type StateMachine } from '@raftkit/core';
+import { invariant, isSnapshotStream, type AppliedEntry, type SnapshotMeta, type SnapshotStream, type StateMachine } from '@raftkit/core';
 import { decodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
 import { KvErrorCode, invalidArgument } from './errors.js';
 import { KeySpace, type KeyRecord } from './keySpace.js';
 import type { KvCommandResult, KvWriteResult } from './results.js';
 import { SessionTable } from './sessions.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { snapshotStream } from './snapshot.js';
+import { SnapshotDecoder } from './snapshotDecoder.js';
 import { sameValue } from './values.js';
 
 export interface KvStateMachineOptions {
@@ -98,20 +99,34 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     return this.run(cmd, entry.index);
   }
 
-  snapshot(): Uint8Array {
-    return encodeSnapshot({ index: this.applied, logClock: this.now, sessions: this.sessions, keys: this.keys });
+  /**
+   * The state now, as a stream of chunks of at most 256 KiB (layout in snapshot.ts). Its
+   * content is fixed here: later `apply` calls do not change what it yields, however slowly it
+   * is read. Taking it costs a copy of the sorted key index (pointers) and of the session
+   * table; each key first written after it then saves its old record for the stream (see
+   * KeySpaceCapture). The stream encodes lazily and may be read more than once.
+   */
+  snapshot(): SnapshotStream {
+    return snapshotStream({ index: this.applied, logClock: this.now, sessions: this.sessions.capture(), keys: this.keys.capture() });
   }
 
-  /** @throws KvError KV_SNAPSHOT_CORRUPT (fatal to the node, as it should be). */
-  restore(data: Uint8Array, meta: SnapshotMeta): void {
-    const keys = new KeySpace();
-    const sessions = new SessionTable(this.ttlMs, this.maxPending);
-    const decoded = decodeSnapshot(data, keys, sessions);
+  /**
+   * Replaces the state with a snapshot's, given whole or as a stream cut anywhere; decodes as
+   * it reads and never joins the chunks. The state changes only once every byte decoded and
+   * the checksum matched.
+   * @throws KvError KV_SNAPSHOT_CORRUPT (fatal to the node, as it should be); errors of the
+   *   stream itself pass through. Either way the previous state is kept.
+   */
+  async restore(data: Uint8Array | SnapshotStream, meta: SnapshotMeta): Promise<void> {
+    const decoder = new SnapshotDecoder(this.ttlMs, this.maxPending);
+    if (isSnapshotStream(data)) for await (const chunk of data) decoder.push(chunk);
+    else decoder.push(data);
+    const decoded = decoder.finish();
     // The runtime's snapshot index may be past ours: it counts no-op entries we never see.
     // Keeping our own index makes every replica report the same revision for the same state.
     invariant(decoded.index <= meta.index, `kv snapshot at ${decoded.index} restored as index ${meta.index}`);
-    this.keys = keys;
-    this.sessions = sessions;
+    this.keys = decoded.keys;
+    this.sessions = decoded.sessions;
     this.applied = decoded.index;
     this.now = decoded.logClock;
   }

@@ -96,11 +96,15 @@ export function writeValue(w: Writer, v: StoredValue): void {
   w.u8(v.kind).bytes(v.data);
 }
 
-/** Decodes a value, copying its bytes out of the input. */
+/**
+ * Decodes a value, copying its bytes out of the input: a stored value must neither alias an
+ * input the caller may reuse nor keep a whole log entry or snapshot chunk alive. (Not
+ * `.slice()`: on a Node Buffer input that is a view, not a copy.)
+ */
 export function readValue(r: Reader): StoredValue {
   const kind = r.u8();
   if (kind !== ValueKind.Bytes && kind !== ValueKind.Json) throw new DecodeError(`unknown value kind ${kind}`);
-  return { kind, data: r.bytes().slice() };
+  return { kind, data: new Uint8Array(r.bytes()) };
 }
 
 /** An optional value: 0 for absent, else 1 and the value. */

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { EntryType, NotLeaderError } from '@raftkit/core';
 import { decodeCommand, KvErrorCode, type SessionTag } from '../src/index.js';
 import { TestCluster, type ClusterOptions } from './helpers/cluster.js';
+import { snapshotHex } from './helpers/machine.js';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -42,7 +43,6 @@ function entriesTagged(c: TestCluster, id: string, tag: { clientId: number; seq:
   });
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('kv on a 3-node RaftNode cluster (MemoryLogStorage, MemoryNetwork)', () => {
   test('a put on the leader is seen by a linearizable get on a follower', async () => {
@@ -157,7 +157,7 @@ describe('kv on a 3-node RaftNode cluster (MemoryLogStorage, MemoryNetwork)', ()
     expect(await fails(c, kv.proposeWrite({ op: 'put', key: 'k1', value: 1 }, acked))).toMatchObject({ code: KvErrorCode.StaleSequence });
     await c.clock.until(() => c.up().every((r) => r.machine.revision === leader.machine.revision));
     expect(back.machine.read('k')?.modRevision).toBe(first.revision);
-    const snaps = c.up().map((r) => hex(r.machine.snapshot()));
+    const snaps = await Promise.all(c.up().map((r) => snapshotHex(r.machine)));
     expect(new Set(snaps).size).toBe(1);
   });
 });

@@ -12,6 +12,17 @@ export class DecodeError extends Error {
   }
 }
 
+/** Input that ended early: `missing` more bytes (at least) would let the read go on. */
+export class TruncatedError extends DecodeError {
+  constructor(
+    message: string,
+    readonly missing: number,
+  ) {
+    super(message);
+    this.name = 'TruncatedError';
+  }
+}
+
 /** Bytes of `s` in UTF-8. */
 export const utf8Bytes = (s: string): Uint8Array => utf8.encode(s);
 
@@ -108,7 +119,7 @@ export class Reader {
   }
 
   u8(): number {
-    if (this.pos >= this.buf.length) throw new DecodeError(`truncated at byte ${this.pos}`);
+    if (this.pos >= this.buf.length) throw new TruncatedError(`truncated at byte ${this.pos}`, 1);
     return this.buf[this.pos++]!;
   }
 
@@ -130,7 +141,7 @@ export class Reader {
 
   /** `n` raw bytes, as a view into the input (copy before keeping). */
   raw(n: number): Uint8Array {
-    if (n > this.remaining) throw new DecodeError(`truncated: need ${n} bytes at ${this.pos}, have ${this.remaining}`);
+    if (n > this.remaining) throw new TruncatedError(`truncated: need ${n} bytes at ${this.pos}, have ${this.remaining}`, n - this.remaining);
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;

@@ -12,7 +12,12 @@ const TABLE = (() => {
 })();
 
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
+  return crc32Update(0, bytes);
+}
+
+/** The CRC-32 of the bytes `crc` was computed over followed by `bytes` (start from 0). */
+export function crc32Update(crc: number, bytes: Uint8Array): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -1,8 +1,12 @@
+import { snapshotBytes } from '@raftkit/core';
 import { encodeCommand, KvStateMachine, type KvCommand, type KvCommandResult, type KvStateMachineOptions, type KvWrite, type SessionTag } from '../../src/index.js';
 import { toStoredValue, type StoredValue } from '../../src/values.js';
 
 export const val = (v: unknown): StoredValue => toStoredValue(v, 1 << 20);
 export const text = (s: StoredValue | undefined | null): string | null => (s ? new TextDecoder().decode(s.data) : null);
+
+/** A machine's snapshot, collected, in hex (for comparing states byte for byte). */
+export const snapshotHex = async (m: KvStateMachine): Promise<string> => Buffer.from(await snapshotBytes(m.snapshot())).toString('hex');
 
 export const put = (key: string, value: unknown): KvWrite => ({ op: 'put', key, value: val(value) });
 export const del = (key: string): KvWrite => ({ op: 'delete', key });

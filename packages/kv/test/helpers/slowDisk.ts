@@ -1,4 +1,15 @@
-import { ErrorCode, RaftError, type Entry, type LogStorage, type LogWrite, type Snapshot, type StoredState } from '@raftkit/core';
+import {
+  ErrorCode,
+  RaftError,
+  type Entry,
+  type LogStorage,
+  type LogWrite,
+  type SnapshotExpectation,
+  type SnapshotMeta,
+  type SnapshotReader,
+  type SnapshotWriter,
+  type StoredState,
+} from '@raftkit/core';
 import { type MemoryLogStorage, UnsyncedHardState } from '@raftkit/log-memory';
 import type { VirtualClock } from './virtualClock.js';
 
@@ -38,8 +49,13 @@ export class SlowDisk implements LogStorage {
     return this.inner.term(index);
   }
 
-  snapshot(): Promise<Snapshot | null> {
-    return this.inner.snapshot();
+  /** Snapshot bytes go straight to the inner storage; only the install that switches to them is slow. */
+  createSnapshot(meta: SnapshotMeta, expected?: SnapshotExpectation): Promise<SnapshotWriter> {
+    return this.inner.createSnapshot(meta, expected);
+  }
+
+  openSnapshot(): Promise<SnapshotReader | null> {
+    return this.inner.openSnapshot();
   }
 
   save(write: LogWrite): Promise<void> {
@@ -53,10 +69,10 @@ export class SlowDisk implements LogStorage {
     });
   }
 
-  installSnapshot(snapshot: Snapshot): Promise<void> {
+  installSnapshot(meta: SnapshotMeta): Promise<void> {
     return this.inOrder(async () => {
       await this.unsynced.flush();
-      await this.inner.installSnapshot(snapshot);
+      await this.inner.installSnapshot(meta);
     });
   }
 

@@ -1,6 +1,7 @@
 import { seededRandom } from '@raftkit/core';
 import { HistoryRecorder, checkHistory, formatResult, kvModel, type KvInput, type KvOutput } from '@raftkit/lincheck';
 import { TestCluster } from '../cluster.js';
+import { snapshotHex } from '../machine.js';
 import { AuditedMachine, newAudit } from './auditedMachine.js';
 import { lostWrites } from './checks.js';
 import { FaultInjector, type FaultStats } from './faults.js';
@@ -123,7 +124,7 @@ class KvSimulation {
     await converge(cluster).catch(() => this.fail('replicas did not converge after the faults stopped'));
     const finals = await this.finalReads();
     if (cluster.errors.length > 0) this.fail(`fatal node errors: ${cluster.errors.map((e) => `${e.id}: ${e.error.message}`).join('; ')}`);
-    const states = new Set(cluster.up().map((r) => Buffer.from(r.machine.snapshot()).toString('hex')));
+    const states = new Set(await Promise.all(cluster.up().map((r) => snapshotHex(r.machine))));
     if (states.size !== 1) this.fail(`replicas applied the same log but hold ${states.size} different states`);
     const history = this.rec.history();
     const check = checkHistory(kvModel, history, { maxSteps: 5_000_000 });

@@ -1,0 +1,29 @@
+import { Writer } from '../../src/codec/binary.js';
+import { crc32 } from '../../src/codec/crc32.js';
+import type { KeySpace } from '../../src/keySpace.js';
+import { writeResult } from '../../src/results.js';
+import type { SessionTable } from '../../src/sessions.js';
+import { MAGIC, SNAPSHOT_VERSION } from '../../src/snapshot.js';
+import type { KvStateMachine } from '../../src/stateMachine.js';
+import { writeValue } from '../../src/values.js';
+
+/**
+ * The one-buffer v1 encoder the streaming one replaced, kept as the reference its bytes must
+ * equal: it reads the machine's live state directly, all at once.
+ */
+export function referenceSnapshot(machine: KvStateMachine): Uint8Array {
+  const m = machine as unknown as { applied: number; now: number; sessions: SessionTable; keys: KeySpace };
+  const w = new Writer(1024);
+  for (const b of MAGIC) w.u8(b);
+  w.u8(SNAPSHOT_VERSION).varint(m.applied).varint(m.now);
+  w.varint(m.sessions.size);
+  for (const s of m.sessions.inOrder()) {
+    w.varint(s.clientId).varint(s.lastSeen).varint(s.firstOutstanding).varint(s.results.size);
+    for (const seq of [...s.results.keys()].sort((a, b) => a - b)) writeResult(w.varint(seq), s.results.get(seq)!);
+  }
+  w.varint(m.keys.size);
+  for (const [key, rec] of m.keys.inOrder()) writeValue(w.string(key).varint(rec.modRevision), rec.value);
+  const sum = crc32(w.view());
+  for (const shift of [24, 16, 8, 0]) w.u8((sum >>> shift) & 0xff);
+  return w.finish();
+}
