@@ -83,8 +83,9 @@ export class MemoryLogStore {
 
   /** Registers a new handle; handles opened before it become stale. */
   acquire(): number {
-    // A restart: unfinished local snapshots are gone; received ones stay for resuming.
-    for (const f of this.files) if (!f.expected && !f.info) this.files.delete(f);
+    // A restart: local snapshots not installed are gone (as their files would be); received
+    // ones stay, to resume or install.
+    for (const f of this.files) if (!f.expected) this.files.delete(f);
     return ++this.opens;
   }
 
