@@ -72,9 +72,12 @@ async function sim(flags: Map<string, string | true>): Promise<number> {
   const crashes = r.outcomes.reduce((n, o) => n + o.crashes, 0);
   const lost = r.outcomes.reduce((n, o) => n + o.lostWrites, 0);
   const stableMs = r.outcomes.reduce((n, o) => n + o.stableMs, 0);
+  const chunks = r.outcomes.reduce((n, o) => n + (o.snapshotChunks?.sent ?? 0), 0);
+  const chunksLost = r.outcomes.reduce((n, o) => n + (o.snapshotChunks?.dropped ?? 0), 0);
+  const streamed = r.outcomes.filter((o) => (o.snapshotChunks?.sent ?? 0) > 0).length;
   if (single !== null && r.outcomes[0]) process.stdout.write(`${oneLine(r.outcomes[0])}\n`);
   const verdict = r.violations.length === 0 ? 'all safe' : `${r.violations.length} VIOLATIONS (seeds ${r.violations.map((v) => v.seed).join(', ')})`;
-  process.stdout.write(`sim: ${r.outcomes.length} seeds, ${verdict}; ${ops} client ops ok, ${elections} elections, ${crashes} crashes, ${lost} unsynced writes lost, ${stableMs} virtual ms checked for stability; elections: mean ${meanElections}, max ${maxElections} per seed; ${(r.wallMs / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`sim: ${r.outcomes.length} seeds, ${verdict}; ${ops} client ops ok, ${elections} elections, ${crashes} crashes, ${lost} unsynced writes lost, ${stableMs} virtual ms checked for stability, ${chunks} snapshot chunks sent (${chunksLost} lost) in ${streamed} seeds; elections: mean ${meanElections}, max ${maxElections} per seed; ${(r.wallMs / 1000).toFixed(1)} s\n`);
   const churn = membershipSummary(r.outcomes);
   if (churn) process.stdout.write(`${churn}\n`);
   if (flags.has('expect-violation')) return r.violations.length > 0 ? 0 : 1;

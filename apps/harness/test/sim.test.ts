@@ -30,6 +30,11 @@ describe('raftkit-harness sim', () => {
     // Crashes really lost unsynced writes, and healthy leaders really were watched for stability.
     expect(Number(/(\d+) unsynced writes lost/.exec(out)?.[1])).toBeGreaterThan(0);
     expect(Number(/(\d+) virtual ms checked for stability/.exec(out)?.[1])).toBeGreaterThan(Number(seeds) * 50);
+    // Followers really caught up through streamed snapshots, and the faults really lost chunks.
+    const streamed = /(\d+) snapshot chunks sent \((\d+) lost\) in (\d+) seeds/.exec(out);
+    expect(Number(streamed?.[1])).toBeGreaterThan(Number(seeds));
+    expect(Number(streamed?.[2])).toBeGreaterThan(0);
+    expect(Number(streamed?.[3])).toBeGreaterThan(Number(seeds) / 10);
   }, 600_000);
 
   // The targeted schedules on honest code: minorities cut off and let back in (stability), and

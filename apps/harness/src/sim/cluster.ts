@@ -91,7 +91,7 @@ export class SimCluster {
     const draw = (lo: number, hi: number) => lo + Math.floor(this.rand() * (hi - lo + 1));
     this.snapshotPolicy = {
       every: draw(3, 60),
-      snapshots: { trailingEntries: draw(0, 20), chunkBytes: draw(16, 2048), maxChunksInFlight: draw(1, 4), chunkTimeoutMs: draw(50, 300) },
+      snapshots: { trailingEntries: draw(0, 20), chunkBytes: draw(16, 512), maxChunksInFlight: draw(1, 4), chunkTimeoutMs: draw(50, 300) },
     };
     // Two election timeouts: a whole check-quorum round and a reset of every follower's timer.
     this.stability = new StabilityMonitor(2 * ELECTION_TICKS * opts.tickMs);

@@ -38,6 +38,8 @@ export interface SimOutcome {
   crashes: number;
   /** Unsynced writes (commit indexes) lost in crashes. */
   lostWrites: number;
+  /** Snapshot chunks the nodes sent one another, and how many of them the faults dropped. */
+  snapshotChunks: { sent: number; dropped: number };
   /** Healthy-leader windows, and the virtual ms of them in which stability was checked. */
   stableWindows: number;
   stableMs: number;
@@ -91,6 +93,7 @@ export async function runSeed(opts: SimOptions): Promise<SimOutcome> {
     committed: cluster.safety.counts.committed,
     crashes: cluster.stats.crashes,
     lostWrites: cluster.stats.lostWrites,
+    snapshotChunks: { sent: cluster.net.stats().byType.snapshotChunk.sent, dropped: cluster.net.stats().byType.snapshotChunk.dropped },
     stableWindows: cluster.stability.stats.windows,
     stableMs: cluster.stability.stats.checkedSteps,
     faults: nemesis.events.length,
