@@ -119,9 +119,12 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
    */
   async restore(data: Uint8Array | SnapshotStream, meta: SnapshotMeta): Promise<void> {
     const decoder = new SnapshotDecoder(this.ttlMs, this.maxPending);
+    const before = this.applied;
     if (isSnapshotStream(data)) for await (const chunk of data) decoder.push(chunk);
     else decoder.push(data);
     const decoded = decoder.finish();
+    // Applies landing while the stream was read would be silently dropped by the swap below.
+    invariant(this.applied === before, `kv apply ran during restore (index ${before} to ${this.applied})`);
     // The runtime's snapshot index may be past ours: it counts no-op entries we never see.
     // Keeping our own index makes every replica report the same revision for the same state.
     invariant(decoded.index <= meta.index, `kv snapshot at ${decoded.index} restored as index ${meta.index}`);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { seededRandom, snapshotBytes, type SnapshotStream } from '@raftkit/core';
-import { KvErrorCode, KvStateMachine } from '../src/index.js';
+import { encodeCommand, KvErrorCode, KvStateMachine } from '../src/index.js';
 import { SNAPSHOT_CHUNK_BYTES, snapshotStream } from '../src/snapshot.js';
 import type { KeySpace } from '../src/keySpace.js';
 import type { SessionTable } from '../src/sessions.js';
@@ -179,4 +179,37 @@ describe('streaming restore', () => {
       expect(await snapshotHex(m)).toBe(await snapshotHex(previous.machine));
     });
   });
+});
+
+test('an apply while a restore is reading its stream is a broken invariant, not silently lost', async () => {
+  const source = bigMachine(600);
+  const m = new KvStateMachine();
+  let applied = false;
+  const stream: SnapshotStream = {
+    async *[Symbol.asyncIterator]() {
+      for await (const c of source.machine.snapshot()) {
+        if (!applied) {
+          applied = true;
+          m.apply({ index: 1, term: 1, data: source.log[2]!.data }); // a put without a session
+        }
+        yield c;
+      }
+    },
+  };
+  await expect(m.restore(stream, meta(source.index))).rejects.toMatchObject({ code: 'RAFT_INVARIANT_VIOLATED' });
+  expect(m.revision).toBe(1);
+  expect(m.size).toBe(1);
+});
+
+test('values are copied out of a Buffer entry or chunk, never views of it (a capture relies on it)', async () => {
+  const entry = Buffer.from(encodeCommand({ type: 'write', stamp: 0, session: null, write: put('k', new Uint8Array([1, 2, 3])) }));
+  const m = new KvStateMachine();
+  m.apply({ index: 1, term: 1, data: entry });
+  entry.fill(0);
+  expect([...m.read('k')!.value.data]).toEqual([1, 2, 3]);
+  const chunk = Buffer.from(await snapshotBytes(m.snapshot()));
+  const r = new KvStateMachine();
+  await r.restore(chunk, meta(1));
+  chunk.fill(0);
+  expect([...r.read('k')!.value.data]).toEqual([1, 2, 3]);
 });
