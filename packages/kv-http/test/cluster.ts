@@ -53,7 +53,7 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
         s.closeAllConnections();
         await new Promise<void>((r) => s.close(() => r()));
       }
-      for (const r of replicas.values()) await r.node.stop();
+      for (const r of replicas.values()) await r.node.stop({ transferLeadership: false });
     },
   };
 }
