@@ -142,6 +142,18 @@ describe('snapshots that stream', () => {
     expect(delivered - total).toBeLessThan(total / 2);
   });
 
+  test("a leader whose stored snapshot no longer matches its checksum gives the transfer up and says so, never installs it", async () => {
+    const failures: string[] = [];
+    const { leader, c } = await lagBehind(12, chunkOpts);
+    leader.node.on('snapshotTransferFailed', (peer, why) => void failures.push(`${peer}: ${why}`));
+    leader.storage.durable.snapshotBytes![150] ^= 0xff; // the leader's disk rots under its snapshot
+    await h.clock.until(() => failures.length > 0, 60_000);
+    expect(failures[0]).toMatch(/^c: .*SHA-256 wrong 3 times.*damaged/);
+    expect(c.storage.durable.snapshot).toBeNull();
+    expect(c.sm.items).toEqual([]);
+    expect(c.node.snapshotStats().receiver.corruptSnapshots).toBeGreaterThanOrEqual(3);
+  });
+
   test('RaftNode.snapshot() takes one now; the node keeps applying while a slow snapshot stream is written', async () => {
     let release: () => void = () => undefined;
     class SlowSnapshots extends LogMachine {

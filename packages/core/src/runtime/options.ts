@@ -1,6 +1,6 @@
 import type { RaftConfig } from '../consensus/config.js';
 import type { MembershipStatus, NodeStatus } from '../consensus/rawNode.js';
-import type { SoftState } from '../consensus/types.js';
+import type { NodeId, SoftState } from '../consensus/types.js';
 import type { RaftError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { LogStorage, StateMachine, Transport } from './interfaces.js';
@@ -45,6 +45,11 @@ export interface RaftNodeEvents {
   persisted: [{ entries: number; ms: number }];
   /** A fatal error stopped the node. */
   error: [RaftError];
+  /**
+   * Leader: a snapshot transfer to `peer` was given up (no answer, refused, unreadable, or its
+   * whole checksum kept failing at the follower). It starts again while the follower needs it.
+   */
+  snapshotTransferFailed: [peer: NodeId, reason: string];
   /** The membership this node follows changed (appended, committed, truncated or snapshotted). */
   membership: [MembershipStatus];
 }

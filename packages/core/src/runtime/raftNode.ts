@@ -73,7 +73,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
         step: (m) => this.onMessage(m),
         changed: () => this.drive(),
         fail: (err) => this.fatal(err),
-        gaveUp: () => undefined,
+        gaveUp: (peer, why) => void this.emit('snapshotTransferFailed', peer, why),
       },
       opts.snapshots ?? {},
       opts.snapshotEvery ?? 10_000,

@@ -50,6 +50,8 @@ interface Transfer {
   heard: boolean;
   lastHeard: number;
   retries: number;
+  /** Times the follower found the whole snapshot's SHA-256 wrong (every chunk's CRC fine). */
+  wholeFailures: number;
   pumping: boolean;
   closed: boolean;
 }
@@ -102,6 +104,12 @@ export class SnapshotSender {
         return;
       case 'corrupt':
         // The follower says where to go on from (0 if the whole snapshot failed its checksum).
+        if (m.next === 0 && t.acked > 0 && ++t.wholeFailures >= 3) {
+          // Every chunk arrived intact, yet the whole is wrong, again and again: the bytes this
+          // node reads are not the snapshot its checksum describes. Stop; it is reported.
+          this.giveUp(t, `the follower found the whole snapshot's SHA-256 wrong ${t.wholeFailures} times: this node's stored snapshot may be damaged`);
+          return;
+        }
         t.acked = Math.min(m.next, t.reader.size);
         t.sendAt = t.acked;
         t.retries++;
@@ -168,7 +176,7 @@ export class SnapshotSender {
       void reader.close(); // another offer opened one meanwhile
       return;
     }
-    const t: Transfer = { peer, reader, term: this.deps.term(), acked: 0, sendAt: 0, heard: false, lastHeard: this.deps.clock.now(), retries: 0, pumping: false, closed: false };
+    const t: Transfer = { peer, reader, term: this.deps.term(), acked: 0, sendAt: 0, heard: false, lastHeard: this.deps.clock.now(), retries: 0, wholeFailures: 0, pumping: false, closed: false };
     this.transfers.set(peer, t);
     this.stats.transfers++;
     this.sendChunk(t, 0, new Uint8Array(0));

@@ -15,6 +15,8 @@ export interface DurableStore {
   snapshot: SnapshotMeta | null;
   /** The installed snapshot's bytes, for storages that keep them (the simulation does not). */
   snapshotBytes?: Uint8Array;
+  /** Their SHA-256 when the snapshot was written (what a reader reports, whatever the bytes became). */
+  snapshotChecksum?: string;
   compacted: { index: number; term: number };
   /**
    * Writes saved with `sync: false` since the last synced one, in order: in the operating

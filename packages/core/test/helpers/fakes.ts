@@ -125,6 +125,7 @@ export function storedState(d: DurableStore): StoredState {
 /** Installs a finished snapshot on a DurableStore (bytes and position, as LogStorage.installSnapshot). */
 export function installHeld(d: DurableStore, held: HeldSnapshot): void {
   d.snapshotBytes = held.data;
+  d.snapshotChecksum = held.checksum;
   persist(d, held.meta, [], null);
 }
 
@@ -132,7 +133,7 @@ export function installHeld(d: DurableStore, held: HeldSnapshot): void {
 export function heldReader(d: DurableStore): SnapshotReader | null {
   if (!d.snapshot) return null;
   const data = d.snapshotBytes ?? new Uint8Array(0);
-  return memoryReader({ meta: d.snapshot, data, size: data.length, checksum: createHash('sha256').update(data).digest('hex') });
+  return memoryReader({ meta: d.snapshot, data, size: data.length, checksum: d.snapshotChecksum ?? createHash('sha256').update(data).digest('hex') });
 }
 
 /** A loopback network; `onSend` sees every message as it leaves a node. */

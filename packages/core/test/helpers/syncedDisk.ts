@@ -17,6 +17,7 @@ export const cloneStore = (s: DurableStore): DurableStore => ({
   snapshot: s.snapshot,
   compacted: { ...s.compacted },
   ...(s.snapshotBytes ? { snapshotBytes: s.snapshotBytes } : {}),
+  ...(s.snapshotChecksum ? { snapshotChecksum: s.snapshotChecksum } : {}),
 });
 
 /**
