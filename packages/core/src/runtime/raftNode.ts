@@ -13,6 +13,7 @@ import { validateNodeOptions } from './validateOptions.js';
 import { WritePipeline } from './writePipeline.js';
 import { Applier } from './applier.js';
 import { Snapshots } from './snapshots.js';
+import { loadStored } from './loadStored.js';
 import type { SnapshotReceiveStats } from './snapshotReceiver.js';
 import type { SnapshotSendStats } from './snapshotSender.js';
 
@@ -122,25 +123,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   /** Opens a node from what its storage holds (restoring the state machine from a snapshot). */
   static async create<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
     validateNodeOptions(opts as RaftNodeOptions<unknown>);
-    const { storage, stateMachine } = opts;
-    const state = await storage.state();
-    const entries = state.lastIndex >= state.firstIndex ? await storage.entries(state.firstIndex, state.lastIndex + 1) : [];
-    // The log may start below the snapshot (a trailing log): the core needs the term there.
-    const compacted = state.firstIndex > 1 ? { index: state.firstIndex - 1, term: await storage.term(state.firstIndex - 1) } : undefined;
-    if (state.snapshot) {
-      const reader = await storage.openSnapshot!();
-      if (!reader || reader.meta.index !== state.snapshot.index) {
-        throw new RaftError(ErrorCode.StorageCorrupt, `storage reports a snapshot at ${state.snapshot.index} but cannot open it`);
-      }
-      try {
-        await stateMachine.restore(reader.stream(), reader.meta);
-      } finally {
-        await reader.close();
-      }
-    }
+    const restored = await loadStored(opts.storage, opts.stateMachine);
     const config: RaftConfig = { ...opts, random: opts.random ?? Math.random, asyncStorageWrites: true };
-    const raw = new RawNode(config, { hardState: state.hardState, entries, snapshot: state.snapshot, ...(compacted ? { compacted } : {}) });
-    return new RaftNode(opts, raw, state.snapshot?.index ?? 0);
+    const raw = new RawNode(config, restored);
+    return new RaftNode(opts, raw, restored.snapshot?.index ?? 0);
   }
 
   /** Counters of snapshot transfers sent and received (tests, metrics). */
