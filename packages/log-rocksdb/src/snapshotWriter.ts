@@ -1,5 +1,6 @@
-// Writes one snapshot file: each chunk is written with fs.promises (the libuv pool) and
-// fdatasync'd before write() resolves; the SHA-256 and the per-block CRC-32Cs are computed as
+// Writes one snapshot file: each chunk is written with fs.promises (the libuv pool); a
+// received snapshot's chunk is fdatasync'd before write() resolves (a local one only at
+// finish()); the SHA-256 and the per-block CRC-32Cs are computed as
 // the bytes go by. A received snapshot resumes from its `.part` file after a restart by
 // re-reading (and re-hashing) the durable prefix, 1 MiB at a time.
 import { createHash, type Hash } from 'node:crypto';
@@ -96,7 +97,9 @@ export class FileSnapshotWriter implements SnapshotWriter {
         const { bytesWritten } = await this.fh!.write(copy, at, copy.length - at, this.size + at);
         at += bytesWritten;
       }
-      await this.fh!.datasync();
+      // A received snapshot's chunk is acknowledged once this resolves, and a restart resumes
+      // after it: it must be on disk. A local one is made durable once, by finish().
+      if (this.expected) await this.fh!.datasync();
       this.account(copy);
     } catch (error) {
       await this.close();

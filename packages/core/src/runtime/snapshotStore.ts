@@ -50,8 +50,10 @@ export interface SnapshotWriter {
    */
   readonly written: number;
   /**
-   * Appends `chunk` at `written`; once it resolves the bytes are durable (a crash keeps them,
-   * and a resumed writer reports them in `written`). Calls must not overlap.
+   * Appends `chunk` at `written`. For a writer created with an expectation (a snapshot being
+   * received), the bytes are durable once it resolves: a crash keeps them, and a resumed writer
+   * reports them in `written`. A local snapshot's bytes need only be durable at `finish()`
+   * (a crash before it discards the whole snapshot anyway). Calls must not overlap.
    */
   write(chunk: Uint8Array): Promise<void>;
   /**
