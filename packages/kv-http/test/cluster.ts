@@ -44,7 +44,9 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
     replicas,
     async leader() {
       for (;;) {
-        if (replicas.get('a')!.node.status().role === 'leader') return 'a';
+        // Every node must know it: a follower that has not yet heard from the new leader has no
+        // one to forward or redirect to, and answers 503 (what CI once caught here).
+        if ([...replicas.values()].every((r) => r.node.status().leader === 'a')) return 'a';
         await new Promise((r) => setTimeout(r, 10));
       }
     },
