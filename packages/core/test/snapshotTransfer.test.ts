@@ -154,6 +154,19 @@ describe('snapshots that stream', () => {
     expect(c.node.snapshotStats().receiver.corruptSnapshots).toBeGreaterThanOrEqual(3);
   });
 
+  test('a leader that finds its stored snapshot damaged takes a new one, and the follower then gets good bytes', async () => {
+    const failures: string[] = [];
+    const { leader, c } = await lagBehind(12, { ...chunkOpts, trailingEntries: 2 });
+    leader.node.on('snapshotTransferFailed', (_peer, why) => void failures.push(why));
+    leader.storage.durable.snapshotBytes![150] ^= 0xff;
+    await h.clock.until(() => c.sm.items.length === 12, 60_000);
+    expect(failures.some((f) => /damaged/.test(f))).toBe(true);
+    expect(c.sm.items).toEqual(leader.sm.items);
+    // The replacement is the same state at the same index, with bytes that match their checksum.
+    expect(c.storage.durable.snapshot?.index).toBe(leader.storage.durable.snapshot?.index);
+    expect(c.storage.durable.snapshotBytes).toEqual(leader.storage.durable.snapshotBytes);
+  });
+
   test('RaftNode.snapshot() takes one now; the node keeps applying while a slow snapshot stream is written', async () => {
     let release: () => void = () => undefined;
     class SlowSnapshots extends LogMachine {

@@ -22,8 +22,11 @@ export interface SnapshotSenderDeps {
   /** The leader's current term (chunks carry it). */
   term(): number;
   send(m: Message): void;
-  /** The transfer to `peer` ended without the follower taking the snapshot. */
-  gaveUp(peer: NodeId, why: string): void;
+  /**
+   * The transfer to `peer` ended without the follower taking the snapshot; `damaged` when this
+   * node's stored snapshot cannot be read or does not match its checksum.
+   */
+  gaveUp(peer: NodeId, why: string, damaged: boolean): void;
 }
 
 /** Counters of the transfers a leader made, for tests and metrics. */
@@ -107,7 +110,7 @@ export class SnapshotSender {
         if (m.next === 0 && t.acked > 0 && ++t.wholeFailures >= 3) {
           // Every chunk arrived intact, yet the whole is wrong, again and again: the bytes this
           // node reads are not the snapshot its checksum describes. Stop; it is reported.
-          this.giveUp(t, `the follower found the whole snapshot's SHA-256 wrong ${t.wholeFailures} times: this node's stored snapshot may be damaged`);
+          this.giveUp(t, `the follower found the whole snapshot's SHA-256 wrong ${t.wholeFailures} times: this node's stored snapshot may be damaged`, true);
           return;
         }
         t.acked = Math.min(m.next, t.reader.size);
@@ -165,11 +168,11 @@ export class SnapshotSender {
     try {
       reader = await this.deps.storage.openSnapshot!();
     } catch (err) {
-      this.deps.gaveUp(peer, `the snapshot could not be opened: ${(err as Error).message}`);
+      this.deps.gaveUp(peer, `the snapshot could not be opened: ${(err as Error).message}`, true);
       return;
     }
     if (!reader) {
-      this.deps.gaveUp(peer, 'this node has no snapshot to send');
+      this.deps.gaveUp(peer, 'this node has no snapshot to send', false);
       return;
     }
     if (this.transfers.has(peer) && !this.transfers.get(peer)!.closed) {
@@ -197,7 +200,7 @@ export class SnapshotSender {
         this.sendChunk(t, at, data);
       }
     } catch (err) {
-      this.giveUp(t, `reading the snapshot failed: ${(err as Error).message}`);
+      this.giveUp(t, `reading the snapshot failed: ${(err as Error).message}`, true);
     } finally {
       t.pumping = false;
     }
@@ -221,10 +224,10 @@ export class SnapshotSender {
     });
   }
 
-  private giveUp(t: Transfer, why: string): void {
+  private giveUp(t: Transfer, why: string, damaged = false): void {
     this.stats.gaveUp++;
     this.close(t);
-    this.deps.gaveUp(t.peer, why);
+    this.deps.gaveUp(t.peer, why, damaged);
   }
 
   private close(t: Transfer): void {

@@ -66,7 +66,7 @@ export class Snapshots<R> {
     );
     const term = (): number => raw.status().term;
     this.sender = new SnapshotSender(
-      { self: raw.id, storage, clock, term, send: (m) => deps.send([m]), gaveUp: (peer, why) => this.gaveUp(peer, why) },
+      { self: raw.id, storage, clock, term, send: (m) => deps.send([m]), gaveUp: (peer, why, damaged) => this.gaveUp(peer, why, damaged) },
       {
         chunkBytes: opts.chunkBytes ?? 1024 * 1024,
         window: opts.maxChunksInFlight ?? 4,
@@ -123,9 +123,12 @@ export class Snapshots<R> {
     await this.taker.settled();
   }
 
-  private gaveUp(peer: NodeId, why: string): void {
+  private gaveUp(peer: NodeId, why: string, damaged: boolean): void {
     // The core probes again, and asks for a snapshot again if the follower still needs one.
     this.deps.raw.reportUnreachable(peer);
     this.deps.gaveUp(peer, why);
+    // Our stored snapshot is unreadable or rotten: take a new one from the state machine, so the
+    // next transfer sends good bytes instead of failing the same way for ever.
+    if (damaged) void this.taker.takeNow(true).catch((err) => this.deps.fail(err));
   }
 }

@@ -70,10 +70,14 @@ export class Snapshotter<R> {
     void this.start().catch((err) => this.deps.fail(err));
   }
 
-  /** Takes a snapshot now (after the one under way, if any); resolves with the latest snapshot's position. */
-  async takeNow(): Promise<SnapshotMeta> {
+  /**
+   * Takes a snapshot now (after the one under way, if any); resolves with the latest snapshot's
+   * position. Only if entries were applied since the last one, unless `replace` (the stored
+   * snapshot is damaged: write a new one even at the same index).
+   */
+  async takeNow(replace = false): Promise<SnapshotMeta> {
     if (this.inFlight) await this.inFlight;
-    if (this.deps.applied() > this.lastIndex) await this.start();
+    if (this.deps.applied() > this.lastIndex || replace) await this.start(replace);
     return this.deps.raw.snapshotState().snapshot;
   }
 
@@ -103,15 +107,15 @@ export class Snapshotter<R> {
     });
   }
 
-  private start(): Promise<SnapshotMeta | null> {
-    const run = this.take().finally(() => {
+  private start(replace = false): Promise<SnapshotMeta | null> {
+    const run = this.take(replace).finally(() => {
       if (this.inFlight === run) this.inFlight = null;
     });
     this.inFlight = run;
     return run;
   }
 
-  private async take(): Promise<SnapshotMeta | null> {
+  private async take(replace: boolean): Promise<SnapshotMeta | null> {
     const { raw, storage, stateMachine } = this.deps;
     const index = this.deps.applied();
     const membership = raw.confStateAt(index);
@@ -131,7 +135,11 @@ export class Snapshotter<R> {
     }
     return this.serial(async () => {
       // A snapshot from the leader may have replaced the log meanwhile: this one is then stale.
-      if (raw.snapshotState().snapshot.index >= meta.index || raw.snapshotState().compacted >= meta.index) {
+      const { snapshot: current, compacted } = raw.snapshotState();
+      // A replacement at the same index is safe only while the log still holds that entry:
+      // installing it then keeps the log whole (installSnapshot's rule).
+      const stale = current.index > meta.index || compacted >= meta.index || (current.index === meta.index && !replace);
+      if (stale) {
         await writer.abort().catch(() => undefined);
         return null;
       }
