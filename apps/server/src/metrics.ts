@@ -71,6 +71,19 @@ export class ServerMetrics {
         leader = s.leader;
       }
     });
+    const snapshotSeconds = new Histogram({
+      name: 'raftkit_snapshot_seconds',
+      help: 'Time to take a snapshot: write it (stream and storage) and switch to it',
+      labelNames: ['phase'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
+    const snapshotBytes = new Gauge({ name: 'raftkit_snapshot_bytes', help: "Size of the latest snapshot this node took", registers: [this.registry] });
+    node.on('snapshot', (t) => {
+      snapshotSeconds.observe({ phase: 'write' }, t.writeMs / 1000);
+      snapshotSeconds.observe({ phase: 'install' }, t.installMs / 1000);
+      snapshotBytes.set(t.size);
+    });
     node.on('persisted', ({ entries, ms }) => {
       this.fsync.observe(ms / 1000);
       this.entriesPersisted.inc(entries);

@@ -105,6 +105,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   metrics.trackAdmission(() => admission.stats());
   node.on('stateChange', (s) => logger.info({ role: s.role, term: s.term, leader: s.leader }, 'raft state changed'));
   node.on('error', (err) => logger.fatal({ err }, 'raft node failed; it has stopped'));
+  node.on('snapshot', (t) => logger.info({ index: t.index, bytes: t.size, writeMs: Math.round(t.writeMs), installMs: Math.round(t.installMs), compactedTo: t.compactedTo }, 'snapshot taken'));
   node.on('snapshotTransferFailed', (peer, reason) => logger.warn({ peer, reason }, 'snapshot transfer given up; it starts again while the follower needs it'));
   node.on('membership', (m) => logger.info({ index: m.index, committed: m.committed, voters: m.config.voters, votersOutgoing: m.config.votersOutgoing, learners: m.config.learners }, 'membership changed'));
 

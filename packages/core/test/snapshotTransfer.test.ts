@@ -183,6 +183,8 @@ describe('snapshots that stream', () => {
     const a = await h.boot('a', undefined, { snapshotEvery: 1_000_000 }, new SlowSnapshots());
     await h.clock.until(() => a.node.status().role === 'leader', 20_000);
     await a.node.propose(bytes('x'));
+    const taken: { index: number; size: number; writeMs: number }[] = [];
+    a.node.on('snapshot', (info) => void taken.push(info));
     const taking = a.node.snapshot();
     // Applying goes on while the snapshot is being written.
     for (let i = 0; i < 5; i++) await a.node.propose(bytes(`y${i}`));
@@ -193,5 +195,7 @@ describe('snapshots that stream', () => {
     expect(a.storage.durable.snapshot?.index).toBe(2);
     expect(JSON.parse(new TextDecoder().decode(a.storage.durable.snapshotBytes))).toEqual(['x']);
     expect(a.sm.items).toHaveLength(6);
+    expect(taken).toEqual([expect.objectContaining({ index: 2, size: a.storage.durable.snapshotBytes!.length })]);
+    expect(taken[0]!.writeMs).toBeGreaterThanOrEqual(0);
   });
 });

@@ -2,6 +2,7 @@ export { RaftNode } from './raftNode.js';
 export type { RaftNodeOptions, RaftNodeStatus, RaftNodeEvents } from './options.js';
 export { realClock, type Clock } from './clock.js';
 export type { SnapshotOptions } from './snapshots.js';
+export type { SnapshotTaken } from './snapshotter.js';
 export { crc32c } from './crc32c.js';
 export type * from './interfaces.js';
 export type * from './snapshotStore.js';

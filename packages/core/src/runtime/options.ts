@@ -5,6 +5,7 @@ import type { RaftError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { LogStorage, StateMachine, Transport } from './interfaces.js';
 import type { SnapshotOptions } from './snapshots.js';
+import type { SnapshotTaken } from './snapshotter.js';
 
 export interface RaftNodeOptions<R> extends Omit<RaftConfig, 'random'> {
   storage: LogStorage;
@@ -45,6 +46,8 @@ export interface RaftNodeEvents {
   persisted: [{ entries: number; ms: number }];
   /** A fatal error stopped the node. */
   error: [RaftError];
+  /** A snapshot this node took became its snapshot: its position, size and what it cost. */
+  snapshot: [SnapshotTaken];
   /**
    * Leader: a snapshot transfer to `peer` was given up (no answer, refused, unreadable, or its
    * whole checksum kept failing at the follower). It starts again while the follower needs it.

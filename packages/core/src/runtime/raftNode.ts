@@ -75,6 +75,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
         changed: () => this.drive(),
         fail: (err) => this.fatal(err),
         gaveUp: (peer, why) => void this.emit('snapshotTransferFailed', peer, why),
+        taken: (info) => void this.emit('snapshot', info),
       },
       opts.snapshots ?? {},
       opts.snapshotEvery ?? 10_000,

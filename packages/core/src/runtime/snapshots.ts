@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 import type { LogStorage, StateMachine } from './interfaces.js';
 import { SnapshotReceiver } from './snapshotReceiver.js';
 import { SnapshotSender } from './snapshotSender.js';
-import { Snapshotter } from './snapshotter.js';
+import { Snapshotter, type SnapshotTaken } from './snapshotter.js';
 
 /** How a node takes, keeps and streams snapshots (`RaftNodeOptions.snapshots`). */
 export interface SnapshotOptions {
@@ -40,6 +40,8 @@ export interface SnapshotsDeps<R> {
   fail(err: unknown): void;
   /** A transfer to `peer` was given up (reported, rate-limited by the caller). */
   gaveUp(peer: NodeId, why: string): void;
+  /** A snapshot this node took is now its snapshot. */
+  taken(info: SnapshotTaken): void;
 }
 
 /**
@@ -60,7 +62,7 @@ export class Snapshots<R> {
   ) {
     const { raw, storage, stateMachine, clock } = deps;
     this.taker = new Snapshotter(
-      { raw, storage, stateMachine, applied: deps.applied, changed: deps.changed, fail: deps.fail },
+      { raw, storage, stateMachine, applied: deps.applied, changed: deps.changed, fail: deps.fail, taken: deps.taken },
       { everyEntries: opts.everyEntries ?? snapshotEvery, everyBytes: opts.everyBytes ?? 64 * 1024 * 1024, trailingEntries: opts.trailingEntries ?? 5000 },
       lastSnapshot,
     );

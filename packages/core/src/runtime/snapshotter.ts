@@ -25,6 +25,22 @@ export interface SnapshotterDeps<R> {
   changed(): void;
   /** A storage failure while snapshotting: fatal. */
   fail(err: unknown): void;
+  /** A snapshot this node took is now its snapshot. */
+  taken(info: SnapshotTaken): void;
+}
+
+/** What taking one snapshot cost (RaftNode's `snapshot` event). */
+export interface SnapshotTaken {
+  readonly index: number;
+  readonly term: number;
+  /** Bytes of the snapshot. */
+  readonly size: number;
+  /** Reading the state machine's stream and writing it to storage, finish included. */
+  readonly writeMs: number;
+  /** Switching to it (after any install or compaction before it) and compacting the log. */
+  readonly installMs: number;
+  /** The index the log was compacted to (unchanged if the trailing margin left nothing to drop). */
+  readonly compactedTo: number;
 }
 
 /** A buffer as a stream of one chunk. */
@@ -122,17 +138,20 @@ export class Snapshotter<R> {
     const voters = [...new Set([...membership.config.voters, ...membership.config.votersOutgoing])];
     const meta: SnapshotMeta = { index, term: raw.term(index), voters, membership };
     // The state machine fixes the content now; reading it may take a while, applying goes on.
+    const started = performance.now();
     const produced = await stateMachine.snapshot();
     this.bytesSince = 0;
     const stream = isSnapshotStream(produced) ? produced : oneChunk(produced);
     const writer = await storage.createSnapshot!(meta);
+    let size = 0;
     try {
       for await (const chunk of stream) if (chunk.length > 0) await writer.write(chunk);
-      await writer.finish();
+      size = (await writer.finish()).size;
     } catch (err) {
       await writer.abort().catch(() => undefined);
       throw err;
     }
+    const written = performance.now();
     return this.serial(async () => {
       // A snapshot from the leader may have replaced the log meanwhile: this one is then stale.
       const { snapshot: current, compacted } = raw.snapshotState();
@@ -152,6 +171,8 @@ export class Snapshotter<R> {
         raw.compact(to);
       }
       this.deps.changed();
+      const installMs = performance.now() - written;
+      this.deps.taken({ index, term: meta.term, size, writeMs: written - started, installMs, compactedTo: raw.snapshotState().compacted });
       return meta;
     });
   }
