@@ -6,7 +6,7 @@
 // within the run (--snapshot-every 1000000: every entry is replicated to it).
 // `pnpm build && node bench/learnerCatchup.mjs`; ENTRIES, CONCURRENCY, CASES=snapshot,log.
 import { printTable } from './table.mjs';
-import { getJson, startNodes, waitFor } from './nodes.mjs';
+import { fill, getJson, startNodes, waitFor } from './nodes.mjs';
 
 const ENTRIES = Number(process.env.ENTRIES ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
@@ -14,33 +14,12 @@ const CASES = (process.env.CASES ?? 'snapshot,log').split(',');
 const SNAPSHOT_EVERY = { snapshot: 10_000, log: 1_000_000 };
 const VALUE = JSON.stringify({ payload: 'x'.repeat(100) });
 
-/** ENTRIES PUTs, CONCURRENCY at a time, to the leader (following a redirect if it moved). */
-async function fill(leaderUrl) {
-  let next = 0;
-  let failed = 0;
-  const worker = async () => {
-    for (let i = next++; i < ENTRIES; i = next++) {
-      for (let tries = 0; ; tries++) {
-        const r = await fetch(`${leaderUrl}/v1/kv/fill/${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: VALUE, redirect: 'follow' }).catch(() => null);
-        await r?.arrayBuffer();
-        if (r?.ok) break;
-        if (tries >= 5) {
-          failed++;
-          break;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return failed;
-}
-
 async function runCase(name) {
   const cluster = await startNodes({ prefix: `raftkit-learner-${name}-`, args: ['--snapshot-every', String(SNAPSHOT_EVERY[name])] });
   try {
     const { node: leader } = await cluster.leader();
     const w0 = performance.now();
-    const failed = await fill(leader.url);
+    const failed = await fill(leader.url, 'fill', ENTRIES, VALUE, CONCURRENCY);
     const writeMs = performance.now() - w0;
     // The leader now (leadership may have moved during the writes; a follower's commit lags).
     const { status: before, node: current } = await cluster.leader();

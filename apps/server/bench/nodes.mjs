@@ -140,6 +140,30 @@ export async function startNodes({ prefix, size = 3, args = [] }) {
   return { root, nodes, add, leader, stop };
 }
 
+/**
+ * `count` PUTs of the JSON `value` to `${url}/v1/kv/${prefix}/0..`, `concurrency` at a time
+ * (following a redirect if the leader moved), each retried up to 5 times; returns how many failed.
+ */
+export async function fill(url, prefix, count, value, concurrency) {
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      for (let tries = 0; ; tries++) {
+        const r = await fetch(`${url}/v1/kv/${prefix}/${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: value, redirect: 'follow' }).catch(() => null);
+        await r?.arrayBuffer();
+        if (r?.ok) break;
+        if (tries >= 5) {
+          failed++;
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return failed;
+}
+
 /** p-th percentile (0-100) of a list of numbers, nearest rank. */
 export function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -10,7 +10,7 @@
 // 100000), CASES=big,down.
 import { readFileSync } from 'node:fs';
 import { printTable } from './table.mjs';
-import { getJson, sleep, startNodes, waitFor } from './nodes.mjs';
+import { fill, getJson, sleep, startNodes, waitFor } from './nodes.mjs';
 
 const SNAPSHOT_MB = Number(process.env.SNAPSHOT_MB ?? 200);
 const WRITES = Number(process.env.WRITES ?? 100_000);
@@ -22,27 +22,6 @@ function memory(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-/** `count` PUTs of `value` to keys prefix/0.., CONCURRENCY at a time. */
-async function fill(url, prefix, count, value) {
-  let next = 0;
-  let failed = 0;
-  const worker = async () => {
-    for (let i = next++; i < count; i = next++) {
-      for (let tries = 0; ; tries++) {
-        const r = await fetch(`${url}/v1/kv/${prefix}/${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: value }).catch(() => null);
-        await r?.arrayBuffer();
-        if (r?.ok) break;
-        if (tries >= 5) {
-          failed++;
-          break;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return failed;
 }
 
 /** Waits until `node` applied `index`, sampling its memory meanwhile; returns ms and peak. */
@@ -69,7 +48,7 @@ async function big() {
     const value = JSON.stringify('v'.repeat(64 * 1024 - 2));
     const count = Math.ceil((SNAPSHOT_MB * 1024 * 1024) / value.length);
     const w0 = performance.now();
-    const failed = await fill(leader.url, 'big', count, value);
+    const failed = await fill(leader.url, 'big', count, value, CONCURRENCY);
     const writeS = (performance.now() - w0) / 1000;
     const s0 = performance.now();
     const snap = await fetch(`${leader.url}/v1/snapshot`, { method: 'POST' }).then((r) => r.json());
@@ -111,7 +90,7 @@ async function down(path) {
     const n3 = cluster.nodes.filter((n) => n !== leader)[1];
     await waitFor('n3 up', () => n3.status());
     await n3.stop('SIGKILL');
-    const failed = await fill(leader.url, 'down', WRITES, JSON.stringify({ payload: 'x'.repeat(100) }));
+    const failed = await fill(leader.url, 'down', WRITES, JSON.stringify({ payload: 'x'.repeat(100) }), CONCURRENCY);
     const target = (await leader.status()).commitIndex;
     n3.start();
     const c = await catchUp(n3, target);

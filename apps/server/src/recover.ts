@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntryType, bootstrapConfig, decodeConfEntry, encodeConfEntry, type LogStorage, type MembershipConfig } from '@raftkit/core';
 import { RocksLogStorage } from '@raftkit/log-rocksdb';
-import { ConfigError, NODE_ID, parseBaseUrl } from './config.js';
+import { ConfigError, parseBaseUrl } from './config.js';
+import { parseOfflineFlags, requireNodeId } from './offlineArgs.js';
 
 export const recoverUsage = `usage: raftkit-server recover --force-new-cluster --data DIR --id ID [--url URL]
 
@@ -33,21 +34,11 @@ interface RecoverArgs {
 }
 
 function parseArgs(argv: readonly string[]): RecoverArgs {
-  const raw: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!a.startsWith('--') || !['force-new-cluster', 'data', 'id', 'url'].includes(name)) throw new ConfigError(`recover: unexpected argument "${a}"\n${recoverUsage}`);
-    const value = eq > 0 ? a.slice(eq + 1) : name === 'force-new-cluster' ? 'true' : argv[++i];
-    if (value === undefined) throw new ConfigError(`recover: --${name} needs a value`);
-    raw[name] = value;
-  }
+  const raw = parseOfflineFlags('recover', argv, ['data', 'id', 'url'], ['force-new-cluster'], recoverUsage);
   if (raw['force-new-cluster'] !== 'true') {
     throw new ConfigError(`recover rewrites the cluster's membership and can lose acknowledged writes; it runs only with --force-new-cluster\n${recoverUsage}`);
   }
-  const id = raw['id'];
-  if (!id || !NODE_ID.test(id)) throw new ConfigError(`recover: --id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")`);
+  const id = requireNodeId('recover', raw);
   if (!raw['data']) throw new ConfigError('recover: --data is required');
   return { dataDir: raw['data'], id, url: raw['url'] ? parseBaseUrl('--url', raw['url']) : null };
 }

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { bootstrapConfig, isRaftError, type SnapshotMeta } from '@raftkit/core';
 import { RocksLogStorage } from '@raftkit/log-rocksdb';
 import { BackupFormatError, decodeBackupHeader } from './backupFile.js';
-import { ConfigError, NODE_ID, parseBaseUrl } from './config.js';
+import { ConfigError, parseBaseUrl } from './config.js';
+import { parseOfflineFlags, requireNodeId } from './offlineArgs.js';
 
 export const restoreUsage = `usage: raftkit-server restore --from FILE --data DIR --id ID [--url URL]
 
@@ -32,18 +33,8 @@ interface RestoreArgs {
 }
 
 function parseArgs(argv: readonly string[]): RestoreArgs {
-  const raw: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!a.startsWith('--') || !['from', 'data', 'id', 'url'].includes(name)) throw new ConfigError(`restore: unexpected argument "${a}"\n${restoreUsage}`);
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new ConfigError(`restore: --${name} needs a value`);
-    raw[name] = value;
-  }
-  const id = raw['id'];
-  if (!id || !NODE_ID.test(id)) throw new ConfigError(`restore: --id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")`);
+  const raw = parseOfflineFlags('restore', argv, ['from', 'data', 'id', 'url'], [], restoreUsage);
+  const id = requireNodeId('restore', raw);
   if (!raw['from']) throw new ConfigError('restore: --from FILE is required');
   if (!raw['data']) throw new ConfigError('restore: --data DIR is required');
   return { from: raw['from'], dataDir: raw['data'], id, url: raw['url'] ? parseBaseUrl('--url', raw['url']) : null };

@@ -6,6 +6,7 @@ import {
   checkIndex,
   checkRange,
   checkSnapshot,
+  checkSnapshotMeta,
   emptyHardState,
   type Entry,
   type HardState,
@@ -41,7 +42,7 @@ function copyMeta(m: SnapshotMeta): SnapshotMeta {
 }
 
 function checkMeta(meta: SnapshotMeta): void {
-  checkSnapshot({ meta, data: new Uint8Array(0) });
+  checkSnapshotMeta(meta);
 }
 
 function joined(chunks: readonly Uint8Array[], size: number): Uint8Array {

@@ -5,6 +5,10 @@ import { createHash, type Hash } from 'node:crypto';
 import {
   ErrorCode,
   RaftError,
+  SNAPSHOT_CHUNK_BYTES,
+  checkSnapshotExpectation,
+  checkSnapshotRead,
+  streamByReads,
   type SnapshotExpectation,
   type SnapshotInfo,
   type SnapshotMeta,
@@ -14,7 +18,6 @@ import {
 } from '@raftkit/core';
 
 const invalid = (message: string): RaftError => new RaftError(ErrorCode.InvalidArgument, message);
-const DEFAULT_CHUNK = 1024 * 1024;
 
 /** One snapshot's bytes, written in order. Invariant: size = sum of chunk lengths. */
 export interface SnapshotFile {
@@ -41,13 +44,7 @@ export function sameExpectation(file: SnapshotFile, meta: SnapshotMeta, expected
   );
 }
 
-export function checkExpectation(expected: SnapshotExpectation): void {
-  if (typeof expected !== 'object' || expected === null) throw invalid('expected must be an object with size and checksum');
-  if (!Number.isSafeInteger(expected.size) || expected.size < 0) throw invalid(`expected.size must be an integer >= 0, got ${String(expected.size)}`);
-  if (typeof expected.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(expected.checksum)) {
-    throw invalid('expected.checksum must be a SHA-256 in lowercase hex (64 characters)');
-  }
-}
+export const checkExpectation = checkSnapshotExpectation;
 
 export function newFile(meta: SnapshotMeta, expected: SnapshotExpectation | null): SnapshotFile {
   return { meta, expected: expected && { size: expected.size, checksum: expected.checksum }, chunks: [], size: 0, hash: createHash('sha256'), info: null };
@@ -139,10 +136,6 @@ function slice(chunks: readonly Uint8Array[], size: number, offset: number, leng
   return out;
 }
 
-export function checkReadArgs(offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw invalid(`offset must be an integer >= 0, got ${String(offset)}`);
-  if (!Number.isSafeInteger(length) || length < 0) throw invalid(`length must be an integer >= 0, got ${String(length)}`);
-}
 
 export class MemorySnapshotReader implements SnapshotReader {
   readonly meta: SnapshotMeta;
@@ -155,21 +148,13 @@ export class MemorySnapshotReader implements SnapshotReader {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    checkReadArgs(offset, length);
+    checkSnapshotRead(offset, length);
     if (this.closed) throw invalid('snapshot reader is closed');
     return slice(this.installed.chunks, this.size, offset, length);
   }
 
-  stream(offset = 0, chunkBytes = DEFAULT_CHUNK): SnapshotStream {
-    checkReadArgs(offset, chunkBytes);
-    if (chunkBytes < 1) throw invalid('chunkBytes must be at least 1');
-    const read = (at: number): Promise<Uint8Array> => this.read(at, chunkBytes);
-    const size = this.size;
-    return {
-      async *[Symbol.asyncIterator]() {
-        for (let at = offset; at < size; at += chunkBytes) yield await read(at);
-      },
-    };
+  stream(offset = 0, chunkBytes = SNAPSHOT_CHUNK_BYTES): SnapshotStream {
+    return streamByReads((at, length) => this.read(at, length), this.size, offset, chunkBytes);
   }
 
   async close(): Promise<void> {

@@ -2,18 +2,13 @@
 // holds the file open, so a newer install unlinking the file does not disturb it (POSIX keeps
 // an unlinked file's data while a descriptor is open).
 import { open, type FileHandle } from 'node:fs/promises';
-import { ErrorCode, RaftError, type SnapshotMeta, type SnapshotReader, type SnapshotStream } from '@raftkit/core';
+import { ErrorCode, RaftError, SNAPSHOT_CHUNK_BYTES, checkSnapshotRead, streamByReads, type SnapshotMeta, type SnapshotReader, type SnapshotStream } from '@raftkit/core';
 import type { SnapshotPointer } from './codec.js';
 import { crc32c } from './crc32c.js';
 import { asRaftError, corrupt, failed, invalid } from './errors.js';
 import { BLOCK_BYTES, FOOTER_BYTES, blockCount, checkTrailer, decodeFooter } from './snapshotFiles.js';
 
-const DEFAULT_CHUNK = 1024 * 1024;
 
-function checkArgs(offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw invalid(`offset must be an integer >= 0, got ${String(offset)}`);
-  if (!Number.isSafeInteger(length) || length < 0) throw invalid(`length must be an integer >= 0, got ${String(length)}`);
-}
 
 export class FileSnapshotReader implements SnapshotReader {
   readonly meta: SnapshotMeta;
@@ -63,7 +58,7 @@ export class FileSnapshotReader implements SnapshotReader {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    checkArgs(offset, length);
+    checkSnapshotRead(offset, length);
     if (this.closed) throw invalid('snapshot reader is closed');
     const end = Math.min(this.size, offset + length);
     if (offset >= end) return new Uint8Array(0);
@@ -84,16 +79,8 @@ export class FileSnapshotReader implements SnapshotReader {
     return buf.subarray(offset - lo, end - lo);
   }
 
-  stream(offset = 0, chunkBytes = DEFAULT_CHUNK): SnapshotStream {
-    checkArgs(offset, chunkBytes);
-    if (chunkBytes < 1) throw invalid('chunkBytes must be at least 1');
-    const size = this.size;
-    const read = (at: number): Promise<Uint8Array> => this.read(at, chunkBytes);
-    return {
-      async *[Symbol.asyncIterator]() {
-        for (let at = offset; at < size; at += chunkBytes) yield await read(at);
-      },
-    };
+  stream(offset = 0, chunkBytes = SNAPSHOT_CHUNK_BYTES): SnapshotStream {
+    return streamByReads((at, length) => this.read(at, length), this.size, offset, chunkBytes);
   }
 
   async close(): Promise<void> {

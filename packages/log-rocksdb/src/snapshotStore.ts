@@ -1,23 +1,19 @@
 // The snapshots of one RocksLogStorage that are not (yet) installed: creating, resuming and
 // finding them, and deleting the ones an install makes obsolete.
 import type { SnapshotExpectation, SnapshotMeta } from '@raftkit/core';
-import { checkSnapshot } from '@raftkit/core';
+import { checkSnapshotExpectation, checkSnapshotMeta } from '@raftkit/core';
 import { freezeMeta } from './codec.js';
 import { invalid } from './errors.js';
 import type { SnapshotDir } from './snapshotFiles.js';
 import { FileSnapshotWriter, type FinishedSnapshot } from './snapshotWriter.js';
 
 export function checkMeta(meta: SnapshotMeta): SnapshotMeta {
-  checkSnapshot({ meta, data: new Uint8Array(0) });
+  checkSnapshotMeta(meta);
   return freezeMeta(meta);
 }
 
 export function checkExpectation(expected: SnapshotExpectation): SnapshotExpectation {
-  if (typeof expected !== 'object' || expected === null) throw invalid('expected must be an object with size and checksum');
-  if (!Number.isSafeInteger(expected.size) || expected.size < 0) throw invalid(`expected.size must be an integer >= 0, got ${String(expected.size)}`);
-  if (typeof expected.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(expected.checksum)) {
-    throw invalid('expected.checksum must be a SHA-256 in lowercase hex (64 characters)');
-  }
+  checkSnapshotExpectation(expected);
   return { size: expected.size, checksum: expected.checksum };
 }
 

@@ -1,30 +1,23 @@
 // Issue 12: a follower that joins after the leader compacted its log catches up from a snapshot
 // the leader's RaftNode streams to it as snapshotChunk messages over HttpTransport.
 import { RaftNode, seededRandom } from '@raftkit/core';
-import type { Message, MessageType, NodeId, Transport, TransportHandler } from '@raftkit/core';
+import type { MessageType, NodeId, Transport } from '@raftkit/core';
 import { afterEach, expect, it } from 'vitest';
 import type { HttpTransport } from '../src/index.js';
 import { ListMachine, MemoryStorage } from './helpers/memoryStorage.js';
 import { listenAll, waitFor } from './helpers/net.js';
+import { tapped } from './helpers/tapped.js';
 
 const ids: NodeId[] = ['n1', 'n2', 'n3'];
 
 /** Counts the types of messages a transport delivers to its node. */
 function counting(transport: HttpTransport, seen: Map<MessageType, number>): Transport {
-  return {
-    id: transport.id,
-    start: (handler: TransportHandler) =>
-      transport.start({
-        onMessage: (m: Message) => {
-          seen.set(m.type, (seen.get(m.type) ?? 0) + 1);
-          handler.onMessage(m);
-        },
-        onUnreachable: (peer) => handler.onUnreachable?.(peer),
-      }),
-    send: (messages) => transport.send(messages),
-    updatePeers: (addresses) => transport.updatePeers(addresses),
-    close: () => transport.close(),
-  };
+  return tapped(transport, {
+    deliver: (m) => {
+      seen.set(m.type, (seen.get(m.type) ?? 0) + 1);
+      return true;
+    },
+  });
 }
 
 let nodes: RaftNode<number>[] = [];

@@ -1,34 +1,26 @@
 // Issue 12, over real HTTP sockets: a snapshot transfer whose connection is cut halfway resumes
 // instead of starting over, and a chunk damaged on its way is refused by its CRC and sent again.
 import { RaftNode, seededRandom } from '@raftkit/core';
-import type { Message, NodeId, Transport, TransportHandler } from '@raftkit/core';
+import type { Message, NodeId, Transport } from '@raftkit/core';
 import { afterEach, expect, it } from 'vitest';
 import type { HttpTransport } from '../src/index.js';
 import { ListMachine, MemoryStorage } from './helpers/memoryStorage.js';
 import { listenAll, waitFor } from './helpers/net.js';
+import { tapped } from './helpers/tapped.js';
 
 const ids: NodeId[] = ['n1', 'n2', 'n3'];
 const CHUNK = 8 * 1024;
 
 /** A transport whose traffic (both ways) a test can cut, and whose outgoing messages it can alter. */
 function faulty(transport: HttpTransport, ctl: { cut: boolean; alter: (m: Message) => Message; onDeliver: (m: Message) => void }): Transport {
-  return {
-    id: transport.id,
-    start: (handler: TransportHandler) =>
-      transport.start({
-        onMessage: (m) => {
-          if (ctl.cut) return;
-          ctl.onDeliver(m);
-          handler.onMessage(m);
-        },
-        onUnreachable: (peer) => handler.onUnreachable?.(peer),
-      }),
-    send: (messages) => {
-      if (!ctl.cut) transport.send(messages.map(ctl.alter));
+  return tapped(transport, {
+    deliver: (m) => {
+      if (ctl.cut) return false;
+      ctl.onDeliver(m);
+      return true;
     },
-    updatePeers: (addresses) => transport.updatePeers(addresses),
-    close: () => transport.close(),
-  };
+    send: (messages) => (ctl.cut ? null : messages.map(ctl.alter)),
+  });
 }
 
 let nodes: RaftNode<number>[] = [];

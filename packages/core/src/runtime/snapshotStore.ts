@@ -1,4 +1,6 @@
 import type { SnapshotMeta } from '../consensus/types.js';
+import { ErrorCode, RaftError } from '../errors.js';
+import { checkSnapshotRead } from './storageChecks.js';
 
 /**
  * A snapshot's bytes as a stream of chunks, in order. Chunks may have any size; a consumer
@@ -91,4 +93,21 @@ export async function snapshotBytes(data: Uint8Array | SnapshotStream): Promise<
     at += c.length;
   }
   return out;
+}
+
+/** The default chunk of `SnapshotReader.stream`: 1 MiB. */
+export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * `SnapshotReader.stream` built on its `read`: the bytes of a snapshot of `size` bytes from
+ * `offset` on, `chunkBytes` at a time (checked: RAFT_INVALID_ARGUMENT).
+ */
+export function streamByReads(read: (offset: number, length: number) => Promise<Uint8Array>, size: number, offset = 0, chunkBytes = SNAPSHOT_CHUNK_BYTES): SnapshotStream {
+  checkSnapshotRead(offset, chunkBytes);
+  if (chunkBytes < 1) throw new RaftError(ErrorCode.InvalidArgument, 'chunkBytes must be at least 1');
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (let at = offset; at < size; at += chunkBytes) yield await read(at, chunkBytes);
+    },
+  };
 }

@@ -1,9 +1,10 @@
 // Argument checks every LogStorage adapter makes, in one place (adapters do not import each
 // other). Each throws RAFT_INVALID_ARGUMENT with a message naming the bad field.
 import { decodeConfEntry, encodeConfEntry } from '../consensus/membership/entry.js';
-import { EntryType, type Entry, type HardState, type Snapshot } from '../consensus/types.js';
+import { EntryType, type Entry, type HardState, type Snapshot, type SnapshotMeta } from '../consensus/types.js';
 import { ErrorCode, RaftError } from '../errors.js';
 import type { LogWrite } from './interfaces.js';
+import type { SnapshotExpectation } from './snapshotStore.js';
 
 const invalid = (message: string): RaftError => new RaftError(ErrorCode.InvalidArgument, message);
 
@@ -56,17 +57,16 @@ export function checkEntries(entries: readonly Entry[]): void {
   }
 }
 
-export function checkSnapshot(snapshot: Snapshot): void {
-  if (typeof snapshot !== 'object' || snapshot === null || typeof snapshot.meta !== 'object' || !snapshot.meta) {
-    throw invalid('snapshot must be an object with meta');
-  }
-  checkIndex('snapshot.meta.index', snapshot.meta.index, 1);
-  checkIndex('snapshot.meta.term', snapshot.meta.term, 1);
-  const { voters } = snapshot.meta;
+/** A snapshot's position and membership, as `createSnapshot` and `installSnapshot` take it. */
+export function checkSnapshotMeta(meta: SnapshotMeta): void {
+  if (typeof meta !== 'object' || meta === null) throw invalid('snapshot must be an object with meta');
+  checkIndex('snapshot.meta.index', meta.index, 1);
+  checkIndex('snapshot.meta.term', meta.term, 1);
+  const { voters } = meta;
   if (!Array.isArray(voters) || voters.some((v) => typeof v !== 'string')) {
     throw invalid('snapshot.meta.voters must be an array of strings');
   }
-  const m = snapshot.meta.membership;
+  const m = meta.membership;
   if (m !== undefined) {
     if (typeof m !== 'object' || m === null) throw invalid('snapshot.meta.membership must be an object');
     try {
@@ -76,7 +76,29 @@ export function checkSnapshot(snapshot: Snapshot): void {
       throw invalid(`snapshot.meta.membership is invalid: ${(err as Error).message}`);
     }
   }
+}
+
+export function checkSnapshot(snapshot: Snapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null || typeof snapshot.meta !== 'object' || !snapshot.meta) {
+    throw invalid('snapshot must be an object with meta');
+  }
+  checkSnapshotMeta(snapshot.meta);
   if (!(snapshot.data instanceof Uint8Array)) throw invalid('snapshot.data must be a Uint8Array');
+}
+
+/** What `createSnapshot` is told a received snapshot must turn out to be. */
+export function checkSnapshotExpectation(expected: SnapshotExpectation): void {
+  if (typeof expected !== 'object' || expected === null) throw invalid('expected must be an object with size and checksum');
+  if (!Number.isSafeInteger(expected.size) || expected.size < 0) throw invalid(`expected.size must be an integer >= 0, got ${String(expected.size)}`);
+  if (typeof expected.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(expected.checksum)) {
+    throw invalid('expected.checksum must be a SHA-256 in lowercase hex (64 characters)');
+  }
+}
+
+/** The range of a `SnapshotReader.read` (or `stream`: offset and chunk size). */
+export function checkSnapshotRead(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw invalid(`offset must be an integer >= 0, got ${String(offset)}`);
+  if (!Number.isSafeInteger(length) || length < 0) throw invalid(`length must be an integer >= 0, got ${String(length)}`);
 }
 
 export function checkWrite(write: LogWrite): void {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SnapshotMeta } from '../../src/consensus/types.js';
 import { ErrorCode, RaftError } from '../../src/errors.js';
-import type { SnapshotExpectation, SnapshotInfo, SnapshotReader, SnapshotStream, SnapshotWriter } from '../../src/runtime/snapshotStore.js';
+import { streamByReads, type SnapshotExpectation, type SnapshotInfo, type SnapshotReader, type SnapshotWriter } from '../../src/runtime/snapshotStore.js';
 
 /** A finished snapshot's bytes and identity. */
 export interface HeldSnapshot extends SnapshotInfo {
@@ -17,9 +17,7 @@ export function memoryReader(s: HeldSnapshot): SnapshotReader {
     size: s.size,
     checksum: s.checksum,
     read: async (offset, length) => s.data.slice(offset, Math.min(s.size, offset + length)),
-    stream: async function* (offset = 0, chunkBytes = 1 << 20): SnapshotStream {
-      for (let at = offset; at < s.size; at += chunkBytes) yield s.data.slice(at, Math.min(s.size, at + chunkBytes));
-    },
+    stream: (offset, chunkBytes) => streamByReads(async (at, length) => s.data.slice(at, Math.min(s.size, at + length)), s.size, offset, chunkBytes),
     close: async () => undefined,
   };
 }
