@@ -24,8 +24,12 @@ afterAll(async () => {
 
 type Outcome = { kind: 'ok'; key: string; value: string } | { kind: 'status'; status: number; code: string | null; retryAfter: string | null } | { kind: 'network' };
 
-/** One PUT on its own connection (agent: false), so N concurrent PUTs hold N sockets. */
-function putOnNewConnection(base: string, key: string, value: string): Promise<Outcome> {
+/**
+ * One PUT on its own connection (agent: false), so N concurrent PUTs hold N sockets. Its headers
+ * go at once and its body only once `gate` opens (or the server already answered), so a wave
+ * really holds every connection and request at the same time, however fast the server is.
+ */
+function putOnNewConnection(base: string, key: string, value: string, gate: Promise<void>, connected: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
     const body = JSON.stringify(value);
     const req = http.request(`${base}/v1/kv/${key}`, { method: 'PUT', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 20_000 }, (res) => {
@@ -44,8 +48,16 @@ function putOnNewConnection(base: string, key: string, value: string): Promise<O
       });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ kind: 'network' }));
-    req.end(body);
+    req.on('error', () => {
+      connected();
+      resolve({ kind: 'network' });
+    });
+    req.on('socket', (socket) => {
+      socket.once('connect', connected);
+      socket.once('close', connected);
+    });
+    req.flushHeaders();
+    void gate.then(() => req.end(body));
   });
 }
 
@@ -62,8 +74,24 @@ async function idleSockets(port: number, n: number): Promise<Socket[]> {
   return sockets;
 }
 
+/** `n` PUTs on their own connections; the bodies go once every connection is open (or failed). */
 async function hammer(leader: ServerNode, wave: number, n: number): Promise<Outcome[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => putOnNewConnection(leader.url, `load/${wave}/${i}`, `v${wave}-${i}`)));
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let pending = n;
+  const connected = () => {
+    if (--pending === 0) open();
+  };
+  const once = () => {
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        connected();
+      }
+    };
+  };
+  return Promise.all(Array.from({ length: n }, (_, i) => putOnNewConnection(leader.url, `load/${wave}/${i}`, `v${wave}-${i}`, gate, once())));
 }
 
 /** A PUT over a keep-alive agent whose sockets were opened before the flood. */
