@@ -143,7 +143,8 @@ export class LeaseKeeper {
     if (!this.leading) throw new NotLeaderError(null, 'lease deadlines are kept by the leader only: not the leader');
     const d = this.deadlines.get(id);
     // At its deadline the lease has had its whole TTL: it is expired, even before the scan ran.
-    if (!d || d.revoking || this.clock.now() >= d.at) throw leaseNotFoundError(id);
+    // (A lease being revoked is past its deadline, and nothing moves that deadline any more.)
+    if (!d || this.clock.now() >= d.at) throw leaseNotFoundError(id);
     return d;
   }
 
