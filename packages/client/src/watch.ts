@@ -123,6 +123,7 @@ export async function* watchEvents(engine: HttpEngine, retry: Required<RetryOpti
             lastRev = ev.revision;
             keysAtLast = new Set();
           }
+          if (o.signal?.aborted) return;
           keysAtLast.add(ev.key);
           attempt = 0;
           yield ev;

@@ -80,7 +80,7 @@ export async function startCluster(opts: { notLeader?: 'forward' | 'redirect' } 
 /** An express app on 127.0.0.1:0 (a stand-in server for one test); `url` and `close()`. */
 export async function stubServer(setup: (app: express.Express) => void): Promise<{ url: string; server: http.Server; close(): Promise<void> }> {
   const app = express();
-  app.use(express.json());
+  app.use(express.json({ strict: false }));
   setup(app);
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { RaftkitClient } from '../src/index.js';
+import { backoffMs } from '../src/backoff.js';
+import { stubServer } from './cluster.js';
+
+const noStatus = (u: string, init: RequestInit) => (u.endsWith('/v1/status') ? Promise.reject(new TypeError('status disabled in this test')) : fetch(u, init));
+
+describe('backoff', () => {
+  it('full jitter under a cap that doubles per attempt up to maxMs', () => {
+    const retry = { baseMs: 10, maxMs: 100 };
+    expect([0, 1, 2, 3, 4, 10].map((a) => backoffMs(a, retry, () => 0.999999))).toEqual([9, 19, 39, 79, 99, 99]);
+    expect(backoffMs(3, retry, () => 0)).toBe(0);
+    expect(backoffMs(2, retry, () => 0.5)).toBe(20);
+  });
+
+  it('retries what is safe to retry (503 RAFT_NOT_LEADER, 503 SERVER_OVERLOADED) and stops on a fix (400)', async () => {
+    let n = 0;
+    const stub = await stubServer((app) => {
+      app.get('/v1/kv/k', (_req, res) => {
+        n++;
+        if (n === 1) res.status(503).json({ error: { code: 'RAFT_NOT_LEADER', message: 'no leader', leader: null } });
+        else if (n === 2) res.status(503).json({ error: { code: 'SERVER_OVERLOADED', message: 'busy' } });
+        else res.json({ key: 'k', value: 1, encoding: 'json', revision: 3, modRevision: 2 });
+      });
+      app.get('/v1/kv/bad', (_req, res) => {
+        n++;
+        res.status(400).json({ error: { code: 'KV_INVALID_ARGUMENT', message: 'no' } });
+      });
+    });
+    try {
+      const c = new RaftkitClient({ endpoints: [stub.url], retry: { baseMs: 1, maxMs: 2 } });
+      expect((await c.get('k')).value).toBe(1);
+      expect(n).toBe(3);
+      await expect(c.get('bad')).rejects.toMatchObject({ code: 'KV_INVALID_ARGUMENT', status: 400 });
+      expect(n).toBe(4);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('a write refused with an unknown outcome is resent (with its tag) until it gets an answer', async () => {
+    const tags: string[] = [];
+    const stub = await stubServer((app) => {
+      app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 3 }));
+      app.delete('/v1/kv/k', (req, res) => {
+        tags.push(`${req.get('x-raftkit-client-id')}/${req.get('x-raftkit-seq')}`);
+        if (tags.length < 3) res.status(504).json({ error: { code: 'RAFT_TIMEOUT', message: 'slow' } });
+        else res.json({ revision: 9, deleted: true });
+      });
+    });
+    try {
+      const c = new RaftkitClient({ endpoints: [stub.url], fetch: noStatus, retry: { baseMs: 1, maxMs: 2 } });
+      expect(await c.delete('k')).toEqual({ revision: 9, deleted: true });
+      expect(tags).toEqual(['3/1', '3/1', '3/1']);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('a deadline passed while every answer said "unknown": the last code, with outcomeUnknown', async () => {
+    const stub = await stubServer((app) => {
+      app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 3 }));
+      app.put('/v1/kv/k', (_req, res) => void res.status(504).json({ error: { code: 'SERVER_OUTCOME_UNKNOWN', message: 'leader silent' } }));
+    });
+    try {
+      const c = new RaftkitClient({ endpoints: [stub.url], fetch: noStatus, timeoutMs: 100, retry: { baseMs: 5, maxMs: 10 } });
+      await expect(c.put('k', 1)).rejects.toMatchObject({ code: 'SERVER_OUTCOME_UNKNOWN', outcomeUnknown: true, status: 504 });
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+describe('abort and timeouts', () => {
+  // A server that takes the request and never answers.
+  const silent = () => stubServer((app) => {
+    app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 1 }));
+    app.use(() => undefined);
+  });
+
+  it('the caller\'s signal aborts a pending call: CLIENT_ABORTED', async () => {
+    const stub = await silent();
+    try {
+      const c = new RaftkitClient({ endpoints: [stub.url] });
+      const ctl = new AbortController();
+      const p = c.get('k', { signal: ctl.signal });
+      ctl.abort();
+      await expect(p).rejects.toMatchObject({ code: 'CLIENT_ABORTED', outcomeUnknown: false });
+      const put = c.put('k', 1, { signal: AbortSignal.abort() });
+      await expect(put).rejects.toMatchObject({ code: 'CLIENT_ABORTED' });
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('a write with no answer by its deadline: CLIENT_TIMEOUT with outcomeUnknown', async () => {
+    const stub = await silent();
+    try {
+      const c = new RaftkitClient({ endpoints: [stub.url], fetch: noStatus, attemptTimeoutMs: 50 });
+      await expect(c.put('k', 1, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'CLIENT_TIMEOUT', outcomeUnknown: true });
+      await expect(c.get('k', { timeoutMs: 120 })).rejects.toMatchObject({ code: 'CLIENT_TIMEOUT', outcomeUnknown: false });
+    } finally {
+      await stub.close();
+    }
+  });
+});
