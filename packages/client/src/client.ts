@@ -76,14 +76,14 @@ export class RaftkitClient {
   async put(key: string, value: KvValue, opts: T.PutOptions = {}): Promise<T.PutResult> {
     const { body, contentType } = putBody(value);
     const q = opts.lease !== undefined && opts.lease !== 0 ? `?lease=${encodeURIComponent(String(opts.lease))}` : '';
-    const a = await this.write({ method: 'PUT', path: `/v1/kv/${keyPath(key)}${q}`, body, contentType, what: `put ${key}` }, opts);
+    const a = await this.write({ method: 'PUT', path: `/v1/kv/${keyPath(key)}${q}`, body, contentType, what: `put ${short(key)}` }, opts);
     return { revision: num(a, 'revision') };
   }
 
   async get(key: string, opts: T.ReadOptions = {}): Promise<T.GetResult> {
     const path = `/v1/kv/${keyPath(key)}${consistencyQuery(opts.consistency, '?')}`;
     try {
-      const a = await this.read({ path, what: `get ${key}` }, opts);
+      const a = await this.read({ path, what: `get ${short(key)}` }, opts);
       const b = a.body as Record<string, unknown>;
       return { ...decodeEntry(b), revision: num(a, 'revision') } as T.GetResult;
     } catch (err) {
@@ -98,14 +98,14 @@ export class RaftkitClient {
     const q = new URLSearchParams({ prefix });
     if (opts.limit !== undefined) q.set('limit', String(opts.limit));
     if (opts.consistency !== undefined) q.set('consistency', opts.consistency);
-    const a = await this.read({ path: `/v1/kv?${q.toString()}`, what: `range ${JSON.stringify(prefix)}` }, opts);
+    const a = await this.read({ path: `/v1/kv?${q.toString()}`, what: `range ${JSON.stringify(short(prefix))}` }, opts);
     const b = a.body as { entries?: unknown[]; more?: unknown };
     if (!Array.isArray(b?.entries)) throw badBody('range', a);
     return { revision: num(a, 'revision'), more: b.more === true, entries: b.entries.map((e) => decodeEntry(e as Record<string, unknown>)) };
   }
 
   async delete(key: string, opts: T.CallOptions = {}): Promise<T.DeleteResult> {
-    const a = await this.write({ method: 'DELETE', path: `/v1/kv/${keyPath(key)}`, what: `delete ${key}` }, opts);
+    const a = await this.write({ method: 'DELETE', path: `/v1/kv/${keyPath(key)}`, what: `delete ${short(key)}` }, opts);
     return { revision: num(a, 'revision'), deleted: (a.body as { deleted?: unknown }).deleted === true };
   }
 
@@ -118,7 +118,7 @@ export class RaftkitClient {
     }
     const enc = (v: KvValue | null): unknown => (v instanceof Uint8Array ? (jsonValue(v) as { base64: string }).base64 : v);
     const body = JSON.stringify({ expected: enc(expected), value: enc(value), encoding: bytes ? 'base64' : 'json' });
-    const a = await this.write({ method: 'POST', path: `/v1/kv/${keyPath(key)}/cas`, body, what: `cas ${key}` }, opts);
+    const a = await this.write({ method: 'POST', path: `/v1/kv/${keyPath(key)}/cas`, body, what: `cas ${short(key)}` }, opts);
     const b = a.body as { ok?: unknown; current?: { value: unknown; encoding: unknown } | null };
     const out: T.CasResult = { revision: num(a, 'revision'), ok: b.ok === true };
     if (b.ok !== true) return { ...out, current: b.current == null ? null : decodeValue(b.current.value, b.current.encoding) };
@@ -277,6 +277,11 @@ export class RaftkitClient {
       }
     }
   }
+}
+
+/** A key as messages show it: at most 80 characters. */
+function short(key: string): string {
+  return key.length > 80 ? `${key.slice(0, 77)}...` : key;
 }
 
 function pin(endpoint: string | undefined): { endpoint?: string } {
