@@ -28,6 +28,15 @@ export interface LeaseKeeperOptions {
   readonly onRevokeError?: (err: unknown, ids: readonly number[]) => void;
 }
 
+/**
+ * What the state machine tells of applied lease changes (on every replica; LeaseKeeper
+ * ignores them unless it leads). Called synchronously inside `apply`: must not throw.
+ */
+export interface LeaseSink {
+  granted(id: number, ttlMs: number): void;
+  revoked(id: number): void;
+}
+
 interface Deadline {
   readonly id: number;
   readonly ttlMs: number;
@@ -54,7 +63,7 @@ const DEFAULT_MAX_BATCH = 1000;
  *
  * Time is the injected Clock; only one timer exists, armed for the earliest deadline.
  */
-export class LeaseKeeper {
+export class LeaseKeeper implements LeaseSink {
   private readonly clock: Clock;
   private readonly electionTimeoutMs: number;
   private readonly checkIntervalMs: number;

@@ -143,6 +143,11 @@ export class LeaseTable {
     return true;
   }
 
+  /** Whether `key` is attached to lease `id` (O(1): a restore checks every key record by it). */
+  isAttached(key: string, id: number): boolean {
+    return this.leases.get(id)?.keys.has(key) ?? false;
+  }
+
   has(id: number): boolean {
     return this.leases.has(id);
   }

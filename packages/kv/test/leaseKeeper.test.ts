@@ -139,6 +139,39 @@ describe('LeaseKeeper across leader changes', () => {
     expect(calls).toEqual([['new', 2490, [1]]]);
   });
 
+  test('a lease kept alive within its ttl is never revoked across many leader changes; once left alone it expires on time', async () => {
+    const clock = new VirtualClock();
+    const revokes: [number, number, number[]][] = [];
+    const keepers = [0, 1, 2].map(
+      (n) => new LeaseKeeper({ clock, electionTimeoutMs: 500, revoke: async (ids) => void revokes.push([n, clock.now(), ids]) }),
+    );
+    let leader = 0;
+    keepers[0]!.becameLeader([]);
+    for (const k of keepers) k.granted(1, 1000); // the grant applies everywhere; only the leader keeps it
+    // Keep-alives every 900 ms to whoever leads; a leader change every 2300 ms, for a minute.
+    let lastKeepAlive = 0;
+    for (let t = 100; t <= 60_000; t += 100) {
+      await clock.run(100);
+      if (t % 2300 === 0) {
+        keepers[leader]!.steppedDown();
+        leader = (leader + 1) % 3;
+        keepers[leader]!.becameLeader([{ id: 1, ttlMs: 1000 }]);
+      }
+      if (t % 900 === 0) {
+        expect(keepers[leader]!.keepAlive(1)).toBe(1000);
+        lastKeepAlive = t;
+      }
+    }
+    expect(revokes).toEqual([]);
+    expect(lastKeepAlive).toBe(59_400);
+    // Left alone: the last keep-alive was at 59400 on the old leader; the leader changed at
+    // 59800, so the new one gives the lease 59800 + ttl + electionTimeout = 61300.
+    await clock.run(1299); // t = 61299
+    expect(revokes).toEqual([]);
+    await clock.run(1);
+    expect(revokes).toEqual([[leader, 61_300, [1]]]);
+  });
+
   test('a follower\'s keeper holds nothing and proposes nothing', async () => {
     const { clock, keeper, calls } = setup();
     keeper.granted(1, 10);

@@ -59,6 +59,7 @@ describe('LeaseTable: grant, revoke, attach, detach', () => {
     expect(t.keysOf(3)).toBeUndefined();
     expect(t.get(1)?.keyCount).toBe(5);
     expect(t.attachedCount).toBe(6);
+    expect([t.isAttached('a', 1), t.isAttached('x', 1), t.isAttached('x', 2), t.isAttached('x', 3)]).toEqual([true, false, true, false]);
     ok(t.attach('a', 1)); // already attached: nothing to do
     expect(t.attachedCount).toBe(6);
     expect(t.detach('a', 1)).toBe(true);
