@@ -57,8 +57,11 @@ const DEFAULT_MAX_BATCH = 1000;
  * - a grant applied while leader: deadline = now + ttl;
  * - a keep-alive (confirmed by readIndex by the caller): deadline = now + ttl;
  * - on becoming leader, deadlines of the old leader are unknown, so every lease gets
- *   now + ttl + electionTimeout: the old leader's last keep-alive was at most that long ago
- *   by the time anyone could elect this node (as etcd's `Promote` does).
+ *   now + ttl + electionTimeout (as etcd's `Promote` does). A keep-alive the old leader
+ *   confirmed had its readIndex acknowledged by a quorum, which shares a voter with this
+ *   node's election, and that voter acknowledged before it voted: so the old leader's
+ *   deadline was at most one message delay past this election + ttl, and the election
+ *   timeout added covers that delay and clocks running at slightly different rates.
  * A follower's keeper holds nothing and proposes nothing.
  *
  * Time is the injected Clock; only one timer exists, armed for the earliest deadline.
