@@ -25,6 +25,8 @@ export class EndpointSet {
   readonly endpoints: readonly string[];
   private leaderUrl: string | null = null;
   private cursor = 0;
+  /** When each endpoint last failed (ms since the epoch). */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(endpoints: readonly string[]) {
     if (endpoints.length === 0) throw new RaftkitClientError(ClientErrorCode.InvalidArgument, 'give at least one endpoint');
@@ -40,18 +42,26 @@ export class EndpointSet {
     return this.leaderUrl ?? this.endpoints[this.cursor]!;
   }
 
-  /** `url` is (as far as a node told us) the leader's client URL. */
-  learnLeader(url: string | null): void {
+  /**
+   * `url` is (as far as a node told us) the leader's client URL. A hint from a node's status
+   * (`secondHand`) naming a URL that failed within the last second is ignored: after a leader
+   * dies its followers still name it until they elect another.
+   */
+  learnLeader(url: string | null, secondHand = false, now = Date.now()): void {
     if (url === null) return;
+    let u: string;
     try {
-      this.leaderUrl = normalizeEndpoint(url);
+      u = normalizeEndpoint(url);
     } catch {
-      // A hint we cannot use is no hint.
+      return; // A hint we cannot use is no hint.
     }
+    if (secondHand && now - (this.failedAt.get(u) ?? -Infinity) < 1000) return;
+    this.leaderUrl = u;
   }
 
   /** `url` failed (no answer, or a refusal that says try elsewhere): the next try goes elsewhere. */
-  failed(url: string): void {
+  failed(url: string, now = Date.now()): void {
+    this.failedAt.set(url, now);
     if (url === this.leaderUrl) this.leaderUrl = null;
     if (url === this.endpoints[this.cursor]) this.cursor = (this.cursor + 1) % this.endpoints.length;
   }

@@ -211,7 +211,7 @@ export class HttpEngine {
           const res = await this.opts.fetch(`${url}/v1/status`, { method: 'GET', headers: { accept: 'application/json', ...this.opts.headers }, signal: one.signal });
           const body = (await readJson(res)) as { leaderUrl?: unknown } | undefined;
           if (res.ok && typeof body?.leaderUrl === 'string') {
-            this.endpoints.learnLeader(body.leaderUrl);
+            this.endpoints.learnLeader(body.leaderUrl, true);
             return;
           }
         } catch {
