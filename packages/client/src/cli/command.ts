@@ -8,6 +8,8 @@ export interface CommandContext {
   readonly args: readonly string[];
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly json: boolean;
+  /** The command's deadline (--timeout). */
+  readonly timeoutMs: number;
   readonly client: () => RaftkitClient;
   readonly io: CliIo;
   /** Aborted on SIGINT/SIGTERM (or by the test driving the CLI). */

@@ -100,7 +100,7 @@ export async function runCli(argv: readonly string[], io: CliIo, signal: AbortSi
       return client;
     };
     make();
-    const code = await command.run({ args, flags: values as Record<string, string | boolean | undefined>, json: values['json'] === true, client: make, io, signal });
+    const code = await command.run({ args, flags: values as Record<string, string | boolean | undefined>, json: values['json'] === true, timeoutMs, client: make, io, signal });
     return code ?? Exit.Ok;
   } catch (err) {
     return reportError(io, err, signal.aborted);

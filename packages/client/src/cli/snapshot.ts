@@ -11,7 +11,7 @@ export const snapshotCommands: Command[] = [
     arity: [1, 1],
     async run(ctx) {
       const file = ctx.args[0]!;
-      const dl = await ctx.client().snapshotSave({ signal: ctx.signal, timeoutMs: 60_000 });
+      const dl = await ctx.client().snapshotSave({ signal: ctx.signal, timeoutMs: Math.max(60_000, ctx.timeoutMs) });
       // Written beside the target, synced, then renamed and the directory synced: a crash
       // leaves the old file or the whole new one, never a torn backup under FILE.
       const part = join(dirname(file), `.${basename(file)}.part`);
