@@ -182,12 +182,12 @@ export class RaftkitClient {
 
   // ---- cluster ----
 
-  /** `GET /v1/status` of one endpoint (default: the first that answers). */
+  /** `GET /v1/status` of one endpoint (one attempt), or of the first that answers. */
   async status(opts: T.CallOptions & { endpoint?: string } = {}): Promise<T.NodeStatus> {
     return (await this.read({ path: '/v1/status', what: 'status', ...pin(opts.endpoint) }, opts)).body as T.NodeStatus;
   }
 
-  /** `GET /healthz` of one endpoint: resolves `{ status: 'ok' }`, rejects otherwise. */
+  /** `GET /healthz` of one endpoint (one attempt), or of the first that answers: resolves `{ status: 'ok' }`, rejects otherwise. */
   async health(opts: T.CallOptions & { endpoint?: string } = {}): Promise<{ status: string }> {
     return (await this.read({ path: '/healthz', what: 'health', ...pin(opts.endpoint) }, opts)).body as { status: string };
   }
@@ -238,7 +238,7 @@ export class RaftkitClient {
   async snapshotSave(opts: T.CallOptions & { endpoint?: string; fresh?: boolean } = {}): Promise<SnapshotDownload> {
     let endpoint = opts.endpoint !== undefined ? normalizeEndpoint(opts.endpoint) : undefined;
     // Taking one is harmless to repeat; the download comes from the node that took it.
-    if (opts.fresh !== false) endpoint = (await this.call({ method: 'POST', path: '/v1/snapshot', repeatable: true, what: 'take a snapshot', ...pin(endpoint) }, opts)).endpoint;
+    if (opts.fresh !== false) endpoint = (await this.call({ method: 'POST', path: '/v1/snapshot', repeatable: true, what: 'take a snapshot', ...(endpoint !== undefined ? { endpoint } : {}) }, opts)).endpoint;
     endpoint ??= (await this.read({ path: '/healthz', what: 'find an endpoint' }, opts)).endpoint;
     const a = await this.call({ method: 'GET', path: '/v1/snapshot', repeatable: true, stream: true, what: 'download the snapshot', endpoint }, opts);
     return snapshotDownload(a, opts.signal);
@@ -250,7 +250,7 @@ export class RaftkitClient {
     return this.engine.request({ ...spec, signal: opts.signal, timeoutMs: opts.timeoutMs });
   }
 
-  private read(spec: { path: string; what: string; endpoint?: string }, opts: T.CallOptions): Promise<Answer> {
+  private read(spec: { path: string; what: string; endpoint?: string; once?: boolean }, opts: T.CallOptions): Promise<Answer> {
     return this.call({ method: 'GET', repeatable: true, ...spec }, opts);
   }
 
@@ -284,8 +284,9 @@ function short(key: string): string {
   return key.length > 80 ? `${key.slice(0, 77)}...` : key;
 }
 
-function pin(endpoint: string | undefined): { endpoint?: string } {
-  return endpoint === undefined ? {} : { endpoint };
+/** Only `endpoint`, and a probe of it is one attempt. */
+function pin(endpoint: string | undefined): { endpoint?: string; once?: boolean } {
+  return endpoint === undefined ? {} : { endpoint, once: true };
 }
 
 function consistencyQuery(c: T.Consistency | undefined, sep: string): string {

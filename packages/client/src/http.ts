@@ -20,6 +20,8 @@ export interface RequestSpec {
   readonly repeatable: boolean;
   /** Only this endpoint (no leader preference, no moving on). */
   readonly endpoint?: string;
+  /** One attempt only (a probe of one endpoint: its answer now, not after retries). */
+  readonly once?: boolean;
   /** Hand back the response with its body unread (2xx only). */
   readonly stream?: boolean;
   readonly signal?: AbortSignal | undefined;
@@ -123,6 +125,7 @@ export class HttpEngine {
         if (disposition === 'unknown') maybeApplied = true;
         if (disposition === 'fix') throw this.finalError(err, maybeApplied && spec.method !== 'GET');
         if (disposition === 'unknown' && !spec.repeatable) throw this.finalError(err, true);
+        if (spec.once) throw this.finalError(err, maybeApplied && spec.method !== 'GET');
         if (outcome.kind !== 'refused' || moveOnCodes.has(err.code)) this.endpoints.failed(url);
         else if (err.code === 'RAFT_NOT_LEADER' || err.code === 'RAFT_TRANSFER_IN_PROGRESS') this.endpoints.forgetLeader();
         await sleep(backoffMs(attempt++, this.opts.retry, this.opts.random), call.signal, spec.what).catch(() => undefined);

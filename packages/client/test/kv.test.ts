@@ -77,6 +77,17 @@ describe('KV calls against a 3-replica cluster', () => {
     expect((await c.get('dead/1')).value).toBe('x');
   });
 
+  it('a probe of one endpoint is one attempt: its answer now', async () => {
+    const dead = await deadUrl();
+    const c = new RaftkitClient({ endpoints: [dead, url('b')], timeoutMs: 60_000 });
+    const t0 = Date.now();
+    await expect(c.health({ endpoint: dead })).rejects.toMatchObject({ code: 'CLIENT_UNAVAILABLE', endpoint: dead });
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(await c.status({ endpoint: url('b') })).toMatchObject({ id: 'b', leader: 'a', leaderUrl: url('a') });
+    const reports = await c.probeAll((endpoint) => c.health({ endpoint }));
+    expect(reports.map((r) => [r.endpoint, r.ok])).toEqual([[dead, false], [url('b'), true]]);
+  });
+
   it('CLIENT_UNAVAILABLE when no endpoint answers', async () => {
     const c = new RaftkitClient({ endpoints: [await deadUrl(), await deadUrl()], timeoutMs: 300, retry: { baseMs: 1, maxMs: 20 } });
     const err = await c.get('k').catch((e: unknown) => e);
