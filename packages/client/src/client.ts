@@ -262,7 +262,7 @@ export class RaftkitClient {
    */
   private async write(spec: Omit<RequestSpec, 'signal' | 'timeoutMs' | 'repeatable' | 'headers'>, opts: T.CallOptions): Promise<Answer> {
     for (let sessions = 0; ; sessions++) {
-      const tag: WriteTag = await this.session.tag();
+      const tag: WriteTag = await this.session.tag((p) => bounded(p, opts, spec.what));
       try {
         return await this.call({ ...spec, repeatable: true, headers: () => this.session.headers(tag) }, opts);
       } catch (err) {
@@ -277,6 +277,21 @@ export class RaftkitClient {
       }
     }
   }
+}
+
+/** `p`, or CLIENT_ABORTED / CLIENT_TIMEOUT as soon as the caller's signal or deadline says so. */
+function bounded<V>(p: Promise<V>, opts: T.CallOptions, what: string): Promise<V> {
+  if (opts.signal === undefined && opts.timeoutMs === undefined) return p;
+  return new Promise<V>((resolve, reject) => {
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => reject(new RaftkitClientError(ClientErrorCode.Timeout, `${what}: no session within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const onAbort = (): void => reject(new RaftkitClientError(ClientErrorCode.Aborted, `${what} was aborted`, { cause: opts.signal?.reason }));
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 /** A key as messages show it: at most 80 characters. */

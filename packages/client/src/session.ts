@@ -30,12 +30,19 @@ export class SessionTracker {
     return this.state?.clientId ?? null;
   }
 
-  /** Opens the session if needed and gives the write its seq. */
-  async tag(): Promise<WriteTag> {
-    const st = this.state ?? (await this.ensure());
-    const seq = st.nextSeq++;
-    st.pending.add(seq);
-    return { clientId: st.clientId, seq, state: st };
+  /**
+   * Opens the session if needed and gives the write its seq. `wait` bounds the wait for a
+   * shared opening by the caller's own signal and deadline; the seq is taken only once the
+   * session is there, so a caller that gave up leaves no seq pending.
+   */
+  async tag(wait: <T>(p: Promise<T>) => Promise<T> = (p) => p): Promise<WriteTag> {
+    for (;;) {
+      const st = this.state ?? (await wait(this.ensure()));
+      if (this.state !== st) continue; // expired meanwhile: open the next one
+      const seq = st.nextSeq++;
+      st.pending.add(seq);
+      return { clientId: st.clientId, seq, state: st };
+    }
   }
 
   /**

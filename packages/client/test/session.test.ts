@@ -94,4 +94,35 @@ describe('a lost session', () => {
       await stub.close();
     }
   });
+
+  it('a caller that gives up while the session is being opened leaves no seq pending', async () => {
+    let release!: () => void;
+    const opened = new Promise<void>((r) => (release = r));
+    const tags: string[] = [];
+    const stub = await stubServer((app) => {
+      app.post('/v1/sessions', async (_req, res) => {
+        await opened;
+        res.json({ clientId: 8 });
+      });
+      app.put('/v1/kv/k', (req, res) => {
+        tags.push(`${req.get('x-raftkit-seq')}/${req.get('x-raftkit-first-outstanding')}`);
+        res.json({ revision: 1 });
+      });
+    });
+    try {
+      const c = new RaftkitClient({ endpoints: [stub.url], fetch: noStatus });
+      const ctl = new AbortController();
+      const gaveUp = c.put('k', 1, { signal: ctl.signal });
+      const waits = c.put('k', 2);
+      ctl.abort();
+      await expect(gaveUp).rejects.toMatchObject({ code: 'CLIENT_ABORTED' });
+      release();
+      await waits;
+      await c.put('k', 3);
+      // The abandoned write took no seq: the others are 1 and 2, each the first outstanding.
+      expect(tags).toEqual(['1/1', '2/2']);
+    } finally {
+      await stub.close();
+    }
+  });
 });
