@@ -120,9 +120,9 @@ export class HttpEngine {
         const err = outcome.error;
         last = err;
         if (err.status > 0) answered = true;
-        if (spec.signal?.aborted) break;
         const disposition = outcome.kind === 'refused' ? dispositionOf(err.code, err.status) : outcome.sent ? 'unknown' : 'retry';
         if (disposition === 'unknown') maybeApplied = true;
+        if (spec.signal?.aborted) break;
         if (disposition === 'fix') throw this.finalError(err, maybeApplied && spec.method !== 'GET');
         if (disposition === 'unknown' && !spec.repeatable) throw this.finalError(err, true);
         if (spec.once) throw this.finalError(err, maybeApplied && spec.method !== 'GET');

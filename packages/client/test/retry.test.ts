@@ -73,9 +73,14 @@ describe('backoff', () => {
 
 describe('abort and timeouts', () => {
   // A server that takes the request and never answers.
+  let hits = 0;
+  const stubHits = () => hits;
   const silent = () => stubServer((app) => {
     app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 1 }));
-    app.use(() => undefined);
+    app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+    app.use((req) => {
+      if (req.method === 'PUT') hits++;
+    });
   });
 
   it('the caller\'s signal aborts a pending call: CLIENT_ABORTED', async () => {
@@ -86,8 +91,14 @@ describe('abort and timeouts', () => {
       const p = c.get('k', { signal: ctl.signal });
       ctl.abort();
       await expect(p).rejects.toMatchObject({ code: 'CLIENT_ABORTED', outcomeUnknown: false });
-      const put = c.put('k', 1, { signal: AbortSignal.abort() });
-      await expect(put).rejects.toMatchObject({ code: 'CLIENT_ABORTED' });
+      // Never sent: nothing can have applied.
+      await expect(c.put('k', 1, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CLIENT_ABORTED', outcomeUnknown: false });
+      // Sent, then aborted while the server holds it: it may apply.
+      const ctl2 = new AbortController();
+      const sent = c.put('k', 2, { signal: ctl2.signal });
+      while (stubHits() === 0) await new Promise((r) => setTimeout(r, 5));
+      ctl2.abort();
+      await expect(sent).rejects.toMatchObject({ code: 'CLIENT_ABORTED', outcomeUnknown: true });
     } finally {
       await stub.close();
     }
