@@ -127,6 +127,9 @@ export class HttpEngine {
         if (disposition === 'unknown' && !spec.repeatable) throw this.finalError(err, true);
         if (spec.once) throw this.finalError(err, maybeApplied && spec.method !== 'GET');
         if (outcome.kind !== 'refused' || moveOnCodes.has(err.code)) this.endpoints.failed(url);
+        // A follower that could not reach its leader names it: that URL is the one that failed.
+        const deadLeader = err.details['leaderUrl'];
+        if ((err.code === 'SERVER_FORWARD_FAILED' || err.code === 'SERVER_OUTCOME_UNKNOWN') && typeof deadLeader === 'string') this.endpoints.failed(safeNormalize(deadLeader));
         else if (err.code === 'RAFT_NOT_LEADER' || err.code === 'RAFT_TRANSFER_IN_PROGRESS') this.endpoints.forgetLeader();
         await sleep(backoffMs(attempt++, this.opts.retry, this.opts.random), call.signal, spec.what).catch(() => undefined);
         if (!call.signal.aborted && spec.endpoint === undefined && this.endpoints.leader === null && spec.method !== 'GET') await this.discover(call.signal);
@@ -227,6 +230,14 @@ export class HttpEngine {
       this.discovering = null;
     });
     return this.discovering;
+  }
+}
+
+function safeNormalize(url: string): string {
+  try {
+    return normalizeEndpoint(url);
+  } catch {
+    return url;
   }
 }
 

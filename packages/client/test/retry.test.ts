@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftkitClient } from '../src/index.js';
 import { backoffMs } from '../src/backoff.js';
-import { stubServer } from './cluster.js';
+import { deadUrl, stubServer } from './cluster.js';
 
 const noStatus = (u: string, init: RequestInit) => (u.endsWith('/v1/status') ? Promise.reject(new TypeError('status disabled in this test')) : fetch(u, init));
 
@@ -71,6 +71,35 @@ describe('backoff', () => {
   });
 });
 
+describe('a dead leader named by a follower', () => {
+  it('is not tried on the word of /v1/status right after a 502 SERVER_FORWARD_FAILED named it', async () => {
+    const dead = await deadUrl();
+    let statuses = 0;
+    let puts = 0;
+    const follower = await stubServer((app) => {
+      app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 1 }));
+      // No leader known at first (the session's and the PUT's discovery); then the follower still believes in the dead one.
+      app.get('/v1/status', (_req, res) => void res.json({ leaderUrl: statuses++ < 2 ? null : dead }));
+      app.put('/v1/kv/k', (_req, res) => {
+        if (puts++ === 0) res.status(502).json({ error: { code: 'SERVER_FORWARD_FAILED', message: 'leader unreachable', leaderUrl: dead } });
+        else res.json({ revision: 4 });
+      });
+    });
+    try {
+      const sentTo: string[] = [];
+      const c = new RaftkitClient({ endpoints: [follower.url], retry: { baseMs: 1, maxMs: 2 }, fetch: (u, init) => {
+        sentTo.push(new URL(u).origin);
+        return fetch(u, init);
+      } });
+      expect(await c.put('k', 1)).toEqual({ revision: 4 });
+      expect(statuses).toBeGreaterThanOrEqual(3);
+      expect(sentTo.filter((u) => u === dead)).toEqual([]);
+    } finally {
+      await follower.close();
+    }
+  });
+});
+
 describe('abort and timeouts', () => {
   // A server that takes the request and never answers.
   let hits = 0;
@@ -86,7 +115,7 @@ describe('abort and timeouts', () => {
   it('the caller\'s signal aborts a pending call: CLIENT_ABORTED', async () => {
     const stub = await silent();
     try {
-      const c = new RaftkitClient({ endpoints: [stub.url] });
+      const c = new RaftkitClient({ endpoints: [stub.url], fetch: noStatus });
       const ctl = new AbortController();
       const p = c.get('k', { signal: ctl.signal });
       ctl.abort();
