@@ -41,7 +41,7 @@ export function sleep(ms: number, signal: AbortSignal | undefined, what: string)
  * An AbortController that aborts when any of `signals` does or after `timeoutMs` (its reason is
  * then the string 'timeout'). `dispose()` clears the timer and the listeners.
  */
-export function linkedController(signals: readonly (AbortSignal | undefined)[], timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; clearTimer(): void; dispose(): void } {
+export function linkedController(signals: readonly (AbortSignal | undefined)[], timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; clearTimer(): void; dispose(): void; abort(): void } {
   const ctl = new AbortController();
   let timedOut = false;
   const onAbort = (e: Event): void => ctl.abort((e.target as AbortSignal).reason);
@@ -60,6 +60,12 @@ export function linkedController(signals: readonly (AbortSignal | undefined)[], 
     signal: ctl.signal,
     timedOut: () => timedOut,
     clearTimer: () => clearTimeout(timer),
+    /** Aborts it (and disposes it): e.g. the other probes once one answered. */
+    abort() {
+      clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', onAbort);
+      ctl.abort('done');
+    },
     dispose() {
       clearTimeout(timer);
       for (const s of live) s.removeEventListener('abort', onAbort);

@@ -98,7 +98,8 @@ export class HttpEngine {
     let redirects = 0;
     let maybeApplied = false;
     let last: RaftkitClientError | null = null;
-    let answered = false;
+    /** The last answer a server gave (a refusal); what a call that ran out of time reports. */
+    let lastRefusal: RaftkitClientError | null = null;
     let redirectTo: string | null = null;
     try {
       if (spec.endpoint === undefined && this.endpoints.leader === null && spec.method !== 'GET') await this.discover(call.signal);
@@ -119,7 +120,7 @@ export class HttpEngine {
         }
         const err = outcome.error;
         last = err;
-        if (err.status > 0) answered = true;
+        if (outcome.kind === 'refused') lastRefusal = err;
         const disposition = outcome.kind === 'refused' ? dispositionOf(err.code, err.status) : outcome.sent ? 'unknown' : 'retry';
         if (disposition === 'unknown') maybeApplied = true;
         if (spec.signal?.aborted) break;
@@ -138,10 +139,8 @@ export class HttpEngine {
         throw new RaftkitClientError(ClientErrorCode.Aborted, `${spec.what} was aborted`, { cause: spec.signal.reason, outcomeUnknown: maybeApplied && spec.method !== 'GET', endpoint: last?.endpoint ?? null });
       }
       const unknown = maybeApplied && spec.method !== 'GET';
-      if (last && answered && last.code !== ClientErrorCode.Unavailable && last.code !== ClientErrorCode.Timeout) {
-        throw this.finalError(last, unknown, ` (gave up after ${timeoutMs} ms)`);
-      }
-      const code = answered || last?.code === ClientErrorCode.Timeout ? ClientErrorCode.Timeout : ClientErrorCode.Unavailable;
+      if (lastRefusal) throw this.finalError(lastRefusal, unknown, ` (gave up after ${timeoutMs} ms)`);
+      const code = last?.code === ClientErrorCode.Timeout ? ClientErrorCode.Timeout : ClientErrorCode.Unavailable;
       const msg = code === ClientErrorCode.Unavailable
         ? `${spec.what}: no endpoint answered within ${timeoutMs} ms (tried ${spec.endpoint ?? this.endpoints.endpoints.join(', ')})${last ? `; last: ${last.message}` : ''}`
         : `${spec.what}: no answer within ${timeoutMs} ms${last ? `; last: ${last.message}` : ''}`;
@@ -207,26 +206,35 @@ export class HttpEngine {
     return { kind: 'refused', error: refusal(body, res.status, url, spec.what) };
   }
 
-  /** Learns the leader's URL from the first endpoint whose /v1/status names one. Never throws. */
+  /**
+   * Learns the leader's URL from /v1/status, asking every endpoint at once and taking the first
+   * answer that names one (a paused node does not hold it up). Never throws.
+   */
   discover(signal: AbortSignal): Promise<void> {
-    this.discovering ??= (async () => {
+    this.discovering ??= new Promise<void>((resolve) => {
+      const one = linkedController([signal], Math.min(this.opts.attemptTimeoutMs, 2000));
+      let left = this.endpoints.endpoints.length;
+      const finish = (): void => {
+        one.abort();
+        resolve();
+      };
       for (const url of this.endpoints.endpoints) {
-        if (signal.aborted) return;
-        const one = linkedController([signal], Math.min(this.opts.attemptTimeoutMs, 2000));
-        try {
-          const res = await this.opts.fetch(`${url}/v1/status`, { method: 'GET', headers: { accept: 'application/json', ...this.opts.headers }, signal: one.signal });
-          const body = (await readJson(res)) as { leaderUrl?: unknown } | undefined;
-          if (res.ok && typeof body?.leaderUrl === 'string') {
-            this.endpoints.learnLeader(body.leaderUrl, true);
-            return;
+        void (async () => {
+          try {
+            const res = await this.opts.fetch(`${url}/v1/status`, { method: 'GET', headers: { accept: 'application/json', ...this.opts.headers }, signal: one.signal });
+            const body = (await readJson(res)) as { leaderUrl?: unknown } | undefined;
+            if (res.ok && typeof body?.leaderUrl === 'string' && !one.signal.aborted) {
+              this.endpoints.learnLeader(body.leaderUrl, true);
+              if (this.endpoints.leader !== null) finish();
+            }
+          } catch {
+            // Not this one.
+          } finally {
+            if (--left === 0) finish();
           }
-        } catch {
-          // Not this one.
-        } finally {
-          one.dispose();
-        }
+        })();
       }
-    })().finally(() => {
+    }).finally(() => {
       this.discovering = null;
     });
     return this.discovering;

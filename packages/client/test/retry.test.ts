@@ -100,6 +100,27 @@ describe('a dead leader named by a follower', () => {
   });
 });
 
+describe('leader discovery', () => {
+  it('asks every endpoint\'s /v1/status at once: a node that never answers does not hold it up', async () => {
+    const leader = await stubServer((app) => {
+      app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 1 }));
+      app.put('/v1/kv/k', (_req, res) => void res.json({ revision: 2 }));
+    });
+    const paused = await stubServer((app) => app.use(() => undefined));
+    const follower = await stubServer((app) => app.get('/v1/status', (_req, res) => void res.json({ leaderUrl: leader.url })));
+    try {
+      const c = new RaftkitClient({ endpoints: [paused.url, follower.url] });
+      const t0 = Date.now();
+      expect(await c.put('k', 1)).toEqual({ revision: 2 });
+      // One at a time, the paused node would cost its 2 s probe deadline first.
+      expect(Date.now() - t0).toBeLessThan(1900);
+      expect(c.leaderUrl).toBe(leader.url);
+    } finally {
+      await Promise.all([leader.close(), paused.close(), follower.close()]);
+    }
+  });
+});
+
 describe('abort and timeouts', () => {
   // A server that takes the request and never answers.
   let hits = 0;
