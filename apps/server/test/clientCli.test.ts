@@ -137,3 +137,29 @@ test('the leader SIGKILLed: a CLI put succeeds through another endpoint, and wri
   leader.start();
   await cluster.waitHealthy(leader);
 });
+
+test('the leader SIGSTOPped under tagged writes: each applies once, also after the old leader wakes with them in its buffers', async () => {
+  const leader = await cluster.leader();
+  const others = cluster.nodes.filter((n) => n !== leader);
+  // Short attempts: a request to the paused node is given up after 1 s and sent elsewhere with its tag.
+  const client = new RaftkitClient({ endpoints: [leader, ...others].map((n) => n.url), attemptTimeoutMs: 1000, timeoutMs: 30_000 });
+  await client.put('pause/warm', 0);
+  leader.signal('SIGSTOP');
+  let results: { revision: number }[];
+  try {
+    results = await Promise.all(Array.from({ length: 10 }, (_, i) => client.put(`pause/${i}`, i)));
+  } finally {
+    leader.signal('SIGCONT');
+  }
+  // The woken node reads the requests it holds and proposes or forwards them (tagged as sent):
+  // they must not apply again. A write through it afterwards, then every node caught up to it.
+  const after = new RaftkitClient({ endpoints: [leader.url] });
+  const last = await after.put('pause/after', 'x');
+  for (const n of cluster.nodes) await cluster.caughtUp(n, last.revision);
+  for (let i = 0; i < 10; i++) {
+    const r = await getKey(others[0]!.url, `pause/${i}`);
+    // Applied twice, the key's modRevision would be the second application's.
+    expect(r.json).toMatchObject({ value: i, modRevision: results[i]!.revision });
+  }
+});
+
