@@ -112,7 +112,9 @@ export async function* watchEvents(engine: HttpEngine, retry: Required<RetryOpti
             } catch {
               body = undefined;
             }
-            const err = refusal(body, 0, answer.endpoint, 'watch');
+            // `{ error: { code, message } }` as every refusal, or the bare `{ code, message }`.
+            const coded = (body as { error?: unknown } | undefined)?.error !== undefined ? body : { error: body };
+            const err = refusal(coded, 0, answer.endpoint, 'watch');
             if (err.code === 'KV_WATCH_OVERFLOW') break stream; // resume where we are
             throw err;
           }

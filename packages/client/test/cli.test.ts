@@ -91,6 +91,27 @@ describe('raftkit CLI (in process)', () => {
     }
   });
 
+  it('lease grant, list, keep-alive --once, revoke (stand-in routes)', async () => {
+    const stub = await stubServer((app) => {
+      app.post('/v1/sessions', (_req, res) => void res.json({ clientId: 1 }));
+      app.post('/v1/leases', (req, res) => void res.json({ revision: 3, id: 3, ttlMs: (req.body as { ttlMs: number }).ttlMs }));
+      app.get('/v1/leases', (_req, res) => void res.json({ leases: [{ id: 3, ttlMs: 9000, grantedTtlMs: 10000 }] }));
+      app.post('/v1/leases/3/keepalive', (_req, res) => void res.json({ id: 3, ttlMs: 10000 }));
+      app.delete('/v1/leases/3', (_req, res) => void res.json({ revision: 4, revoked: true, deleted: 1 }));
+    });
+    try {
+      const e = ['--endpoints', stub.url];
+      expect(await cli(['lease', 'grant', '10s', ...e])).toEqual({ code: 0, out: 'lease 3 granted with TTL 10000ms\n', err: '' });
+      expect(JSON.parse((await cli(['lease', 'grant', '1500ms', '--json', ...e])).out)).toEqual({ revision: 3, id: 3, ttlMs: 1500 });
+      expect((await cli(['lease', 'list', ...e])).out).toBe('ID  TTL(ms)  GRANTED(ms)\n3   9000     10000\n');
+      expect((await cli(['lease', 'keep-alive', '3', '--once', ...e])).out).toBe('lease 3 kept alive, TTL 10000ms\n');
+      expect((await cli(['lease', 'revoke', '3', ...e])).out).toBe('lease 3 revoked (1 keys deleted)\n');
+      expect((await cli(['lease', 'grant', 'soon', ...e])).code).toBe(2);
+    } finally {
+      await stub.close();
+    }
+  });
+
   it('--help prints the commands and exits 0', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);

@@ -117,7 +117,8 @@ describe('watch', () => {
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(`event: error\ndata: ${JSON.stringify({ error: { code: 'KV_COMPACTED', message: 'restored from a snapshot', oldestRevision: 90 } })}\n\n`);
+        const coded = { code: 'KV_COMPACTED', message: 'restored from a snapshot', oldestRevision: 90 };
+        res.write(`event: error\ndata: ${JSON.stringify(req.query['key'] === 'bare' ? coded : { error: coded })}\n\n`);
         res.end();
       });
     });
@@ -125,6 +126,7 @@ describe('watch', () => {
       const c = new RaftkitClient({ endpoints: [stub.url] });
       await expect(take(c.watch({ key: 'old', fromRevision: 1 }), 1)).rejects.toMatchObject({ code: 'KV_COMPACTED', status: 410, details: { oldestRevision: 40 } });
       await expect(take(c.watch({ key: 'mid', fromRevision: 1 }), 1)).rejects.toMatchObject({ code: 'KV_COMPACTED', details: { oldestRevision: 90 } });
+      await expect(take(c.watch({ key: 'bare', fromRevision: 1 }), 1)).rejects.toMatchObject({ code: 'KV_COMPACTED', details: { oldestRevision: 90 } });
     } finally {
       await stub.close();
     }
