@@ -117,6 +117,10 @@ describe('raftkit CLI (in process)', () => {
     expect(r.code).toBe(0);
     for (const c of ['put KEY', 'get KEY', 'del KEY', 'txn', 'watch KEY', 'lease grant', 'member list', 'leader transfer', 'endpoint status', 'snapshot save FILE']) expect(r.out).toContain(c);
     expect((await cli(['lease', 'grant', '--help'])).out).toMatch(/^usage: raftkit lease grant TTL/);
+    expect((await cli(['member', '--help'])).out).toContain('raftkit member promote ID');
+    const bare = await cli(['lease']);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/^Error: CLIENT_USAGE: lease needs a subcommand; one of:\n {2}raftkit lease grant TTL/);
   });
 
   it('snapshot save writes the download to FILE (stand-in server)', async () => {

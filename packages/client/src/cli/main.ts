@@ -71,6 +71,16 @@ export async function runCli(argv: readonly string[], io: CliIo, signal: AbortSi
         io.stderr(usage());
         return Exit.Usage;
       }
+      const group = commands.filter((c) => c.path.length > 1 && c.path[0] === words[0]);
+      if (group.length > 0) {
+        const help = argv.includes('--help') || argv.includes('-h');
+        const list = group.map((c) => `  raftkit ${c.usage}  ${c.summary}`).join('\n');
+        if (help && words.length === 1) {
+          io.stdout(`${list}\n`);
+          return Exit.Ok;
+        }
+        throw new UsageError(`${words.length > 1 ? `unknown command ${JSON.stringify(words.join(' '))}` : `${words[0]} needs a subcommand`}; one of:\n${list}\n`);
+      }
       throw new UsageError(`unknown command ${JSON.stringify(words.join(' '))}`);
     }
     let parsed;
