@@ -17,6 +17,8 @@ import type {
   RangeOptions,
   RangeResult,
   ReadOptions,
+  TxnRequest,
+  TxnResult,
   WriteOptions,
 } from './types.js';
 import { checkConsistency, checkCount, checkDuration, checkKey, checkOptions, checkPrefix, checkTag, type Consistency } from './validate.js';
@@ -139,13 +141,24 @@ export class KvClient {
     return this.write({ op: 'putMany', entries }, opts);
   }
 
+  /**
+   * An etcd-style transaction: if every compare holds, runs `success`, else `failure`, all
+   * atomically at one revision, exactly once like any write. A key may be written at most
+   * once per branch; at most `maxBatchEntries` compares + ops.
+   */
+  txn(request: TxnRequest, opts?: WriteOptions): Promise<TxnResult> {
+    if (typeof request !== 'object' || request === null) return Promise.reject(new KvError(KvErrorCode.InvalidArgument, 'txn request must be an object'));
+    return this.write({ op: 'txn', compare: request.compare, success: request.success, failure: request.failure }, opts);
+  }
+
   async get(key: string, opts?: ReadOptions): Promise<GetResult> {
     const o = checkOptions<ReadOptions>(opts, 'options');
     checkKey(key);
     const { replica, index } = await this.readPoint(o);
     const rec = replica.machine.read(key);
     const revision = Math.max(replica.machine.revision, index);
-    return { revision, value: rec ? fromStoredValue(rec.value) : null, modRevision: rec?.modRevision ?? null };
+    if (!rec) return { revision, value: null, modRevision: null, createRevision: null, version: 0 };
+    return { revision, value: fromStoredValue(rec.value), modRevision: rec.modRevision, createRevision: rec.createRevision, version: rec.version };
   }
 
   /** Keys starting with `prefix` ('' for all), in key order, at most `limit`. */
@@ -156,7 +169,11 @@ export class KvClient {
     const { replica, index } = await this.readPoint(o);
     const { entries, more } = replica.machine.readRange(prefix, limit);
     const revision = Math.max(replica.machine.revision, index);
-    return { revision, more, entries: entries.map(([key, r]) => ({ key, value: fromStoredValue(r.value), modRevision: r.modRevision })) };
+    return {
+      revision,
+      more,
+      entries: entries.map(([key, r]) => ({ key, value: fromStoredValue(r.value), modRevision: r.modRevision, createRevision: r.createRevision, version: r.version })),
+    };
   }
 
   /**
@@ -343,7 +360,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 /** No replica is running right now (a replica source may list none while nodes restart). */
 const noReplica = (): RaftError => new RaftError(ErrorCode.Stopped, 'no replica is available');
 
-const RESULT_TYPES: ReadonlySet<unknown> = new Set(['put', 'delete', 'cas', 'putMany', 'session', 'error']);
+const RESULT_TYPES: ReadonlySet<unknown> = new Set(['put', 'delete', 'cas', 'putMany', 'txn', 'session', 'error']);
 
 /** The node's answer must come from a KvStateMachine. */
 function checkResult(r: unknown): KvCommandResult {

@@ -1,4 +1,5 @@
 import { DecodeError, Reader, Writer, utf8Text } from './codec/binary.js';
+import { estimateTxnSize, readTxn, writeTxn, type TxnWrite } from './txnCodec.js';
 import { readOptionalValue, readValue, writeOptionalValue, writeValue, type StoredValue } from './values.js';
 
 /** Longest key, in UTF-8 bytes. A constant, not an option: apply enforces it on every replica. */
@@ -20,12 +21,15 @@ export interface SessionTag {
 
 /** A change to the key space. */
 export type KvWrite =
-  | { readonly op: 'put'; readonly key: string; readonly value: StoredValue }
+  /** `lease`: the lease the key attaches to; 0 or absent for none. */
+  | { readonly op: 'put'; readonly key: string; readonly value: StoredValue; readonly lease?: number }
   | { readonly op: 'delete'; readonly key: string }
   /** Sets `value` iff the key holds `expected` (null: iff the key is absent). */
   | { readonly op: 'cas'; readonly key: string; readonly expected: StoredValue | null; readonly value: StoredValue }
   /** Puts every entry, atomically, at one revision. */
-  | { readonly op: 'putMany'; readonly entries: readonly { readonly key: string; readonly value: StoredValue }[] };
+  | { readonly op: 'putMany'; readonly entries: readonly { readonly key: string; readonly value: StoredValue }[] }
+  /** Compares, then one branch of ops, atomically at one revision (layout in txnCodec.ts). */
+  | TxnWrite;
 
 /**
  * One log entry's worth of kv work. `stamp` is the proposer's wall clock in milliseconds; the
@@ -38,17 +42,18 @@ export type KvCommand =
   /** `session` null: not deduplicated (at-least-once if retried). */
   | { readonly type: 'write'; readonly stamp: number; readonly session: SessionTag | null; readonly write: KvWrite };
 
-const Kind = { RegisterSession: 1, KeepAlive: 2, CloseSession: 3, Put: 4, Delete: 5, Cas: 6, PutMany: 7 } as const;
-const writeKind = { put: Kind.Put, delete: Kind.Delete, cas: Kind.Cas, putMany: Kind.PutMany } as const;
+const Kind = { RegisterSession: 1, KeepAlive: 2, CloseSession: 3, Put: 4, Delete: 5, Cas: 6, PutMany: 7, Txn: 8 } as const;
+const writeKind = { put: Kind.Put, delete: Kind.Delete, cas: Kind.Cas, putMany: Kind.PutMany, txn: Kind.Txn } as const;
 
 /**
  * Layout (v1): `u8 version, u8 kind, varint stamp`, then by kind:
  * - registerSession: nothing
  * - keepAlive, closeSession: `varint clientId`
- * - put, delete, cas, putMany: `varint clientId` (0: no session), and if non-zero
+ * - put, delete, cas, putMany, txn: `varint clientId` (0: no session), and if non-zero
  *   `varint seq, varint firstOutstanding`; then
- *   put `key, value` · delete `key` · cas `key, optional expected, value` ·
- *   putMany `varint count, (key, value) * count`
+ *   put `key, value` and, only for a lease other than 0, `varint lease` · delete `key` ·
+ *   cas `key, optional expected, value` · putMany `varint count, (key, value) * count` ·
+ *   txn as in txnCodec.ts
  * where key = length-prefixed UTF-8, value = `u8 kind (0 bytes, 1 JSON), length-prefixed data`,
  * optional value = `u8 0` or `u8 1, value`. Varints are minimal unsigned LEB128.
  */
@@ -77,6 +82,7 @@ function estimateSize(cmd: KvCommand): number {
   const w = cmd.write;
   if (w.op === 'putMany') return 32 + w.entries.reduce((n, e) => n + e.key.length * 3 + e.value.data.length + 16, 0);
   if (w.op === 'delete') return 32 + w.key.length * 3;
+  if (w.op === 'txn') return 16 + estimateTxnSize(w);
   return 48 + w.key.length * 3 + w.value.data.length + (w.op === 'cas' ? (w.expected?.data.length ?? 0) : 0);
 }
 
@@ -92,6 +98,8 @@ function writeBody(w: Writer, write: KvWrite): void {
   switch (write.op) {
     case 'put':
       writeValue(w.string(write.key), write.value);
+      // Trailing and only when set, so a lease-less put keeps its v1 bytes.
+      if (write.lease !== undefined && write.lease !== 0) w.varint(write.lease);
       return;
     case 'delete':
       w.string(write.key);
@@ -103,6 +111,9 @@ function writeBody(w: Writer, write: KvWrite): void {
     case 'putMany':
       w.varint(write.entries.length);
       for (const e of write.entries) writeValue(w.string(e.key), e.value);
+      return;
+    case 'txn':
+      writeTxn(w, write);
       return;
   }
 }
@@ -130,7 +141,8 @@ function decodeKind(r: Reader, kind: number, stamp: number): KvCommand {
     case Kind.Put:
     case Kind.Delete:
     case Kind.Cas:
-    case Kind.PutMany: {
+    case Kind.PutMany:
+    case Kind.Txn: {
       const session = readSession(r);
       return { type: 'write', stamp, session, write: readBody(r, kind) };
     }
@@ -158,8 +170,14 @@ function readSession(r: Reader): SessionTag | null {
 
 function readBody(r: Reader, kind: number): KvWrite {
   switch (kind) {
-    case Kind.Put:
-      return { op: 'put', key: readKey(r), value: readValue(r) };
+    case Kind.Put: {
+      const key = readKey(r);
+      const value = readValue(r);
+      if (r.remaining === 0) return { op: 'put', key, value };
+      const lease = r.varint();
+      if (lease === 0) throw new DecodeError('put with an explicit lease 0 (omit it instead)');
+      return { op: 'put', key, value, lease };
+    }
     case Kind.Delete:
       return { op: 'delete', key: readKey(r) };
     case Kind.Cas: {
@@ -167,6 +185,8 @@ function readBody(r: Reader, kind: number): KvWrite {
       const expected = readOptionalValue(r);
       return { op: 'cas', key, expected, value: readValue(r) };
     }
+    case Kind.Txn:
+      return readTxn(r, readKey, readPrefix);
     default:
       return { op: 'putMany', entries: readEntries(r) };
   }
@@ -180,6 +200,14 @@ function readEntries(r: Reader): { key: string; value: StoredValue }[] {
   const entries: { key: string; value: StoredValue }[] = [];
   for (let i = 0; i < count; i++) entries.push({ key: readKey(r), value: readValue(r) });
   return entries;
+}
+
+/** A range prefix: like a key, but may be empty. */
+function readPrefix(r: Reader): string {
+  const at = r.offset;
+  const bytes = r.bytes();
+  if (bytes.length > MAX_KEY_BYTES) throw new DecodeError(`prefix of ${bytes.length} bytes at byte ${at}: over ${MAX_KEY_BYTES}`);
+  return utf8Text(bytes);
 }
 
 /** A key: non-empty and at most MAX_KEY_BYTES of UTF-8. */

@@ -10,7 +10,9 @@ export {
   type SessionTag,
 } from './commands.js';
 export { KvError, KvErrorCode, isKvError } from './errors.js';
+export type { ChangedRecord, ChangeSink, KvChange } from './changes.js';
 export type { KeyRecord } from './keySpace.js';
+export { MAX_TXN_RANGE_LIMIT, type StoredCompare, type StoredTxnOp, type TxnWrite } from './txnCodec.js';
 export { createKvReplica, type KvRaftReplica, type KvReplicaOptions } from './replica.js';
 export type { KvCommandResult, KvWriteResult } from './results.js';
 export type { ReplicaSource } from './router.js';
@@ -30,6 +32,11 @@ export type {
   RangeOptions,
   RangeResult,
   ReadOptions,
+  TxnCompare,
+  TxnOp,
+  TxnOpResult,
+  TxnRequest,
+  TxnResult,
   WriteOptions,
 } from './types.js';
 export type { Consistency } from './validate.js';

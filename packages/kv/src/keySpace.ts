@@ -1,9 +1,20 @@
 import type { StoredValue } from './values.js';
 
-/** A key's current value and the revision (log index) of the write that last set it. */
+/**
+ * A key's current value and its history in revisions (log indexes), as in etcd. Invariant:
+ * createRevision <= modRevision, version >= 1 (an absent key has no record; comparisons treat
+ * it as createRevision = modRevision = version = 0).
+ */
 export interface KeyRecord {
   readonly value: StoredValue;
+  /** Revision of the write that last set the key. */
   readonly modRevision: number;
+  /** Revision of the write that created the key (since it was last absent). */
+  readonly createRevision: number;
+  /** Writes to the key since it was created: 1 after the creating put. */
+  readonly version: number;
+  /** The lease the key is attached to; 0 for none. A put without a lease detaches it. */
+  readonly lease: number;
 }
 
 /** Key order everywhere (ranges, snapshots): JavaScript string order, i.e. by UTF-16 code unit. */
@@ -63,21 +74,30 @@ export class KeySpace {
     return this.records.get(key);
   }
 
-  set(key: string, value: StoredValue, revision: number): void {
+  /**
+   * Stores `value` at `revision`, attached to `lease` (0: none); returns the new record. A key
+   * that was absent is (re)created: createRevision = revision, version 1.
+   */
+  set(key: string, value: StoredValue, revision: number, lease = 0): KeyRecord {
     const old = this.records.get(key);
     if (this.captures.length > 0) this.preserve(key, old);
     if (old === undefined) this.sorted.splice(this.lowerBound(key), 0, key);
-    this.records.set(key, { value, modRevision: revision });
+    const record: KeyRecord =
+      old === undefined
+        ? { value, modRevision: revision, createRevision: revision, version: 1, lease }
+        : { value, modRevision: revision, createRevision: old.createRevision, version: old.version + 1, lease };
+    this.records.set(key, record);
+    return record;
   }
 
-  /** Removes `key`; returns whether it was there. */
-  delete(key: string): boolean {
+  /** Removes `key`; returns its record, or undefined (changing nothing) if it was absent. */
+  delete(key: string): KeyRecord | undefined {
     const old = this.records.get(key);
-    if (old === undefined) return false;
+    if (old === undefined) return undefined;
     if (this.captures.length > 0) this.preserve(key, old);
     this.records.delete(key);
     this.sorted.splice(this.lowerBound(key), 1);
-    return true;
+    return old;
   }
 
   /**

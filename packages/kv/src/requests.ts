@@ -2,6 +2,7 @@ import type { KvWrite } from './commands.js';
 import { KvError, KvErrorCode, invalidArgument } from './errors.js';
 import type { KvCommandResult } from './results.js';
 import type { KvWriteRequest, KvWriteResults } from './types.js';
+import { buildTxn, checkLease, toTxnResult } from './txnRequest.js';
 import { checkKey, typeOf } from './validate.js';
 import { fromStoredValue, toStoredValue } from './values.js';
 
@@ -17,8 +18,12 @@ export interface WriteLimits {
 export function buildWrite(request: KvWriteRequest, limits: WriteLimits): KvWrite {
   if (typeof request !== 'object' || request === null) throw invalidArgument(`write request must be an object, got ${typeOf(request)}`);
   switch (request.op) {
-    case 'put':
-      return { op: 'put', key: checkKey(request.key), value: toStoredValue(request.value, limits.maxValueBytes) };
+    case 'put': {
+      const key = checkKey(request.key);
+      const value = toStoredValue(request.value, limits.maxValueBytes);
+      const lease = checkLease(request.lease, 'lease');
+      return lease === 0 ? { op: 'put', key, value } : { op: 'put', key, value, lease };
+    }
     case 'delete':
       return { op: 'delete', key: checkKey(request.key) };
     case 'cas': {
@@ -28,6 +33,8 @@ export function buildWrite(request: KvWriteRequest, limits: WriteLimits): KvWrit
     }
     case 'putMany':
       return { op: 'putMany', entries: buildEntries(request.entries, limits) };
+    case 'txn':
+      return buildTxn(request, limits);
     default:
       throw invalidArgument(`unknown write op ${JSON.stringify((request as { op: unknown }).op)}`);
   }
@@ -63,6 +70,8 @@ export function toPublicResult<K extends keyof KvWriteResults>(op: K, r: KvComma
       return { revision: r.revision, deleted: r.deleted } as KvWriteResults[K];
     case 'putMany':
       return { revision: r.revision, count: r.count } as KvWriteResults[K];
+    case 'txn':
+      return toTxnResult(r.revision, r.succeeded, r.results) as KvWriteResults[K];
     case 'cas': {
       if (r.ok) return { revision: r.revision, ok: true } as KvWriteResults[K];
       const current = r.current ? fromStoredValue(r.current) : null;

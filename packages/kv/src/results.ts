@@ -1,6 +1,22 @@
-import { DecodeError, type Reader, type Writer } from './codec/binary.js';
+import { DecodeError, TruncatedError, type Reader, type Writer } from './codec/binary.js';
 import type { KvErrorCode } from './errors.js';
-import { readOptionalValue, writeOptionalValue, type StoredValue } from './values.js';
+import { readOptionalValue, readValue, writeOptionalValue, writeValue, type StoredValue } from './values.js';
+
+/** A key as a txn get/range returned it (values encoded). */
+export interface StoredEntry {
+  readonly key: string;
+  readonly value: StoredValue;
+  readonly modRevision: number;
+  readonly createRevision: number;
+  readonly version: number;
+}
+
+/** One op's result inside a cached txn result. A get of an absent key has `record` null. */
+export type StoredTxnOpResult =
+  | { readonly op: 'put' }
+  | { readonly op: 'delete'; readonly deleted: boolean }
+  | { readonly op: 'get'; readonly record: Omit<StoredEntry, 'key'> | null }
+  | { readonly op: 'range'; readonly entries: readonly StoredEntry[]; readonly more: boolean };
 
 /** What a write returned when it ran; cached per (session, seq) and replayed to retries. */
 export type KvWriteResult =
@@ -8,7 +24,8 @@ export type KvWriteResult =
   | { readonly type: 'delete'; readonly revision: number; readonly deleted: boolean }
   /** `current` (what the key held instead of `expected`) is present only when `ok` is false. */
   | { readonly type: 'cas'; readonly revision: number; readonly ok: boolean; readonly current?: StoredValue | null }
-  | { readonly type: 'putMany'; readonly revision: number; readonly count: number };
+  | { readonly type: 'putMany'; readonly revision: number; readonly count: number }
+  | { readonly type: 'txn'; readonly revision: number; readonly succeeded: boolean; readonly results: readonly StoredTxnOpResult[] };
 
 /**
  * What `KvStateMachine.apply` returns for an entry (the `R` of `RaftNode<R>`). `revision` is
@@ -21,9 +38,17 @@ export type KvCommandResult =
   | { readonly type: 'session'; readonly revision: number; readonly clientId: number }
   | { readonly type: 'error'; readonly revision: number; readonly code: KvErrorCode; readonly message: string };
 
-const Tag = { put: 1, delete: 2, cas: 3, putMany: 4 } as const;
+const Tag = { put: 1, delete: 2, cas: 3, putMany: 4, txn: 5 } as const;
+const OpTag = { put: 1, delete: 2, get: 3, range: 4 } as const;
 
-/** Layout: `u8 tag, varint revision`, then delete `u8 deleted` · cas `u8 ok` and, if not ok, an optional value · putMany `varint count`. */
+/**
+ * Layout: `u8 tag, varint revision`, then delete `u8 deleted` · cas `u8 ok` and, if not ok, an
+ * optional value · putMany `varint count` · txn `u8 succeeded, varint count, op result *`,
+ * where op result = `u8 op (1 put, 2 delete, 3 get, 4 range)`, then delete `u8 deleted` ·
+ * get `u8 present` and if present `revisions, value` · range `varint count, (key,
+ * revisions, value) *, u8 more`, and revisions = `varint modRevision, varint
+ * createRevision, varint version`.
+ */
 export function writeResult(w: Writer, r: KvWriteResult): void {
   w.u8(Tag[r.type]).varint(r.revision);
   switch (r.type) {
@@ -37,9 +62,75 @@ export function writeResult(w: Writer, r: KvWriteResult): void {
     case 'putMany':
       w.varint(r.count);
       return;
+    case 'txn':
+      w.u8(r.succeeded ? 1 : 0).varint(r.results.length);
+      for (const op of r.results) writeOpResult(w, op);
+      return;
     case 'put':
       return;
   }
+}
+
+function writeOpResult(w: Writer, r: StoredTxnOpResult): void {
+  w.u8(OpTag[r.op]);
+  switch (r.op) {
+    case 'delete':
+      w.u8(r.deleted ? 1 : 0);
+      return;
+    case 'get':
+      w.u8(r.record === null ? 0 : 1);
+      if (r.record !== null) writeRecord(w, r.record);
+      return;
+    case 'range':
+      w.varint(r.entries.length);
+      for (const e of r.entries) writeRecord(w.string(e.key), e);
+      w.u8(r.more ? 1 : 0);
+      return;
+    case 'put':
+      return;
+  }
+}
+
+function writeRecord(w: Writer, e: Omit<StoredEntry, 'key'>): void {
+  writeValue(w.varint(e.modRevision).varint(e.createRevision).varint(e.version), e.value);
+}
+
+function readRecord(r: Reader): Omit<StoredEntry, 'key'> {
+  const modRevision = r.varint();
+  const createRevision = r.varint();
+  const version = r.varint();
+  return { modRevision, createRevision, version, value: readValue(r) };
+}
+
+function readOpResult(r: Reader): StoredTxnOpResult {
+  const tag = r.u8();
+  switch (tag) {
+    case OpTag.put:
+      return { op: 'put' };
+    case OpTag.delete:
+      return { op: 'delete', deleted: readFlag(r) };
+    case OpTag.get:
+      return { op: 'get', record: readFlag(r) ? readRecord(r) : null };
+    case OpTag.range: {
+      const entries = readCounted(r, () => {
+        const key = r.string();
+        return { key, ...readRecord(r) };
+      });
+      return { op: 'range', entries, more: readFlag(r) };
+    }
+    default:
+      throw new DecodeError(`unknown txn op result tag ${tag}`);
+  }
+}
+
+function readCounted<T>(r: Reader, read: () => T): T[] {
+  const count = r.varint();
+  // Every item takes at least one byte, so this many must follow before allocating. Truncated,
+  // not corrupt: a streaming snapshot decoder reads a part again once more bytes came.
+  if (count > r.remaining) throw new TruncatedError(`count ${count} exceeds the ${r.remaining} bytes held`, count - r.remaining);
+  const items: T[] = [];
+  for (let i = 0; i < count; i++) items.push(read());
+  return items;
 }
 
 export function readResult(r: Reader): KvWriteResult {
@@ -56,6 +147,10 @@ export function readResult(r: Reader): KvWriteResult {
     }
     case Tag.putMany:
       return { type: 'putMany', revision, count: r.varint() };
+    case Tag.txn: {
+      const succeeded = readFlag(r);
+      return { type: 'txn', revision, succeeded, results: readCounted(r, () => readOpResult(r)) };
+    }
     default:
       throw new DecodeError(`unknown result tag ${tag}`);
   }

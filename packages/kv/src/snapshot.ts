@@ -8,7 +8,8 @@ import { writeValue } from './values.js';
 
 /** "RKKV": tells a kv snapshot from anything else before its version is read. */
 export const MAGIC = [0x52, 0x4b, 0x4b, 0x56] as const;
-export const SNAPSHOT_VERSION = 1;
+/** Version written. The decoder also reads v1 (records without createRevision, version, lease). */
+export const SNAPSHOT_VERSION = 2;
 
 /** Largest chunk a snapshot stream yields (every chunk but the last is exactly this long). */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -22,15 +23,23 @@ export interface SnapshotCapture {
 }
 
 /**
- * Layout (v1), every part in a fixed order so equal states give equal bytes:
+ * Layout (v2), every part in a fixed order so equal states give equal bytes:
  * `"RKKV", u8 version, varint index, varint logClock,
  *  varint sessionCount, session * n   (in expiry order: ascending last use),
  *  varint keyCount, record * n        (in key order),
+ *  [the lease table section goes here, after the keys: see below]
  *  u32 big-endian CRC-32 of all the bytes before it`
  * where session = `varint clientId, varint lastSeen, varint firstOutstanding, varint
- * resultCount, (varint seq, result) * resultCount` (ascending seq) and record = `key, varint
- * modRevision, value`. Counts come first and the checksum last, so it is written and read in
- * one pass: the stream below yields it chunk by chunk, and `SnapshotDecoder` reads it so.
+ * resultCount, (varint seq, result) * resultCount` (ascending seq; result layout in
+ * results.ts) and record = `key, varint modRevision, varint createRevision, varint version,
+ * varint lease, value`. v1 was the same with record = `key, varint modRevision, value`.
+ * Counts come first and the checksum last, so it is written and read in one pass: the stream
+ * below yields it chunk by chunk, and `SnapshotDecoder` reads it so.
+ *
+ * Lease table: a later version adds it as its own section between the last key record and the
+ * checksum (leaseCodec.ts `leaseParts`), written here as more parts of `parts()` after the
+ * keys, and read by the decoder as a phase between 'keys' and 'checksum' (`afterKeys()`
+ * there). Bump SNAPSHOT_VERSION then, and keep reading v1 and v2 (no leases).
  */
 export function snapshotStream(capture: SnapshotCapture, chunkBytes = SNAPSHOT_CHUNK_BYTES): SnapshotStream {
   // Each iteration encodes afresh from the capture, which never changes: re-readable.
@@ -46,7 +55,10 @@ async function* encodeChunks(capture: SnapshotCapture, chunkBytes: number): Asyn
   const parts = function* (): Generator<void> {
     for (const s of capture.sessions) yield writeSession(w, s);
     w.varint(capture.keys.size);
-    for (const [key, rec] of capture.keys.inOrder()) yield writeValue(w.string(key).varint(rec.modRevision), rec.value);
+    for (const [key, rec] of capture.keys.inOrder()) {
+      yield writeValue(w.string(key).varint(rec.modRevision).varint(rec.createRevision).varint(rec.version).varint(rec.lease), rec.value);
+    }
+    // The lease section's parts go here (see the layout above).
   };
   for (const _ of parts()) {
     if (w.length < chunkBytes) continue;

@@ -6,6 +6,9 @@ import { KeySpace } from './keySpace.js';
 import { readResult, type KvWriteResult } from './results.js';
 import { SessionTable, type Session } from './sessions.js';
 import { MAGIC, SNAPSHOT_VERSION } from './snapshot.js';
+
+/** Oldest snapshot version still read: v1 records lack createRevision, version and lease. */
+const OLDEST_VERSION = 1;
 import { readValue } from './values.js';
 
 /** A fully decoded, checksum-verified snapshot. */
@@ -16,6 +19,10 @@ export interface DecodedSnapshot {
   readonly sessions: SessionTable;
 }
 
+/**
+ * The sections in order. A new section (the lease table) becomes a phase between 'keys' and
+ * 'checksum': `afterKeys()` picks it by `version`, and `part()` reads it part by part.
+ */
 type Phase = 'header' | 'sessions' | 'keyCount' | 'keys' | 'checksum' | 'done';
 
 /**
@@ -36,6 +43,8 @@ export class SnapshotDecoder {
   private left = 0;
   private index = 0;
   private logClock = 0;
+  /** The snapshot's format version, known once the header is read. */
+  private version = 0;
   /** CRC-32 of every byte parsed so far (never of the checksum itself). */
   private crc = 0;
   private stored = 0;
@@ -124,7 +133,7 @@ export class SnapshotDecoder {
         return true;
       case 'keys':
         if (this.left === 0) {
-          this.phase = 'checksum';
+          this.phase = this.afterKeys();
           return this.part(r);
         }
         this.key(r);
@@ -141,13 +150,19 @@ export class SnapshotDecoder {
     }
   }
 
+  /** The section after the key records. */
+  private afterKeys(): Phase {
+    return 'checksum';
+  }
+
   private header(r: Reader): void {
     for (const b of MAGIC) if (r.u8() !== b) throw new DecodeError('not a kv snapshot (bad magic)');
     const version = r.u8();
-    if (version !== SNAPSHOT_VERSION) throw new DecodeError(`unsupported snapshot version ${version}`);
+    if (version < OLDEST_VERSION || version > SNAPSHOT_VERSION) throw new DecodeError(`unsupported snapshot version ${version}`);
     const index = r.varint();
     const logClock = r.varint();
     const count = r.varint();
+    this.version = version;
     this.index = index;
     this.logClock = logClock;
     this.left = count;
@@ -166,8 +181,16 @@ export class SnapshotDecoder {
   private key(r: Reader): void {
     const key = readKey(r);
     const modRevision = r.varint();
+    // v1 kept no history: read its keys as created by their last write, attached to no lease.
+    const v1 = this.version === 1;
+    const createRevision = v1 ? modRevision : r.varint();
+    const version = v1 ? 1 : r.varint();
+    const lease = v1 ? 0 : r.varint();
     const value = readValue(r);
-    if (!this.keys.append(key, { value, modRevision })) throw new DecodeError(`key ${JSON.stringify(key)} out of order`);
+    if (createRevision > modRevision || version < 1 || modRevision < 1 || modRevision > this.index) {
+      throw new DecodeError(`key ${JSON.stringify(key)} has bad revisions (mod ${modRevision}, create ${createRevision}, version ${version})`);
+    }
+    if (!this.keys.append(key, { value, modRevision, createRevision, version, lease })) throw new DecodeError(`key ${JSON.stringify(key)} out of order`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { invariant, isSnapshotStream, type AppliedEntry, type SnapshotMeta, type SnapshotStream, type StateMachine } from '@raftkit/core';
+import type { ChangeSink, KvChange } from './changes.js';
 import { decodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
 import { KvErrorCode, invalidArgument } from './errors.js';
 import { KeySpace, type KeyRecord } from './keySpace.js';
@@ -6,7 +7,8 @@ import type { KvCommandResult, KvWriteResult } from './results.js';
 import { SessionTable } from './sessions.js';
 import { snapshotStream } from './snapshot.js';
 import { SnapshotDecoder } from './snapshotDecoder.js';
-import { sameValue } from './values.js';
+import { executeTxn } from './txn.js';
+import { sameValue, type StoredValue } from './values.js';
 
 export interface KvStateMachineOptions {
   /**
@@ -39,6 +41,8 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
   private applied = 0;
   /** The log clock: the largest stamp applied. Invariant: never decreases. */
   private now = 0;
+  /** Subscribers to key changes; empty means apply collects no changes at all. */
+  private sinks: ChangeSink[] = [];
 
   constructor(options: KvStateMachineOptions = {}) {
     this.ttlMs = positiveOption('sessionTtlMs', options.sessionTtlMs, DEFAULT_TTL_MS);
@@ -81,6 +85,19 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     const s = this.sessions.get(clientId);
     if (!s) return undefined;
     return { lastSeen: s.lastSeen, firstOutstanding: s.firstOutstanding, cached: [...s.results.keys()].sort((a, b) => a - b) };
+  }
+
+  /**
+   * Calls `sink.applied(revision, changes)` after every applied entry that changed at least
+   * one key (a delete of an absent key, a failed cas, a replayed duplicate change nothing), and
+   * `sink.restored(revision)` after every restore. Synchronous, inside apply/restore: the sink
+   * must not throw. Returns a function that unsubscribes.
+   */
+  subscribeChanges(sink: ChangeSink): () => void {
+    this.sinks = [...this.sinks, sink];
+    return () => {
+      this.sinks = this.sinks.filter((s) => s !== sink);
+    };
   }
 
   /** Never throws for a bad command: the error is the result (a throw would stop the node). */
@@ -132,6 +149,7 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     this.sessions = decoded.sessions;
     this.applied = decoded.index;
     this.now = decoded.logClock;
+    for (const sink of this.sinks) sink.restored(decoded.index);
   }
 
   private run(cmd: KvCommand, index: number): KvCommandResult {
@@ -143,7 +161,7 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
       case 'closeSession':
         return this.sessionCommand(cmd.type, cmd.clientId, index);
       case 'write':
-        if (cmd.session === null) return execute(this.keys, cmd.write, index);
+        if (cmd.session === null) return this.execute(cmd.write, index);
         return this.runTagged(cmd.session, cmd.write, index);
     }
   }
@@ -161,31 +179,58 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     const admission = this.sessions.admit(tag, index, this.now);
     if (admission.kind === 'replay') return admission.result;
     if (admission.kind === 'reject') return errorResult(index, admission.code, admission.message);
-    const result = execute(this.keys, write, index);
+    const result = this.execute(write, index);
     admission.session.results.set(tag.seq, result);
+    return result;
+  }
+
+  /** Runs a write and reports its changes, if anyone listens (else collects none). */
+  private execute(write: KvWrite, index: number): KvWriteResult {
+    if (this.sinks.length === 0) return execute(this.keys, write, index, null);
+    const changes: KvChange[] = [];
+    const result = execute(this.keys, write, index, changes);
+    if (changes.length > 0) for (const sink of this.sinks) sink.applied(index, changes);
     return result;
   }
 }
 
-/** Applies one write to the key space at `index`. Deterministic; never throws. */
-function execute(keys: KeySpace, write: KvWrite, index: number): KvWriteResult {
+/**
+ * Applies one write to the key space at `index`. Deterministic; never throws. `changes`, when
+ * not null, receives every key it changed, in op order.
+ */
+function execute(keys: KeySpace, write: KvWrite, index: number, changes: KvChange[] | null): KvWriteResult {
   switch (write.op) {
     case 'put':
-      keys.set(write.key, write.value, index);
+      setKey(keys, write.key, write.value, index, write.lease ?? 0, changes);
       return { type: 'put', revision: index };
-    case 'delete':
-      return { type: 'delete', revision: index, deleted: keys.delete(write.key) };
+    case 'delete': {
+      const prev = keys.delete(write.key);
+      if (prev !== undefined) changes?.push({ type: 'delete', key: write.key, prev });
+      return { type: 'delete', revision: index, deleted: prev !== undefined };
+    }
     case 'cas': {
       const current = keys.get(write.key)?.value ?? null;
       const matches = current === null || write.expected === null ? current === write.expected : sameValue(current, write.expected);
       if (!matches) return { type: 'cas', revision: index, ok: false, current };
-      keys.set(write.key, write.value, index);
+      setKey(keys, write.key, write.value, index, 0, changes);
       return { type: 'cas', revision: index, ok: true };
     }
     case 'putMany':
-      for (const e of write.entries) keys.set(e.key, e.value, index);
+      for (const e of write.entries) setKey(keys, e.key, e.value, index, 0, changes);
       return { type: 'putMany', revision: index, count: write.entries.length };
+    case 'txn':
+      return executeTxn(keys, write, index, changes);
   }
+}
+
+function setKey(keys: KeySpace, key: string, value: StoredValue, index: number, lease: number, changes: KvChange[] | null): void {
+  if (changes === null) {
+    keys.set(key, value, index, lease);
+    return;
+  }
+  const prev = keys.get(key);
+  const record = keys.set(key, value, index, lease);
+  changes.push(prev === undefined ? { type: 'put', key, record } : { type: 'put', key, record, prev });
 }
 
 const errorResult = (revision: number, code: KvErrorCode, message: string): KvCommandResult => ({ type: 'error', revision, code, message });

@@ -28,10 +28,67 @@ export interface KvReplica {
 
 /** A write as a request, for the explicit-session path (`KvClient.proposeWrite`). */
 export type KvWriteRequest =
-  | { readonly op: 'put'; readonly key: string; readonly value: KvValue }
+  /** `lease`: the lease to attach the key to (0 or omitted: none; a put without one detaches it). */
+  | { readonly op: 'put'; readonly key: string; readonly value: KvValue; readonly lease?: number }
   | { readonly op: 'delete'; readonly key: string }
   | { readonly op: 'cas'; readonly key: string; readonly expected: KvValue | null; readonly value: KvValue }
-  | { readonly op: 'putMany'; readonly entries: readonly (readonly [string, KvValue])[] };
+  | { readonly op: 'putMany'; readonly entries: readonly (readonly [string, KvValue])[] }
+  | ({ readonly op: 'txn' } & TxnRequest);
+
+/**
+ * One condition of a transaction. An absent key has createRevision = modRevision = version
+ * = 0; against a value it is unequal to everything ('==' false, '!=' true).
+ */
+export type TxnCompare =
+  | { readonly key: string; readonly target: 'value'; readonly op: '==' | '!='; readonly value: KvValue }
+  | { readonly key: string; readonly target: 'exists'; readonly exists: boolean }
+  | {
+      readonly key: string;
+      readonly target: 'modRevision' | 'createRevision' | 'version';
+      readonly op: '==' | '!=' | '<' | '>';
+      readonly value: number;
+    };
+
+/** One operation of a transaction branch. */
+export type TxnOp =
+  /** `lease`: the lease to attach the key to (0 or omitted: none). */
+  | { readonly op: 'put'; readonly key: string; readonly value: KvValue; readonly lease?: number }
+  | { readonly op: 'delete'; readonly key: string }
+  | { readonly op: 'get'; readonly key: string }
+  /** `limit`: default and maximum 1000. */
+  | { readonly op: 'range'; readonly prefix: string; readonly limit?: number };
+
+/**
+ * An etcd-style transaction: if every compare holds, run `success`, else `failure`, all at
+ * one revision. A key may be written at most once per branch.
+ */
+export interface TxnRequest {
+  readonly compare: readonly TxnCompare[];
+  readonly success: readonly TxnOp[];
+  readonly failure: readonly TxnOp[];
+}
+
+/** What one op of the branch that ran returned, in op order. get/range see earlier ops' writes. */
+export type TxnOpResult =
+  | { readonly op: 'put' }
+  | { readonly op: 'delete'; readonly deleted: boolean }
+  | {
+      readonly op: 'get';
+      readonly value: KvValue | null;
+      readonly modRevision: number | null;
+      readonly createRevision: number | null;
+      /** 0 when absent. */
+      readonly version: number;
+    }
+  | { readonly op: 'range'; readonly entries: readonly KvEntry[]; readonly more: boolean };
+
+export interface TxnResult {
+  /** The log index the transaction applied at: the modRevision of every key it wrote. */
+  readonly revision: number;
+  /** Whether every compare held (so `success` ran). */
+  readonly succeeded: boolean;
+  readonly results: readonly TxnOpResult[];
+}
 
 export interface PutResult {
   /** Log index at which the put applied: the key's new modRevision. */
@@ -64,6 +121,7 @@ export interface KvWriteResults {
   delete: DeleteResult;
   cas: CasResult;
   putMany: PutManyResult;
+  txn: TxnResult;
 }
 
 export interface GetResult {
@@ -73,12 +131,18 @@ export interface GetResult {
   readonly value: KvValue | null;
   /** Revision of the write that last set the key; null when absent. */
   readonly modRevision: number | null;
+  /** Revision of the write that created the key (since it was last absent); null when absent. */
+  readonly createRevision: number | null;
+  /** Writes to the key since it was created (1 after the creating put); 0 when absent. */
+  readonly version: number;
 }
 
 export interface KvEntry {
   readonly key: string;
   readonly value: KvValue;
   readonly modRevision: number;
+  readonly createRevision: number;
+  readonly version: number;
 }
 
 export interface RangeResult {

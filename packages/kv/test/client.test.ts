@@ -30,15 +30,15 @@ describe('KvClient results', () => {
     await kv.put('a', 'x');
     await kv.putMany([['p/1', 1], ['p/2', new Uint8Array([9])], ['p/3', 3]]);
     await kv.put('z', 'later');
-    expect(await kv.get('a')).toEqual({ revision: 4, value: 'x', modRevision: 2 });
-    expect(await kv.get('missing')).toEqual({ revision: 4, value: null, modRevision: null });
+    expect(await kv.get('a')).toEqual({ revision: 4, value: 'x', modRevision: 2, createRevision: 2, version: 1 });
+    expect(await kv.get('missing')).toEqual({ revision: 4, value: null, modRevision: null, createRevision: null, version: 0 });
     const r = await kv.range('p/', { limit: 2 });
     expect(r).toEqual({
       revision: 4,
       more: true,
       entries: [
-        { key: 'p/1', value: 1, modRevision: 3 },
-        { key: 'p/2', value: new Uint8Array([9]), modRevision: 3 },
+        { key: 'p/1', value: 1, modRevision: 3, createRevision: 3, version: 1 },
+        { key: 'p/2', value: new Uint8Array([9]), modRevision: 3, createRevision: 3, version: 1 },
       ],
     });
     // Returned bytes are copies: changing them changes nothing stored.

@@ -50,7 +50,7 @@ describe('kv on a 3-node RaftNode cluster (MemoryLogStorage, MemoryNetwork)', ()
     const put = await ok(c, c.clientOn(c.leader()!).put('greeting', { hello: 'world' }));
     for (const f of c.followers()) {
       const got = await ok(c, c.clientOn(f).get('greeting'));
-      expect(got).toEqual({ revision: put.revision, value: { hello: 'world' }, modRevision: put.revision });
+      expect(got).toEqual({ revision: put.revision, value: { hello: 'world' }, modRevision: put.revision, createRevision: put.revision, version: 1 });
     }
   });
 
@@ -103,8 +103,8 @@ describe('kv on a 3-node RaftNode cluster (MemoryLogStorage, MemoryNetwork)', ()
     expect(r.revision).toBeGreaterThanOrEqual(later.revision);
     expect(r.more).toBe(true);
     expect(r.entries).toEqual([
-      { key: 'user/1', value: { n: 'a' }, modRevision: batch.revision },
-      { key: 'user/2', value: { n: 'b' }, modRevision: batch.revision },
+      { key: 'user/1', value: { n: 'a' }, modRevision: batch.revision, createRevision: batch.revision, version: 1 },
+      { key: 'user/2', value: { n: 'b' }, modRevision: batch.revision, createRevision: batch.revision, version: 1 },
     ]);
   });
 

@@ -8,21 +8,26 @@ import type { KvStateMachine } from '../../src/stateMachine.js';
 import { writeValue } from '../../src/values.js';
 
 /**
- * The one-buffer v1 encoder the streaming one replaced, kept as the reference its bytes must
- * equal: it reads the machine's live state directly, all at once.
+ * The one-buffer encoder the streaming one replaced, kept as the reference its bytes must
+ * equal: it reads the machine's live state directly, all at once. `version` 1 writes the old
+ * layout (records without createRevision, version and lease), to test that it still decodes.
  */
-export function referenceSnapshot(machine: KvStateMachine): Uint8Array {
+export function referenceSnapshot(machine: KvStateMachine, version: 1 | 2 = SNAPSHOT_VERSION as 2): Uint8Array {
   const m = machine as unknown as { applied: number; now: number; sessions: SessionTable; keys: KeySpace };
   const w = new Writer(1024);
   for (const b of MAGIC) w.u8(b);
-  w.u8(SNAPSHOT_VERSION).varint(m.applied).varint(m.now);
+  w.u8(version).varint(m.applied).varint(m.now);
   w.varint(m.sessions.size);
   for (const s of m.sessions.inOrder()) {
     w.varint(s.clientId).varint(s.lastSeen).varint(s.firstOutstanding).varint(s.results.size);
     for (const seq of [...s.results.keys()].sort((a, b) => a - b)) writeResult(w.varint(seq), s.results.get(seq)!);
   }
   w.varint(m.keys.size);
-  for (const [key, rec] of m.keys.inOrder()) writeValue(w.string(key).varint(rec.modRevision), rec.value);
+  for (const [key, rec] of m.keys.inOrder()) {
+    w.string(key).varint(rec.modRevision);
+    if (version > 1) w.varint(rec.createRevision).varint(rec.version).varint(rec.lease);
+    writeValue(w, rec.value);
+  }
   const sum = crc32(w.view());
   for (const shift of [24, 16, 8, 0]) w.u8((sum >>> shift) & 0xff);
   return w.finish();

@@ -41,6 +41,8 @@ export class SessionWriter implements SimWriter {
         return this.kv.cas(r.key, r.expected, r.value);
       case 'putMany':
         return this.kv.putMany(r.entries);
+      case 'txn':
+        return this.kv.txn(r);
     }
   }
 }
