@@ -24,6 +24,10 @@ export const KvErrorCode = {
   SnapshotCorrupt: 'KV_SNAPSHOT_CORRUPT',
   /** The node answered with something that is not a kv result (misconfigured state machine). */
   UnexpectedResult: 'KV_UNEXPECTED_RESULT',
+  /** A watch starts before the history still held; `oldestRevision` is the first accepted fromRevision. */
+  Compacted: 'KV_COMPACTED',
+  /** A watch's consumer fell more than maxQueued events behind; resume with fromRevision = lastRevision + 1. */
+  WatchOverflow: 'KV_WATCH_OVERFLOW',
 } as const;
 export type KvErrorCode = (typeof KvErrorCode)[keyof typeof KvErrorCode];
 

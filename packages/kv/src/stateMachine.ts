@@ -7,6 +7,8 @@ import type { KvCommandResult, KvWriteResult } from './results.js';
 import { SessionTable } from './sessions.js';
 import { snapshotStream } from './snapshot.js';
 import { SnapshotDecoder } from './snapshotDecoder.js';
+import type { WatchFilter, WatchOptions, WatchStream } from './watch.js';
+import { WatchHub } from './watchHub.js';
 import { executeTxn } from './txn.js';
 import { sameValue, type StoredValue } from './values.js';
 
@@ -21,6 +23,12 @@ export interface KvStateMachineOptions {
    * session's first outstanding seq is refused. Default 1024. Same on every replica.
    */
   readonly maxPendingPerSession?: number;
+  /** Revisions (that changed something) the watch history holds. Default 10000; 0: live watches only. Local. */
+  readonly watchHistory?: number;
+  /** Upper estimate of the bytes the watch history may hold. Default 64 MiB. Local. */
+  readonly watchHistoryBytes?: number;
+  /** Events a watch may queue before it ends with KV_WATCH_OVERFLOW. Default 10000. Local. */
+  readonly watchMaxQueued?: number;
 }
 
 const DEFAULT_TTL_MS = 60 * 60 * 1000;
@@ -43,11 +51,38 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
   private now = 0;
   /** Subscribers to key changes; empty means apply collects no changes at all. */
   private sinks: ChangeSink[] = [];
+  private readonly watchHub: WatchHub;
 
   constructor(options: KvStateMachineOptions = {}) {
     this.ttlMs = positiveOption('sessionTtlMs', options.sessionTtlMs, DEFAULT_TTL_MS);
     this.maxPending = positiveOption('maxPendingPerSession', options.maxPendingPerSession, DEFAULT_MAX_PENDING);
     this.sessions = new SessionTable(this.ttlMs, this.maxPending);
+    this.watchHub = new WatchHub({
+      ...(options.watchHistory !== undefined && { historyRevisions: options.watchHistory }),
+      ...(options.watchHistoryBytes !== undefined && { historyBytes: options.watchHistoryBytes }),
+      ...(options.watchMaxQueued !== undefined && { maxQueued: options.watchMaxQueued }),
+    });
+    // Subscribed before the first apply, so the history never claims revisions it did not see.
+    this.subscribeChanges(this.watchHub);
+  }
+
+  /**
+   * Changes of a key or prefix: the history from `fromRevision` (default: the next revision),
+   * then live ones, in revision order, each once. Local to this replica, like `read`.
+   * @throws KvError KV_COMPACTED (with `oldestRevision`) or KV_INVALID_ARGUMENT, synchronously.
+   */
+  watch(filter: WatchFilter, options?: WatchOptions): WatchStream {
+    return this.watchHub.watch(filter, options);
+  }
+
+  /** The oldest `fromRevision` a watch on this replica accepts now. */
+  get oldestWatchRevision(): number {
+    return this.watchHub.oldestRevision;
+  }
+
+  /** Watches open on this replica. */
+  get watcherCount(): number {
+    return this.watchHub.watcherCount;
   }
 
   /** The log index the local state reflects (the last entry applied here, or restored). */

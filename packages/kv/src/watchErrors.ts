@@ -1,16 +1,4 @@
-import { KvError, type KvErrorCode } from './errors.js';
-
-/**
- * The watch's error codes. They belong in `KvErrorCode` (errors.ts); until they are there,
- * they are cast to it, so `err.code` is still the plain string and `isKvError` sees a KvError.
- */
-export const WatchErrorCode = {
-  /** The watch starts before the oldest revision the history still holds; `oldestRevision` is the first that would be accepted. */
-  Compacted: 'KV_COMPACTED',
-  /** The consumer fell more than `maxQueued` events behind; `lastRevision` + 1 is where to resume. */
-  WatchOverflow: 'KV_WATCH_OVERFLOW',
-} as const;
-export type WatchErrorCode = (typeof WatchErrorCode)[keyof typeof WatchErrorCode];
+import { KvError, KvErrorCode } from './errors.js';
 
 /** KV_COMPACTED: the changes a watch needs are no longer held. */
 export class KvCompactedError extends KvError {
@@ -23,7 +11,7 @@ export class KvCompactedError extends KvError {
   readonly lastRevision?: number;
 
   constructor(message: string, oldestRevision: number, lastRevision?: number) {
-    super(WatchErrorCode.Compacted as unknown as KvErrorCode, message);
+    super(KvErrorCode.Compacted, message);
     this.oldestRevision = oldestRevision;
     if (lastRevision !== undefined) this.lastRevision = lastRevision;
   }
@@ -35,7 +23,7 @@ export class KvWatchOverflowError extends KvError {
   readonly lastRevision: number;
 
   constructor(message: string, lastRevision: number) {
-    super(WatchErrorCode.WatchOverflow as unknown as KvErrorCode, message);
+    super(KvErrorCode.WatchOverflow, message);
     this.lastRevision = lastRevision;
   }
 }
