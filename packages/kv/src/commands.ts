@@ -29,7 +29,15 @@ export type KvWrite =
   /** Puts every entry, atomically, at one revision. */
   | { readonly op: 'putMany'; readonly entries: readonly { readonly key: string; readonly value: StoredValue }[] }
   /** Compares, then one branch of ops, atomically at one revision (layout in txnCodec.ts). */
-  | TxnWrite;
+  | TxnWrite
+  /** Creates lease `id` (0: the entry's index) with `ttlMs`. */
+  | { readonly op: 'leaseGrant'; readonly id: number; readonly ttlMs: number }
+  /**
+   * Removes lease `id` and deletes every key attached to it. `grantRevision` other than 0:
+   * only the lease granted at that revision (an expiry proposed twice never revokes a later
+   * grant of the same id). `expired`: the leader's keeper proposed it (the ttl ran out).
+   */
+  | { readonly op: 'leaseRevoke'; readonly id: number; readonly grantRevision: number; readonly expired: boolean };
 
 /**
  * One log entry's worth of kv work. `stamp` is the proposer's wall clock in milliseconds; the
@@ -42,18 +50,27 @@ export type KvCommand =
   /** `session` null: not deduplicated (at-least-once if retried). */
   | { readonly type: 'write'; readonly stamp: number; readonly session: SessionTag | null; readonly write: KvWrite };
 
-const Kind = { RegisterSession: 1, KeepAlive: 2, CloseSession: 3, Put: 4, Delete: 5, Cas: 6, PutMany: 7, Txn: 8 } as const;
-const writeKind = { put: Kind.Put, delete: Kind.Delete, cas: Kind.Cas, putMany: Kind.PutMany, txn: Kind.Txn } as const;
+const Kind = { RegisterSession: 1, KeepAlive: 2, CloseSession: 3, Put: 4, Delete: 5, Cas: 6, PutMany: 7, Txn: 8, LeaseGrant: 9, LeaseRevoke: 10 } as const;
+const writeKind = {
+  put: Kind.Put,
+  delete: Kind.Delete,
+  cas: Kind.Cas,
+  putMany: Kind.PutMany,
+  txn: Kind.Txn,
+  leaseGrant: Kind.LeaseGrant,
+  leaseRevoke: Kind.LeaseRevoke,
+} as const;
 
 /**
  * Layout (v1): `u8 version, u8 kind, varint stamp`, then by kind:
  * - registerSession: nothing
  * - keepAlive, closeSession: `varint clientId`
- * - put, delete, cas, putMany, txn: `varint clientId` (0: no session), and if non-zero
- *   `varint seq, varint firstOutstanding`; then
+ * - put, delete, cas, putMany, txn, leaseGrant, leaseRevoke: `varint clientId` (0: no
+ *   session), and if non-zero `varint seq, varint firstOutstanding`; then
  *   put `key, value` and, only for a lease other than 0, `varint lease` · delete `key` ·
  *   cas `key, optional expected, value` · putMany `varint count, (key, value) * count` ·
- *   txn as in txnCodec.ts
+ *   txn as in txnCodec.ts · leaseGrant `varint id (0: the entry's index), varint ttlMs` ·
+ *   leaseRevoke `varint id, varint grantRevision (0: any), u8 expired`
  * where key = length-prefixed UTF-8, value = `u8 kind (0 bytes, 1 JSON), length-prefixed data`,
  * optional value = `u8 0` or `u8 1, value`. Varints are minimal unsigned LEB128.
  */
@@ -83,6 +100,7 @@ function estimateSize(cmd: KvCommand): number {
   if (w.op === 'putMany') return 32 + w.entries.reduce((n, e) => n + e.key.length * 3 + e.value.data.length + 16, 0);
   if (w.op === 'delete') return 32 + w.key.length * 3;
   if (w.op === 'txn') return 16 + estimateTxnSize(w);
+  if (w.op === 'leaseGrant' || w.op === 'leaseRevoke') return 48;
   return 48 + w.key.length * 3 + w.value.data.length + (w.op === 'cas' ? (w.expected?.data.length ?? 0) : 0);
 }
 
@@ -115,6 +133,12 @@ function writeBody(w: Writer, write: KvWrite): void {
     case 'txn':
       writeTxn(w, write);
       return;
+    case 'leaseGrant':
+      w.varint(write.id).varint(write.ttlMs);
+      return;
+    case 'leaseRevoke':
+      w.varint(write.id).varint(write.grantRevision).u8(write.expired ? 1 : 0);
+      return;
   }
 }
 
@@ -142,7 +166,9 @@ function decodeKind(r: Reader, kind: number, stamp: number): KvCommand {
     case Kind.Delete:
     case Kind.Cas:
     case Kind.PutMany:
-    case Kind.Txn: {
+    case Kind.Txn:
+    case Kind.LeaseGrant:
+    case Kind.LeaseRevoke: {
       const session = readSession(r);
       return { type: 'write', stamp, session, write: readBody(r, kind) };
     }
@@ -187,6 +213,19 @@ function readBody(r: Reader, kind: number): KvWrite {
     }
     case Kind.Txn:
       return readTxn(r, readKey, readPrefix);
+    case Kind.LeaseGrant: {
+      const id = r.varint();
+      const ttlMs = r.varint();
+      if (ttlMs === 0) throw new DecodeError('lease grant with ttlMs 0');
+      return { op: 'leaseGrant', id, ttlMs };
+    }
+    case Kind.LeaseRevoke: {
+      const id = r.varint();
+      const grantRevision = r.varint();
+      const expired = r.u8();
+      if (id === 0 || expired > 1) throw new DecodeError(`bad lease revoke (id ${id}, expired byte ${expired})`);
+      return { op: 'leaseRevoke', id, grantRevision, expired: expired === 1 };
+    }
     default:
       return { op: 'putMany', entries: readEntries(r) };
   }

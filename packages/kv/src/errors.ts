@@ -28,6 +28,10 @@ export const KvErrorCode = {
   Compacted: 'KV_COMPACTED',
   /** A watch's consumer fell more than maxQueued events behind; resume with fromRevision = lastRevision + 1. */
   WatchOverflow: 'KV_WATCH_OVERFLOW',
+  /** No lease has that id: never granted, revoked, or expired (the leader revoked it). */
+  LeaseNotFound: 'KV_LEASE_NOT_FOUND',
+  /** A grant named an id that a live lease already has; nothing changed. */
+  LeaseExists: 'KV_LEASE_EXISTS',
 } as const;
 export type KvErrorCode = (typeof KvErrorCode)[keyof typeof KvErrorCode];
 

@@ -12,6 +12,9 @@ export {
 export { KvError, KvErrorCode, isKvError } from './errors.js';
 export type { ChangedRecord, ChangeSink, KvChange } from './changes.js';
 export type { KeyRecord } from './keySpace.js';
+export { MAX_LEASE_TTL_MS } from './leaseErrors.js';
+export { LeaseKeeper, type LeaseKeeperOptions, type LeaseSink } from './leaseKeeper.js';
+export type { LeaseInfo } from './leaseTable.js';
 export { MAX_TXN_RANGE_LIMIT, type StoredCompare, type StoredTxnOp, type TxnWrite } from './txnCodec.js';
 export { createKvReplica, type KvRaftReplica, type KvReplicaOptions } from './replica.js';
 export type { KvCommandResult, KvWriteResult } from './results.js';

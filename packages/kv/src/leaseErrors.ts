@@ -1,19 +1,7 @@
 import { KvError, KvErrorCode } from './errors.js';
 
-/**
- * Error codes of leases. They belong in `KvErrorCode` (errors.ts) once leases are wired in;
- * until then they live here, and the KvErrors below carry them by a cast.
- */
-export const LeaseErrorCode = {
-  /** No lease has that id: never granted, revoked, or expired (the leader revoked it). */
-  LeaseNotFound: 'KV_LEASE_NOT_FOUND',
-  /** A grant named an id that a live lease already has; nothing changed. */
-  LeaseExists: 'KV_LEASE_EXISTS',
-} as const;
-export type LeaseErrorCode = (typeof LeaseErrorCode)[keyof typeof LeaseErrorCode];
-
 /** Any code a lease operation fails with. */
-export type LeaseFailureCode = LeaseErrorCode | typeof KvErrorCode.InvalidArgument;
+export type LeaseFailureCode = typeof KvErrorCode.LeaseNotFound | typeof KvErrorCode.LeaseExists | typeof KvErrorCode.InvalidArgument;
 
 /**
  * A lease operation that did not happen, as a value: the state machine turns it into an error
@@ -29,9 +17,9 @@ export interface LeaseFailure {
 /** Longest TTL a lease may have: about 34 years, so deadlines stay far from 2^53. */
 export const MAX_LEASE_TTL_MS = 2 ** 40;
 
-export const leaseNotFound = (id: number): LeaseFailure => ({ ok: false, code: LeaseErrorCode.LeaseNotFound, message: `lease ${id} not found` });
+export const leaseNotFound = (id: number): LeaseFailure => ({ ok: false, code: KvErrorCode.LeaseNotFound, message: `lease ${id} not found` });
 
-export const leaseExists = (id: number): LeaseFailure => ({ ok: false, code: LeaseErrorCode.LeaseExists, message: `lease ${id} already exists` });
+export const leaseExists = (id: number): LeaseFailure => ({ ok: false, code: KvErrorCode.LeaseExists, message: `lease ${id} already exists` });
 
 /** The failure for a bad id, or undefined if `id` can name a lease (a positive safe integer). */
 export function checkLeaseId(id: number): LeaseFailure | undefined {
@@ -46,7 +34,7 @@ export function checkLeaseTtl(ttlMs: number): LeaseFailure | undefined {
 }
 
 /** The KvError a failure stands for (what an API call rejects with). */
-export const leaseError = (failure: LeaseFailure): KvError => new KvError(failure.code as KvErrorCode, failure.message);
+export const leaseError = (failure: LeaseFailure): KvError => new KvError(failure.code, failure.message);
 
 /** KV_LEASE_NOT_FOUND as a KvError. */
 export const leaseNotFoundError = (id: number): KvError => leaseError(leaseNotFound(id));

@@ -1,5 +1,5 @@
 import { DecodeError, TruncatedError, type Reader, type Writer } from './codec/binary.js';
-import type { KvErrorCode } from './errors.js';
+import { KvErrorCode } from './errors.js';
 import { readOptionalValue, readValue, writeOptionalValue, writeValue, type StoredValue } from './values.js';
 
 /** A key as a txn get/range returned it (values encoded). */
@@ -25,7 +25,12 @@ export type KvWriteResult =
   /** `current` (what the key held instead of `expected`) is present only when `ok` is false. */
   | { readonly type: 'cas'; readonly revision: number; readonly ok: boolean; readonly current?: StoredValue | null }
   | { readonly type: 'putMany'; readonly revision: number; readonly count: number }
-  | { readonly type: 'txn'; readonly revision: number; readonly succeeded: boolean; readonly results: readonly StoredTxnOpResult[] };
+  | { readonly type: 'txn'; readonly revision: number; readonly succeeded: boolean; readonly results: readonly StoredTxnOpResult[] }
+  | { readonly type: 'leaseGrant'; readonly revision: number; readonly id: number; readonly ttlMs: number }
+  /** `revoked` false: no such lease (nothing changed); `deleted`: keys it deleted. */
+  | { readonly type: 'leaseRevoke'; readonly revision: number; readonly revoked: boolean; readonly deleted: number }
+  /** A write that ran and failed, changing nothing (e.g. KV_LEASE_NOT_FOUND), cached like any result. */
+  | { readonly type: 'error'; readonly revision: number; readonly code: KvErrorCode; readonly message: string };
 
 /**
  * What `KvStateMachine.apply` returns for an entry (the `R` of `RaftNode<R>`). `revision` is
@@ -35,15 +40,17 @@ export type KvWriteResult =
 export type KvCommandResult =
   | KvWriteResult
   /** registerSession, keepAlive and closeSession. */
-  | { readonly type: 'session'; readonly revision: number; readonly clientId: number }
-  | { readonly type: 'error'; readonly revision: number; readonly code: KvErrorCode; readonly message: string };
+  | { readonly type: 'session'; readonly revision: number; readonly clientId: number };
 
-const Tag = { put: 1, delete: 2, cas: 3, putMany: 4, txn: 5 } as const;
+const Tag = { put: 1, delete: 2, cas: 3, putMany: 4, txn: 5, leaseGrant: 6, leaseRevoke: 7, error: 8 } as const;
+const CODES: ReadonlySet<string> = new Set(Object.values(KvErrorCode));
 const OpTag = { put: 1, delete: 2, get: 3, range: 4 } as const;
 
 /**
  * Layout: `u8 tag, varint revision`, then delete `u8 deleted` · cas `u8 ok` and, if not ok, an
- * optional value · putMany `varint count` · txn `u8 succeeded, varint count, op result *`,
+ * optional value · putMany `varint count` · txn `u8 succeeded, varint count, op result *` ·
+ * leaseGrant `varint id, varint ttlMs` · leaseRevoke `u8 revoked, varint deleted` · error
+ * `string code, string message`,
  * where op result = `u8 op (1 put, 2 delete, 3 get, 4 range)`, then delete `u8 deleted` ·
  * get `u8 present` and if present `revisions, value` · range `varint count, (key,
  * revisions, value) *, u8 more`, and revisions = `varint modRevision, varint
@@ -65,6 +72,15 @@ export function writeResult(w: Writer, r: KvWriteResult): void {
     case 'txn':
       w.u8(r.succeeded ? 1 : 0).varint(r.results.length);
       for (const op of r.results) writeOpResult(w, op);
+      return;
+    case 'leaseGrant':
+      w.varint(r.id).varint(r.ttlMs);
+      return;
+    case 'leaseRevoke':
+      w.u8(r.revoked ? 1 : 0).varint(r.deleted);
+      return;
+    case 'error':
+      w.string(r.code).string(r.message);
       return;
     case 'put':
       return;
@@ -150,6 +166,20 @@ export function readResult(r: Reader): KvWriteResult {
     case Tag.txn: {
       const succeeded = readFlag(r);
       return { type: 'txn', revision, succeeded, results: readCounted(r, () => readOpResult(r)) };
+    }
+    case Tag.leaseGrant: {
+      const id = r.varint();
+      return { type: 'leaseGrant', revision, id, ttlMs: r.varint() };
+    }
+    case Tag.leaseRevoke: {
+      const revoked = readFlag(r);
+      return { type: 'leaseRevoke', revision, revoked, deleted: r.varint() };
+    }
+    case Tag.error: {
+      const code = r.string();
+      const message = r.string();
+      if (!CODES.has(code)) throw new DecodeError(`unknown error code ${JSON.stringify(code)} in a cached result`);
+      return { type: 'error', revision, code: code as KvErrorCode, message };
     }
     default:
       throw new DecodeError(`unknown result tag ${tag}`);

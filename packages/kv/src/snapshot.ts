@@ -2,14 +2,19 @@ import type { SnapshotStream } from '@raftkit/core';
 import { Writer } from './codec/binary.js';
 import { crc32Update } from './codec/crc32.js';
 import type { KeySpaceCapture } from './keySpace.js';
+import { leaseParts } from './leaseCodec.js';
+import type { LeaseTableCapture } from './leaseTable.js';
 import { writeResult } from './results.js';
 import type { CapturedSession } from './sessions.js';
 import { writeValue } from './values.js';
 
 /** "RKKV": tells a kv snapshot from anything else before its version is read. */
 export const MAGIC = [0x52, 0x4b, 0x4b, 0x56] as const;
-/** Version written. The decoder also reads v1 (records without createRevision, version, lease). */
-export const SNAPSHOT_VERSION = 2;
+/**
+ * Version written. The decoder also reads v2 (no lease table) and v1 (records without
+ * createRevision, version, lease).
+ */
+export const SNAPSHOT_VERSION = 3;
 
 /** Largest chunk a snapshot stream yields (every chunk but the last is exactly this long). */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -20,26 +25,23 @@ export interface SnapshotCapture {
   readonly logClock: number;
   readonly sessions: readonly CapturedSession[];
   readonly keys: KeySpaceCapture;
+  readonly leases: LeaseTableCapture;
 }
 
 /**
- * Layout (v2), every part in a fixed order so equal states give equal bytes:
+ * Layout (v3), every part in a fixed order so equal states give equal bytes:
  * `"RKKV", u8 version, varint index, varint logClock,
  *  varint sessionCount, session * n   (in expiry order: ascending last use),
  *  varint keyCount, record * n        (in key order),
- *  [the lease table section goes here, after the keys: see below]
+ *  lease section                     (leaseCodec.ts: leases by id, each with its keys),
  *  u32 big-endian CRC-32 of all the bytes before it`
  * where session = `varint clientId, varint lastSeen, varint firstOutstanding, varint
  * resultCount, (varint seq, result) * resultCount` (ascending seq; result layout in
  * results.ts) and record = `key, varint modRevision, varint createRevision, varint version,
- * varint lease, value`. v1 was the same with record = `key, varint modRevision, value`.
+ * varint lease, value`. v2 was the same without the lease section; v1 also had record =
+ * `key, varint modRevision, value`.
  * Counts come first and the checksum last, so it is written and read in one pass: the stream
  * below yields it chunk by chunk, and `SnapshotDecoder` reads it so.
- *
- * Lease table: a later version adds it as its own section between the last key record and the
- * checksum (leaseCodec.ts `leaseParts`), written here as more parts of `parts()` after the
- * keys, and read by the decoder as a phase between 'keys' and 'checksum' (`afterKeys()`
- * there). Bump SNAPSHOT_VERSION then, and keep reading v1 and v2 (no leases).
  */
 export function snapshotStream(capture: SnapshotCapture, chunkBytes = SNAPSHOT_CHUNK_BYTES): SnapshotStream {
   // Each iteration encodes afresh from the capture, which never changes: re-readable.
@@ -58,7 +60,7 @@ async function* encodeChunks(capture: SnapshotCapture, chunkBytes: number): Asyn
     for (const [key, rec] of capture.keys.inOrder()) {
       yield writeValue(w.string(key).varint(rec.modRevision).varint(rec.createRevision).varint(rec.version).varint(rec.lease), rec.value);
     }
-    // The lease section's parts go here (see the layout above).
+    for (const part of leaseParts(capture.leases)) yield part(w);
   };
   for (const _ of parts()) {
     if (w.length < chunkBytes) continue;

@@ -3,6 +3,9 @@ import { crc32Update } from './codec/crc32.js';
 import { readKey } from './commands.js';
 import { KvError, KvErrorCode } from './errors.js';
 import { KeySpace } from './keySpace.js';
+import { leaseMismatch } from './leaseApply.js';
+import { LeaseSectionDecoder } from './leaseCodec.js';
+import { LeaseTable } from './leaseTable.js';
 import { readResult, type KvWriteResult } from './results.js';
 import { SessionTable, type Session } from './sessions.js';
 import { MAGIC, SNAPSHOT_VERSION } from './snapshot.js';
@@ -17,13 +20,15 @@ export interface DecodedSnapshot {
   readonly logClock: number;
   readonly keys: KeySpace;
   readonly sessions: SessionTable;
+  /** Checked against the key records: every key naming a lease is attached to it. */
+  readonly leases: LeaseTable;
 }
 
-/**
- * The sections in order. A new section (the lease table) becomes a phase between 'keys' and
- * 'checksum': `afterKeys()` picks it by `version`, and `part()` reads it part by part.
- */
-type Phase = 'header' | 'sessions' | 'keyCount' | 'keys' | 'checksum' | 'done';
+/** The sections in order ('leases' from v3 on: `afterKeys()` picks it by `version`). */
+type Phase = 'header' | 'sessions' | 'keyCount' | 'keys' | 'leases' | 'checksum' | 'done';
+
+/** First version with a lease section. */
+const LEASES_VERSION = 3;
 
 /**
  * Decodes a snapshot (layout in snapshot.ts) from chunks cut anywhere, without ever joining
@@ -38,6 +43,7 @@ type Phase = 'header' | 'sessions' | 'keyCount' | 'keys' | 'checksum' | 'done';
 export class SnapshotDecoder {
   private readonly keys = new KeySpace();
   private readonly sessions: SessionTable;
+  private readonly leaseDecoder = new LeaseSectionDecoder();
   private phase: Phase = 'header';
   /** Parts of this phase still to read. */
   private left = 0;
@@ -81,7 +87,14 @@ export class SnapshotDecoder {
       if (this.buf.length > 0) throw new DecodeError(`${this.buf.length} unexpected trailing bytes`);
       if (this.stored !== this.crc) throw new DecodeError('checksum mismatch');
     });
-    return { index: this.index, logClock: this.logClock, keys: this.keys, sessions: this.sessions };
+    let leases = new LeaseTable();
+    corrupt(() => {
+      if (this.version < LEASES_VERSION) return;
+      leases = this.leaseDecoder.finish();
+      const mismatch = leaseMismatch(this.keys, leases);
+      if (mismatch !== undefined) throw new DecodeError(`lease table does not match the keys: ${mismatch}`);
+    });
+    return { index: this.index, logClock: this.logClock, keys: this.keys, sessions: this.sessions, leases };
   }
 
   private join(): void {
@@ -139,6 +152,13 @@ export class SnapshotDecoder {
         this.key(r);
         this.left--;
         return true;
+      case 'leases':
+        if (this.leaseDecoder.done) {
+          this.phase = 'checksum';
+          return this.part(r);
+        }
+        this.leaseDecoder.readPart(r);
+        return true;
       case 'checksum': {
         const b = r.raw(4);
         this.stored = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
@@ -152,7 +172,7 @@ export class SnapshotDecoder {
 
   /** The section after the key records. */
   private afterKeys(): Phase {
-    return 'checksum';
+    return this.version >= LEASES_VERSION ? 'leases' : 'checksum';
   }
 
   private header(r: Reader): void {

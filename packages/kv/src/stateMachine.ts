@@ -3,6 +3,9 @@ import type { ChangeSink, KvChange } from './changes.js';
 import { decodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
 import { KvErrorCode, invalidArgument } from './errors.js';
 import { KeySpace, type KeyRecord } from './keySpace.js';
+import { grantLease, LeasedKeys, missingLease, reportRestoredLeases, revokeLease } from './leaseApply.js';
+import type { LeaseSink } from './leaseKeeper.js';
+import { LeaseTable, type LeaseInfo } from './leaseTable.js';
 import type { KvCommandResult, KvWriteResult } from './results.js';
 import { SessionTable } from './sessions.js';
 import { snapshotStream } from './snapshot.js';
@@ -10,6 +13,7 @@ import { SnapshotDecoder } from './snapshotDecoder.js';
 import type { WatchFilter, WatchOptions, WatchStream } from './watch.js';
 import { WatchHub } from './watchHub.js';
 import { executeTxn } from './txn.js';
+import type { StoredTxnOp } from './txnCodec.js';
 import { sameValue, type StoredValue } from './values.js';
 
 export interface KvStateMachineOptions {
@@ -44,6 +48,11 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
   private readonly ttlMs: number;
   private readonly maxPending: number;
   private keys = new KeySpace();
+  /** The leases and their keys. Invariant: matches the key records' `lease` (see LeasedKeys). */
+  private leases = new LeaseTable();
+  /** `keys` written through, keeping `leases` in step. */
+  private writer = new LeasedKeys(this.keys, this.leases);
+  private leaseSinks: LeaseSink[] = [];
   private sessions: SessionTable;
   /** Index of the last command applied (no-op entries never reach us). Invariant: increases. */
   private applied = 0;
@@ -135,6 +144,33 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     };
   }
 
+  /**
+   * Calls `sink.granted` / `sink.revoked` for every lease grant and revoke applied (the
+   * leader's LeaseKeeper subscribes), and after a restore for every lease it removed or added.
+   * Synchronous, inside apply: the sink must not throw. Returns a function that unsubscribes.
+   */
+  subscribeLeases(sink: LeaseSink): () => void {
+    this.leaseSinks = [...this.leaseSinks, sink];
+    return () => {
+      this.leaseSinks = this.leaseSinks.filter((s) => s !== sink);
+    };
+  }
+
+  /** Every lease of the local table, ascending by id. Local, like `read`. */
+  leaseList(): LeaseInfo[] {
+    return this.leases.list();
+  }
+
+  /** Lease `id` of the local table, or undefined. */
+  lease(id: number): LeaseInfo | undefined {
+    return this.leases.get(id);
+  }
+
+  /** The keys attached to lease `id`, in key order; undefined if there is no such lease. */
+  leaseKeys(id: number): string[] | undefined {
+    return this.leases.keysOf(id);
+  }
+
   /** Never throws for a bad command: the error is the result (a throw would stop the node). */
   apply(entry: AppliedEntry): KvCommandResult {
     invariant(entry.index > this.applied, `kv apply of index ${entry.index} after ${this.applied}`);
@@ -159,7 +195,13 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
    * KeySpaceCapture). The stream encodes lazily and may be read more than once.
    */
   snapshot(): SnapshotStream {
-    return snapshotStream({ index: this.applied, logClock: this.now, sessions: this.sessions.capture(), keys: this.keys.capture() });
+    return snapshotStream({
+      index: this.applied,
+      logClock: this.now,
+      sessions: this.sessions.capture(),
+      keys: this.keys.capture(),
+      leases: this.leases.capture(),
+    });
   }
 
   /**
@@ -180,11 +222,15 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     // The runtime's snapshot index may be past ours: it counts no-op entries we never see.
     // Keeping our own index makes every replica report the same revision for the same state.
     invariant(decoded.index <= meta.index, `kv snapshot at ${decoded.index} restored as index ${meta.index}`);
+    const leasesBefore = this.leases;
     this.keys = decoded.keys;
+    this.leases = decoded.leases;
+    this.writer = new LeasedKeys(this.keys, this.leases);
     this.sessions = decoded.sessions;
     this.applied = decoded.index;
     this.now = decoded.logClock;
     for (const sink of this.sinks) sink.restored(decoded.index);
+    reportRestoredLeases(leasesBefore, this.leases, this.leaseSinks);
   }
 
   private run(cmd: KvCommand, index: number): KvCommandResult {
@@ -221,19 +267,41 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
 
   /** Runs a write and reports its changes, if anyone listens (else collects none). */
   private execute(write: KvWrite, index: number): KvWriteResult {
-    if (this.sinks.length === 0) return execute(this.keys, write, index, null);
+    if (this.sinks.length === 0) return this.executeWrite(write, index, null);
     const changes: KvChange[] = [];
-    const result = execute(this.keys, write, index, changes);
+    const result = this.executeWrite(write, index, changes);
     if (changes.length > 0) for (const sink of this.sinks) sink.applied(index, changes);
     return result;
   }
+
+  /** Runs lease commands here; key writes go through `execute` on the lease-keeping writer. */
+  private executeWrite(write: KvWrite, index: number, changes: KvChange[] | null): KvWriteResult {
+    switch (write.op) {
+      case 'leaseGrant':
+        return grantLease(this.leases, write.id, write.ttlMs, index, this.leaseSinks);
+      case 'leaseRevoke':
+        return revokeLease(this.keys, this.leases, write, index, changes, this.leaseSinks);
+      case 'put':
+        // A put naming a lease that does not exist fails whole, writing nothing.
+        return missingLease(this.leases, [write.lease ?? 0], index) ?? execute(this.writer, write, index, changes);
+      case 'txn':
+        return executeTxn(this.writer, write, index, changes, (ops) => missingLease(this.leases, leasesOf(ops), index));
+      default:
+        return execute(this.writer, write, index, changes);
+    }
+  }
+}
+
+/** The leases a txn branch's puts name. */
+function* leasesOf(ops: readonly StoredTxnOp[]): Generator<number> {
+  for (const op of ops) if (op.op === 'put') yield op.lease;
 }
 
 /**
- * Applies one write to the key space at `index`. Deterministic; never throws. `changes`, when
- * not null, receives every key it changed, in op order.
+ * Applies one key write at `index`. Deterministic; never throws. `changes`, when not null,
+ * receives every key it changed, in op order.
  */
-function execute(keys: KeySpace, write: KvWrite, index: number, changes: KvChange[] | null): KvWriteResult {
+function execute(keys: LeasedKeys, write: Exclude<KvWrite, { op: 'txn' | 'leaseGrant' | 'leaseRevoke' }>, index: number, changes: KvChange[] | null): KvWriteResult {
   switch (write.op) {
     case 'put':
       setKey(keys, write.key, write.value, index, write.lease ?? 0, changes);
@@ -253,12 +321,10 @@ function execute(keys: KeySpace, write: KvWrite, index: number, changes: KvChang
     case 'putMany':
       for (const e of write.entries) setKey(keys, e.key, e.value, index, 0, changes);
       return { type: 'putMany', revision: index, count: write.entries.length };
-    case 'txn':
-      return executeTxn(keys, write, index, changes);
   }
 }
 
-function setKey(keys: KeySpace, key: string, value: StoredValue, index: number, lease: number, changes: KvChange[] | null): void {
+function setKey(keys: LeasedKeys, key: string, value: StoredValue, index: number, lease: number, changes: KvChange[] | null): void {
   if (changes === null) {
     keys.set(key, value, index, lease);
     return;

@@ -4,16 +4,28 @@ import type { KvWriteResult, StoredEntry, StoredTxnOpResult } from './results.js
 import type { StoredCompare, StoredTxnOp, TxnWrite } from './txnCodec.js';
 import { sameValue } from './values.js';
 
+/** What a transaction reads and writes: the key space, or a wrapper keeping leases in step. */
+export type TxnKeys = Pick<KeySpace, 'get' | 'set' | 'delete' | 'range'>;
+
 /**
  * Runs a transaction at `index`, atomically: every compare is evaluated against the state
  * before the entry, then the chosen branch's ops run in order, each seeing the writes of the
  * ones before it (a get after a put reads the put). Every write is at `index`. Deterministic;
  * never throws (the ops were validated when decoded). `changes`, when not null, receives the
- * key changes in op order.
+ * key changes in op order. `admit`, if given, sees the chosen branch before any op runs; a
+ * result from it (a failure) is returned instead, with nothing written.
  */
-export function executeTxn(keys: KeySpace, txn: TxnWrite, index: number, changes: KvChange[] | null): KvWriteResult {
+export function executeTxn(
+  keys: TxnKeys,
+  txn: TxnWrite,
+  index: number,
+  changes: KvChange[] | null,
+  admit?: (ops: readonly StoredTxnOp[]) => KvWriteResult | undefined,
+): KvWriteResult {
   const succeeded = txn.compare.every((c) => holds(c, keys.get(c.key)));
   const ops = succeeded ? txn.success : txn.failure;
+  const refused = admit?.(ops);
+  if (refused !== undefined) return refused;
   const results = ops.map((op) => runOp(keys, op, index, changes));
   return { type: 'txn', revision: index, succeeded, results };
 }
@@ -43,7 +55,7 @@ function holds(c: StoredCompare, rec: KeyRecord | undefined): boolean {
   }
 }
 
-function runOp(keys: KeySpace, op: StoredTxnOp, index: number, changes: KvChange[] | null): StoredTxnOpResult {
+function runOp(keys: TxnKeys, op: StoredTxnOp, index: number, changes: KvChange[] | null): StoredTxnOpResult {
   switch (op.op) {
     case 'put': {
       const prev = changes === null ? undefined : keys.get(op.key);

@@ -1,11 +1,10 @@
 import { isNotLeaderError } from '@raftkit/core';
 import { describe, expect, test } from 'vitest';
-import { isKvError, KvErrorCode, type KvErrorCode as Code } from '../src/errors.js';
-import { LeaseErrorCode } from '../src/leaseErrors.js';
+import { isKvError, KvErrorCode } from '../src/errors.js';
 import { LeaseKeeper, type LeaseKeeperOptions } from '../src/leaseKeeper.js';
 import { settle, VirtualClock } from './helpers/virtualClock.js';
 
-const NOT_FOUND = LeaseErrorCode.LeaseNotFound as unknown as Code;
+const NOT_FOUND = KvErrorCode.LeaseNotFound;
 
 interface Call {
   at: number;

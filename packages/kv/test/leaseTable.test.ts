@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { KvErrorCode } from '../src/errors.js';
-import { LeaseErrorCode, MAX_LEASE_TTL_MS } from '../src/leaseErrors.js';
+import { MAX_LEASE_TTL_MS } from '../src/leaseErrors.js';
 import { LeaseTable, type CapturedLease, type LeaseTableCapture } from '../src/leaseTable.js';
 
 const ok = <T extends { ok: boolean }>(r: T): T => {
@@ -27,7 +27,7 @@ describe('LeaseTable: grant, revoke, attach, detach', () => {
     const t = new LeaseTable();
     ok(t.grant(1, 1000, 2));
     const r = t.grant(1, 9999, 3);
-    expect(r).toEqual({ ok: false, code: LeaseErrorCode.LeaseExists, message: 'lease 1 already exists' });
+    expect(r).toEqual({ ok: false, code: KvErrorCode.LeaseExists, message: 'lease 1 already exists' });
     expect(t.get(1)).toEqual({ id: 1, ttlMs: 1000, grantRevision: 2, keyCount: 0 });
   });
 
@@ -72,7 +72,7 @@ describe('LeaseTable: grant, revoke, attach, detach', () => {
 
   test('attaching to an unknown lease fails KV_LEASE_NOT_FOUND and attaches nothing', () => {
     const t = new LeaseTable();
-    expect(t.attach('k', 4)).toEqual({ ok: false, code: LeaseErrorCode.LeaseNotFound, message: 'lease 4 not found' });
+    expect(t.attach('k', 4)).toEqual({ ok: false, code: KvErrorCode.LeaseNotFound, message: 'lease 4 not found' });
     expect(t.attachedCount).toBe(0);
   });
 
@@ -86,7 +86,7 @@ describe('LeaseTable: grant, revoke, attach, detach', () => {
     expect(t.has(1)).toBe(false);
     expect(t.ids()).toEqual([2]);
     expect(t.attachedCount).toBe(1);
-    expect(t.attach('c', 1)).toMatchObject({ ok: false, code: LeaseErrorCode.LeaseNotFound });
+    expect(t.attach('c', 1)).toMatchObject({ ok: false, code: KvErrorCode.LeaseNotFound });
     // The id is free again after a revoke.
     expect(ok(t.grant(1, 50, 9))).toMatchObject({ lease: { id: 1, ttlMs: 50, grantRevision: 9, keyCount: 0 } });
   });
@@ -94,7 +94,7 @@ describe('LeaseTable: grant, revoke, attach, detach', () => {
   test('revoking an unknown lease fails KV_LEASE_NOT_FOUND', () => {
     const t = new LeaseTable();
     ok(t.grant(1, 1000, 1));
-    expect(t.revoke(2)).toEqual({ ok: false, code: LeaseErrorCode.LeaseNotFound, message: 'lease 2 not found' });
+    expect(t.revoke(2)).toEqual({ ok: false, code: KvErrorCode.LeaseNotFound, message: 'lease 2 not found' });
     expect(t.ids()).toEqual([1]);
   });
 });

@@ -59,14 +59,14 @@ describe('snapshots', () => {
     expect(m.read('k')?.modRevision).toBe(6);
   });
 
-  test('the v2 layout is stable (golden bytes)', async () => {
+  test('the v3 layout is stable (golden bytes)', async () => {
     const h = new MachineHarness();
     h.stamp = 1000;
     const id = h.register();
     h.write(put('k', 'v'), tag(id, 1));
-    // RKKV v2 | index 2 | clock 1000 | 1 session: id 1, seen 1000, first 1, 1 result: seq 1 put@2
-    // | 1 key: "k" mod 2 create 2 version 1 lease 0 json "\"v\"" | crc32
-    const want = '524b4b5602' + '02' + 'e807' + '01' + '01e8070101' + '010102' + '01' + '016b' + '02' + '02' + '01' + '00' + '0103227622';
+    // RKKV v3 | index 2 | clock 1000 | 1 session: id 1, seen 1000, first 1, 1 result: seq 1 put@2
+    // | 1 key: "k" mod 2 create 2 version 1 lease 0 json "\"v\"" | 0 leases | crc32
+    const want = '524b4b5603' + '02' + 'e807' + '01' + '01e8070101' + '010102' + '01' + '016b' + '02' + '02' + '01' + '00' + '0103227622' + '00';
     expect((await snapshotHex(h.machine)).slice(0, -8)).toBe(want);
   });
 
@@ -87,7 +87,7 @@ describe('snapshots', () => {
       ['a flipped bit', flip],
       ['truncation', (good) => good.subarray(0, good.length - 3)],
       ['bad magic', (good) => new Uint8Array([0, ...good.subarray(1)])],
-      ['an unknown version', (good) => new Uint8Array([...good.subarray(0, 4), 3, ...good.subarray(5)])],
+      ['an unknown version', (good) => new Uint8Array([...good.subarray(0, 4), 4, ...good.subarray(5)])],
       ['garbage', () => new Uint8Array([1, 2, 3])],
     ];
     test.each(cases)('%s', async (_name, damage) => {

@@ -3,6 +3,7 @@ import { seededRandom, snapshotBytes, type SnapshotStream } from '@raftkit/core'
 import { encodeCommand, KvErrorCode, KvStateMachine } from '../src/index.js';
 import { SNAPSHOT_CHUNK_BYTES, snapshotStream } from '../src/snapshot.js';
 import type { KeySpace } from '../src/keySpace.js';
+import type { LeaseTable } from '../src/leaseTable.js';
 import type { SessionTable } from '../src/sessions.js';
 import { MachineHarness, del, put, snapshotHex, tag } from './helpers/machine.js';
 import { referenceSnapshot } from './helpers/referenceSnapshot.js';
@@ -62,10 +63,10 @@ describe('snapshot streams', () => {
   test('the encoder cuts chunks anywhere (inside keys, values and the checksum) and the bytes stay the same', async () => {
     const h = new MachineHarness({ sessionTtlMs: 5_000 });
     for (const c of workload(9, 300)) h.apply(c);
-    const m = h.machine as unknown as { applied: number; now: number; sessions: SessionTable; keys: KeySpace };
+    const m = h.machine as unknown as { applied: number; now: number; sessions: SessionTable; keys: KeySpace; leases: LeaseTable };
     const want = hex(referenceSnapshot(h.machine));
     for (const size of [1, 3, 64]) {
-      const capture = { index: m.applied, logClock: m.now, sessions: m.sessions.capture(), keys: m.keys.capture() };
+      const capture = { index: m.applied, logClock: m.now, sessions: m.sessions.capture(), keys: m.keys.capture(), leases: m.leases.capture() };
       const chunks = await chunksOf(snapshotStream(capture, size));
       expect(chunks.every((c) => c.length <= size)).toBe(true);
       expect(hex(Buffer.concat(chunks))).toBe(want);
