@@ -16,7 +16,7 @@ export { MAX_LEASE_TTL_MS } from './leaseErrors.js';
 export { LeaseKeeper, type LeaseKeeperOptions, type LeaseSink } from './leaseKeeper.js';
 export type { LeaseInfo } from './leaseTable.js';
 export { MAX_TXN_RANGE_LIMIT, type StoredCompare, type StoredTxnOp, type TxnWrite } from './txnCodec.js';
-export { createKvReplica, type KvRaftReplica, type KvReplicaOptions } from './replica.js';
+export { createKvReplica, keepLeases, type KvRaftReplica, type KvReplicaOptions } from './replica.js';
 export type { KvCommandResult, KvWriteResult } from './results.js';
 export type { ReplicaSource } from './router.js';
 export { SNAPSHOT_VERSION } from './snapshot.js';

@@ -7,7 +7,7 @@ import { referenceSnapshot } from './helpers/referenceSnapshot.js';
 const grant = (id: number, ttlMs: number): KvWrite => ({ op: 'leaseGrant', id, ttlMs });
 const revoke = (id: number, grantRevision = 0, expired = false): KvWrite => ({ op: 'leaseRevoke', id, grantRevision, expired });
 const putOn = (key: string, value: unknown, lease: number): KvWrite => ({ op: 'put', key, value: val(value), lease });
-const meta = (index: number) => ({ index, term: 1 });
+const meta = (index: number) => ({ index, term: 1, voters: ['a'] });
 
 function withChanges(): { h: MachineHarness; seen: [number, readonly KvChange[]][]; sink: { granted: number[]; revoked: number[] } } {
   const h = new MachineHarness();

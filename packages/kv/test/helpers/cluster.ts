@@ -4,6 +4,7 @@ import { MemoryNetwork, type LinkFaults, type MemoryTransport } from '@raftkit/t
 import {
   KvClient,
   createKvReplica,
+  keepLeases,
   type KvClientOptions,
   type KvCommandResult,
   type KvRaftReplica,
@@ -103,7 +104,8 @@ export class TestCluster {
 
   private async bootWith(options: KvReplicaOptions, machine: KvStateMachine): Promise<KvRaftReplica> {
     const node = await RaftNode.create<KvCommandResult>({ ...options, stateMachine: machine });
-    return { node, machine, checkQuorum: options.checkQuorum ?? true, clock: this.clock };
+    const leases = keepLeases(node, machine, { clock: this.clock, electionTimeoutMs: (options.electionTicks ?? 10) * TICK_MS });
+    return { node, machine, checkQuorum: options.checkQuorum ?? true, clock: this.clock, leases };
   }
 
   /**
