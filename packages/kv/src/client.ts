@@ -2,6 +2,7 @@ import { ErrorCode, RaftError, isRaftError, realClock, type Clock } from '@raftk
 import { KvSession } from './clientSession.js';
 import { encodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
 import { KvError, KvErrorCode, isKvError } from './errors.js';
+import { checkedLeaseId, keepAliveOn, timeToLiveOn } from './leaseClient.js';
 import { buildWrite, toPublicResult } from './requests.js';
 import type { KvCommandResult } from './results.js';
 import { Router, type ReplicaSource, type RequestKind } from './router.js';
@@ -9,14 +10,22 @@ import type {
   CasResult,
   DeleteResult,
   GetResult,
+  GrantLeaseOptions,
+  KvLeaseRequest,
   KvReplica,
   KvWriteRequest,
+  LeaseGrantResult,
+  LeaseKeepAliveResult,
+  LeaseRevokeResult,
+  LeaseTimeToLive,
+  PutOptions,
   KvWriteResults,
   PutManyResult,
   PutResult,
   RangeOptions,
   RangeResult,
   ReadOptions,
+  TimeToLiveOptions,
   TxnRequest,
   TxnResult,
   WriteOptions,
@@ -112,8 +121,40 @@ export class KvClient {
     }
   }
 
-  /** Refreshes the session's last use, so an idle client's session does not expire. */
-  async keepAlive(opts: WriteOptions = {}): Promise<void> {
+  /**
+   * Without a lease id: refreshes the session's last use, so an idle client's session does
+   * not expire. With one: the lease keep-alive, on the leader, confirmed by a ReadIndex and
+   * not written to the log; resolves with the TTL it now has (leaseClient.ts).
+   */
+  keepAlive(opts?: WriteOptions): Promise<void>;
+  keepAlive(lease: number, opts?: WriteOptions): Promise<LeaseKeepAliveResult>;
+  keepAlive(a?: number | WriteOptions, opts?: WriteOptions): Promise<void | LeaseKeepAliveResult> {
+    if (typeof a !== 'number') return this.keepSessionAlive(a);
+    return this.onLeader(opts, (r, attempt) => keepAliveOn(r, checkedLeaseId(a), attempt));
+  }
+
+  /** Grants a lease through the log, exactly once; `id` 0 or omitted: the grant's revision. */
+  grantLease(ttlMs: number, opts?: GrantLeaseOptions): Promise<LeaseGrantResult> {
+    return this.write({ op: 'leaseGrant', ttlMs, ...(opts?.id !== undefined && { id: opts.id }) }, opts);
+  }
+
+  /** Revokes a lease through the log, deleting its keys at that revision; no such lease: `revoked` false. */
+  revokeLease(id: number, opts?: WriteOptions): Promise<LeaseRevokeResult> {
+    return this.write({ op: 'leaseRevoke', id }, opts);
+  }
+
+  /** Every lease id, ascending, read like a range at the requested consistency. */
+  async leases(opts?: ReadOptions): Promise<number[]> {
+    const { replica } = await this.readPoint(checkOptions<ReadOptions>(opts, 'options'));
+    return replica.machine.leaseList().map((l) => l.id);
+  }
+
+  /** A lease's time left by the leader's clock, granted TTL and (with `keys`) attached keys. */
+  timeToLive(id: number, opts?: TimeToLiveOptions): Promise<LeaseTimeToLive> {
+    return this.onLeader(opts, (r, attempt) => timeToLiveOn(r, checkedLeaseId(id), opts?.keys === true, attempt));
+  }
+
+  private async keepSessionAlive(opts: WriteOptions = {}): Promise<void> {
     const s = await this.ensureSession(opts);
     try {
       await this.sessionCommand({ type: 'keepAlive', stamp: this.stamp(), clientId: s.clientId }, opts);
@@ -123,8 +164,10 @@ export class KvClient {
     }
   }
 
-  put(key: string, value: KvValue, opts?: WriteOptions): Promise<PutResult> {
-    return this.write({ op: 'put', key, value }, opts);
+  /** `lease`: attach the key to that lease (it must exist: KV_LEASE_NOT_FOUND, nothing written). */
+  put(key: string, value: KvValue, opts?: PutOptions): Promise<PutResult> {
+    const lease = opts?.lease;
+    return this.write(lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease }, opts);
   }
 
   delete(key: string, opts?: WriteOptions): Promise<DeleteResult> {
@@ -181,8 +224,8 @@ export class KvClient {
    * from a request's idempotency headers, or with `null` for no deduplication at all.
    * Retries with the same tag, so a repeated (clientId, seq) applies once.
    */
-  async proposeWrite<K extends KvWriteRequest['op']>(
-    request: Extract<KvWriteRequest, { op: K }>,
+  async proposeWrite<K extends (KvWriteRequest | KvLeaseRequest)['op']>(
+    request: Extract<KvWriteRequest | KvLeaseRequest, { op: K }>,
     tag: SessionTag | null,
     opts?: WriteOptions,
   ): Promise<KvWriteResults[K]> {
@@ -199,7 +242,10 @@ export class KvClient {
     return result.clientId;
   }
 
-  private async write<K extends KvWriteRequest['op']>(request: Extract<KvWriteRequest, { op: K }>, opts?: WriteOptions): Promise<KvWriteResults[K]> {
+  private async write<K extends (KvWriteRequest | KvLeaseRequest)['op']>(
+    request: Extract<KvWriteRequest | KvLeaseRequest, { op: K }>,
+    opts?: WriteOptions,
+  ): Promise<KvWriteResults[K]> {
     const o = checkOptions<WriteOptions>(opts, 'options');
     const write = buildWrite(request, this.settings);
     const session = await this.ensureSession(o);
@@ -259,6 +305,12 @@ export class KvClient {
     });
     if (result.type === 'error') throw new KvError(result.code, result.message);
     return result;
+  }
+
+  /** Runs a leader-side lease call with the retries and routing of a write (not logged). */
+  private onLeader<T>(opts: WriteOptions | undefined, call: (replica: KvReplica, attempt: { timeoutMs: number; signal?: AbortSignal }) => Promise<T>): Promise<T> {
+    const o = checkOptions<WriteOptions>(opts, 'options');
+    return this.withRetries('write', o, (replica, timeoutMs) => call(replica, signalled({ timeoutMs }, o.signal)));
   }
 
   /** Waits until a replica may serve a read at the requested consistency. */
@@ -360,7 +412,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 /** No replica is running right now (a replica source may list none while nodes restart). */
 const noReplica = (): RaftError => new RaftError(ErrorCode.Stopped, 'no replica is available');
 
-const RESULT_TYPES: ReadonlySet<unknown> = new Set(['put', 'delete', 'cas', 'putMany', 'txn', 'session', 'error']);
+const RESULT_TYPES: ReadonlySet<unknown> = new Set(['put', 'delete', 'cas', 'putMany', 'txn', 'leaseGrant', 'leaseRevoke', 'session', 'error']);
 
 /** The node's answer must come from a KvStateMachine. */
 function checkResult(r: unknown): KvCommandResult {

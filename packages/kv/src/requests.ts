@@ -1,7 +1,8 @@
 import type { KvWrite } from './commands.js';
 import { KvError, KvErrorCode, invalidArgument } from './errors.js';
 import type { KvCommandResult } from './results.js';
-import type { KvWriteRequest, KvWriteResults } from './types.js';
+import type { KvLeaseRequest, KvWriteRequest, KvWriteResults } from './types.js';
+import { checkLeaseId, checkLeaseTtl } from './leaseErrors.js';
 import { buildTxn, checkLease, toTxnResult } from './txnRequest.js';
 import { checkKey, typeOf } from './validate.js';
 import { fromStoredValue, toStoredValue } from './values.js';
@@ -15,7 +16,7 @@ export interface WriteLimits {
  * Validates a caller's write and encodes its values.
  * @throws KvError KV_INVALID_ARGUMENT before anything reaches the log.
  */
-export function buildWrite(request: KvWriteRequest, limits: WriteLimits): KvWrite {
+export function buildWrite(request: KvWriteRequest | KvLeaseRequest, limits: WriteLimits): KvWrite {
   if (typeof request !== 'object' || request === null) throw invalidArgument(`write request must be an object, got ${typeOf(request)}`);
   switch (request.op) {
     case 'put': {
@@ -35,6 +36,17 @@ export function buildWrite(request: KvWriteRequest, limits: WriteLimits): KvWrit
       return { op: 'putMany', entries: buildEntries(request.entries, limits) };
     case 'txn':
       return buildTxn(request, limits);
+    case 'leaseGrant': {
+      const id = checkLease(request.id, 'lease id');
+      const ttl = checkLeaseTtl(request.ttlMs as number);
+      if (ttl) throw invalidArgument(ttl.message);
+      return { op: 'leaseGrant', id, ttlMs: request.ttlMs };
+    }
+    case 'leaseRevoke': {
+      const bad = checkLeaseId(request.id as number);
+      if (bad) throw invalidArgument(bad.message);
+      return { op: 'leaseRevoke', id: request.id, grantRevision: 0, expired: false };
+    }
     default:
       throw invalidArgument(`unknown write op ${JSON.stringify((request as { op: unknown }).op)}`);
   }
@@ -72,6 +84,10 @@ export function toPublicResult<K extends keyof KvWriteResults>(op: K, r: KvComma
       return { revision: r.revision, count: r.count } as KvWriteResults[K];
     case 'txn':
       return toTxnResult(r.revision, r.succeeded, r.results) as KvWriteResults[K];
+    case 'leaseGrant':
+      return { revision: r.revision, id: r.id, ttlMs: r.ttlMs } as KvWriteResults[K];
+    case 'leaseRevoke':
+      return { revision: r.revision, revoked: r.revoked, deleted: r.deleted } as KvWriteResults[K];
     case 'cas': {
       if (r.ok) return { revision: r.revision, ok: true } as KvWriteResults[K];
       const current = r.current ? fromStoredValue(r.current) : null;

@@ -1,4 +1,5 @@
 import type { Clock, NodeId } from '@raftkit/core';
+import type { LeaseKeeper } from './leaseKeeper.js';
 import type { KvStateMachine } from './stateMachine.js';
 import type { Consistency } from './validate.js';
 import type { KvValue } from './values.js';
@@ -11,6 +12,8 @@ export interface KvNode {
   readonly id: NodeId;
   propose(command: Uint8Array, opts?: { timeoutMs?: number }): Promise<unknown>;
   readIndex(opts?: { timeoutMs?: number; lease?: boolean }): Promise<number>;
+  /** Who this node believes leads (RaftNode has it); used for leader hints of lease calls. */
+  status?(): { readonly leader: NodeId | null };
 }
 
 /** A node and the kv state machine it applies to. `createKvReplica` builds one. */
@@ -24,6 +27,11 @@ export interface KvReplica {
   readonly checkQuorum?: boolean;
   /** The node's clock; KvClient uses it for deadlines unless given its own. */
   readonly clock?: Clock;
+  /**
+   * The node's lease deadlines (`createKvReplica` attaches one), which lease keep-alive and
+   * time-to-live ask on the leader. Without it those calls fail on this replica.
+   */
+  readonly leases?: LeaseKeeper;
 }
 
 /** A write as a request, for the explicit-session path (`KvClient.proposeWrite`). */
@@ -34,6 +42,12 @@ export type KvWriteRequest =
   | { readonly op: 'cas'; readonly key: string; readonly expected: KvValue | null; readonly value: KvValue }
   | { readonly op: 'putMany'; readonly entries: readonly (readonly [string, KvValue])[] }
   | ({ readonly op: 'txn' } & TxnRequest);
+
+/** A lease write as a request, for `KvClient.proposeWrite` (exactly once under a tag, like writes). */
+export type KvLeaseRequest =
+  /** `id`: 0 or omitted for the grant's revision. */
+  | { readonly op: 'leaseGrant'; readonly ttlMs: number; readonly id?: number }
+  | { readonly op: 'leaseRevoke'; readonly id: number };
 
 /**
  * One condition of a transaction. An absent key has createRevision = modRevision = version
@@ -115,13 +129,61 @@ export interface PutManyResult {
   readonly count: number;
 }
 
-/** Result type of each write request. */
+/** Result type of each write or lease request. */
 export interface KvWriteResults {
   put: PutResult;
   delete: DeleteResult;
   cas: CasResult;
   putMany: PutManyResult;
   txn: TxnResult;
+  leaseGrant: LeaseGrantResult;
+  leaseRevoke: LeaseRevokeResult;
+}
+
+export interface LeaseGrantResult {
+  /** The revision of the grant (the lease's deadline starts when the leader applied it). */
+  readonly revision: number;
+  readonly id: number;
+  readonly ttlMs: number;
+}
+
+export interface LeaseRevokeResult {
+  readonly revision: number;
+  /** False: there was no such lease (nothing changed). */
+  readonly revoked: boolean;
+  /** Keys deleted with it, at `revision`. */
+  readonly deleted: number;
+}
+
+export interface LeaseKeepAliveResult {
+  readonly id: number;
+  /** The time the lease has left now: its full TTL. */
+  readonly ttlMs: number;
+}
+
+export interface LeaseTimeToLive {
+  readonly id: number;
+  /** Time left by the leader's clock. */
+  readonly ttlMs: number;
+  /** The TTL it was granted with. */
+  readonly grantedTtlMs: number;
+  /** The attached keys in key order, when asked for. */
+  readonly keys?: readonly string[];
+}
+
+export interface PutOptions extends WriteOptions {
+  /** Attach the key to this lease (it must exist); 0 or omitted: none, detaching it. */
+  readonly lease?: number;
+}
+
+export interface GrantLeaseOptions extends WriteOptions {
+  /** The lease id; 0 or omitted: the grant's revision. */
+  readonly id?: number;
+}
+
+export interface TimeToLiveOptions extends WriteOptions {
+  /** Also list the attached keys. */
+  readonly keys?: boolean;
 }
 
 export interface GetResult {

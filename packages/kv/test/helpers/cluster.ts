@@ -19,6 +19,8 @@ export interface ClusterOptions {
   readonly size: number;
   readonly seed?: number;
   readonly snapshotEvery?: number;
+  /** Log entries kept below a snapshot (the core's default is 5000: followers rarely need one). */
+  readonly snapshotTrailing?: number;
   readonly kv?: KvStateMachineOptions;
   readonly checkQuorum?: boolean;
   readonly faults?: LinkFaults;
@@ -90,6 +92,7 @@ export class TestCluster {
       heartbeatTicks: 2,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 3_000,
       ...(this.opts.snapshotEvery ? { snapshotEvery: this.opts.snapshotEvery } : {}),
+      ...(this.opts.snapshotTrailing !== undefined ? { snapshots: { trailingEntries: this.opts.snapshotTrailing } } : {}),
       ...(this.opts.checkQuorum !== undefined ? { checkQuorum: this.opts.checkQuorum } : {}),
       ...(this.opts.kv ? { kv: this.opts.kv } : {}),
     };
