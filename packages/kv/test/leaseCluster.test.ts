@@ -174,6 +174,19 @@ describe('leases on a 3-node cluster (virtual time)', () => {
     expect((err as NotLeaderError).leaderHint).toBe(c.leader()!.node.id);
   });
 
+  test("only the leader's keeper runs; stopping the leader stops it (it drops its deadlines)", async () => {
+    const c = await startCluster();
+    await leaseWithKeys(c, 5000, ['k']);
+    const leader = c.leader()!;
+    expect(leader.leases.isLeader).toBe(true);
+    expect(leader.leases.size).toBe(1);
+    for (const f of c.followers()) expect([f.leases.isLeader, f.leases.size]).toEqual([false, 0]);
+    await c.crash(leader.node.id);
+    expect([leader.leases.isLeader, leader.leases.size]).toEqual([false, 0]);
+    const next = await c.waitForLeader();
+    expect([next.leases.isLeader, next.leases.size]).toEqual([true, 1]);
+  });
+
   test('a grant retried under the same session tag applies once', async () => {
     const c = await startCluster();
     const kv = c.client();
