@@ -3,6 +3,7 @@ import { KvSession } from './clientSession.js';
 import { encodeCommand, type KvCommand, type KvWrite, type SessionTag } from './commands.js';
 import { KvError, KvErrorCode, isKvError } from './errors.js';
 import { checkedLeaseId, keepAliveOn, timeToLiveOn } from './leaseClient.js';
+import { checkSignal, signalled, throwIfAborted, untilAborted } from './signals.js';
 import { buildWrite, toPublicResult } from './requests.js';
 import type { KvCommandResult } from './results.js';
 import { Router, type ReplicaSource, type RequestKind } from './router.js';
@@ -382,31 +383,6 @@ export class KvClient {
 /** Wraps an error that must end the retries at once (an unknown outcome of a write without a session). */
 class FinalError {
   constructor(readonly error: unknown) {}
-}
-
-/** `opts` with the signal added when there is one (the core's options are exact). */
-function signalled<T extends object>(opts: T, signal: AbortSignal | undefined): T & { signal?: AbortSignal } {
-  return signal ? { ...opts, signal } : opts;
-}
-
-function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  const like = typeof signal === 'object' && signal !== null && typeof (signal as AbortSignal).aborted === 'boolean' && typeof (signal as AbortSignal).addEventListener === 'function';
-  if (!like) throw new KvError(KvErrorCode.InvalidArgument, 'signal must be an AbortSignal');
-  return signal as AbortSignal;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason;
-}
-
-/** `p`, or the signal's reason if it aborts first. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** No replica is running right now (a replica source may list none while nodes restart). */

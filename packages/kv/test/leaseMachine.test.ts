@@ -163,6 +163,19 @@ describe('leases in snapshots', () => {
     expect(m.read('a')).toBeUndefined();
   });
 
+  test('a streamed restore decodes the lease section from chunks cut anywhere (1 and 7 bytes)', async () => {
+    const h = leasedMachine();
+    const bytes = await snapshotBytes(h.machine.snapshot());
+    for (const size of [1, 7]) {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.slice(at, at + size));
+      const m = new KvStateMachine();
+      await m.restore({ [Symbol.asyncIterator]: async function* () { yield* chunks; } }, meta(h.index));
+      expect(await snapshotHex(m)).toBe(Buffer.from(bytes).toString('hex'));
+      expect(m.leaseKeys(5)).toEqual(['a', 'b']);
+    }
+  });
+
   test('a restore tells lease sinks of leases that went and came', async () => {
     const source = leasedMachine();
     const bytes = await snapshotBytes(source.machine.snapshot());
