@@ -40,7 +40,7 @@ const DEFAULT_MAX_PENDING = 1024;
 
 /**
  * The replicated key-value state machine: keys, values, the revision each key was last
- * written at, the session table and the log clock. Pass it to `RaftNode.create` as
+ * written at, the lease table, the session table and the log clock. Pass it to `RaftNode.create` as
  * `stateMachine`; read it locally (after `node.readIndex()` for linearizable reads) with
  * `get` and `range`.
  */

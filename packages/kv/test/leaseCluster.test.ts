@@ -166,6 +166,25 @@ describe('leases on a 3-node cluster (virtual time)', () => {
     expect((await ok(c, kv.range(''))).entries).toEqual([]);
   });
 
+  test('bad lease arguments fail KV_INVALID_ARGUMENT before the log', async () => {
+    const c = await startCluster();
+    const kv = c.client();
+    const revision = c.leader()!.machine.revision;
+    const calls = [
+      () => kv.grantLease(0),
+      () => kv.grantLease(2 ** 41),
+      () => kv.grantLease(1000, { id: -1 }),
+      () => kv.revokeLease(0),
+      () => kv.keepAlive(1.5),
+      () => kv.timeToLive(-2),
+      () => kv.put('k', 1, { lease: -1 }),
+    ];
+    for (const call of calls) expect(isKvError(await fails(c, call()), KvErrorCode.InvalidArgument)).toBe(true);
+    // Validated before a session is even opened: nothing reached the log.
+    expect(c.leader()!.machine.revision).toBe(revision);
+    expect(c.leader()!.machine.leaseList()).toEqual([]);
+  });
+
   test('keep-alive on a follower bound client rejects with NotLeaderError naming the leader', async () => {
     const c = await startCluster();
     const { id } = await leaseWithKeys(c, 5000, []);
