@@ -35,6 +35,7 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
   console.log(
     `kv simulation: ${reports.length} seeds passed in ${(ms / 1000).toFixed(1)} s; ` +
       `${total((r) => r.ops.ok)} ok / ${total((r) => r.ops.unknown)} unknown / ${total((r) => r.ops.fail)} failed operations, ` +
+      `${total((r) => r.txns.ok)} ok / ${total((r) => r.txns.unknown)} unknown transactions, ` +
       `${total((r) => r.faults.crashes)} crashes (${total((r) => r.faults.leaderCrashes)} leaders), ` +
       `${total((r) => r.faults.partitions)} partitions, ${total((r) => r.faults.lossy)} lossy phases, ` +
       `${total((r) => r.leaderChanges)} leader changes, ${total((r) => r.snapshotRestarts)} restarts from snapshots, ` +
@@ -45,6 +46,7 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
   expect(total((r) => r.faults.crashes)).toBeGreaterThan(0);
   expect(total((r) => r.ops.unknown)).toBeGreaterThan(0);
   expect(total((r) => r.ops.ok)).toBeGreaterThan(list.length * 50);
+  expect(total((r) => r.txns.ok)).toBeGreaterThan(list.length * 5);
   if (list.length >= 50) expect(total((r) => r.lostUnsynced)).toBeGreaterThan(0);
 }, 600_000);
 

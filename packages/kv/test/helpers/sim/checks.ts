@@ -1,19 +1,21 @@
-import type { KvInput, KvOutput, NormalizedOperation } from '@raftkit/lincheck';
+import { txnWrites } from './txnGen.js';
+import type { SimOp } from './txnModel.js';
 
-type Op = NormalizedOperation<KvInput, KvOutput>;
-
-/** The value an operation would leave in its key, if it writes one. */
-function written(op: Op): string | null | undefined {
-  switch (op.input.op) {
+/** The values an operation may leave in `key`: none if it does not write it. */
+function writtenTo(op: SimOp, key: string): (string | null)[] {
+  const input = op.input;
+  if (input.op === 'txn') return txnWrites(input, op.status === 'ok' ? op.output?.succeeded : undefined, key);
+  if (input.op === 'range' || input.key !== key) return [];
+  switch (input.op) {
     case 'put':
-      return op.input.value;
+      return [input.value];
     case 'delete':
-      return null;
+      return [null];
     case 'cas':
       // A cas seen to fail wrote nothing; an unknown one may have.
-      return op.status === 'ok' && !op.output?.ok ? undefined : op.input.value;
+      return op.status === 'ok' && !op.output?.ok ? [] : [input.value];
     default:
-      return undefined;
+      return [];
   }
 }
 
@@ -22,12 +24,12 @@ function written(op: Op): string | null | undefined {
  * key's final value (unique values identify it; a delete for "absent") must not have finished
  * before any acknowledged write to that key began. Returns the problems found.
  */
-export function lostWrites(history: readonly Op[], finalValues: ReadonlyMap<string, string | null>): string[] {
+export function lostWrites(history: readonly SimOp[], finalValues: ReadonlyMap<string, string | null>): string[] {
   const problems: string[] = [];
   for (const [key, final] of finalValues) {
-    const writes = history.filter((op) => op.status !== 'fail' && op.input.op !== 'range' && op.input.key === key && written(op) !== undefined);
+    const writes = history.filter((op) => op.status !== 'fail' && writtenTo(op, key).length > 0);
     const acked = writes.filter((op) => op.status === 'ok');
-    const producers = writes.filter((op) => written(op) === final);
+    const producers = writes.filter((op) => writtenTo(op, key).includes(final));
     if (final !== null && producers.length === 0) problems.push(`key ${key} holds ${final}, which no client wrote`);
     if (acked.length === 0) continue;
     // Some producer must be no earlier than every acknowledged write.

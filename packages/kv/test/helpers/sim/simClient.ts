@@ -1,10 +1,12 @@
 import { seededRandom } from '@raftkit/core';
-import type { HistoryRecorder, KvInput, KvOutput, OperationHandle } from '@raftkit/lincheck';
+import type { HistoryRecorder, OperationHandle } from '@raftkit/lincheck';
 import { isKvError, KvErrorCode, type Consistency, type KvClient, type KvValue, type KvWriteRequest, type KvWriteResults } from '../../../src/index.js';
 import type { VirtualClock } from '../virtualClock.js';
+import { randomTxn, txnOutput } from './txnGen.js';
+import type { SimInput, SimOutput } from './txnModel.js';
 import { SessionWriter, TaggedWriter, type SimWriter } from './writers.js';
 
-export type Recorder = HistoryRecorder<KvInput, KvOutput>;
+export type Recorder = HistoryRecorder<SimInput, SimOutput>;
 
 /** Keys in two groups, so range reads join only part of the history. */
 export const SIM_KEYS = ['a0', 'a1', 'b0', 'b1'] as const;
@@ -73,8 +75,9 @@ export class SimClient {
     if (r < 0.55) return this.get(key);
     if (r < 0.75) return this.cas(key);
     if (r < 0.8) return this.delete(key);
-    if (r < 0.9) return this.range(this.pick(PREFIXES));
-    return this.putMany();
+    if (r < 0.87) return this.range(this.pick(PREFIXES));
+    if (r < 0.93) return this.putMany();
+    return this.txn(this.pick(PREFIXES));
   }
 
   private nextValue(): string {
@@ -111,6 +114,17 @@ export class SimClient {
     await this.write(hs, { op: 'putMany', entries: pairs }, () => pairs.map(() => ({})));
   }
 
+  /** A transaction within one key group, recorded as one operation of the extended model. */
+  private async txn(group: string): Promise<void> {
+    const input = randomTxn({ rand: this.rand, nextValue: () => this.nextValue(), seen: (k) => this.seen.get(k) }, group);
+    await this.write<'txn'>([this.rec.invoke(this.name, input)], input, (r) => {
+      const out = txnOutput(r);
+      const ops = r.succeeded ? input.success : input.failure;
+      ops.forEach((op, i) => void (op.op === 'get' && this.seen.set(op.key, out.results![i]!.value ?? null)));
+      return [out];
+    });
+  }
+
   private async get(key: string): Promise<void> {
     const h = this.rec.invoke(this.name, { op: 'get', key });
     try {
@@ -137,9 +151,9 @@ export class SimClient {
   }
 
   private async write<K extends keyof KvWriteResults>(
-    hs: OperationHandle<KvOutput>[],
+    hs: OperationHandle<SimOutput>[],
     request: KvWriteRequest,
-    outputs: (r: KvWriteResults[K]) => KvOutput[],
+    outputs: (r: KvWriteResults[K]) => SimOutput[],
   ): Promise<void> {
     let result: KvWriteResults[K];
     try {
@@ -156,12 +170,12 @@ export class SimClient {
     this.stats.okWrites += 1;
   }
 
-  private done(h: OperationHandle<KvOutput>, out: KvOutput): void {
+  private done(h: OperationHandle<SimOutput>, out: SimOutput): void {
     h.ok(out);
     this.stats.ok += 1;
   }
 
-  private failed(h: OperationHandle<KvOutput>): void {
+  private failed(h: OperationHandle<SimOutput>): void {
     h.fail();
     this.stats.fail += 1;
   }

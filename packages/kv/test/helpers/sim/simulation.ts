@@ -1,11 +1,12 @@
 import { seededRandom } from '@raftkit/core';
-import { HistoryRecorder, checkHistory, formatResult, kvModel, type KvInput, type KvOutput } from '@raftkit/lincheck';
+import { HistoryRecorder, checkHistory, formatResult } from '@raftkit/lincheck';
 import { TestCluster } from '../cluster.js';
 import { snapshotHex } from '../machine.js';
 import { AuditedMachine, newAudit } from './auditedMachine.js';
 import { lostWrites } from './checks.js';
 import { FaultInjector, type FaultStats } from './faults.js';
 import { SIM_KEYS, SimClient } from './simClient.js';
+import { simKvModel, type SimInput, type SimOutput } from './txnModel.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -20,6 +21,8 @@ export interface SimReport {
   readonly nodes: number;
   readonly clients: number;
   readonly ops: { ok: number; fail: number; unknown: number };
+  /** Transactions acknowledged (`ok` ops above) and left unknown, checked by `simKvModel`. */
+  readonly txns: { ok: number; unknown: number };
   /** Writes refused because their session had expired (the client then opened a new one). */
   readonly sessionsExpired: number;
   readonly healedWrites: number;
@@ -57,7 +60,7 @@ class KvSimulation {
   readonly cluster: TestCluster;
   private readonly rand: () => number;
   private readonly audit = newAudit();
-  private readonly rec = new HistoryRecorder<KvInput, KvOutput>();
+  private readonly rec = new HistoryRecorder<SimInput, SimOutput>();
   private readonly faults: FaultInjector;
   private clients: SimClient[] = [];
   private stopping = false;
@@ -127,7 +130,7 @@ class KvSimulation {
     const states = new Set(await Promise.all(cluster.up().map((r) => snapshotHex(r.machine))));
     if (states.size !== 1) this.fail(`replicas applied the same log but hold ${states.size} different states`);
     const history = this.rec.history();
-    const check = checkHistory(kvModel, history, { maxSteps: 5_000_000 });
+    const check = checkHistory(simKvModel, history, { maxSteps: 5_000_000 });
     if (check.result !== 'ok') this.fail(formatResult(check));
     const lost = lostWrites(history, finals);
     if (lost.length > 0) this.fail(`acknowledged writes lost: ${lost.join('; ')}`);
@@ -153,11 +156,13 @@ class KvSimulation {
   private report(healedWrites: number, lincheck: string): SimReport {
     const history = this.rec.history();
     const count = (status: string): number => history.filter((o) => o.status === status).length;
+    const txns = history.filter((o) => o.input.op === 'txn');
     return {
       seed: this.opts.seed,
       nodes: this.opts.nodes,
       clients: this.clients.length,
       ops: { ok: count('ok'), fail: count('fail'), unknown: count('unknown') },
+      txns: { ok: txns.filter((o) => o.status === 'ok').length, unknown: txns.filter((o) => o.status === 'unknown').length },
       sessionsExpired: this.clients.reduce((n, c) => n + c.stats.expired, 0),
       healedWrites,
       faults: this.faults.stats,
