@@ -1,19 +1,29 @@
 import type { AppliedEntry } from '@raftkit/core';
 import { decodeCommand, KvStateMachine, type KvCommandResult, type KvStateMachineOptions } from '../../../src/index.js';
 
-const WRITES: ReadonlySet<string> = new Set(['put', 'delete', 'cas', 'putMany']);
+const WRITES: ReadonlySet<string> = new Set(['put', 'delete', 'cas', 'putMany', 'txn', 'leaseGrant', 'leaseRevoke']);
 
 /** What every replica's machines share: results by index, and what went wrong. */
 export interface Audit {
   readonly violations: string[];
   /** Fingerprint of the result each index produced, on whichever replica applied it first. */
   readonly resultAt: Map<number, string>;
+  /** Every applied entry by index, as the first replica to apply it saw it: the committed log. */
+  readonly entries: Map<number, AppliedEntry>;
 }
 
-export const newAudit = (): Audit => ({ violations: [], resultAt: new Map() });
+export const newAudit = (): Audit => ({ violations: [], resultAt: new Map(), entries: new Map() });
 
-const fingerprint = (r: KvCommandResult): string =>
-  JSON.stringify(r, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+/**
+ * Canonical: bytes as hex, object keys sorted (a result decoded from a session cache may
+ * build its objects with another key order than the one computed by apply).
+ */
+export const fingerprint = (r: KvCommandResult): string =>
+  JSON.stringify(r, (_k, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
 
 /**
  * A KvStateMachine that checks, on every apply:
@@ -37,7 +47,10 @@ export class AuditedMachine extends KvStateMachine {
     const result = super.apply(entry);
     const fp = fingerprint(result);
     const seen = this.audit.resultAt.get(entry.index);
-    if (seen === undefined) this.audit.resultAt.set(entry.index, fp);
+    if (seen === undefined) {
+      this.audit.resultAt.set(entry.index, fp);
+      this.audit.entries.set(entry.index, { index: entry.index, term: entry.term, data: entry.data.slice() });
+    }
     else if (seen !== fp) this.audit.violations.push(`replicas diverged at index ${entry.index}: ${seen} vs ${fp}`);
     if (WRITES.has(result.type) && result.revision === entry.index) this.checkOnce(entry);
     return result;
