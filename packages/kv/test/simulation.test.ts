@@ -39,7 +39,10 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
       `${total((r) => r.faults.crashes)} crashes (${total((r) => r.faults.leaderCrashes)} leaders), ` +
       `${total((r) => r.faults.partitions)} partitions, ${total((r) => r.faults.lossy)} lossy phases, ` +
       `${total((r) => r.leaderChanges)} leader changes, ${total((r) => r.snapshotRestarts)} restarts from snapshots, ` +
-      `${total((r) => r.sessionsExpired)} writes on expired sessions, ${total((r) => r.lostUnsynced)} unsynced writes lost in crashes`,
+      `${total((r) => r.sessionsExpired)} writes on expired sessions, ${total((r) => r.lostUnsynced)} unsynced writes lost in crashes; ` +
+      `${total((r) => r.watch.watchers)} watchers saw ${total((r) => r.watch.events)} events with ${total((r) => r.watch.reconnects)} reconnects ` +
+      `(${total((r) => r.watch.endedByRestore)} after a snapshot restore ended the watch, ` +
+      `${total((r) => r.watch.compacted)} restarts past compaction, skipping ${total((r) => r.watch.gapRevisions)} revisions)`,
   );
   if (list.length === 1) console.log(JSON.stringify(reports[0], null, 1));
   // The faults must have happened for the run to mean anything.
@@ -47,6 +50,8 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
   expect(total((r) => r.ops.unknown)).toBeGreaterThan(0);
   expect(total((r) => r.ops.ok)).toBeGreaterThan(list.length * 50);
   expect(total((r) => r.txns.ok)).toBeGreaterThan(list.length * 5);
+  expect(total((r) => r.watch.events)).toBeGreaterThan(list.length * 50);
+  expect(total((r) => r.watch.reconnects)).toBeGreaterThan(list.length);
   if (list.length >= 50) expect(total((r) => r.lostUnsynced)).toBeGreaterThan(0);
 }, 600_000);
 

@@ -1,4 +1,5 @@
 import { seededRandom } from '@raftkit/core';
+import type { KvStateMachineOptions } from '../../../src/index.js';
 import { HistoryRecorder, checkHistory, formatResult } from '@raftkit/lincheck';
 import { TestCluster } from '../cluster.js';
 import { snapshotHex } from '../machine.js';
@@ -7,6 +8,9 @@ import { lostWrites } from './checks.js';
 import { FaultInjector, type FaultStats } from './faults.js';
 import { SIM_KEYS, SimClient } from './simClient.js';
 import { simKvModel, type SimInput, type SimOutput } from './txnModel.js';
+import { committedChanges } from './committedLog.js';
+import { checkWatcher } from './watchCheck.js';
+import { WatcherSet, type WatcherStats } from './watchers.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -27,6 +31,7 @@ export interface SimReport {
   readonly sessionsExpired: number;
   readonly healedWrites: number;
   readonly faults: FaultStats;
+  readonly watch: WatcherStats;
   readonly leaderChanges: number;
   readonly snapshotRestarts: number;
   /** Crashes that lost an unsynced write (a commit index). */
@@ -62,28 +67,41 @@ class KvSimulation {
   private readonly audit = newAudit();
   private readonly rec = new HistoryRecorder<SimInput, SimOutput>();
   private readonly faults: FaultInjector;
+  /** Every replica's (and the reference machine's) options. */
+  private readonly machineOptions: KvStateMachineOptions;
+  /** Draws for what was added later (watchers), so the older draws keep their schedules. */
+  private readonly rand2: () => number;
+  private watchers: WatcherSet | undefined;
   private clients: SimClient[] = [];
   private stopping = false;
 
   constructor(private readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed);
+    this.rand2 = seededRandom(opts.seed * 31 + 7);
     // Half the runs use TTLs short enough that sessions of clients stuck behind a fault expire.
     const sessionTtlMs = this.rand() < 0.5 ? 300 + Math.floor(this.rand() * 1_500) : undefined;
+    // A third keep a short log below snapshots, so lagging followers install them while watched.
+    const snapshotTrailing = this.rand2() < 0.33 ? Math.floor(this.rand2() * 20) : undefined;
     this.cluster = new TestCluster({
       size: opts.nodes,
       seed: opts.seed,
       snapshotEvery: 20 + Math.floor(this.rand() * 60),
+      ...(snapshotTrailing !== undefined && { snapshotTrailing }),
       requestTimeoutMs: 2_000,
       slowDiskMs: 1 + Math.floor(this.rand() * 4),
       faults: { delay: { min: 1, max: 3 } },
-      machine: () => new AuditedMachine(this.audit, sessionTtlMs ? { sessionTtlMs } : {}),
+      machine: () => new AuditedMachine(this.audit, this.machineOptions),
     });
+    // A third of the runs keep a short watch history, so resuming watchers meet KV_COMPACTED.
+    const watchHistory = this.rand2() < 0.33 ? 20 + Math.floor(this.rand2() * 150) : undefined;
+    this.machineOptions = { ...(sessionTtlMs && { sessionTtlMs }), ...(watchHistory && { watchHistory }) };
     this.faults = new FaultInjector(this.cluster, this.rand);
   }
 
   async run(): Promise<SimReport> {
     await this.cluster.start();
     const loops = this.startClients();
+    this.watchers = new WatcherSet(this.cluster, Math.floor(this.rand2() * 2 ** 31), this.opts.faultMs ?? 5_000);
     await this.faultPhase();
     const healedWrites = await this.healPhase();
     this.stopping = true;
@@ -135,7 +153,30 @@ class KvSimulation {
     const lost = lostWrites(history, finals);
     if (lost.length > 0) this.fail(`acknowledged writes lost: ${lost.join('; ')}`);
     if (this.audit.violations.length > 0) this.fail(`audit: ${this.audit.violations.slice(0, 3).join('; ')}`);
+    await this.verifyWatchers();
     return formatResult(check);
+  }
+
+  /**
+   * Every watcher saw exactly the committed changes of its keys (the committed log replayed
+   * into a reference machine), once each, in order, across reconnects. Waits first for each
+   * to catch up with the log (they still move off replicas that lag or end their watch).
+   */
+  private async verifyWatchers(): Promise<void> {
+    const { revisions, problems } = committedChanges(this.audit, this.machineOptions);
+    if (problems.length > 0) this.fail(`committed log replay: ${problems.slice(0, 3).join('; ')}`);
+    const last = Math.max(0, ...this.audit.entries.keys());
+    const set = this.watchers!;
+    const lastOf = set.watchers.map((w) => {
+      const mine = revisions.filter((r) => r.revision <= last && r.changes.some((c) => w.matches(c.key)));
+      return mine.length === 0 ? 0 : mine[mine.length - 1]!.revision;
+    });
+    await this.cluster.clock.until(() => set.watchers.every((w, i) => w.through >= lastOf[i]!), 5_000).catch(() => {});
+    set.stop();
+    for (const w of set.watchers) {
+      const problem = checkWatcher(w, revisions, last);
+      if (problem) this.fail(problem);
+    }
   }
 
   /** A last linearizable read of every key, recorded in the history too. */
@@ -166,6 +207,7 @@ class KvSimulation {
       sessionsExpired: this.clients.reduce((n, c) => n + c.stats.expired, 0),
       healedWrites,
       faults: this.faults.stats,
+      watch: this.watchers!.stats,
       leaderChanges: this.cluster.leaderChanges,
       snapshotRestarts: this.cluster.snapshotBoots,
       lostUnsynced: this.cluster.lostUnsynced,
