@@ -42,7 +42,9 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
       `${total((r) => r.sessionsExpired)} writes on expired sessions, ${total((r) => r.lostUnsynced)} unsynced writes lost in crashes; ` +
       `${total((r) => r.watch.watchers)} watchers saw ${total((r) => r.watch.events)} events with ${total((r) => r.watch.reconnects)} reconnects ` +
       `(${total((r) => r.watch.endedByRestore)} after a snapshot restore ended the watch, ` +
-      `${total((r) => r.watch.compacted)} restarts past compaction, skipping ${total((r) => r.watch.gapRevisions)} revisions)`,
+      `${total((r) => r.watch.compacted)} restarts past compaction, skipping ${total((r) => r.watch.gapRevisions)} revisions); ` +
+      `${total((r) => r.leases.granted)} leases granted, ${total((r) => r.leases.keepAlives)} keep-alives, ${total((r) => r.leases.leasedPuts)} leased puts, ` +
+      `${total((r) => r.leases.revokedByClients)} revoked by clients, ${total((r) => r.leases.expired)} expired (${total((r) => r.leases.expiredAfterKeepAlive)} after keep-alives, each at least its TTL after the last)`,
   );
   if (list.length === 1) console.log(JSON.stringify(reports[0], null, 1));
   // The faults must have happened for the run to mean anything.
@@ -52,6 +54,7 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
   expect(total((r) => r.txns.ok)).toBeGreaterThan(list.length * 5);
   expect(total((r) => r.watch.events)).toBeGreaterThan(list.length * 50);
   expect(total((r) => r.watch.reconnects)).toBeGreaterThan(list.length);
+  expect(total((r) => r.leases.expiredAfterKeepAlive)).toBeGreaterThan(list.length / 2);
   if (list.length >= 50) expect(total((r) => r.lostUnsynced)).toBeGreaterThan(0);
 }, 600_000);
 

@@ -1,4 +1,4 @@
-import { KvStateMachine, type KvChange, type KvStateMachineOptions } from '../../../src/index.js';
+import { KvStateMachine, type KvChange, type KvCommandResult, type KvStateMachineOptions } from '../../../src/index.js';
 import { fingerprint, type Audit } from './auditedMachine.js';
 
 /** One revision's changes, as the committed log makes them. */
@@ -13,7 +13,14 @@ export interface CommittedRevision {
  * the changes of every revision that changed something. Each result must match the one the
  * replicas produced, or the reference is no reference: returns the mismatches as problems.
  */
-export function committedChanges(audit: Audit, options: KvStateMachineOptions): { revisions: CommittedRevision[]; problems: string[] } {
+export interface CommittedLog {
+  readonly revisions: CommittedRevision[];
+  /** The reference's result of every entry, by index. */
+  readonly results: Map<number, KvCommandResult>;
+  readonly problems: string[];
+}
+
+export function committedChanges(audit: Audit, options: KvStateMachineOptions): CommittedLog {
   const reference = new KvStateMachine(options);
   const revisions: CommittedRevision[] = [];
   reference.subscribeChanges({
@@ -23,9 +30,12 @@ export function committedChanges(audit: Audit, options: KvStateMachineOptions): 
     },
   });
   const problems: string[] = [];
+  const results = new Map<number, KvCommandResult>();
   for (const index of [...audit.entries.keys()].sort((a, b) => a - b)) {
-    const fp = fingerprint(reference.apply(audit.entries.get(index)!));
+    const result = reference.apply(audit.entries.get(index)!);
+    results.set(index, result);
+    const fp = fingerprint(result);
     if (fp !== audit.resultAt.get(index)) problems.push(`reference result at ${index} is ${fp}, the replicas' ${audit.resultAt.get(index)}`);
   }
-  return { revisions, problems };
+  return { revisions, results, problems };
 }

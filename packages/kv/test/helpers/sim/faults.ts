@@ -1,4 +1,5 @@
 import type { NodeId } from '@raftkit/core';
+import type { KvRaftReplica } from '../../../src/index.js';
 import type { TestCluster } from '../cluster.js';
 
 export interface FaultStats {
@@ -24,6 +25,8 @@ export class FaultInjector {
   constructor(
     private readonly cluster: TestCluster,
     private readonly rand: () => number,
+    /** Called with every node booted again. */
+    private readonly onBoot: (replica: KvRaftReplica) => void = () => {},
   ) {}
 
   /** Called every few virtual ms during the fault phase. */
@@ -105,7 +108,7 @@ export class FaultInjector {
 
   private async restart(id: NodeId): Promise<void> {
     this.down.delete(id);
-    await this.cluster.boot(id);
+    this.onBoot(await this.cluster.boot(id));
     this.stats.restarts++;
   }
 

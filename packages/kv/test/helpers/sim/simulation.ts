@@ -11,6 +11,7 @@ import { simKvModel, type SimInput, type SimOutput } from './txnModel.js';
 import { committedChanges } from './committedLog.js';
 import { checkWatcher } from './watchCheck.js';
 import { WatcherSet, type WatcherStats } from './watchers.js';
+import { checkExpiries, ExpiryProposals, LeaseClient, type LeaseStats } from './leases.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -32,6 +33,7 @@ export interface SimReport {
   readonly healedWrites: number;
   readonly faults: FaultStats;
   readonly watch: WatcherStats;
+  readonly leases: LeaseStats;
   readonly leaderChanges: number;
   readonly snapshotRestarts: number;
   /** Crashes that lost an unsynced write (a commit index). */
@@ -72,6 +74,9 @@ class KvSimulation {
   /** Draws for what was added later (watchers), so the older draws keep their schedules. */
   private readonly rand2: () => number;
   private watchers: WatcherSet | undefined;
+  private leaseClients: LeaseClient[] = [];
+  private readonly expiries: ExpiryProposals;
+  private leaseStats: LeaseStats = { granted: 0, keepAlives: 0, leasedPuts: 0, revokedByClients: 0, expired: 0, expiredAfterKeepAlive: 0 };
   private clients: SimClient[] = [];
   private stopping = false;
 
@@ -95,17 +100,19 @@ class KvSimulation {
     // A third of the runs keep a short watch history, so resuming watchers meet KV_COMPACTED.
     const watchHistory = this.rand2() < 0.33 ? 20 + Math.floor(this.rand2() * 150) : undefined;
     this.machineOptions = { ...(sessionTtlMs && { sessionTtlMs }), ...(watchHistory && { watchHistory }) };
-    this.faults = new FaultInjector(this.cluster, this.rand);
+    this.expiries = new ExpiryProposals(this.cluster.clock);
+    this.faults = new FaultInjector(this.cluster, this.rand, (r) => this.expiries.watch(r));
   }
 
   async run(): Promise<SimReport> {
     await this.cluster.start();
-    const loops = this.startClients();
+    for (const r of this.cluster.up()) this.expiries.watch(r);
+    const loops = [...this.startClients(), ...this.startLeaseClients()];
     this.watchers = new WatcherSet(this.cluster, Math.floor(this.rand2() * 2 ** 31), this.opts.faultMs ?? 5_000);
     await this.faultPhase();
     const healedWrites = await this.healPhase();
     this.stopping = true;
-    await this.cluster.clock.until(() => this.clients.every((c) => c.finished), 30_000).catch(() => this.fail('clients did not finish'));
+    await this.cluster.clock.until(() => [...this.clients, ...this.leaseClients].every((c) => c.finished), 30_000).catch(() => this.fail('clients did not finish'));
     await Promise.all(loops);
     const lincheck = await this.verify();
     return this.report(healedWrites, lincheck);
@@ -121,6 +128,16 @@ class KvSimulation {
       return new SimClient(`c${i + 1}`, kv, this.rec, cluster.clock, Math.floor(rand() * 2 ** 31), i % 2 === 1);
     });
     return this.clients.map((c) => c.run(() => this.stopping));
+  }
+
+  /** 1-2 clients of leases, on their own KvClients. */
+  private startLeaseClients(): Promise<void>[] {
+    const { cluster, rand2 } = this;
+    this.leaseClients = Array.from({ length: 1 + Math.floor(rand2() * 2) }, (_, i) => {
+      const kv = cluster.client(cluster.ids[(i + 1) % cluster.ids.length], { timeoutMs: 300 + Math.floor(rand2() * 700), attemptTimeoutMs: 150, retryDelayMs: 20 });
+      return new LeaseClient(`l${i + 1}`, kv, cluster.clock, Math.floor(rand2() * 2 ** 31));
+    });
+    return this.leaseClients.map((c) => c.run(() => this.stopping));
   }
 
   private async faultPhase(): Promise<void> {
@@ -142,6 +159,10 @@ class KvSimulation {
 
   private async verify(): Promise<string> {
     const { cluster } = this;
+    // Their clients stopped: every lease expires on the leader's clock (liveness of expiry).
+    await cluster.clock
+      .until(() => cluster.leader()?.machine.leaseList().length === 0, 15_000)
+      .catch(() => this.fail(`leases still held after their clients stopped: ${JSON.stringify(cluster.leader()?.machine.leaseList())}`));
     await converge(cluster).catch(() => this.fail('replicas did not converge after the faults stopped'));
     const finals = await this.finalReads();
     if (cluster.errors.length > 0) this.fail(`fatal node errors: ${cluster.errors.map((e) => `${e.id}: ${e.error.message}`).join('; ')}`);
@@ -153,18 +174,22 @@ class KvSimulation {
     const lost = lostWrites(history, finals);
     if (lost.length > 0) this.fail(`acknowledged writes lost: ${lost.join('; ')}`);
     if (this.audit.violations.length > 0) this.fail(`audit: ${this.audit.violations.slice(0, 3).join('; ')}`);
-    await this.verifyWatchers();
+    await this.verifyAgainstLog();
     return formatResult(check);
   }
 
   /**
-   * Every watcher saw exactly the committed changes of its keys (the committed log replayed
-   * into a reference machine), once each, in order, across reconnects. Waits first for each
-   * to catch up with the log (they still move off replicas that lag or end their watch).
+   * Against the committed log, replayed into a reference machine: no lease expired early
+   * (leases.ts), and every watcher saw exactly the committed changes of its keys, once each,
+   * in order, across reconnects. Waits first for each watcher to catch up with the log (they
+   * still move off replicas that lag or end their watch).
    */
-  private async verifyWatchers(): Promise<void> {
-    const { revisions, problems } = committedChanges(this.audit, this.machineOptions);
+  private async verifyAgainstLog(): Promise<void> {
+    const { revisions, results, problems } = committedChanges(this.audit, this.machineOptions);
     if (problems.length > 0) this.fail(`committed log replay: ${problems.slice(0, 3).join('; ')}`);
+    for (const c of this.leaseClients) for (const k of ['granted', 'keepAlives', 'leasedPuts', 'revokedByClients'] as const) this.leaseStats[k] += c.stats[k];
+    const early = checkExpiries(this.audit, results, this.expiries, this.leaseClients.flatMap((c) => c.leases), this.leaseStats);
+    if (early.length > 0) this.fail(`lease expiry: ${early.slice(0, 3).join('; ')}`);
     const last = Math.max(0, ...this.audit.entries.keys());
     const set = this.watchers!;
     const lastOf = set.watchers.map((w) => {
@@ -208,6 +233,7 @@ class KvSimulation {
       healedWrites,
       faults: this.faults.stats,
       watch: this.watchers!.stats,
+      leases: this.leaseStats,
       leaderChanges: this.cluster.leaderChanges,
       snapshotRestarts: this.cluster.snapshotBoots,
       lostUnsynced: this.cluster.lostUnsynced,
