@@ -14,16 +14,17 @@ export interface Audit {
 
 export const newAudit = (): Audit => ({ violations: [], resultAt: new Map(), entries: new Map() });
 
-/**
- * Canonical: bytes as hex, object keys sorted (a result decoded from a session cache may
- * build its objects with another key order than the one computed by apply).
- */
-export const fingerprint = (r: KvCommandResult): string =>
-  JSON.stringify(r, (_k, v: unknown) => {
-    if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  });
+const bytesAsHex = (_k: string, v: unknown): unknown => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v);
+
+/** Also sorts object keys: a result decoded from a session cache may build them in another order. */
+const canonical = (_k: string, v: unknown): unknown => {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+};
+
+/** Canonical: bytes as hex; a txn's nested results with their keys sorted (the only nesting). */
+export const fingerprint = (r: KvCommandResult): string => JSON.stringify(r, r.type === 'txn' ? canonical : bytesAsHex);
 
 /**
  * A KvStateMachine that checks, on every apply:

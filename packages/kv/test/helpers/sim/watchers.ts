@@ -18,7 +18,7 @@ export interface WatcherStats {
 /** Why a watcher left its replica, for the report of a failure. */
 type Leave = 'crashed' | 'lagging' | 'moved' | 'ended' | 'compacted';
 
-const CHECK_MS = 50;
+const CHECK_MS = 100;
 
 /**
  * A watcher as a client would run one: a watch on a key or prefix on one replica, moved to
@@ -126,10 +126,14 @@ export class SimWatcher {
   private async consume(stream: WatchStream): Promise<void> {
     try {
       for await (const event of stream) {
+        // Left already (a check ran at the same instant as the apply, before this event came
+        // through): the next watch, from `through + 1`, delivers it.
+        if (this.current?.stream !== stream) return;
         this.events.push(event);
         this.through = Math.max(this.through, event.revision);
       }
     } catch (err) {
+      if (this.current?.stream !== stream) return;
       // A restore past the watch (or a slow consumer): it names what it delivered.
       if ((err instanceof KvCompactedError || err instanceof KvWatchOverflowError) && err.lastRevision !== undefined) {
         this.endedByError++;
