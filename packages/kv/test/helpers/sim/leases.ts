@@ -105,6 +105,9 @@ export class LeaseClient {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+/** Byte 1 of a kv command is its kind; 10 is leaseRevoke (commands.ts), so most skip decoding. */
+const isRevoke = (command: Uint8Array): boolean => command[1] === 10;
+
 /** Expiry revokes as leaders proposed them: the entry's bytes, the proposer's term, the time. */
 export class ExpiryProposals {
   private readonly byEntry = new Map<string, number>();
@@ -116,13 +119,7 @@ export class ExpiryProposals {
     const node = replica.node;
     const propose = node.propose.bind(node);
     node.propose = (command, opts) => {
-      const cmd = (() => {
-        try {
-          return decodeCommand(command);
-        } catch {
-          return undefined;
-        }
-      })();
+      const cmd = isRevoke(command) ? decodeCommand(command) : undefined;
       if (cmd?.type === 'write' && cmd.write.op === 'leaseRevoke' && cmd.write.expired) {
         const key = `${node.status().term}:${hex(command)}`;
         // The earliest proposal of these bytes in this term: the strictest time to check.
@@ -153,6 +150,7 @@ export function checkExpiries(
   const problems: string[] = [];
   const held = new Map(records.map((r) => [`${r.id}@${r.grantRevision}`, r]));
   for (const entry of [...audit.entries.values()].sort((a, b) => a.index - b.index)) {
+    if (!isRevoke(entry.data)) continue;
     const cmd = decodeCommand(entry.data);
     if (cmd.type !== 'write' || cmd.write.op !== 'leaseRevoke' || !cmd.write.expired) continue;
     const result = results.get(entry.index);
