@@ -1,40 +1,6 @@
 /** The client HTTP API, as OpenAPI 3.1, served at /v1/openapi.json. */
-const error = { $ref: '#/components/schemas/Error' };
-const errResp = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
-const key = { name: 'key', in: 'path', required: true, description: 'The key (UTF-8, 1 byte to 4 KiB; may contain "/")', schema: { type: 'string' } };
-const consistency = {
-  name: 'consistency',
-  in: 'query',
-  description: 'linearizable (ReadIndex, default), lease (leader lease, needs check-quorum), or stale (local state, may be old)',
-  schema: { type: 'string', enum: ['linearizable', 'lease', 'stale'], default: 'linearizable' },
-};
-const idem = [
-  { name: 'x-raftkit-client-id', in: 'header', description: 'Session id from POST /v1/sessions; with x-raftkit-seq makes the write exactly-once', schema: { type: 'integer', minimum: 1 } },
-  { name: 'x-raftkit-seq', in: 'header', description: 'Per-session sequence number of this write (retry with the same number)', schema: { type: 'integer', minimum: 1 } },
-  { name: 'x-raftkit-first-outstanding', in: 'header', description: 'Lowest sequence number whose answer the client still needs (default: x-raftkit-seq)', schema: { type: 'integer', minimum: 1 } },
-];
-// What a refused write did: "nothing was done" (retry), or "outcome unknown" (retry only with
-// the same session tag). The README's Errors table is the full list.
-const follower = {
-  '307': { description: 'This node is a follower started with --follower-mode redirect (the default, forward, proxies the request to the leader instead): repeat the request at the Location header (the leader)' },
-  '502': errResp('SERVER_FORWARD_FAILED (follower-mode forward): the leader could not be reached; nothing was sent, the write did not apply; safe to retry'),
-  '503': errResp(
-    'Nothing was done, retry: RAFT_NOT_LEADER (no leader known, "leader": null), SERVER_FORWARD_LOOP (an already-forwarded request reached a node that is not the leader either), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN, RAFT_PROPOSAL_DROPPED (another leader\'s entry took its index). ' +
-      'Outcome unknown, retry only with the same session tag: RAFT_STOPPED',
-  ),
-  '504': errResp(
-    'Outcome unknown: RAFT_TIMEOUT (not applied in time), RAFT_OUTCOME_UNKNOWN (a snapshot replaced the log at its index first) or SERVER_OUTCOME_UNKNOWN (follower-mode forward: sent to the leader, no answer). The write may or may not have applied; retry with the same session tag (x-raftkit-client-id/x-raftkit-seq) to resolve it safely',
-  ),
-};
-/** Refusals of a request body (PUT and CAS). */
-const badBody = {
-  '400': errResp('KV_INVALID_ARGUMENT (bad key or value, JSON nested over 64 levels, invalid base64 with "encoding": "base64", bad headers) or SERVER_BAD_JSON (malformed, empty or not UTF-8)'),
-  '408': errResp('SERVER_REQUEST_TIMEOUT: the body did not arrive within --request-timeout-ms; nothing was done'),
-  '413': errResp('SERVER_BODY_TOO_LARGE'),
-  '415': errResp('SERVER_BAD_REQUEST: a JSON charset other than UTF-8'),
-};
-const value = { description: 'Any JSON value but null (application/json) or bytes (application/octet-stream)' };
-const revision = { type: 'object', properties: { revision: { type: 'integer', description: 'Log index at which the write applied' } } };
+import { badBody, consistency, errExample, errResp, follower, idem, key, value, revision } from './openapiShared.js';
+import { leaseNotFound, leaseQuery, txnLeaseWatchPaths, txnLeaseWatchSchemas } from './openapiTxnLeaseWatch.js';
 
 /** Membership: leader-only changes are redirected (307) or forwarded by a follower, like writes. */
 const memberId = { name: 'id', in: 'path', required: true, description: 'A member id: 1-64 letters, digits, ".", "_", "-"', schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } };
@@ -57,7 +23,6 @@ const membersOk = {
     },
   },
 };
-const errExample = (description: string, code: string, message: string) => ({ description, content: { 'application/json': { schema: error, example: { error: { code, message } } } } });
 const memberErrors = {
   '307': follower['307'],
   '409': errExample(
@@ -167,10 +132,10 @@ export const openApiDocument = {
         },
       },
       put: {
-        summary: 'Write a key',
-        parameters: [key, ...idem],
-        requestBody: { required: true, description: value.description, content: { 'application/json': {}, 'application/octet-stream': {} } },
-        responses: { '200': { description: 'Applied', content: { 'application/json': { schema: revision } } }, ...badBody, '410': errResp('KV_SESSION_EXPIRED'), ...follower },
+        summary: 'Write a key (with ?lease=ID attached to a lease)',
+        parameters: [key, leaseQuery, ...idem],
+        requestBody: { required: true, description: value.description, content: { 'application/json': { example: { name: 'Ada' } }, 'application/octet-stream': {} } },
+        responses: { '200': { description: 'Applied', content: { 'application/json': { schema: revision, example: { revision: 2 } } } }, ...badBody, '404': leaseNotFound, '410': errResp('KV_SESSION_EXPIRED'), ...follower },
       },
       delete: {
         summary: 'Delete a key',
@@ -205,8 +170,22 @@ export const openApiDocument = {
       },
     },
     '/v1/sessions': { post: { summary: 'Register a client session for exactly-once writes', responses: { '200': { description: '{"clientId": n}' }, ...follower } } },
+    ...txnLeaseWatchPaths,
     ...membershipPaths,
     '/v1/status': { get: { summary: 'Role, term, leader and leaderUrl (the leader\'s client URL, on the leader too; null while no leader is known), commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
+    '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1, JSON' } } } },
+    '/raft/v1/messages': {
+      post: {
+        summary: 'Peer traffic only: HMAC-signed binary batches of Raft messages between the nodes (see packages/transport-http); clients never call it',
+        responses: {
+          '204': { description: 'Accepted' },
+          '400': errResp('RAFT_BAD_MESSAGE: the body does not decode'),
+          '401': errResp('RAFT_HTTP_UNAUTHORIZED: missing or wrong HMAC, or a timestamp outside the ±60 s window'),
+          '403': errResp('an unknown sender'),
+          '421': errResp('addressed to another node'),
+        },
+      },
+    },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
     '/healthz': { get: { summary: 'Liveness: the process and its node are running', responses: { '200': { description: 'ok' }, '503': errResp('not running') } } },
     '/readyz': {
@@ -245,6 +224,7 @@ export const openApiDocument = {
         },
       },
       Entry: { type: 'object', properties: { key: { type: 'string' }, value: {}, encoding: { enum: ['json', 'base64'] }, revision: { type: 'integer' }, modRevision: { type: 'integer' } } },
+      ...txnLeaseWatchSchemas,
     },
   },
 } as const;
