@@ -33,6 +33,8 @@ import type {
 } from './types.js';
 import { checkConsistency, checkCount, checkDuration, checkKey, checkOptions, checkPrefix, checkTag, type Consistency } from './validate.js';
 import { fromStoredValue, type KvValue } from './values.js';
+import type { WatchFilter, WatchStream } from './watch.js';
+import { watchThrough, type ClientWatchOptions } from './watchClient.js';
 
 export interface KvClientOptions {
   /** Timers for deadlines and retry pauses. Default: the replica's clock, else real timers. */
@@ -218,6 +220,11 @@ export class KvClient {
       more,
       entries: entries.map(([key, r]) => ({ key, value: fromStoredValue(r.value), modRevision: r.modRevision, createRevision: r.createRevision, version: r.version })),
     };
+  }
+
+  /** Watches a key or prefix from the replica a read is served from; see watchClient.ts. */
+  async watch(filter: WatchFilter, opts?: ClientWatchOptions): Promise<WatchStream> {
+    return watchThrough((o) => this.readPoint(o), filter, checkOptions<ClientWatchOptions>(opts, 'options'));
   }
 
   /**

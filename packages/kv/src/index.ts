@@ -54,4 +54,5 @@ export type { Consistency } from './validate.js';
 export { ValueKind, type JsonValue, type KvValue, type StoredValue } from './values.js';
 export { WatchHub, type WatchHubOptions } from './watchHub.js';
 export type { WatchEvent, WatchFilter, WatchOptions, WatchStream } from './watch.js';
+export type { ClientWatchOptions } from './watchClient.js';
 export { KvCompactedError, KvWatchOverflowError } from './watchErrors.js';
