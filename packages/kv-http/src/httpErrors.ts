@@ -54,7 +54,23 @@ const kvStatus: Record<string, number> = {
   [KvErrorCode.LeaseUnavailable]: 400,
   // The session already holds another operation's result under this seq: the client's mistake.
   [KvErrorCode.UnexpectedResult]: 409,
+  [KvErrorCode.LeaseNotFound]: 404,
+  [KvErrorCode.LeaseExists]: 409,
+  // The watch's start is no longer in the history: resume from `oldestRevision` (or re-read).
+  [KvErrorCode.Compacted]: 410,
+  // Only ever inside a watch stream (`event: error`); resume from `lastRevision + 1`.
+  [KvErrorCode.WatchOverflow]: 503,
 };
+
+/** What a KvError carries beside its code and message (KV_COMPACTED, KV_WATCH_OVERFLOW), for the JSON body. */
+function kvExtra(err: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of ['oldestRevision', 'lastRevision']) {
+    const v = (err as Record<string, unknown>)[f];
+    if (typeof v === 'number') out[f] = v;
+  }
+  return out;
+}
 
 const raftStatus: Record<string, number> = {
   [ErrorCode.NotLeader]: 503,
@@ -75,7 +91,7 @@ const raftStatus: Record<string, number> = {
 export function toHttpError(err: unknown): HttpError {
   if (isHttpError(err)) return err;
   if (isNotLeaderError(err)) return new HttpError(503, err.code, err.message, { leader: err.leaderHint });
-  if (isKvError(err)) return new HttpError(kvStatus[err.code] ?? 500, err.code, err.message);
+  if (isKvError(err)) return new HttpError(kvStatus[err.code] ?? 500, err.code, err.message, kvExtra(err));
   if (isRaftError(err)) return new HttpError(raftStatus[err.code] ?? 500, err.code, err.message);
   return new HttpError(500, ServerErrorCode.Internal, 'internal error');
 }

@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KvClient } from '@raftkit/kv';
 import express from 'express';
 import { notLeaderHandler } from './forward.js';
-import { mountKvRoutes } from './kvRoutes.js';
+import { mountKvRoutes, type KvRouteDeps } from './kvRoutes.js';
+import { mountTxnRoutes } from './txnRoutes.js';
 import { noMetrics, type KvHttpMetrics } from './metrics.js';
 
 export { HttpError, ServerErrorCode, isHttpError, sendError, toHttpError } from './httpErrors.js';
@@ -36,13 +37,15 @@ export interface KvRouterOptions {
   readonly ca?: Buffer;
   /** Counters to report to; none by default. */
   readonly metrics?: KvHttpMetrics;
+  /** Interval of the `: ping` comments on an idle watch stream (GET /v1/watch). Default 15000 ms. */
+  readonly watchHeartbeatMs?: number;
   /** Carries a write refused during a leadership handover to the new leader; resolve false if it cannot. */
   onHandoff?(req: IncomingMessage, res: ServerResponse, err: unknown): Promise<boolean>;
 }
 
 /**
  * The KV API under `/v1/kv` (GET/PUT/DELETE `/v1/kv/{key}`, POST `/v1/kv/{key}/cas`, GET
- * `/v1/kv?prefix=`), as a middleware for `app.use(router)`: coded JSON errors, idempotent
+ * `/v1/kv?prefix=`), `POST /v1/txn`, `/v1/leases` and `GET /v1/watch` (Server-Sent Events), as a middleware for `app.use(router)`: coded JSON errors, idempotent
  * writes (x-raftkit-client-id / x-raftkit-seq / x-raftkit-first-outstanding), and a
  * follower's requests forwarded to (or redirected at) the leader. Uses the app's own express.
  */
@@ -57,13 +60,18 @@ export function createKvRouter(options: KvRouterOptions): KvRequestHandler {
     ...(options.ca ? { ca: options.ca } : {}),
   });
   const handoff = options.onHandoff;
-  mountKvRoutes(router, {
+  const deps: KvRouteDeps = {
     client: options.client,
     metrics: options.metrics ?? noMetrics,
     maxValueBytes: options.maxValueBytes ?? 1024 * 1024,
     requestTimeoutMs,
     onNotLeader,
     onHandoff: handoff ? (req, res, err) => handoff(req, res, err) : async () => false,
-  });
+  };
+  const heartbeatMs = options.watchHeartbeatMs ?? 15_000;
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw new TypeError(`watchHeartbeatMs must be a positive integer, got ${heartbeatMs}`);
+  mountKvRoutes(router, deps);
+  mountTxnRoutes(router, deps);
+  void heartbeatMs;
   return router as unknown as KvRequestHandler;
 }

@@ -9,3 +9,4 @@ export { sendJson } from './jsonResponse.js';
 export { mountKvRoutes, sessionTagOf, type KvRouteDeps } from './kvRoutes.js';
 export { routeWrapper, type RouteErrorHooks, type RouteHandler } from './routeWrap.js';
 export type { KvHttpMetrics } from './metrics.js';
+export { mountTxnRoutes, txnBody, txnResultJson } from './txnRoutes.js';

@@ -26,7 +26,7 @@ const KEY_PATH = /^\/v1\/kv\/(.+)$/;
 const consistencies = new Set(['linearizable', 'lease', 'stale']);
 
 /** A stored value as JSON: JSON values as they are, bytes as base64. */
-function encodeValue(v: KvValue): { value: unknown; encoding: 'json' | 'base64' } {
+export function encodeValue(v: KvValue): { value: unknown; encoding: 'json' | 'base64' } {
   return v instanceof Uint8Array ? { value: Buffer.from(v).toString('base64'), encoding: 'base64' } : { value: v, encoding: 'json' };
 }
 
@@ -35,7 +35,7 @@ function keyOf(req: Request): string {
   return (req.params as { 0?: string })[0] ?? '';
 }
 
-function consistencyOf(req: Request): 'linearizable' | 'lease' | 'stale' {
+export function consistencyOf(req: Request): 'linearizable' | 'lease' | 'stale' {
   const c = req.query['consistency'];
   if (c === undefined) return 'linearizable';
   if (typeof c !== 'string' || !consistencies.has(c)) {
@@ -62,8 +62,22 @@ export function sessionTagOf(req: Request): SessionTag | null {
   return { clientId, seq: s, firstOutstanding: first === undefined ? s : n(first, 'x-raftkit-first-outstanding') };
 }
 
+/** `?lease=ID` of a PUT: the lease to attach the key to (it must exist: 404 KV_LEASE_NOT_FOUND). */
+function leaseQuery(req: Request): number | undefined {
+  const q = req.query['lease'];
+  if (q === undefined) return undefined;
+  return leaseIdOf(q, 'lease');
+}
+
+/** A lease id from a query or path: a positive safe integer, in decimal digits. */
+export function leaseIdOf(v: unknown, what: string): number {
+  const n = typeof v === 'string' && /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new HttpError(400, 'KV_INVALID_ARGUMENT', `${what} must be a lease id (a positive integer), got ${JSON.stringify(v)}`);
+  return n;
+}
+
 /** A value over the limit is a 413, whatever its encoding (JSON counts its serialized text). */
-function checkValueSize(v: unknown, maxValueBytes: number, what = 'value'): void {
+export function checkValueSize(v: unknown, maxValueBytes: number, what = 'value'): void {
   const size = v instanceof Uint8Array ? v.length : Buffer.byteLength(JSON.stringify(v) ?? '');
   if (size > maxValueBytes) throw new HttpError(413, ServerErrorCode.BodyTooLarge, `${what} is ${size} bytes, over the limit of ${maxValueBytes} (--max-value-bytes)`);
 }
@@ -86,7 +100,7 @@ function bodyValue(req: Request, maxValueBytes: number): KvValue {
 // silently, so "not base64!" would become a few arbitrary bytes, or none.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function base64Bytes(x: unknown, what: string): Uint8Array {
+export function base64Bytes(x: unknown, what: string): Uint8Array {
   if (typeof x !== 'string' || !BASE64.test(x)) {
     throw new HttpError(400, 'KV_INVALID_ARGUMENT', `${what} must be a base64 string (standard alphabet, padded) when "encoding" is base64`);
   }
@@ -155,7 +169,10 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
   }));
 
   keyRoute.put(putBody, wrap('put', async (req, res) => {
-    const out = await client.proposeWrite<'put'>({ op: 'put', key: keyOf(req), value: bodyValue(req, deps.maxValueBytes) }, sessionTagOf(req));
+    const key = keyOf(req);
+    const lease = leaseQuery(req);
+    const value = bodyValue(req, deps.maxValueBytes);
+    const out = await client.proposeWrite<'put'>(lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease }, sessionTagOf(req));
     deps.metrics.countProposal('ok');
     sendJson(res, 200, out);
   }));

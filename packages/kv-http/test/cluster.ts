@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
+import { KvClient, createKvReplica, type KvRaftReplica, type KvStateMachineOptions } from '@raftkit/kv';
+import { sendError } from '../src/index.js';
 import { MemoryLogStorage } from '@raftkit/log-memory';
 import { MemoryNetwork } from '@raftkit/transport-memory';
 import { createKvRouter, type KvRouterOptions } from '../src/index.js';
@@ -21,17 +22,25 @@ export interface Cluster {
  * so `a` leads for the whole suite even when a loaded machine stalls the event loop (CI runs
  * many packages at once) and the tests that ask "who leads?" cannot race a re-election.
  */
-export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}): Promise<Cluster> {
+export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}, kv?: KvStateMachineOptions): Promise<Cluster> {
   const ids = ['a', 'b', 'c'];
   const network = new MemoryNetwork({ seed: 1 });
   const urls = new Map<string, string>();
   const replicas = new Map<string, KvRaftReplica>();
   const servers: http.Server[] = [];
   for (const id of ids) {
-    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10, electionTicks: id === 'a' ? 10 : 6000 });
+    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10, electionTicks: id === 'a' ? 10 : 6000, ...(kv ? { kv } : {}) });
     replicas.set(id, replica);
     const app = makeApp();
-    app.use(createKvRouter({ client: new KvClient(replica, { timeoutMs: 3000 }), selfId: id, clientUrlOf: (x) => urls.get(x) ?? null, ...extra }));
+    const client = new KvClient(replica, { timeoutMs: 3000 });
+    app.use(createKvRouter({ client, selfId: id, clientUrlOf: (x) => urls.get(x) ?? null, ...extra }));
+    // What raftkit-server adds (apps/server), for @raftkit/client: sessions, on the leader.
+    app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
+      if (req.method !== 'POST' || req.url !== '/v1/sessions') return next();
+      const leader = urls.get('a')!;
+      if (id !== 'a') return void res.writeHead(307, { location: leader + '/v1/sessions' }).end();
+      client.registerSession().then((clientId) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ clientId })), (err) => sendError(res, err));
+    });
     const server = await new Promise<http.Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
