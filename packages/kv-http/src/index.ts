@@ -7,7 +7,9 @@ import type { KvClient } from '@raftkit/kv';
 import express from 'express';
 import { notLeaderHandler } from './forward.js';
 import { mountKvRoutes, type KvRouteDeps } from './kvRoutes.js';
+import { mountLeaseRoutes } from './leaseRoutes.js';
 import { mountTxnRoutes } from './txnRoutes.js';
+import { mountWatchRoutes } from './watchRoutes.js';
 import { noMetrics, type KvHttpMetrics } from './metrics.js';
 
 export { HttpError, ServerErrorCode, isHttpError, sendError, toHttpError } from './httpErrors.js';
@@ -72,6 +74,7 @@ export function createKvRouter(options: KvRouterOptions): KvRequestHandler {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw new TypeError(`watchHeartbeatMs must be a positive integer, got ${heartbeatMs}`);
   mountKvRoutes(router, deps);
   mountTxnRoutes(router, deps);
-  void heartbeatMs;
+  mountLeaseRoutes(router, deps);
+  mountWatchRoutes(router, { ...deps, heartbeatMs });
   return router as unknown as KvRequestHandler;
 }

@@ -10,3 +10,5 @@ export { mountKvRoutes, sessionTagOf, type KvRouteDeps } from './kvRoutes.js';
 export { routeWrapper, type RouteErrorHooks, type RouteHandler } from './routeWrap.js';
 export type { KvHttpMetrics } from './metrics.js';
 export { mountTxnRoutes, txnBody, txnResultJson } from './txnRoutes.js';
+export { mountLeaseRoutes } from './leaseRoutes.js';
+export { mountWatchRoutes, watchQuery, eventFrame, errorFrame, type WatchRouteDeps } from './watchRoutes.js';
