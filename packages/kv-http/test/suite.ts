@@ -52,6 +52,21 @@ export function kvRouterSuite(name: string, makeApp: ExpressFactory): void {
       expect(got.modRevision).toBe(first.revision);
     });
 
+    it('txn, lease and watch routes answer on this express too', async () => {
+      const res = await fetch(url(leader, '/v1/txn'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: [{ op: 'put', key: 'sx', value: 1 }] }) });
+      expect(await body(res)).toMatchObject({ succeeded: true, results: [{ op: 'put' }] });
+      const grant = await body(await fetch(url(follower, '/v1/leases'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ttlMs: 10_000 }) }));
+      expect(grant).toMatchObject({ ttlMs: 10_000 });
+      const ctl = new AbortController();
+      const w = await fetch(url(follower, `/v1/watch?key=sx&fromRevision=1`), { signal: ctl.signal });
+      expect(w.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const reader = w.body!.getReader();
+      let text = '';
+      while (!/event: put\ndata: .*\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      ctl.abort();
+      expect(text).toContain(`"key":"sx"`);
+    });
+
     it('bad input gets the coded 4xx', async () => {
       const bad = await fetch(url(leader, '/v1/kv/k'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{oops' });
       expect(bad.status).toBe(400);
