@@ -71,7 +71,7 @@ const keys = [
   'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
   'snapshot-every', 'snapshot-trailing', 'snapshot-chunk-bytes', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
   'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
-  'membership-timeout-ms',
+  'membership-timeout-ms', 'initial-cluster',
 ] as const;
 
 /** Options that take no value on the command line (`--learner`); `=true`/`=false` also work. */
@@ -86,6 +86,7 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --id ID                   this node's id (required)
   --listen HOST:PORT        address for client and peer HTTP (required)
   --peers ID=URL,...        the other voters of a NEW cluster (ignored once the data directory holds a log)
+  --initial-cluster ID=URL,...  instead of --peers: every voter of a NEW cluster, this node included (the same list on every node)
   --join URL                join an existing cluster through any member's URL (only with an empty data directory)
   --learner                 with --join: stay a non-voting learner
   --url URL                 this node's URL for peers and clients (default http(s)://<--listen>)
@@ -167,9 +168,10 @@ function int(raw: Raw, key: string, def: number, min: number, max: number): numb
   return n;
 }
 
-function validate(raw: Raw, fdLimit: number | null): ServerConfig {
-  const id = raw['id'];
+function validate(given: Raw, fdLimit: number | null): ServerConfig {
+  const id = given['id'];
   if (!id || !NODE_ID.test(id)) throw new ConfigError(`--id is required: 1-64 letters, digits, . _ - (got "${id ?? ''}")\n${usage}`);
+  const raw = { ...given, ...splitInitialCluster(given, id) };
   const listen = parseListen(raw['listen']);
   const peers = parsePeers(raw['peers'] ?? '', id);
   const clientUrls = parsePeers(raw['client-urls'] ?? '', id, '--client-urls');
@@ -282,6 +284,25 @@ function parseListen(v: string | undefined): ServerConfig['listen'] {
   const port = m ? Number(m[2]) : NaN;
   if (!m || port < 0 || port > 65535) throw new ConfigError(`--listen must be HOST:PORT, got "${v ?? ''}"\n${usage}`);
   return { host: m[1]!, port };
+}
+
+/**
+ * --initial-cluster lists every voter of a new cluster, this node included, so that every node
+ * (every pod of a StatefulSet) is given the same list (etcd's --initial-cluster): this node's
+ * entry becomes its --url (unless --url is given), the others its --peers.
+ */
+function splitInitialCluster(raw: Raw, id: string): Raw {
+  const list = raw['initial-cluster'];
+  if (!list) return {};
+  if (raw['peers']) throw new ConfigError('give --initial-cluster (every voter, this node included) or --peers (the other voters), not both');
+  if (raw['join']) throw new ConfigError('give --join (add this node to a running cluster) or --initial-cluster (bootstrap a new cluster), not both');
+  const entries = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const own = entries.filter((e) => e.slice(0, e.indexOf('=')) === id);
+  if (own.length !== 1) {
+    throw new ConfigError(`--initial-cluster must list this node (${id}) exactly once, got ${own.length === 0 ? 'no' : own.length} entries for it: "${list}"`);
+  }
+  const peers = entries.filter((e) => e !== own[0]).join(',');
+  return { peers, url: raw['url'] || own[0]!.slice(id.length + 1) };
 }
 
 function parsePeers(v: string, self: string, flag = '--peers'): Record<string, string> {
