@@ -18,6 +18,9 @@ const KEEPALIVE = '/v1/leases/:id/keepalive';
 
 const invalid = (message: string): HttpError => new HttpError(400, 'KV_INVALID_ARGUMENT', message);
 
+/** Time left as whole ms, rounded down (the keeper's clock has sub-ms precision). */
+const wholeMs = (ms: number): number => Math.max(0, Math.floor(ms));
+
 function idParam(req: Request): number {
   return leaseIdOf((req.params as { id?: string }).id, 'the lease id in the path');
 }
@@ -65,19 +68,19 @@ export function mountLeaseRoutes(r: Router, deps: KvRouteDeps): void {
       if (isKvError(err, KvErrorCode.LeaseNotFound)) return null;
       throw err;
     })));
-    const leases = all.filter((l): l is LeaseTimeToLive => l !== null).map((l) => ({ id: l.id, ttlMs: l.ttlMs, grantedTtlMs: l.grantedTtlMs }));
+    const leases = all.filter((l): l is LeaseTimeToLive => l !== null).map((l) => ({ id: l.id, ttlMs: wholeMs(l.ttlMs), grantedTtlMs: l.grantedTtlMs }));
     sendJson(res, 200, { leases });
   }));
 
   r.post(KEEPALIVE, wrap('leaseKeepAlive', async (req, res) => {
     const out = await client.keepAlive(idParam(req));
-    sendJson(res, 200, { id: out.id, ttlMs: out.ttlMs });
+    sendJson(res, 200, { id: out.id, ttlMs: wholeMs(out.ttlMs) });
   }));
 
   r.get(LEASE, wrap('leaseGet', async (req, res) => {
     const id = idParam(req);
     const out = await client.timeToLive(id, { keys: keysQuery(req) });
-    sendJson(res, 200, { id: out.id, ttlMs: out.ttlMs, grantedTtlMs: out.grantedTtlMs, ...(out.keys !== undefined ? { keys: out.keys } : {}) });
+    sendJson(res, 200, { id: out.id, ttlMs: wholeMs(out.ttlMs), grantedTtlMs: out.grantedTtlMs, ...(out.keys !== undefined ? { keys: out.keys } : {}) });
   }));
 
   r.delete(LEASE, wrap('leaseRevoke', async (req, res) => {

@@ -149,6 +149,8 @@ export function mountWatchRoutes(r: Router, deps: WatchRouteDeps): void {
   // fix the start, the refusal goes back to the client, which tries another node.
   const wrap = routeWrapper(deps.metrics, { onNotLeader: async () => false });
   r.get(WATCH_PATH, wrap('watch', async (req, res) => {
+    // express routes HEAD to GET: it would hold a watch open with nothing to send.
+    if (req.method === 'HEAD') throw new HttpError(405, 'SERVER_METHOD_NOT_ALLOWED', `HEAD is not allowed on ${WATCH_PATH} (GET it as text/event-stream)`);
     const q = watchQuery(req);
     const consistency = consistencyOf(req);
     const ctl = new AbortController();

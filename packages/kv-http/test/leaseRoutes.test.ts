@@ -31,8 +31,10 @@ describe('/v1/leases', () => {
     expect(mine).toMatchObject({ id, grantedTtlMs: 60_000 });
     expect(mine.ttlMs).toBeGreaterThan(55_000);
     expect(mine.ttlMs).toBeLessThanOrEqual(60_000);
+    expect(Number.isInteger(mine.ttlMs)).toBe(true);
     const ttl = await body(await fetch(url('a', `/v1/leases/${id}?keys=true`)));
     expect(ttl).toMatchObject({ id, grantedTtlMs: 60_000, keys: ['l/a', 'l/b'] });
+    expect(Number.isInteger(ttl.ttlMs)).toBe(true);
     expect(await body(await fetch(url('a', `/v1/leases/${id}`)))).not.toHaveProperty('keys');
     const rv = await fetch(url('a', `/v1/leases/${id}`), { method: 'DELETE' });
     expect(rv.status).toBe(200);

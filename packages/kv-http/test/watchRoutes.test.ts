@@ -105,6 +105,7 @@ describe('GET /v1/watch (Server-Sent Events)', () => {
       expect(e.message, path).toContain(message);
     }
     expect((await fetch(url('a', '/v1/watch?key=a'), { method: 'POST' })).status).toBe(405);
+    expect((await fetch(url('a', '/v1/watch?key=a'), { method: 'HEAD' })).status).toBe(405);
   });
 });
 
