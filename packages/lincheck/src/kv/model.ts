@@ -1,71 +1,54 @@
 import type { Model, NormalizedOperation } from '../types.js';
 import { partitionKv } from './partition.js';
+import { describeKvState, hashState, rangeOf, revisionAdvances, sameEntries, valueOf, write } from './record.js';
+import { describeTxn, stepTxn, touchedBy } from './txn.js';
 import type { KvInput, KvOutput, KvState } from './types.js';
 
 type Step = readonly [ok: boolean, next: KvState];
 
 const EMPTY: KvState = new Map();
 
-function withValue(state: KvState, key: string, value: string | null): KvState {
-  const next = new Map(state);
-  if (value === null) next.delete(key);
-  else next.set(key, value);
-  return next;
-}
-
 /** A reported previous value, when present, must be the current one. */
 const sawCurrent = (out: KvOutput | undefined, current: string | null): boolean =>
   out?.value === undefined || out.value === current;
 
+type Write = Extract<KvInput, { op: 'put' | 'delete' }>;
+
+function stepWrite(state: KvState, input: Write, out: KvOutput | undefined): Step {
+  if (!sawCurrent(out, valueOf(state, input.key)) || !revisionAdvances(state, input.key, out?.revision)) {
+    return [false, state];
+  }
+  return [true, write(state, input.key, input.op === 'put' ? input.value : null, out?.revision ?? null)];
+}
+
 function stepCas(state: KvState, input: Extract<KvInput, { op: 'cas' }>, out: KvOutput | undefined): Step {
-  const current = state.get(input.key) ?? null;
+  const current = valueOf(state, input.key);
   const swaps = current === input.expected;
-  if (out === undefined) return [true, swaps ? withValue(state, input.key, input.value) : state];
-  if (out.ok !== swaps || !sawCurrent(out, current)) return [false, state];
-  return [true, swaps ? withValue(state, input.key, input.value) : state];
-}
-
-function rangeOf(state: KvState, prefix: string): Map<string, string> {
-  return new Map([...state].filter(([k]) => k.startsWith(prefix)));
-}
-
-function sameEntries(actual: ReadonlyMap<string, string>, seen: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(seen);
-  return keys.length === actual.size && keys.every((k) => actual.get(k) === seen[k]);
+  if (out !== undefined && (out.ok !== swaps || !sawCurrent(out, current))) return [false, state];
+  if (!swaps) return [true, state];
+  if (!revisionAdvances(state, input.key, out?.revision)) return [false, state];
+  return [true, write(state, input.key, input.value, out?.revision ?? null)];
 }
 
 function step(state: KvState, input: KvInput, out: KvOutput | undefined): Step {
-  if (input.op === 'range') {
-    return [out === undefined || sameEntries(rangeOf(state, input.prefix), out.entries ?? {}), state];
-  }
-  const current = state.get(input.key) ?? null;
   switch (input.op) {
+    case 'range':
+      return [out === undefined || sameEntries(rangeOf(state, input.prefix), out.entries ?? {}), state];
     case 'get':
-      return [out === undefined || out.value === current, state];
+      return [out === undefined || out.value === valueOf(state, input.key), state];
     case 'put':
-      return [sawCurrent(out, current), withValue(state, input.key, input.value)];
     case 'delete':
-      return [sawCurrent(out, current), withValue(state, input.key, null)];
+      return stepWrite(state, input, out);
     case 'cas':
       return stepCas(state, input, out);
+    case 'txn':
+      return stepTxn(state, input, out);
   }
-}
-
-function sortedEntries(state: KvState): [string, string][] {
-  const entries = [...state];
-  return entries.length < 2 ? entries : entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Canonical: equal states, and only those, have equal keys. */
-function hash(state: KvState): string {
-  if (state.size !== 1) return JSON.stringify(sortedEntries(state));
-  for (const entry of state) return JSON.stringify(entry);
-  return '';
 }
 
 const show = (v: string | null | undefined): string => (v === null ? 'absent' : v === undefined ? '?' : JSON.stringify(v));
 
-function describeOutput(input: KvInput, out: KvOutput | undefined): string {
+function describeOutput(input: Exclude<KvInput, { op: 'txn' }>, out: KvOutput | undefined): string {
   if (out === undefined) return ' → ?';
   switch (input.op) {
     case 'get':
@@ -80,6 +63,7 @@ function describeOutput(input: KvInput, out: KvOutput | undefined): string {
 }
 
 function describeOperation(input: KvInput, out: KvOutput | undefined): string {
+  if (input.op === 'txn') return describeTxn(input, out);
   const key = input.op === 'range' ? '' : JSON.stringify(input.key);
   const call =
     input.op === 'put' ? `put(${key}, ${show(input.value)})`
@@ -89,13 +73,19 @@ function describeOperation(input: KvInput, out: KvOutput | undefined): string {
   return call + describeOutput(input, out);
 }
 
+/** The keys an operation names; a range names none (it covers keys others write). */
+function keysOf(input: KvInput): string[] {
+  if (input.op === 'txn') return touchedBy(input).keys;
+  return input.op === 'range' ? [] : [input.key];
+}
+
 function describePartition(ops: readonly NormalizedOperation<KvInput, KvOutput>[]): string {
-  const keys = [...new Set(ops.map((op) => (op.input.op === 'range' ? null : op.input.key)))]
-    .filter((k): k is string => k !== null)
-    .sort();
+  const keys = [...new Set(ops.flatMap((op) => keysOf(op.input)))].sort();
   if (keys.length === 0) {
-    const prefixes = ops.map((op) => (op.input.op === 'range' ? JSON.stringify(op.input.prefix) : ''));
-    return `prefix ${[...new Set(prefixes)].join(', ')}`;
+    const prefixes = ops.flatMap((op) =>
+      op.input.op === 'range' ? [op.input.prefix] : op.input.op === 'txn' ? touchedBy(op.input).prefixes : [],
+    );
+    return `prefix ${[...new Set(prefixes.map((p) => JSON.stringify(p)))].join(', ')}`;
   }
   const shown = keys.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
   const more = keys.length > 3 ? ` and ${keys.length - 3} more` : '';
@@ -103,15 +93,16 @@ function describePartition(ops: readonly NormalizedOperation<KvInput, KvOutput>[
 }
 
 /**
- * The built-in key-value store model: put, get, delete, cas and range over string values.
- * Partitions per key (keys joined by a range are checked together).
+ * The built-in key-value store model: put, get, delete, cas, range and txn over string
+ * values, with each key's version and revisions. Partitions per key (keys joined by a range
+ * or a txn are checked together).
  */
 export const kvModel: Model<KvState, KvInput, KvOutput> = {
   init: () => EMPTY,
   step,
   partition: partitionKv,
-  hash,
+  hash: hashState,
   describeOperation,
-  describeState: (state) => JSON.stringify(Object.fromEntries(sortedEntries(state))),
+  describeState: describeKvState,
   describePartition,
 };

@@ -1,17 +1,14 @@
-import { LincheckError, LincheckErrorCode } from '../errors.js';
 import type { NormalizedOperation } from '../types.js';
-import type { KvInput, KvOutput } from './types.js';
+import { comparesRevisions, touchedBy, txnWrites } from './txn.js';
+import { invalid, validateTxnInput, validateTxnOutput } from './txnValidate.js';
+import type { KvInput, KvOutput, KvTxnInput } from './types.js';
 
 type KvOp = NormalizedOperation<KvInput, KvOutput>;
-
-function invalid(op: KvOp, why: string): never {
-  throw new LincheckError(LincheckErrorCode.InvalidOperation, `operation #${op.id}: ${why}`);
-}
 
 const isValue = (v: unknown): boolean => typeof v === 'string';
 const isValueOrAbsent = (v: unknown): boolean => v === null || typeof v === 'string';
 
-const KINDS: ReadonlySet<unknown> = new Set(['put', 'get', 'delete', 'cas', 'range']);
+const KINDS: ReadonlySet<unknown> = new Set(['put', 'get', 'delete', 'cas', 'range', 'txn']);
 
 function validateInput(op: KvOp): void {
   const input = op.input;
@@ -20,6 +17,7 @@ function validateInput(op: KvOp): void {
     if (!isValue(input.prefix)) invalid(op, 'range needs a string prefix');
     return;
   }
+  if (input.op === 'txn') return validateTxnInput(op, input);
   if (!isValue(input.key)) invalid(op, `${input.op} needs a string key`);
   if (input.op === 'put' && !isValue(input.value)) invalid(op, 'put needs a string value');
   if (input.op === 'cas' && !(isValue(input.value) && isValueOrAbsent(input.expected))) {
@@ -32,6 +30,8 @@ function validateOutput(op: KvOp): void {
   if (out === undefined) return;
   const { op: kind } = op.input;
   if (out.value !== undefined && !isValueOrAbsent(out.value)) invalid(op, 'value must be a string or null');
+  if (out.revision !== undefined && !Number.isFinite(out.revision)) invalid(op, 'revision must be a number');
+  if (op.input.op === 'txn') return validateTxnOutput(op, op.input, out);
   if (kind === 'get' && out.value === undefined) invalid(op, 'get output needs a value (null if absent)');
   if (kind === 'cas' && typeof out.ok !== 'boolean') invalid(op, 'cas output needs ok: boolean');
   if (kind === 'range' && (typeof out.entries !== 'object' || out.entries === null)) {
@@ -67,8 +67,9 @@ class KeyGroups {
   }
 }
 
-/** A read whose output was never seen constrains nothing and changes nothing. */
-const isBlindRead = (op: KvOp): boolean => op.status !== 'ok' && (op.input.op === 'get' || op.input.op === 'range');
+/** A read (or read-only txn) whose output was never seen constrains nothing and changes nothing. */
+const isBlindRead = ({ status, input }: KvOp): boolean =>
+  status !== 'ok' && (input.op === 'get' || input.op === 'range' || (input.op === 'txn' && !txnWrites(input)));
 
 /** Stands for "absent" among observed values. */
 const ABSENT = Symbol('absent');
@@ -122,36 +123,64 @@ function unneededWrites(ops: readonly KvOp[]): Set<KvOp> {
   return pending;
 }
 
+/** The keys an operation names, and the prefixes it reads. */
+function reach({ input }: KvOp): { keys: string[]; prefixes: string[] } {
+  if (input.op === 'txn') return touchedBy(input);
+  return input.op === 'range' ? { keys: [], prefixes: [input.prefix] } : { keys: [input.key], prefixes: [] };
+}
+
+/**
+ * A timed-out txn comparing revisions may meet a state where a compared revision is not
+ * known (its write timed out too), so the model cannot pick the branch. It is checked as two
+ * timed-out copies, one per branch; each may take effect only where its compares do not
+ * contradict its branch. This admits the real outcome (one copy at the real point, the other
+ * never), so nothing linearizable is rejected; it also admits both copies taking effect, so
+ * such a history is checked less strictly.
+ */
+function splitUndecidable(op: KvOp): KvOp[] {
+  const { input } = op;
+  if (op.status === 'ok' || input.op !== 'txn' || !comparesRevisions(input)) return [op];
+  const copy = (branch: 'success' | 'failure'): KvOp => ({ ...op, input: { ...input, branch } satisfies KvTxnInput });
+  return [copy('success'), copy('failure')];
+}
+
 /**
  * One part per group of keys, so each search is small. Operations on different keys share
  * no state, so the history is linearizable iff every part is (Herlihy & Wing 1990, §3.3).
- * A range read touches every key with its prefix, so those keys form one part; a history
- * whose ranges cover every key is checked whole.
+ * A range reads every key with its prefix and a txn every key it names and ranges over, so
+ * those keys form one part (the connected key sets); a history whose ranges or txns link
+ * every key is checked whole. Revisions are checked per key (a write's must exceed the key's
+ * last one), never across keys, so parts stay independent. Timed-out writes nobody observed
+ * are dropped only in parts without txns: a txn's compares on existence, version and
+ * revisions can depend on a write whose value nobody saw.
  */
 export function partitionKv(ops: readonly KvOp[]): KvOp[][] {
   ops.forEach((op) => (validateInput(op), validateOutput(op)));
   const groups = new KeyGroups();
-  for (const op of ops) if (op.input.op !== 'range') groups.add(op.input.key);
+  for (const op of ops) for (const k of reach(op).keys) groups.add(k);
   const keys = groups.keys();
   const anchorOf = new Map<number, string>();
   for (const op of ops) {
-    if (op.input.op !== 'range') continue;
-    const prefix = op.input.prefix;
-    const covered = keys.filter((k) => k.startsWith(prefix));
+    const { keys: named, prefixes } = reach(op);
+    const covered = [...named, ...prefixes.flatMap((p) => keys.filter((k) => k.startsWith(p)))];
     covered.forEach((k) => groups.union(covered[0], k));
     if (covered.length > 0) anchorOf.set(op.id, covered[0]);
   }
   const parts = new Map<string, KvOp[]>();
   const alone: KvOp[][] = [];
-  const dropped = unneededWrites(ops);
   for (const op of ops) {
-    if (isBlindRead(op) || dropped.has(op)) continue;
-    const anchor = op.input.op === 'range' ? anchorOf.get(op.id) : op.input.key;
+    if (isBlindRead(op)) continue;
+    const anchor = anchorOf.get(op.id);
     // A range that covers no written key only checks for emptiness: it stands alone.
-    if (anchor === undefined) alone.push([op]);
+    if (anchor === undefined) alone.push(splitUndecidable(op));
     else push(parts, groups.find(anchor), op);
   }
-  return [...parts.values(), ...alone];
+  const checked = [...parts.values()].map((part) => {
+    if (part.some((op) => op.input.op === 'txn')) return part.flatMap(splitUndecidable);
+    const dropped = unneededWrites(part);
+    return dropped.size === 0 ? part : part.filter((op) => !dropped.has(op));
+  });
+  return [...checked, ...alone];
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
