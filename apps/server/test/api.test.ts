@@ -135,6 +135,65 @@ describe('client API', () => {
     expect(put['502'].description).toMatch(/SERVER_FORWARD_FAILED.*did not apply/);
     expect(Object.keys(put)).toEqual(expect.arrayContaining(['400', '408', '413', '415', '503']));
   });
+
+  test('the OpenAPI document lists exactly the routes the server mounts, each with its answers', async () => {
+    // Every route the server mounts, with a request that reaches its handler and changes no
+    // data (bad bodies, unknown ids); a route that is not mounted answers SERVER_NOT_FOUND.
+    const probes: [method: string, template: string, path: string, init?: SendInit][] = [
+      ['get', '/v1/kv/{key}', '/v1/kv/routes/absent'],
+      ['put', '/v1/kv/{key}', '/v1/kv/routes/absent', { method: 'PUT', headers: jsonHeaders, body: 'null' }],
+      ['delete', '/v1/kv/{key}', '/v1/kv/routes/absent', { method: 'DELETE' }],
+      ['post', '/v1/kv/{key}/cas', '/v1/kv/routes/absent/cas', { method: 'POST', headers: jsonHeaders, body: '[]' }],
+      ['get', '/v1/kv', '/v1/kv?prefix=routes/'],
+      ['post', '/v1/txn', '/v1/txn', { method: 'POST', headers: jsonHeaders, body: '{"compare": 1}' }],
+      ['post', '/v1/leases', '/v1/leases', { method: 'POST', headers: jsonHeaders, body: '{"ttlMs": 0}' }],
+      ['get', '/v1/leases', '/v1/leases'],
+      ['get', '/v1/leases/{id}', '/v1/leases/987654321'],
+      ['delete', '/v1/leases/{id}', '/v1/leases/0', { method: 'DELETE' }],
+      ['post', '/v1/leases/{id}/keepalive', '/v1/leases/987654321/keepalive', { method: 'POST' }],
+      ['get', '/v1/watch', '/v1/watch?key=a&prefix=b'],
+      ['post', '/v1/sessions', '/v1/sessions', { method: 'POST' }],
+      ['get', '/v1/members', '/v1/members'],
+      ['post', '/v1/members', '/v1/members', { method: 'POST', headers: jsonHeaders, body: '{}' }],
+      ['post', '/v1/members/{id}/promote', '/v1/members/ghost/promote', { method: 'POST' }],
+      ['delete', '/v1/members/{id}', '/v1/members/ghost', { method: 'DELETE' }],
+      ['post', '/v1/leader/transfer', '/v1/leader/transfer', { method: 'POST', headers: jsonHeaders, body: '{"to": "ghost"}' }],
+      ['post', '/v1/snapshot', '/v1/snapshot', { method: 'POST' }],
+      ['get', '/v1/snapshot', '/v1/snapshot'],
+      ['get', '/v1/status', '/v1/status'],
+      ['get', '/v1/openapi.json', '/v1/openapi.json'],
+      ['post', '/raft/v1/messages', '/raft/v1/messages', { method: 'POST', body: 'unsigned' }],
+      ['get', '/metrics', '/metrics'],
+      ['get', '/healthz', '/healthz'],
+      ['get', '/readyz', '/readyz'],
+    ];
+    const doc = ok(await send(`${leader.url}/v1/openapi.json`), 'openapi');
+    const documented = Object.entries(doc.paths as Record<string, Record<string, { summary: string; responses: Record<string, unknown> }>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    expect(documented.sort()).toEqual(probes.map(([m, t]) => `${m} ${t}`).sort());
+    for (const [method, template, path, init] of probes) {
+      const op = doc.paths[template][method];
+      expect(op.summary, `${method} ${template}`).toMatch(/\w/);
+      expect(Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${template} documents its success`).toBe(true);
+      const r = await send(`${follower.url}${path}`, { ...init, timeoutMs: 5000 });
+      const code = r.json?.error?.code;
+      expect([r.status, code], `${method} ${path} is served`).not.toEqual([404, 'SERVER_NOT_FOUND']);
+      expect(code, `${method} ${path} is served`).not.toBe('SERVER_METHOD_NOT_ALLOWED');
+      // What it answered is among the statuses the document lists for it.
+      expect(Object.keys(op.responses), `${method} ${template} documents status ${r.status} (${code ?? 'no code'})`).toContain(String(r.status));
+    }
+    // The probe can tell: a path that is not mounted is SERVER_NOT_FOUND, a method it lacks 405.
+    expect(errorCode(await send(`${follower.url}/v1/transactions`))).toBe('SERVER_NOT_FOUND');
+    expect(errorCode(await send(`${follower.url}/v1/txn`))).toBe('SERVER_METHOD_NOT_ALLOWED');
+    // The new routes carry examples of their requests and answers.
+    const example = (content: Record<string, { example?: unknown }> | undefined) => Object.values(content ?? {}).some((c) => c.example !== undefined);
+    for (const [method, template] of [['post', '/v1/txn'], ['post', '/v1/leases']] as const) expect(example(doc.paths[template][method].requestBody?.content), `${method} ${template} request example`).toBe(true);
+    for (const [method, template] of [['post', '/v1/txn'], ['post', '/v1/leases'], ['get', '/v1/leases'], ['get', '/v1/leases/{id}'], ['delete', '/v1/leases/{id}'], ['post', '/v1/leases/{id}/keepalive'], ['get', '/v1/watch']] as const) {
+      expect(example(doc.paths[template][method].responses['200'].content), `${method} ${template} answer example`).toBe(true);
+    }
+    expect(doc.paths['/v1/watch'].get.responses['410'].description).toMatch(/KV_COMPACTED/);
+    expect(doc.paths['/v1/leases'].post.responses['409'].content['application/json'].example.error.code).toBe('KV_LEASE_EXISTS');
+    expect(doc.paths['/v1/kv/{key}'].put.parameters.map((p: { name: string }) => p.name)).toContain('lease');
+  });
 });
 
 /** HMAC headers as transport-http expects them (see its README); by default from a follower to the leader. */
