@@ -24,6 +24,7 @@ import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { PeerErrorLog } from './peerErrors.js';
 import { LeaderCommitTap, Readiness } from './readiness.js';
+import { dashboardRoutes } from './dashboardRoutes.js';
 
 /** Paths the peer router may serve (express matches them case-insensitively). */
 const PEER_PATH = /^\/raft\//i;
@@ -157,6 +158,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   const onHandoff = (req: Request, res: Response, err: unknown) => handoff.carry(req, res, err);
 
+  app.use(dashboardRoutes({ node, metrics, storage, logger, clientUrlOf: (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), peerStats: () => transport.stats().peers as Record<string, { backoffMs?: number }> }));
   app.use(
     createKvRouter({
       client,
