@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KvClient, createKvReplica, type KvRaftReplica, type KvStateMachineOptions } from '@raftkit/kv';
+import { KvClient, createKvReplica, type KvRaftReplica, type KvReplicaOptions } from '@raftkit/kv';
 import { sendError } from '../src/index.js';
 import { MemoryLogStorage } from '@raftkit/log-memory';
 import { MemoryNetwork } from '@raftkit/transport-memory';
@@ -12,6 +12,7 @@ export type ExpressFactory = () => { use(h: unknown): unknown; listen(port: numb
 export interface Cluster {
   readonly urls: Map<string, string>;
   readonly replicas: Map<string, KvRaftReplica>;
+  readonly network: MemoryNetwork;
   leader(): Promise<string>;
   close(): Promise<void>;
 }
@@ -22,14 +23,14 @@ export interface Cluster {
  * so `a` leads for the whole suite even when a loaded machine stalls the event loop (CI runs
  * many packages at once) and the tests that ask "who leads?" cannot race a re-election.
  */
-export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}, kv?: KvStateMachineOptions): Promise<Cluster> {
+export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}, replicaExtra: Partial<KvReplicaOptions> = {}): Promise<Cluster> {
   const ids = ['a', 'b', 'c'];
   const network = new MemoryNetwork({ seed: 1 });
   const urls = new Map<string, string>();
   const replicas = new Map<string, KvRaftReplica>();
   const servers: http.Server[] = [];
   for (const id of ids) {
-    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10, electionTicks: id === 'a' ? 10 : 6000, ...(kv ? { kv } : {}) });
+    const replica = await createKvReplica({ id, voters: ids, storage: MemoryLogStorage.open(), transport: network.transport(id), tickMs: 10, electionTicks: id === 'a' ? 10 : 6000, ...replicaExtra });
     replicas.set(id, replica);
     const app = makeApp();
     const client = new KvClient(replica, { timeoutMs: 3000 });
@@ -51,6 +52,7 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
   return {
     urls,
     replicas,
+    network,
     async leader() {
       for (;;) {
         // Every node must know it: a follower that has not yet heard from the new leader has no

@@ -113,7 +113,7 @@ describe('GET /v1/watch errors (short history, tiny queues)', () => {
   let c: Cluster;
   const url = (id: string, path: string) => c.urls.get(id)! + path;
   beforeAll(async () => {
-    c = await startCluster(() => express(), {}, { watchHistory: 3, watchMaxQueued: 4 });
+    c = await startCluster(() => express(), {}, { kv: { watchHistory: 3, watchMaxQueued: 4 } });
     await c.leader();
   });
   afterAll(() => c.close());
@@ -161,4 +161,32 @@ describe('GET /v1/watch errors (short history, tiny queues)', () => {
     expect(puts_.at(-1)!.data.revision).toBeLessThanOrEqual(last.data.error.lastRevision);
     expect(puts_.map((f) => f.data.key)).toEqual(puts_.map((_, i) => `big/${i + 1}`));
   }, 60_000);
+});
+
+describe('GET /v1/watch on a follower that installs a snapshot', () => {
+  let c: Cluster;
+  const url = (id: string, path: string) => c.urls.get(id)! + path;
+  beforeAll(async () => {
+    c = await startCluster(() => express(), {}, { snapshotEvery: 5, snapshots: { trailingEntries: 0 } });
+    await c.leader();
+  });
+  afterAll(() => c.close());
+
+  it('ends the running stream with `event: error` KV_COMPACTED (oldestRevision, lastRevision) once the snapshot passes it', async () => {
+    const first = await body(await fetch(url('a', '/v1/kv/s/k'), put(0)));
+    const s = await openStream(url('c', `/v1/watch?prefix=s/&fromRevision=${first.revision}`));
+    expect((await s.nextEvent()).data.revision).toBe(first.revision);
+    // Cut off, the follower falls behind a log that the leader compacts away (no trailing entries).
+    c.network.isolate('c');
+    for (let i = 1; i <= 12; i++) await fetch(url('a', `/v1/kv/s/k${i}`), put(i));
+    const leaderSnapshot = () => c.replicas.get('a')!.node.status().snapshotIndex;
+    await until(() => leaderSnapshot() > first.revision + 5, 5000, 'the leader took a snapshot');
+    c.network.heal();
+    const rest = await s.rest(10_000);
+    const last = rest.filter((f) => f.event !== '').at(-1)!;
+    expect(last.event).toBe('error');
+    expect(last.data.error).toMatchObject({ code: 'KV_COMPACTED', lastRevision: first.revision });
+    expect(last.data.error.oldestRevision).toBeGreaterThan(first.revision + 1);
+    expect(c.replicas.get('c')!.machine.watcherCount).toBe(0);
+  }, 30_000);
 });
