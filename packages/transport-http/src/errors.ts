@@ -46,6 +46,12 @@ export const HttpErrorCode = {
    */
   MessageTooLarge: 'RAFT_HTTP_MESSAGE_TOO_LARGE',
   /**
+   * Client side: a peer's host name does not resolve (ENOTFOUND, EAI_AGAIN), e.g. a StatefulSet
+   * pod whose DNS record appears only once the pod runs. The link keeps retrying with its
+   * backoff and reaches the peer once the name resolves; reported, rate limited, meanwhile.
+   */
+  PeerUnresolved: 'RAFT_HTTP_PEER_UNRESOLVED',
+  /**
    * Server side: a peer's requests are refused (401) because its timestamp is outside
    * `authWindowMs` of this node's clock; that peer is cut off until its clock is fixed.
    */
@@ -60,7 +66,7 @@ export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /** Every code an error response can carry. */
 export type ResponseErrorCode =
-  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW' | 'RAFT_HTTP_BAD_PEER_ADDRESS'>
+  | Exclude<HttpErrorCode, 'RAFT_HTTP_PEER_REJECTED' | 'RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND' | 'RAFT_HTTP_PEER_UNRESOLVED' | 'RAFT_HTTP_MESSAGE_TOO_LARGE' | 'RAFT_HTTP_CLOCK_SKEW' | 'RAFT_HTTP_BAD_PEER_ADDRESS'>
   | typeof ErrorCode.BadMessage;
 
 export const statusOf: Readonly<Record<ResponseErrorCode, number>> = {

@@ -244,8 +244,8 @@ export class HttpTransport implements Transport {
   }
 
   private addLink(peer: NodeId, url: URL): void {
-    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random } = this.options;
-    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random };
+    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup } = this.options;
+    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup };
     this.links.set(peer, new PeerLink(peer, url, settings, this.book.peer(peer), this.events));
   }
 

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { ErrorCode, RaftError } from '@raftkit/core';
 import type { NodeId } from '@raftkit/core';
 import { secretBytes } from './auth.js';
@@ -65,6 +66,11 @@ export interface HttpTransportOptions {
   /** Randomness in [0, 1) for backoff jitter. Default Math.random. */
   readonly random?: () => number;
   /**
+   * Resolves peer host names (the signature of `dns.lookup`); called for every new connection,
+   * so a peer whose name does not resolve yet is reached once it does. Default `dns.lookup`.
+   */
+  readonly lookup?: LookupFunction;
+  /**
    * Told about problems `send` cannot throw: a message that cannot be encoded, a peer refusing
    * a request (e.g. 401 from a secret mismatch), a peer URL with no raftkit endpoint behind it
    * (RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND), a handler that threw. Must not throw.
@@ -100,6 +106,7 @@ export interface ResolvedOptions {
   readonly authWindowMs: number;
   readonly backoff: Required<BackoffOptions>;
   readonly random: () => number;
+  readonly lookup: LookupFunction | undefined;
   /** The user's onError; null means the default console reporter. */
   readonly onError: ((error: Error) => void) | null;
 }
@@ -155,6 +162,7 @@ export function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
     authWindowMs: positive('authWindowMs', options.authWindowMs, 60_000),
     backoff,
     random: options.random ?? Math.random,
+    lookup: options.lookup,
     onError: options.onError ?? null,
   };
 }

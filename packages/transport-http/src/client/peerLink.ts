@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { NodeId } from '@raftkit/core';
 import { authHeaders } from '../auth.js';
 import { encodeBatch } from '../codec/batch.js';
@@ -36,7 +37,11 @@ export interface LinkSettings {
   readonly maxQueuedBytes: number;
   readonly backoff: Required<BackoffOptions>;
   readonly random: () => number;
+  readonly lookup: LookupFunction | undefined;
 }
+
+/** getaddrinfo's answers for a name that does not resolve (now, or yet). */
+const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
 export interface LinkEvents {
   /** Called from I/O callbacks, never from inside `enqueue`. */
@@ -73,8 +78,10 @@ function endpointOf(base: URL): URL {
  * One keep-alive socket per peer is enough: at most one request is in flight, and a single
  * socket keeps requests (and so messages) in order.
  */
-function createAgent(url: URL, tls: HttpTlsOptions | undefined): http.Agent {
-  const common = { keepAlive: true, maxSockets: 1, noDelay: true };
+function createAgent(url: URL, tls: HttpTlsOptions | undefined, lookup: LookupFunction | undefined): http.Agent {
+  // The agent resolves the host for every new connection (no caching): a name that appears
+  // later (a pod's DNS record) is found at the first retry after it does.
+  const common = { keepAlive: true, maxSockets: 1, noDelay: true, ...(lookup ? { lookup } : {}) };
   if (url.protocol !== 'https:') return new http.Agent(common);
   const ca = tls?.ca as string | Buffer | Array<string | Buffer> | undefined;
   const identity = tls?.mutual ? { key: tls.key, cert: tls.cert } : {};
@@ -114,7 +121,7 @@ export class PeerLink {
   ) {
     this.url = url;
     this.endpoint = endpointOf(url);
-    this.agent = createAgent(url, settings.tls);
+    this.agent = createAgent(url, settings.tls, settings.lookup);
     this.backoff = new Backoff(settings.backoff, settings.random);
   }
 
@@ -235,6 +242,9 @@ export class PeerLink {
       if (outcome.status === 413) this.counters.tooLarge += count;
       const error = refusalError(this.peer, this.endpoint, count, outcome);
       if (error) this.events.error(error);
+    } else if (outcome.kind === 'network' && outcome.errno !== undefined && UNRESOLVED.has(outcome.errno)) {
+      const message = `peer ${this.peer}: host name ${this.url.hostname} does not resolve (${outcome.errno}); retrying with backoff until it does`;
+      this.events.error(new HttpTransportError(HttpErrorCode.PeerUnresolved, message, { peer: this.peer }));
     }
     this.events.unreachable(this.peer);
   }

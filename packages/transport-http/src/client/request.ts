@@ -25,6 +25,8 @@ export type PostOutcome =
       readonly ok: false;
       readonly kind: 'network' | 'timeout' | 'status';
       readonly detail: string;
+      /** The socket error's code for a network failure (ECONNREFUSED, ENOTFOUND...). */
+      readonly errno?: string;
       readonly status?: number;
       /** The coded error the peer answered with, if any. */
       readonly code?: string;
@@ -94,7 +96,7 @@ export function startPost(options: PostOptions, done: (outcome: PostOutcome) => 
       clearTimeout(continueTimer);
       const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
       if (mayRetry && stale) return attempt(false);
-      finish({ ok: false, kind: 'network', detail: `${err.code ?? 'error'}: ${err.message}` });
+      finish({ ok: false, kind: 'network', detail: `${err.code ?? 'error'}: ${err.message}`, ...(err.code ? { errno: err.code } : {}) });
     });
     if (!options.expectContinue) return void req.end(options.body);
     let bodySent = false;
