@@ -3,7 +3,17 @@ export { LincheckError, LincheckErrorCode } from './errors.js';
 export { formatResult, type FormatOptions } from './format.js';
 export { normalizeHistory } from './history.js';
 export { kvModel } from './kv/model.js';
-export { kv, type KvInput, type KvOutput, type KvState } from './kv/types.js';
+export {
+  kv,
+  type KvCompare,
+  type KvInput,
+  type KvOutput,
+  type KvRecord,
+  type KvState,
+  type KvTxnInput,
+  type KvTxnOp,
+  type KvTxnOpOutput,
+} from './kv/types.js';
 export { HistoryRecorder, type OperationHandle, type RecorderOptions } from './recorder.js';
 export type {
   Budget,

@@ -1,6 +1,6 @@
 import type { Model, NormalizedOperation } from '../types.js';
 import { partitionKv } from './partition.js';
-import { describeKvState, hashState, rangeOf, revisionAdvances, sameEntries, valueOf, write } from './record.js';
+import { describeKvState, hashState, rangeOf, revisionAdvances, sameEntries, tracksMetadata, valueOf, write } from './record.js';
 import { describeTxn, stepTxn, touchedBy } from './txn.js';
 import type { KvInput, KvOutput, KvState } from './types.js';
 
@@ -18,7 +18,7 @@ function stepWrite(state: KvState, input: Write, out: KvOutput | undefined): Ste
   if (!sawCurrent(out, valueOf(state, input.key)) || !revisionAdvances(state, input.key, out?.revision)) {
     return [false, state];
   }
-  return [true, write(state, input.key, input.op === 'put' ? input.value : null, out?.revision ?? null)];
+  return [true, write(state, input.key, input.op === 'put' ? input.value : null, out?.revision ?? null, tracksMetadata(input))];
 }
 
 function stepCas(state: KvState, input: Extract<KvInput, { op: 'cas' }>, out: KvOutput | undefined): Step {
@@ -27,7 +27,7 @@ function stepCas(state: KvState, input: Extract<KvInput, { op: 'cas' }>, out: Kv
   if (out !== undefined && (out.ok !== swaps || !sawCurrent(out, current))) return [false, state];
   if (!swaps) return [true, state];
   if (!revisionAdvances(state, input.key, out?.revision)) return [false, state];
-  return [true, write(state, input.key, input.value, out?.revision ?? null)];
+  return [true, write(state, input.key, input.value, out?.revision ?? null, tracksMetadata(input))];
 }
 
 function step(state: KvState, input: KvInput, out: KvOutput | undefined): Step {

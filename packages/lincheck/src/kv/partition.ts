@@ -1,5 +1,6 @@
 import type { NormalizedOperation } from '../types.js';
-import { comparesRevisions, touchedBy, txnWrites } from './txn.js';
+import { untrackedCopy } from './record.js';
+import { comparesRevisions, touchedBy, txnObservesMetadata, txnWrites } from './txn.js';
 import { invalid, validateTxnInput, validateTxnOutput } from './txnValidate.js';
 import type { KvInput, KvOutput, KvTxnInput } from './types.js';
 
@@ -176,11 +177,20 @@ export function partitionKv(ops: readonly KvOp[]): KvOp[][] {
     else push(parts, groups.find(anchor), op);
   }
   const checked = [...parts.values()].map((part) => {
-    if (part.some((op) => op.input.op === 'txn')) return part.flatMap(splitUndecidable);
+    if (part.some((op) => op.input.op === 'txn')) return withoutUnseenMetadata(part.flatMap(splitUndecidable));
     const dropped = unneededWrites(part);
-    return dropped.size === 0 ? part : part.filter((op) => !dropped.has(op));
+    return withoutUnseenMetadata(dropped.size === 0 ? part : part.filter((op) => !dropped.has(op)));
   });
   return [...checked, ...alone];
+}
+
+const observesMetadata = ({ input, output }: KvOp): boolean =>
+  output?.revision !== undefined || (input.op === 'txn' && txnObservesMetadata(input, output));
+
+/** A part where nothing sees versions or revisions is checked on values alone (faster). */
+function withoutUnseenMetadata(part: KvOp[]): KvOp[] {
+  if (part.some(observesMetadata)) return part;
+  return part.map((op) => ({ ...op, input: untrackedCopy(op.input) }));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

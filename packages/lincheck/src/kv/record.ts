@@ -1,11 +1,27 @@
-import type { KvRecord, KvState } from './types.js';
+import type { KvInput, KvRecord, KvState } from './types.js';
+
+/**
+ * Inputs (copies the partition made) of a part where nothing observes versions or revisions.
+ * Their writes leave version 1, so states that differ only in what nobody sees are one state
+ * and the search prunes them as before versions were modelled.
+ */
+const untracked = new WeakSet<KvInput>();
+
+export const tracksMetadata = (input: KvInput): boolean => !untracked.has(input);
+
+export function untrackedCopy(input: KvInput): KvInput {
+  const copy = { ...input };
+  untracked.add(copy);
+  return copy;
+}
 
 /**
  * Sets `key` to `value` (`null`: deletes it) at `revision` (`null`: not known), as
- * `@raftkit/kv`'s key space does: version 1 on creation, +1 per write after; the creating
- * write's revision is the createRevision. Returns a new state; `state` is never mutated.
+ * `@raftkit/kv`'s key space does: version 1 on creation, +1 per write after (unless `track`
+ * is false); the creating write's revision is the createRevision. Returns a new state;
+ * `state` is never mutated.
  */
-export function write(state: KvState, key: string, value: string | null, revision: number | null): KvState {
+export function write(state: KvState, key: string, value: string | null, revision: number | null, track = true): KvState {
   const next = new Map(state);
   if (value === null) {
     next.delete(key);
@@ -15,7 +31,7 @@ export function write(state: KvState, key: string, value: string | null, revisio
   const record: KvRecord =
     old === undefined
       ? { value, version: 1, createRevision: revision, modRevision: revision }
-      : { value, version: old.version + 1, createRevision: old.createRevision, modRevision: revision };
+      : { value, version: track ? old.version + 1 : 1, createRevision: old.createRevision, modRevision: revision };
   next.set(key, record);
   return next;
 }

@@ -1,4 +1,4 @@
-import { rangeOf, revisionAdvances, sameEntries, write } from './record.js';
+import { rangeOf, revisionAdvances, sameEntries, tracksMetadata, write } from './record.js';
 import type { KvCompare, KvOutput, KvState, KvTxnInput, KvTxnOp, KvTxnOpOutput } from './types.js';
 
 type Step = readonly [ok: boolean, next: KvState];
@@ -59,12 +59,12 @@ function sawRecord(state: KvState, key: string, r: KvTxnOpOutput): boolean {
 }
 
 /** Runs one op at `revision`; `ok` is false if its reported result is impossible. */
-function runOp(state: KvState, op: KvTxnOp, r: KvTxnOpOutput | undefined, revision: number | null): Step {
+function runOp(state: KvState, op: KvTxnOp, r: KvTxnOpOutput | undefined, revision: number | null, track: boolean): Step {
   switch (op.op) {
     case 'put':
-      return [true, write(state, op.key, op.value, revision)];
+      return [true, write(state, op.key, op.value, revision, track)];
     case 'delete':
-      return [r?.deleted === undefined || r.deleted === state.has(op.key), write(state, op.key, null, revision)];
+      return [r?.deleted === undefined || r.deleted === state.has(op.key), write(state, op.key, null, revision, track)];
     case 'get':
       return [r === undefined || sawRecord(state, op.key, r), state];
     case 'range':
@@ -89,9 +89,10 @@ export function stepTxn(state: KvState, input: KvTxnInput, out: KvOutput | undef
   if (out !== undefined && out.results?.length !== ops.length) return [false, state];
   if (!writtenKeys(ops).every((k) => revisionAdvances(state, k, out?.revision))) return [false, state];
   const revision = out?.revision ?? null;
+  const track = tracksMetadata(input);
   let s = state;
   for (let i = 0; i < ops.length; i++) {
-    const [ok, next] = runOp(s, ops[i], out?.results?.[i], revision);
+    const [ok, next] = runOp(s, ops[i], out?.results?.[i], revision, track);
     if (!ok) return [false, state];
     s = next;
   }
@@ -111,6 +112,14 @@ export function touchedBy(input: KvTxnInput): { keys: string[]; prefixes: string
 
 export const txnWrites = (input: KvTxnInput): boolean =>
   writtenKeys(input.success).length > 0 || writtenKeys(input.failure).length > 0;
+
+const METADATA = ['version', 'createRevision', 'modRevision'] as const;
+
+/** Whether a txn compares, or its output reports, a version or a revision. */
+export function txnObservesMetadata(input: KvTxnInput, out: KvOutput | undefined): boolean {
+  if (input.compare.some((c) => c.target !== 'exists' && c.target !== 'value')) return true;
+  return out?.results?.some((r) => METADATA.some((f) => r[f] !== undefined)) ?? false;
+}
 
 /** Whether some compare needs a revision, which the model may not know. */
 export const comparesRevisions = (input: KvTxnInput): boolean =>
