@@ -3,7 +3,6 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { isNotLeaderError } from '@raftkit/core';
 import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { RocksLogStorage } from '@raftkit/log-rocksdb';
 import { HttpTransport } from '@raftkit/transport-http';
@@ -149,7 +148,6 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   const urlOf = (id: string): string | null => cfg.clientUrls[id] ?? addresses.urlOf(id);
   const routing = { selfId: cfg.id, followerMode: cfg.followerMode, clientUrlOf: urlOf, ...(tls ? { ca: tls.ca } : {}) };
   // A little over the leader's own deadline, so its answer (even RAFT_TIMEOUT) gets back.
-  const onNotLeader = notLeaderHandler({ ...routing, timeoutMs: cfg.requestTimeoutMs + 1000 });
   const handoff = new LeaderHandoff(node, new Forwarder({ ...routing, timeoutMs: cfg.requestTimeoutMs + 1000 }), {
     windowMs: 2 * electionMs,
     waitMs: cfg.requestTimeoutMs,
@@ -173,15 +171,6 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
       onHandoff: (req, res, err) => onHandoff(req as Request, res as Response, err),
     }),
   );
-  app.post('/v1/sessions', async (req, res) => {
-    try {
-      res.json({ clientId: await client.registerSession() });
-    } catch (err) {
-      if (await onHandoff(req, res, err)) return;
-      if (isNotLeaderError(err) && (await onNotLeader(req, res, err))) return;
-      sendError(res, err);
-    }
-  });
   app.use('/v1', memberRouter({
     node,
     addresses,

@@ -8,6 +8,7 @@ import express from 'express';
 import { notLeaderHandler } from './forward.js';
 import { mountKvRoutes, type KvRouteDeps } from './kvRoutes.js';
 import { mountLeaseRoutes } from './leaseRoutes.js';
+import { mountSessionRoutes } from './sessionRoutes.js';
 import { mountTxnRoutes } from './txnRoutes.js';
 import { mountWatchRoutes } from './watchRoutes.js';
 import { noMetrics, type KvHttpMetrics } from './metrics.js';
@@ -47,7 +48,7 @@ export interface KvRouterOptions {
 
 /**
  * The KV API under `/v1/kv` (GET/PUT/DELETE `/v1/kv/{key}`, POST `/v1/kv/{key}/cas`, GET
- * `/v1/kv?prefix=`), `POST /v1/txn`, `/v1/leases` and `GET /v1/watch` (Server-Sent Events), as a middleware for `app.use(router)`: coded JSON errors, idempotent
+ * `/v1/kv?prefix=`), `POST /v1/sessions`, `POST /v1/txn`, `/v1/leases` and `GET /v1/watch` (Server-Sent Events), as a middleware for `app.use(router)`: coded JSON errors, idempotent
  * writes (x-raftkit-client-id / x-raftkit-seq / x-raftkit-first-outstanding), and a
  * follower's requests forwarded to (or redirected at) the leader. Uses the app's own express.
  */
@@ -73,6 +74,7 @@ export function createKvRouter(options: KvRouterOptions): KvRequestHandler {
   const heartbeatMs = options.watchHeartbeatMs ?? 15_000;
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw new TypeError(`watchHeartbeatMs must be a positive integer, got ${heartbeatMs}`);
   mountKvRoutes(router, deps);
+  mountSessionRoutes(router, deps);
   mountTxnRoutes(router, deps);
   mountLeaseRoutes(router, deps);
   mountWatchRoutes(router, { ...deps, heartbeatMs });

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KvClient, createKvReplica, type KvRaftReplica, type KvReplicaOptions } from '@raftkit/kv';
-import { sendError } from '../src/index.js';
 import { MemoryLogStorage } from '@raftkit/log-memory';
 import { MemoryNetwork } from '@raftkit/transport-memory';
 import { createKvRouter, type KvRouterOptions } from '../src/index.js';
@@ -35,13 +34,6 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
     const app = makeApp();
     const client = new KvClient(replica, { timeoutMs: 3000 });
     app.use(createKvRouter({ client, selfId: id, clientUrlOf: (x) => urls.get(x) ?? null, ...extra }));
-    // What raftkit-server adds (apps/server), for @raftkit/client: sessions, on the leader.
-    app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
-      if (req.method !== 'POST' || req.url !== '/v1/sessions') return next();
-      const leader = urls.get('a')!;
-      if (id !== 'a') return void res.writeHead(307, { location: leader + '/v1/sessions' }).end();
-      client.registerSession().then((clientId) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ clientId })), (err) => sendError(res, err));
-    });
     const server = await new Promise<http.Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

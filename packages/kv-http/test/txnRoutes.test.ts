@@ -88,6 +88,19 @@ describe('POST /v1/txn', () => {
     expect(got).toMatchObject({ value: 1, modRevision: r1.revision });
   });
 
+  it('POST /v1/sessions registers a session through the log, on a follower too (forwarded)', async () => {
+    const onLeader = await fetch(url('a', '/v1/sessions'), { method: 'POST' });
+    expect(onLeader.status).toBe(200);
+    const viaFollower = await fetch(url('c', '/v1/sessions'), { method: 'POST' });
+    expect(viaFollower.status).toBe(200);
+    expect(viaFollower.headers.get('x-raftkit-forwarded-to')).toBe(c.urls.get('a'));
+    const [x, y] = [(await body(onLeader)).clientId, (await body(viaFollower)).clientId];
+    // Each id is the index of its registration entry: distinct, and usable on any node.
+    expect(Number.isSafeInteger(x) && Number.isSafeInteger(y) && x !== y).toBe(true);
+    const put = await fetch(url('b', '/v1/kv/with-session'), { method: 'PUT', headers: { 'content-type': 'application/json', 'x-raftkit-client-id': String(y), 'x-raftkit-seq': '1' }, body: '1' });
+    expect(put.status).toBe(200);
+  });
+
   it('a put on a missing lease is 404 KV_LEASE_NOT_FOUND and writes nothing', async () => {
     const res = await fetch(url('a', '/v1/txn'), post({ success: [{ op: 'put', key: 'leased', value: 1, lease: 987654 }] }));
     expect(res.status).toBe(404);
