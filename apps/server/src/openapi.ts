@@ -173,6 +173,24 @@ export const openApiDocument = {
     ...txnLeaseWatchPaths,
     ...membershipPaths,
     '/v1/status': { get: { summary: 'Role, term, leader and leaderUrl (the leader\'s client URL, on the leader too; null while no leader is known), commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
+    '/v1/dashboard': {
+      get: {
+        summary: "This node's view for the dashboard (/ui): members with match index, lag and replication state, term, leader and membership history, recent write/read/commit-latency samples, log and snapshot size. Any origin may read it (access-control-allow-origin: *), so the page served by one node asks every member",
+        responses: { '200': { description: 'JSON, not cached (cache-control: no-store)' } },
+      },
+    },
+    '/ui/{file}': {
+      get: {
+        summary: 'The dashboard page and its scripts (static files; /ui/ is index.html, GET /ui redirects to /ui/)',
+        parameters: [{ name: 'file', in: 'path', required: true, description: 'A file of apps/server/ui: letters, digits, ".", "_", "-"', schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'The file (ETag; revalidated every time)' },
+          '304': { description: 'Not modified (If-None-Match)' },
+          '308': { description: 'GET /ui: to /ui/' },
+          '404': errResp('SERVER_NOT_FOUND: no such file'),
+        },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1, JSON' } } } },
     '/raft/v1/messages': {
       post: {
@@ -182,6 +200,9 @@ export const openApiDocument = {
           '400': errResp('RAFT_BAD_MESSAGE: the body does not decode'),
           '401': errResp('RAFT_HTTP_UNAUTHORIZED: missing or wrong HMAC, or a timestamp outside the ±60 s window'),
           '403': errResp('an unknown sender'),
+          '405': errResp('not a POST'),
+          '413': errResp('a batch over the size limit'),
+          '415': errResp('not application/vnd.raftkit.batch'),
           '421': errResp('addressed to another node'),
         },
       },

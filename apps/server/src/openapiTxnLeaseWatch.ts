@@ -76,8 +76,8 @@ export const txnLeaseWatchPaths = {
       requestBody: {
         required: true,
         content: json(
-          { type: 'object', required: ['ttlMs'], properties: { ttlMs: { type: 'integer', minimum: 1, description: 'Time to live in ms' }, id: { type: 'integer', minimum: 1, description: 'The id to use (default: one chosen by the cluster)' } } },
-          { ttlMs: 10000 },
+          { type: 'object', required: ['ttlMs'], properties: { ttlMs: { type: 'integer', minimum: 1, description: 'Time to live in ms' }, id: { type: 'integer', minimum: 0, description: 'The id to give the lease (default, or 0: the revision of the grant)' } } },
+          { ttlMs: 10000, id: 17 },
         ),
       },
       responses: {
@@ -98,7 +98,7 @@ export const txnLeaseWatchPaths = {
   '/v1/leases/{id}': {
     get: {
       summary: 'One lease: time left, granted TTL, and with keys=true the keys attached to it (served by the leader; a follower forwards it)',
-      parameters: [leaseId, { name: 'keys', in: 'query', description: 'Also list the attached keys', schema: { type: 'boolean', default: false } }],
+      parameters: [leaseId, { name: 'keys', in: 'query', description: 'true: also list the attached keys, in key order', schema: { type: 'boolean', default: false } }],
       responses: {
         '200': { description: 'The lease', content: json({ $ref: '#/components/schemas/LeaseInfo' }, { id: 17, ttlMs: 8423, grantedTtlMs: 10000, keys: ['app/lock'] }) },
         '400': errResp('KV_INVALID_ARGUMENT: the id is not a positive integer'),
@@ -136,23 +136,26 @@ export const txnLeaseWatchPaths = {
         { name: 'key', in: 'query', description: 'Watch this key (exactly one of key and prefix)', schema: { type: 'string' }, example: 'app/counter' },
         { name: 'prefix', in: 'query', description: 'Watch every key starting with this ("" for all keys)', schema: { type: 'string' }, example: 'app/' },
         { name: 'fromRevision', in: 'query', description: 'First revision to deliver (replayed from the kept history); wins over Last-Event-ID', schema: { type: 'integer', minimum: 1 } },
-        { name: 'prevValue', in: 'query', description: 'Add each change\'s previous value (prevValue, prevEncoding)', schema: { type: 'boolean', default: false } },
+        { name: 'prevValue', in: 'query', description: 'true: add each change\'s previous value (prevValue, prevEncoding) when the key existed before', schema: { type: 'boolean', default: false } },
+        { name: 'consistency', in: 'query', description: 'The read that fixes the start when neither fromRevision nor Last-Event-ID is given: linearizable (default; every change committed after the request arrived is delivered), lease or stale', schema: { type: 'string', enum: ['linearizable', 'lease', 'stale'], default: 'linearizable' } },
         { name: 'Last-Event-ID', in: 'header', description: 'Resume after this revision (from N + 1), as a browser EventSource sends it on reconnect; ignored when fromRevision is given', schema: { type: 'integer', minimum: 0 } },
       ],
       responses: {
         '200': {
           description:
-            'text/event-stream. One event per change: "event: put" or "event: delete", "data:" one JSON line (WatchEvent; value and encoding on puts only, bytes as base64). "id: <revision>" is on the last event of each revision only, so a reconnect with Last-Event-ID never skips the rest of a revision. A ": ping" comment every 15 s keeps idle connections open. An error after the stream began is "event: error" with data {"error": {"code", "message", ...}}, and the stream ends: KV_WATCH_OVERFLOW (the reader fell too far behind; resume from lastRevision + 1) or KV_COMPACTED (the node restored a snapshot past the watch\'s position; oldestRevision says where history starts)',
+            'text/event-stream (cache-control: no-cache, never compressed, each event flushed), starting with a ": watching ..." comment. One event per change: "event: put" or "event: delete", "data:" one JSON line (WatchEvent; value and encoding on puts only, bytes as base64). "id: <revision>" is on the last event of each revision only, so a reconnect with Last-Event-ID never skips the rest of a revision. A ": ping" comment every 15 s keeps idle connections open. An error after the stream began is "event: error" with data {"error": {"code", "message", ...}}, and the stream ends: KV_WATCH_OVERFLOW (the reader fell too far behind; resume from lastRevision + 1) or KV_COMPACTED (the node restored a snapshot past the watch\'s position; oldestRevision says where history starts)',
           content: {
             'text/event-stream': {
               schema: { type: 'string' },
               example:
-                `: ping\n\nevent: put\nid: 43\ndata: ${JSON.stringify(watchEventExample)}\n\n` +
-                `event: delete\nid: 44\ndata: ${JSON.stringify({ key: 'app/lock', revision: 44, createRevision: 40, modRevision: 44, version: 0, lease: 0 })}\n\n`,
+                `: watching {"prefix":"app/"}\n\nevent: put\ndata: ${JSON.stringify(watchEventExample)}\nid: 43\n\n` +
+                `event: delete\ndata: ${JSON.stringify({ key: 'app/lock', revision: 44, createRevision: 0, modRevision: 44, version: 0, lease: 0 })}\n\n` +
+                `event: delete\ndata: ${JSON.stringify({ key: 'app/lock2', revision: 44, createRevision: 0, modRevision: 44, version: 0, lease: 0 })}\nid: 44\n\n: ping\n\n`,
             },
           },
         },
-        '400': errExample('KV_INVALID_ARGUMENT: neither or both of key and prefix, a bad key, fromRevision or Last-Event-ID', 'KV_INVALID_ARGUMENT', 'watch takes exactly one of key and prefix'),
+        '400': errExample('KV_INVALID_ARGUMENT: neither or both of key and prefix, a bad key, fromRevision, Last-Event-ID, prevValue or consistency', 'KV_INVALID_ARGUMENT', 'watch takes exactly one of key or prefix (prefix= for every key)'),
+        '405': errResp('SERVER_METHOD_NOT_ALLOWED: any method but GET (HEAD too)'),
         '410': {
           description: 'KV_COMPACTED, before the stream starts: the history this node keeps no longer reaches back to fromRevision; oldestRevision is the smallest start it accepts (read the current state, then watch from its revision + 1)',
           content: {
@@ -162,7 +165,7 @@ export const txnLeaseWatchPaths = {
             },
           },
         },
-        '503': errResp('RAFT_NOT_LEADER (no leader known: the start point needs a linearizable read), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN; retry'),
+        '503': errResp('RAFT_NOT_LEADER (no leader to fix the start with a linearizable read; a watch is never forwarded: try another node), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN; retry'),
       },
     },
   },
@@ -224,7 +227,7 @@ export const txnLeaseWatchSchemas = {
       revision: { type: 'integer', description: 'The revision of the change' },
       createRevision: { type: 'integer' },
       modRevision: { type: 'integer' },
-      version: { type: 'integer', description: 'Writes of the key since it was created (0 after a delete)' },
+      version: { type: 'integer', description: 'Writes of the key since it was created (0 on a delete, as createRevision)' },
       lease: { type: 'integer', description: 'The lease it is attached to, 0 for none' },
       value: { description: 'Puts only' },
       encoding: { enum: ['json', 'base64'] },

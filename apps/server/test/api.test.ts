@@ -162,6 +162,8 @@ describe('client API', () => {
       ['get', '/v1/snapshot', '/v1/snapshot'],
       ['get', '/v1/status', '/v1/status'],
       ['get', '/v1/openapi.json', '/v1/openapi.json'],
+      ['get', '/v1/dashboard', '/v1/dashboard'],
+      ['get', '/ui/{file}', '/ui'],
       ['post', '/raft/v1/messages', '/raft/v1/messages', { method: 'POST', body: 'unsigned' }],
       ['get', '/metrics', '/metrics'],
       ['get', '/healthz', '/healthz'],
