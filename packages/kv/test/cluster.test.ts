@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { EntryType, NotLeaderError } from '@raftkit/core';
 import { decodeCommand, KvErrorCode, type SessionTag } from '../src/index.js';
-import { TestCluster, type ClusterOptions } from './helpers/cluster.js';
+import { TestCluster, type ClusterOptions, ok, fails } from './helpers/cluster.js';
 import { snapshotHex } from './helpers/machine.js';
 
 let cluster: TestCluster | undefined;
@@ -17,19 +17,6 @@ async function startCluster(opts: Partial<ClusterOptions> = {}): Promise<TestClu
   await cluster.start();
   await cluster.waitForLeader();
   return cluster;
-}
-
-/** Runs the cluster until `p` settles; fails the test if it rejected. */
-async function ok<T>(c: TestCluster, p: Promise<T>): Promise<T> {
-  const r = await c.clock.settleOf(p);
-  if (!r.ok) throw r.error;
-  return r.value;
-}
-
-async function fails(c: TestCluster, p: Promise<unknown>): Promise<unknown> {
-  const r = await c.clock.settleOf(p);
-  if (r.ok) throw new Error(`expected a rejection, got ${JSON.stringify(r.value)}`);
-  return r.error;
 }
 
 /** Log entries of node `id` that carry write `tag`. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { isKvError, type WatchEvent, type WatchStream } from '../src/index.js';
-import { TestCluster } from './helpers/cluster.js';
+import { TestCluster, ok } from './helpers/cluster.js';
 import type { KvStateMachineOptions } from '../src/index.js';
 
 let cluster: TestCluster | undefined;
@@ -16,12 +16,6 @@ async function startCluster(kv?: KvStateMachineOptions): Promise<TestCluster> {
   await cluster.start();
   await cluster.waitForLeader();
   return cluster;
-}
-
-async function ok<T>(c: TestCluster, p: Promise<T>): Promise<T> {
-  const r = await c.clock.settleOf(p);
-  if (!r.ok) throw r.error;
-  return r.value;
 }
 
 /** The next `n` events of `w`, running virtual time until they arrive. */

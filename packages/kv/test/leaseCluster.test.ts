@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { EntryType, NotLeaderError } from '@raftkit/core';
 import { decodeCommand, isKvError, KvErrorCode, type KvRaftReplica, type SessionTag, type WatchEvent } from '../src/index.js';
-import { TestCluster } from './helpers/cluster.js';
+import { TestCluster, ok, fails } from './helpers/cluster.js';
 
 /** The cluster's election timeout (TestCluster: 10 ticks of 10 ms), which a new leader adds. */
 const ELECTION_MS = 100;
@@ -21,18 +21,6 @@ async function startCluster(opts: { snapshotEvery?: number; snapshotTrailing?: n
   await cluster.start();
   await cluster.waitForLeader();
   return cluster;
-}
-
-async function ok<T>(c: TestCluster, p: Promise<T>): Promise<T> {
-  const r = await c.clock.settleOf(p);
-  if (!r.ok) throw r.error;
-  return r.value;
-}
-
-async function fails(c: TestCluster, p: Promise<unknown>): Promise<unknown> {
-  const r = await c.clock.settleOf(p);
-  if (r.ok) throw new Error(`expected a rejection, got ${JSON.stringify(r.value)}`);
-  return r.error;
 }
 
 /** Virtual times at which each replica applied the revoke of a lease (deleted its keys). */

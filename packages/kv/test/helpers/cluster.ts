@@ -195,3 +195,17 @@ function seededSpan(seed: number, maxMs: number): () => number {
   const rand = seededRandom(seed ^ 0x5bd1e995);
   return () => Math.floor(rand() * (maxMs + 1));
 }
+
+/** Runs the cluster until `p` settles; fails the test if it rejected. */
+export async function ok<T>(c: TestCluster, p: Promise<T>): Promise<T> {
+  const r = await c.clock.settleOf(p);
+  if (!r.ok) throw r.error;
+  return r.value;
+}
+
+/** Runs the cluster until `p` settles; fails the test if it resolved. Returns the error. */
+export async function fails(c: TestCluster, p: Promise<unknown>): Promise<unknown> {
+  const r = await c.clock.settleOf(p);
+  if (r.ok) throw new Error(`expected a rejection, got ${JSON.stringify(r.value)}`);
+  return r.error;
+}
