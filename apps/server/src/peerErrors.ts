@@ -45,6 +45,9 @@ export class PeerErrorLog {
     const fields = { err, code, ...(peerCode ? { peerCode } : {}), ...(peer ? { peer } : {}), ...(seen?.suppressed ? { repeatsNotLogged: seen.suppressed } : {}) };
     // 401: requests refused for their signature or timestamp (a secret or a clock is wrong).
     if (operatorCodes.has(code) || (peerCode !== undefined && operatorCodes.has(peerCode)) || e.status === 401) this.logger.error(fields, `peer transport: ${err.message}`);
+    // A peer whose host name does not resolve yet (a pod not up): the line says so and that
+    // the link keeps retrying; it is expected for a while after a cluster starts.
+    else if (code === 'RAFT_HTTP_PEER_UNRESOLVED') this.logger.warn(fields, `peer transport: ${err.message}`);
     else this.logger.warn(fields, 'peer transport error');
   }
 }
