@@ -86,7 +86,8 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --id ID                   this node's id (required)
   --listen HOST:PORT        address for client and peer HTTP (required)
   --peers ID=URL,...        the other voters of a NEW cluster (ignored once the data directory holds a log)
-  --initial-cluster ID=URL,...  instead of --peers: every voter of a NEW cluster, this node included (the same list on every node)
+  --initial-cluster ID=URL,...  instead of --peers: every voter of a NEW cluster, this node included (the same list on every node);
+                            with --join, a node the list does not name joins through --join
   --join URL                join an existing cluster through any member's URL (only with an empty data directory)
   --learner                 with --join: stay a non-voting learner
   --url URL                 this node's URL for peers and clients (default http(s)://<--listen>)
@@ -289,20 +290,23 @@ function parseListen(v: string | undefined): ServerConfig['listen'] {
 /**
  * --initial-cluster lists every voter of a new cluster, this node included, so that every node
  * (every pod of a StatefulSet) is given the same list (etcd's --initial-cluster): this node's
- * entry becomes its --url (unless --url is given), the others its --peers.
+ * entry becomes its --url (unless --url is given), the others its --peers. With --join as
+ * well, a node the list does not name joins through it (a StatefulSet scaled past the list),
+ * and a node it names bootstraps and ignores --join.
  */
 function splitInitialCluster(raw: Raw, id: string): Raw {
   const list = raw['initial-cluster'];
   if (!list) return {};
   if (raw['peers']) throw new ConfigError('give --initial-cluster (every voter, this node included) or --peers (the other voters), not both');
-  if (raw['join']) throw new ConfigError('give --join (add this node to a running cluster) or --initial-cluster (bootstrap a new cluster), not both');
   const entries = list.split(',').map((s) => s.trim()).filter(Boolean);
   const own = entries.filter((e) => e.slice(0, e.indexOf('=')) === id);
+  if (own.length === 0 && raw['join']) return {};
   if (own.length !== 1) {
-    throw new ConfigError(`--initial-cluster must list this node (${id}) exactly once, got ${own.length === 0 ? 'no' : own.length} entries for it: "${list}"`);
+    const fix = own.length === 0 ? ' (or give --join, to add this node to the running cluster)' : '';
+    throw new ConfigError(`--initial-cluster must list this node (${id}) exactly once${fix}, got ${own.length === 0 ? 'no' : own.length} entries for it: "${list}"`);
   }
   const peers = entries.filter((e) => e !== own[0]).join(',');
-  return { peers, url: raw['url'] || own[0]!.slice(id.length + 1) };
+  return { peers, url: raw['url'] || own[0]!.slice(id.length + 1), join: '' };
 }
 
 function parsePeers(v: string, self: string, flag = '--peers'): Record<string, string> {

@@ -27,11 +27,21 @@ describe('--initial-cluster', () => {
     expect(cfg.selfUrl).toBe('http://127.0.0.1:7000');
   });
 
+  test('with --join: a node the list names bootstraps (--join ignored), any other joins through it', () => {
+    const join = { RAFTKIT_JOIN: 'http://raftkit:7000' };
+    const listed = loadConfig([], { ...env('raftkit-1'), ...join });
+    expect(listed.join).toBeNull();
+    expect(Object.keys(listed.peers)).toEqual(['raftkit-0', 'raftkit-2']);
+    const extra = loadConfig([], { ...env('raftkit-3'), ...join, RAFTKIT_URL: 'http://raftkit-3.raftkit-peers:7000' });
+    expect(extra).toMatchObject({ join: 'http://raftkit:7000', peers: {}, selfUrl: 'http://raftkit-3.raftkit-peers:7000' });
+    // A joining node must say where it is reached: the list has no entry for it.
+    expect(() => loadConfig([], { ...env('raftkit-3'), ...join })).toThrow(/--join needs --url/);
+  });
+
   test.each([
-    ['not listing this node', { RAFTKIT_ID: 'raftkit-3' }, /--initial-cluster must list this node \(raftkit-3\) exactly once, got no entries/],
+    ['not listing this node', { RAFTKIT_ID: 'raftkit-3' }, /--initial-cluster must list this node \(raftkit-3\) exactly once \(or give --join, to add this node to the running cluster\), got no entries/],
     ['listing it twice', { RAFTKIT_INITIAL_CLUSTER: `${cluster},raftkit-0=http://x:7000` }, /exactly once, got 2 entries/],
     ['with --peers', { RAFTKIT_PEERS: 'raftkit-1=http://raftkit-1:7000' }, /--initial-cluster .* or --peers .*, not both/],
-    ['with --join', { RAFTKIT_JOIN: 'http://raftkit-1:7000' }, /--join .* or --initial-cluster .*, not both/],
     ['a bad URL in it', { RAFTKIT_INITIAL_CLUSTER: `${cluster},raftkit-9=ftp://x` }, /--peers: raftkit-9 URL must be http\(s\)/],
   ])('refuses a list %s', (_what, extra, message) => {
     expect(() => loadConfig([], { ...env('raftkit-0'), ...extra })).toThrow(ConfigError);
