@@ -131,13 +131,13 @@ export const txnLeaseWatchPaths = {
   '/v1/watch': {
     get: {
       summary:
-        'Stream the changes of a key or of a prefix as Server-Sent Events, in revision order, each once. Any node serves it from its own applied state (followers too); without fromRevision the start is the revision a linearizable read sees now, plus one',
+        'Stream the changes of a key or of a prefix as Server-Sent Events, in revision order, each once. Any node serves it from its own applied state and history (followers too; never forwarded), once it has applied a read point confirmed by the leader (consistency=stale skips that); without fromRevision or Last-Event-ID the stream starts right after that read point',
       parameters: [
         { name: 'key', in: 'query', description: 'Watch this key (exactly one of key and prefix)', schema: { type: 'string' }, example: 'app/counter' },
         { name: 'prefix', in: 'query', description: 'Watch every key starting with this ("" for all keys)', schema: { type: 'string' }, example: 'app/' },
         { name: 'fromRevision', in: 'query', description: 'First revision to deliver (replayed from the kept history); wins over Last-Event-ID', schema: { type: 'integer', minimum: 1 } },
         { name: 'prevValue', in: 'query', description: 'true: add each change\'s previous value (prevValue, prevEncoding) when the key existed before', schema: { type: 'boolean', default: false } },
-        { name: 'consistency', in: 'query', description: 'The read that fixes the start when neither fromRevision nor Last-Event-ID is given: linearizable (default; every change committed after the request arrived is delivered), lease or stale', schema: { type: 'string', enum: ['linearizable', 'lease', 'stale'], default: 'linearizable' } },
+        { name: 'consistency', in: 'query', description: 'The read point the node reaches before it opens the watch, and the start when neither fromRevision nor Last-Event-ID is given: linearizable (default; every change committed after the request arrived is delivered), lease, or stale (no leader needed: the node\'s state as it is)', schema: { type: 'string', enum: ['linearizable', 'lease', 'stale'], default: 'linearizable' } },
         { name: 'Last-Event-ID', in: 'header', description: 'Resume after this revision (from N + 1), as a browser EventSource sends it on reconnect; ignored when fromRevision is given', schema: { type: 'integer', minimum: 0 } },
       ],
       responses: {
@@ -165,7 +165,7 @@ export const txnLeaseWatchPaths = {
             },
           },
         },
-        '503': errResp('RAFT_NOT_LEADER (no leader to fix the start with a linearizable read; a watch is never forwarded: try another node), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN; retry'),
+        '503': errResp('RAFT_NOT_LEADER (no leader confirms the read point, e.g. a node that just restarted; a watch is never forwarded: try another node, or consistency=stale), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN; retry'),
       },
     },
   },

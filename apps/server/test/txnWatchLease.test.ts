@@ -429,6 +429,9 @@ test('raw HTTP: SSE on a follower (an id on the last event of each revision only
   expect(snap.status, snap.text).toBe(200);
   await follower.kill('SIGKILL');
   await restart(follower, c.revision);
+  // Every watch first confirms a read point with the leader (a node that has not heard from
+  // it yet answers 503 RAFT_NOT_LEADER): wait until it has.
+  await waitFor(`${follower.id} to be ready`, async () => (await send(`${follower.url}/readyz`)).status === 200);
   const compacted = await SseStream.open(`${follower.url}/v1/watch?prefix=raw/&fromRevision=${base + 1}`);
   expect(compacted).toEqual({ status: 410, json: { error: { code: 'KV_COMPACTED', message: expect.stringContaining('compacted'), oldestRevision: snap.json.index + 1 } } });
   const fromFollower = new RaftkitClient({ endpoints: [follower.url] });
