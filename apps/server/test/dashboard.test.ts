@@ -1,0 +1,265 @@
+/**
+ * The dashboard (issue 15): GET /v1/dashboard's shape on a leader and a follower, the /ui
+ * files (types, caching, nothing outside apps/server/ui), and the page itself in headless
+ * Chromium (Debian's /usr/bin/chromium driven by playwright-core) against a real 3-node
+ * cluster: opened on a follower, it shows the leader and the three members; after a SIGKILL
+ * of the leader it shows the new leader and the old one unreachable within seconds.
+ *
+ * DASHBOARD_SCREENSHOT=1 also writes the screenshot to apps/server/docs/dashboard.png (the
+ * README shows it); otherwise it goes to a temp directory only, so CI leaves the tree clean.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Cluster, type ServerNode } from './helpers/cluster.js';
+import { getKey, putJson, send } from './helpers/http.js';
+import { waitFor } from './helpers/poll.js';
+
+/** What the page functions below use of the DOM (they run in Chromium; this compile has no DOM types). */
+interface PageElement {
+  readonly textContent: string | null;
+  readonly dataset: Record<string, string | undefined>;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  getElementById(id: string): PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { readonly length: number };
+};
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const screenshotTarget = fileURLToPath(new URL('../docs/dashboard.png', import.meta.url));
+
+/** A raw GET with the path exactly as given (fetch would normalize `..` away). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string; type: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+let cluster: Cluster;
+let leader: ServerNode;
+let follower: ServerNode;
+
+beforeAll(async () => {
+  cluster = await Cluster.start();
+  leader = await cluster.leader();
+  follower = cluster.nodes.find((n) => n !== leader)!;
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('GET /v1/dashboard', () => {
+  test("the leader's and a follower's view: members, replication state, history, rates, storage", async () => {
+    for (let i = 0; i < 20; i++) expect((await putJson(follower.url, `shape-${i}`, i)).status).toBe(200);
+    // The leader's next one-second samples count those writes and time them.
+    const lead = await waitFor('a leader sample with writes and a commit latency', async () => {
+      const r = await send(`${leader.url}/v1/dashboard`);
+      const b = r.json;
+      return b.rates.samples.some((s: { writes: number; commitP50Ms: number | null }) => s.writes > 0 && s.commitP50Ms !== null) ? r : null;
+    }, { timeoutMs: 10_000 });
+    expect(lead.status).toBe(200);
+    expect(lead.headers.get('access-control-allow-origin')).toBe('*');
+    expect(lead.headers.get('cache-control')).toBe('no-store');
+    const b = lead.json;
+    expect(b).toMatchObject({ id: leader.id, role: 'leader', leader: leader.id, leaderUrl: leader.url, running: true, membership: { committed: true, joint: false } });
+    for (const k of ['now', 'startedAt', 'term', 'commitIndex', 'appliedIndex', 'lastIndex', 'firstIndex', 'snapshotIndex', 'elections', 'leaderChanges']) expect(typeof b[k], k).toBe('number');
+    expect(b.commitIndex).toBeGreaterThanOrEqual(20);
+    expect(b.members.map((m: { id: string }) => m.id)).toEqual(['n1', 'n2', 'n3']);
+    for (const m of b.members) {
+      expect(m).toMatchObject({ role: 'voter', outgoing: false, self: m.id === leader.id, url: cluster.node(m.id).url });
+      expect(['probe', 'replicate', 'snapshot']).toContain(m.state);
+      expect(m.match).toBeGreaterThan(0);
+      expect(m.lag).toBe(Math.max(0, b.lastIndex - m.match));
+      expect(typeof m.backoffMs).toBe('number');
+    }
+    expect(b.storage.logEntries).toBe(b.lastIndex - b.firstIndex + 1);
+    expect(b.storage.dbBytes).toBeGreaterThan(0);
+    // No snapshot until one is taken; then each node reports its own (POST /v1/snapshot acts on the node asked).
+    expect(b.storage.snapshot).toBeNull();
+    for (const n of cluster.nodes) {
+      const taken = await send(`${n.url}/v1/snapshot`, { method: 'POST' });
+      expect(taken.status).toBe(200);
+      const after = (await send(`${n.url}/v1/dashboard`)).json;
+      expect(after.storage.snapshot).toEqual({ index: taken.json.index, term: taken.json.term, bytes: taken.json.size });
+      expect(after.snapshotIndex).toBe(taken.json.index);
+    }
+    // History: the state at start first, then this node's election win as the last state.
+    const states = b.history.states;
+    expect(states.length).toBeGreaterThanOrEqual(2);
+    expect(states.at(-1)).toMatchObject({ role: 'leader', term: b.term, leader: leader.id });
+    for (let i = 1; i < states.length; i++) expect(states[i].at).toBeGreaterThanOrEqual(states[i - 1].at);
+    expect(b.history.memberships[0]).toMatchObject({ index: 0, voters: ['n1', 'n2', 'n3'], learners: [] });
+    expect(b.rates.intervalMs).toBe(1000);
+    const s = b.rates.samples.at(-1);
+    for (const k of ['at', 'writes', 'reads', 'commits']) expect(typeof s[k], k).toBe('number');
+
+    const f = (await send(`${follower.url}/v1/dashboard`)).json;
+    expect(f).toMatchObject({ id: follower.id, role: 'follower', leader: leader.id, leaderUrl: leader.url });
+    // Only a leader tracks its followers' progress.
+    for (const m of f.members) expect(m).toMatchObject({ match: null, lag: null, state: null });
+    expect(f.history.states.at(-1)).toMatchObject({ role: 'follower', leader: leader.id, term: b.term });
+  });
+
+  test('GET only, and the open CORS header is on this endpoint alone', async () => {
+    const post = await send(`${follower.url}/v1/dashboard`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(post.status).toBe(404);
+    expect(post.json.error.code).toBe('SERVER_NOT_FOUND');
+    const st = await send(`${follower.url}/v1/status`);
+    expect(st.status).toBe(200);
+    expect(st.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('/ui files', () => {
+  test('index, scripts and styles with their types; no-cache with an ETag; /ui redirects to /ui/', async () => {
+    const redirect = await send(`${follower.url}/ui`);
+    expect(redirect.status).toBe(308);
+    expect(new URL(redirect.headers.get('location')!, `${follower.url}/ui`).pathname).toBe('/ui/');
+    const index = await send(`${follower.url}/ui/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(index.text).toContain('<script type="module" src="main.js">');
+    const etag = index.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    expect((await send(`${follower.url}/ui/`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const js = await send(`${follower.url}/ui/main.js`);
+    expect([js.status, js.headers.get('content-type'), js.headers.get('x-content-type-options')]).toEqual([200, 'text/javascript; charset=utf-8', 'nosniff']);
+    const css = await send(`${follower.url}/ui/dashboard.css`);
+    expect([css.status, css.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
+    // No network at run time: nothing in the page names another host.
+    for (const f of [index.text, js.text, css.text]) expect(f).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+
+  test('serves no file outside apps/server/ui, however the path is spelled', async () => {
+    const paths = [
+      '/ui/../package.json',
+      '/ui/..%2fpackage.json',
+      '/ui/%2e%2e/package.json',
+      '/ui/%2e%2e%2fpackage.json',
+      '/ui/%2E%2E%2Fpackage.json',
+      '/ui/..%5cpackage.json',
+      '/ui/%252e%252e%252fpackage.json',
+      '/ui/....//package.json',
+      '/ui//etc/passwd',
+      '/ui/%2fetc%2fpasswd',
+      '/ui/../src/server.ts',
+      '/ui/../../../package.json',
+      '/ui/..',
+      '/ui/.',
+      '/ui/main.js%00.html',
+      '/ui/main.js/',
+      '/ui/nope.js',
+    ];
+    for (const path of paths) {
+      const r = await rawGet(follower.port, path);
+      expect(r.status, path).toBe(404);
+      expect(r.type, path).toContain('application/json');
+      expect(JSON.parse(r.body).error.code, path).toBe('SERVER_NOT_FOUND');
+      expect(r.body, path).not.toContain('@raftkit/server');
+    }
+  });
+});
+
+describe('the page in headless Chromium', () => {
+  let profile: string;
+  let context: BrowserContext | undefined;
+
+  beforeAll(() => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+    }
+    profile = mkdtempSync(join(tmpdir(), 'raftkit-dashboard-chromium-'));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test("served by a follower: shows the leader and three members, then the new leader and the old one unreachable after its SIGKILL", async () => {
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1360, height: 1000 } });
+    const page: Page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+
+    // Writes through the follower (it forwards them) and reads from it while the page watches, for the charts.
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await putJson(follower.url, `ui-${i % 50}`, i).catch(() => undefined);
+        await getKey(follower.url, `ui-${i % 50}`).catch(() => undefined);
+      }
+    })();
+    try {
+      await page.goto(`${follower.url}/ui`);
+      expect(new URL(page.url()).pathname).toBe('/ui/');
+      await page.waitForFunction((id) => document.querySelectorAll('#members-body tr[data-reachable="true"]').length === 3
+        && document.getElementById('leader-id')?.textContent === id
+        && document.getElementById('leader-id')?.dataset['confirmed'] === 'true', leader.id, { timeout: 10_000 });
+      expect(await page.textContent('#served-by')).toBe(follower.id);
+      expect(await page.getAttribute(`#members-body tr[data-node="${leader.id}"]`, 'data-role')).toBe('leader');
+      expect(await page.locator('#members-body tr[data-role="follower"]').count()).toBe(2);
+      // The leader's view fills the replication columns of the followers.
+      expect(await page.textContent(`#members-body tr[data-node="${follower.id}"] .repl`)).toMatch(/^(replicate|probe)$/);
+      await page.waitForFunction(() => Number(document.querySelector('#chart-writes svg')?.getAttribute('data-max')) > 0, undefined, { timeout: 10_000 });
+
+      const old = leader;
+      const killedAt = Date.now();
+      await old.kill('SIGKILL');
+      const shown = await page.waitForFunction((oldId) => {
+        const id = document.getElementById('leader-id');
+        const row = document.querySelector(`#members-body tr[data-node="${oldId}"]`);
+        const ok = id && id.textContent !== oldId && id.textContent !== 'none' && id.dataset['confirmed'] === 'true'
+          && row?.getAttribute('data-reachable') === 'false' && /unreachable for \d+/.test(row.textContent ?? '');
+        return ok ? id.textContent : null;
+      }, old.id, { timeout: 10_000 });
+      const failoverMs = Date.now() - killedAt;
+      const newLeader = await cluster.leader({ minTerm: 1 });
+      expect(await shown.jsonValue()).toBe(newLeader.id);
+      expect(await page.getAttribute(`#members-body tr[data-node="${old.id}"]`, 'class')).toContain('unreachable');
+      process.stderr.write(`dashboard: new leader ${newLeader.id} shown ${failoverMs} ms after the SIGKILL of ${old.id}\n`);
+      // The timeline has both leaders, and the old one's lane its unreachable stretch.
+      await page.waitForFunction(([a, b]) => !!document.querySelector(`svg.timeline rect[data-leader="${a}"]`) && !!document.querySelector(`svg.timeline rect[data-leader="${b}"]`)
+        && !!document.querySelector('svg.timeline .unreachable-seg'), [old.id, newLeader.id], { timeout: 5000 });
+      expect(await page.textContent('#events')).toContain(`${old.id} does not answer`);
+      // For the picture: the new leader's writes on the chart.
+      await page.waitForFunction(() => /[1-9]/.test(document.getElementById('writes-now')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      expect(pageErrors).toEqual([]);
+
+      const shot = join(profile, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(existsSync(shot)).toBe(true);
+      if (process.env['DASHBOARD_SCREENSHOT'] === '1') {
+        mkdirSync(join(screenshotTarget, '..'), { recursive: true });
+        copyFileSync(shot, screenshotTarget);
+        process.stderr.write(`dashboard: screenshot written to ${screenshotTarget}\n`);
+      }
+    } catch (err) {
+      // What the page said and showed, to tell a dashboard bug from a cluster problem.
+      process.stderr.write(`page errors: ${pageErrors.join('\n') || 'none'}\nconsole:\n${consoleLines.slice(-30).join('\n')}\nbody text:\n${(await page.textContent('body').catch(() => '')) ?? ''}\n`);
+      throw err;
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+});
