@@ -5,7 +5,7 @@
  * requests for the commit latency chart (dashboardSampler.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeId, RaftNode } from '@raftkit/core';
@@ -45,7 +45,7 @@ interface UiFile {
 }
 
 /**
- * The served files: exactly the regular files directly in `dir` with a known type. A request
+ * The served files: exactly the regular files (not symlinks) directly in `dir` with a known type. A request
  * names one of them or gets a 404: nothing outside `dir`, nothing not listed at start.
  */
 export function loadUiFiles(dir: string): Map<string, UiFile> {
@@ -54,7 +54,7 @@ export function loadUiFiles(dir: string): Map<string, UiFile> {
   for (const name of readdirSync(dir)) {
     const type = CONTENT_TYPES[extname(name)];
     const path = join(dir, name);
-    if (!type || !FILE_NAME.test(name) || !statSync(path).isFile()) continue;
+    if (!type || !FILE_NAME.test(name) || !lstatSync(path).isFile()) continue;
     const body = readFileSync(path);
     files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
   }
