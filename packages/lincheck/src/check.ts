@@ -80,11 +80,18 @@ function explain<S, I, O>(
  * const result = checkHistory(kvModel, recorder.history(), { maxSteps: 5_000_000 });
  * if (result.result !== 'ok') throw new Error(formatResult(result));
  */
-export function checkHistory<S, I, O>(
+export function checkHistory<S, I, O, H extends I = I>(
   model: Model<S, I, O>,
-  history: readonly Operation<I, O>[],
+  history: readonly Operation<H, O>[],
   options: CheckOptions = {},
-): CheckResult<I, O> {
+): CheckResult<H, O> {
+  // The result's operations are the history's, typed as such: a model's partition only drops
+  // operations or copies them with the same kind of input (as the KV model's txn split does),
+  // so a history of plain KV inputs checked by the txn-aware kvModel gets plain KV results.
+  return check(model, history, options) as CheckResult<H, O>;
+}
+
+function check<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], options: CheckOptions): CheckResult<I, O> {
   const now = options.now ?? defaultNow;
   const started = now();
   const ops = normalizeHistory(history).filter((op) => op.status !== 'fail');

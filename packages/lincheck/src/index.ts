@@ -7,6 +7,7 @@ export {
   kv,
   type KvCompare,
   type KvInput,
+  type KvModelInput,
   type KvOutput,
   type KvRecord,
   type KvState,

@@ -46,7 +46,9 @@ export interface NormalizedOperation<I, O> {
  * - `step` is pure and deterministic: the same state, input and output give the same answer,
  *   and it never mutates `state`.
  * - `step(state, input, undefined)` (an `unknown` operation, whose output was never seen)
- *   must accept and return the state the input leads to.
+ *   must accept and return the state the input leads to, wherever the operation could have
+ *   taken effect (it may refuse only where it could not, as the KV model's per-branch copies
+ *   of a timed-out txn do where their branch contradicts the compares).
  * - Equal states have equal `hash`es. Without `equal`, the `hash` is taken as canonical:
  *   different states must have different hashes, or the search prunes wrongly. Equal states
  *   are interchangeable: the search prunes a state it has already explored.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHistory, kvModel, normalizeHistory, type KvCompare, type KvInput, type KvOutput, type KvTxnOp, type KvTxnOpOutput, type OpStatus } from '../src/index.js';
+import { checkHistory, kvModel, normalizeHistory, type KvCompare, type KvModelInput, type KvOutput, type KvTxnOp, type KvTxnOpOutput, type OpStatus } from '../src/index.js';
 import { bruteForceLinearizable } from './helpers/bruteForce.js';
 import { rng, type KvOp } from './helpers/history.js';
 
@@ -29,7 +29,7 @@ function randomTxnOp(r: () => number): KvTxnOp {
   return { op: 'range', prefix: '' };
 }
 
-function randomInput(r: () => number, acked: boolean): KvInput {
+function randomInput(r: () => number, acked: boolean): KvModelInput {
   const key = pick(r, HOT);
   const kind = r();
   if (kind < 0.25) return { op: 'put', key, value: pick(r, VALUES) };
@@ -41,7 +41,7 @@ function randomInput(r: () => number, acked: boolean): KvInput {
 }
 
 /** Outputs from a tiny domain, so both verdicts are common. */
-function randomOutput(r: () => number, input: KvInput): KvOutput {
+function randomOutput(r: () => number, input: KvModelInput): KvOutput {
   const value = () => (r() < 0.3 ? null : pick(r, VALUES));
   const revision = r() < 0.3 ? { revision: 1 + Math.floor(r() * 4) } : {};
   if (input.op === 'get') return { value: value() };
@@ -56,7 +56,7 @@ function randomOutput(r: () => number, input: KvInput): KvOutput {
   return { succeeded, results, ...revision };
 }
 
-function randomHistory(seed: number): KvOp[] {
+function randomHistory(seed: number): KvOp<KvModelInput>[] {
   const r = rng(seed);
   return Array.from({ length: 2 + Math.floor(r() * 5) }, (_, id) => {
     const call = Math.floor(r() * 8);

@@ -2,7 +2,7 @@ import type { Model, NormalizedOperation } from '../types.js';
 import { partitionKv } from './partition.js';
 import { describeKvState, hashState, rangeOf, revisionAdvances, sameEntries, tracksMetadata, valueOf, write } from './record.js';
 import { describeTxn, stepTxn, touchedBy } from './txn.js';
-import type { KvInput, KvOutput, KvState } from './types.js';
+import type { KvModelInput, KvOutput, KvState } from './types.js';
 
 type Step = readonly [ok: boolean, next: KvState];
 
@@ -12,7 +12,7 @@ const EMPTY: KvState = new Map();
 const sawCurrent = (out: KvOutput | undefined, current: string | null): boolean =>
   out?.value === undefined || out.value === current;
 
-type Write = Extract<KvInput, { op: 'put' | 'delete' }>;
+type Write = Extract<KvModelInput, { op: 'put' | 'delete' }>;
 
 function stepWrite(state: KvState, input: Write, out: KvOutput | undefined): Step {
   if (!sawCurrent(out, valueOf(state, input.key)) || !revisionAdvances(state, input.key, out?.revision)) {
@@ -21,7 +21,7 @@ function stepWrite(state: KvState, input: Write, out: KvOutput | undefined): Ste
   return [true, write(state, input.key, input.op === 'put' ? input.value : null, out?.revision ?? null, tracksMetadata(input))];
 }
 
-function stepCas(state: KvState, input: Extract<KvInput, { op: 'cas' }>, out: KvOutput | undefined): Step {
+function stepCas(state: KvState, input: Extract<KvModelInput, { op: 'cas' }>, out: KvOutput | undefined): Step {
   const current = valueOf(state, input.key);
   const swaps = current === input.expected;
   if (out !== undefined && (out.ok !== swaps || !sawCurrent(out, current))) return [false, state];
@@ -30,7 +30,7 @@ function stepCas(state: KvState, input: Extract<KvInput, { op: 'cas' }>, out: Kv
   return [true, write(state, input.key, input.value, out?.revision ?? null, tracksMetadata(input))];
 }
 
-function step(state: KvState, input: KvInput, out: KvOutput | undefined): Step {
+function step(state: KvState, input: KvModelInput, out: KvOutput | undefined): Step {
   switch (input.op) {
     case 'range':
       return [out === undefined || sameEntries(rangeOf(state, input.prefix), out.entries ?? {}), state];
@@ -48,7 +48,7 @@ function step(state: KvState, input: KvInput, out: KvOutput | undefined): Step {
 
 const show = (v: string | null | undefined): string => (v === null ? 'absent' : v === undefined ? '?' : JSON.stringify(v));
 
-function describeOutput(input: Exclude<KvInput, { op: 'txn' }>, out: KvOutput | undefined): string {
+function describeOutput(input: Exclude<KvModelInput, { op: 'txn' }>, out: KvOutput | undefined): string {
   if (out === undefined) return ' → ?';
   switch (input.op) {
     case 'get':
@@ -62,7 +62,7 @@ function describeOutput(input: Exclude<KvInput, { op: 'txn' }>, out: KvOutput | 
   }
 }
 
-function describeOperation(input: KvInput, out: KvOutput | undefined): string {
+function describeOperation(input: KvModelInput, out: KvOutput | undefined): string {
   if (input.op === 'txn') return describeTxn(input, out);
   const key = input.op === 'range' ? '' : JSON.stringify(input.key);
   const call =
@@ -74,12 +74,12 @@ function describeOperation(input: KvInput, out: KvOutput | undefined): string {
 }
 
 /** The keys an operation names; a range names none (it covers keys others write). */
-function keysOf(input: KvInput): string[] {
+function keysOf(input: KvModelInput): string[] {
   if (input.op === 'txn') return touchedBy(input).keys;
   return input.op === 'range' ? [] : [input.key];
 }
 
-function describePartition(ops: readonly NormalizedOperation<KvInput, KvOutput>[]): string {
+function describePartition(ops: readonly NormalizedOperation<KvModelInput, KvOutput>[]): string {
   const keys = [...new Set(ops.flatMap((op) => keysOf(op.input)))].sort();
   if (keys.length === 0) {
     const prefixes = ops.flatMap((op) =>
@@ -97,7 +97,7 @@ function describePartition(ops: readonly NormalizedOperation<KvInput, KvOutput>[
  * values, with each key's version and revisions. Partitions per key (keys joined by a range
  * or a txn are checked together).
  */
-export const kvModel: Model<KvState, KvInput, KvOutput> = {
+export const kvModel: Model<KvState, KvModelInput, KvOutput> = {
   init: () => EMPTY,
   step,
   partition: partitionKv,

@@ -2,9 +2,9 @@ import type { NormalizedOperation } from '../types.js';
 import { untrackedCopy } from './record.js';
 import { comparesRevisions, touchedBy, txnObservesMetadata, txnWrites } from './txn.js';
 import { invalid, validateTxnInput, validateTxnOutput } from './txnValidate.js';
-import type { KvInput, KvOutput, KvTxnInput } from './types.js';
+import type { KvModelInput, KvOutput, KvTxnInput } from './types.js';
 
-type KvOp = NormalizedOperation<KvInput, KvOutput>;
+type KvOp = NormalizedOperation<KvModelInput, KvOutput>;
 
 const isValue = (v: unknown): boolean => typeof v === 'string';
 const isValueOrAbsent = (v: unknown): boolean => v === null || typeof v === 'string';

@@ -1,15 +1,15 @@
-import type { KvInput, KvRecord, KvState } from './types.js';
+import type { KvModelInput, KvRecord, KvState } from './types.js';
 
 /**
  * Inputs (copies the partition made) of a part where nothing observes versions or revisions.
  * Their writes leave version 1, so states that differ only in what nobody sees are one state
  * and the search prunes them as before versions were modelled.
  */
-const untracked = new WeakSet<KvInput>();
+const untracked = new WeakSet<KvModelInput>();
 
-export const tracksMetadata = (input: KvInput): boolean => !untracked.has(input);
+export const tracksMetadata = (input: KvModelInput): boolean => !untracked.has(input);
 
-export function untrackedCopy(input: KvInput): KvInput {
+export function untrackedCopy(input: KvModelInput): KvModelInput {
   const copy = { ...input };
   untracked.add(copy);
   return copy;

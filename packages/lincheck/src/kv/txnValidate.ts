@@ -1,8 +1,8 @@
 import { LincheckError, LincheckErrorCode } from '../errors.js';
 import type { NormalizedOperation } from '../types.js';
-import type { KvCompare, KvInput, KvOutput, KvTxnInput, KvTxnOp } from './types.js';
+import type { KvCompare, KvModelInput, KvOutput, KvTxnInput, KvTxnOp } from './types.js';
 
-type KvOp = NormalizedOperation<KvInput, KvOutput>;
+type KvOp = NormalizedOperation<KvModelInput, KvOutput>;
 
 export function invalid(op: KvOp, why: string): never {
   throw new LincheckError(LincheckErrorCode.InvalidOperation, `operation #${op.id}: ${why}`);

@@ -1,6 +1,7 @@
 /**
- * Inputs of the built-in key-value model. Values are strings: encode bytes or JSON as
- * strings. `null` means "absent".
+ * Single-key operations and ranges of the built-in key-value model. Values are strings:
+ * encode bytes or JSON as strings. `null` means "absent". The model also takes transactions:
+ * see {@link KvModelInput}.
  */
 export type KvInput =
   | { readonly op: 'put'; readonly key: string; readonly value: string }
@@ -9,8 +10,13 @@ export type KvInput =
   /** Sets `value` iff the key currently holds `expected` (`null`: iff it is absent). */
   | { readonly op: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string }
   /** Reads every key that starts with `prefix`. */
-  | { readonly op: 'range'; readonly prefix: string }
-  | KvTxnInput;
+  | { readonly op: 'range'; readonly prefix: string };
+
+/**
+ * Everything the built-in key-value model takes: {@link KvInput} and transactions. (A
+ * separate type, so code that narrows a `KvInput` by `op` to a keyed one keeps compiling.)
+ */
+export type KvModelInput = KvInput | KvTxnInput;
 
 /**
  * One compare of a transaction, as in `@raftkit/kv`: on the value (`==`, `!=`; an absent key
@@ -113,7 +119,7 @@ export const kv = {
   delete: (key: string): KvInput => ({ op: 'delete', key }),
   cas: (key: string, expected: string | null, value: string): KvInput => ({ op: 'cas', key, expected, value }),
   range: (prefix: string): KvInput => ({ op: 'range', prefix }),
-  txn: (compare: readonly KvCompare[], success: readonly KvTxnOp[], failure: readonly KvTxnOp[] = []): KvInput => ({
+  txn: (compare: readonly KvCompare[], success: readonly KvTxnOp[], failure: readonly KvTxnOp[] = []): KvTxnInput => ({
     op: 'txn',
     compare,
     success,

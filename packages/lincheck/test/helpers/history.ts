@@ -1,19 +1,19 @@
-import type { ClientId, KvInput, KvOutput, Operation } from '../../src/index.js';
+import type { ClientId, KvInput, KvModelInput, KvOutput, Operation } from '../../src/index.js';
 
-export type KvOp = Operation<KvInput, KvOutput>;
+export type KvOp<I extends KvModelInput = KvInput> = Operation<I, KvOutput>;
 
 /** An `ok` operation with explicit id, client and [call, return]. */
-export function ok(id: number, clientId: ClientId, call: number, ret: number, input: KvInput, output: KvOutput = {}): KvOp {
+export function ok<I extends KvModelInput>(id: number, clientId: ClientId, call: number, ret: number, input: I, output: KvOutput = {}): KvOp<I> {
   return { id, clientId, call, return: ret, status: 'ok', input, output };
 }
 
 /** An operation whose outcome the client never learned. */
-export function unknown(id: number, clientId: ClientId, call: number, input: KvInput): KvOp {
+export function unknown<I extends KvModelInput>(id: number, clientId: ClientId, call: number, input: I): KvOp<I> {
   return { id, clientId, call, status: 'unknown', input };
 }
 
 /** An operation that definitely did not take effect. */
-export function failed(id: number, clientId: ClientId, call: number, ret: number, input: KvInput): KvOp {
+export function failed<I extends KvModelInput>(id: number, clientId: ClientId, call: number, ret: number, input: I): KvOp<I> {
   return { id, clientId, call, return: ret, status: 'fail', input };
 }
 

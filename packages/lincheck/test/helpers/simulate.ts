@@ -52,7 +52,7 @@ function plan(o: SimulationOptions, random: () => number): Planned[] {
 }
 
 function apply(store: Map<string, string>, input: KvInput): KvOutput {
-  if (input.op === 'range' || input.op === 'txn') throw new Error('not simulated');
+  if (input.op === 'range') throw new Error('not simulated');
   const current = store.get(input.key) ?? null;
   if (input.op === 'get') return { value: current };
   if (input.op === 'put') store.set(input.key, input.value);

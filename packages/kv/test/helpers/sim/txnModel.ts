@@ -1,4 +1,4 @@
-import type { KvCompare, KvInput, KvOutput, KvTxnInput, KvTxnOp, KvTxnOpOutput, NormalizedOperation } from '@raftkit/lincheck';
+import type { KvCompare, KvModelInput, KvOutput, KvTxnInput, KvTxnOp, KvTxnOpOutput, NormalizedOperation } from '@raftkit/lincheck';
 
 /**
  * The simulation's names for @raftkit/lincheck's KV model, which checks transactions itself
@@ -9,6 +9,6 @@ export type ModelCompare = KvCompare;
 export type ModelTxnOp = KvTxnOp;
 export type TxnInput = KvTxnInput;
 export type TxnOpOutput = KvTxnOpOutput;
-export type SimInput = KvInput;
+export type SimInput = KvModelInput;
 export type SimOutput = KvOutput;
 export type SimOp = NormalizedOperation<SimInput, SimOutput>;
