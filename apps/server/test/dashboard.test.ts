@@ -3,7 +3,8 @@
  * files (types, caching, nothing outside apps/server/ui), and the page itself in headless
  * Chromium (Debian's /usr/bin/chromium driven by playwright-core) against a real 3-node
  * cluster: opened on a follower, it shows the leader and the three members; after a SIGKILL
- * of the leader it shows the new leader and the old one unreachable within seconds.
+ * of the leader it shows the new leader and the old one unreachable within seconds, then a
+ * learner joining as it happens.
  *
  * DASHBOARD_SCREENSHOT=1 also writes the screenshot to apps/server/docs/dashboard.png (the
  * README shows it); otherwise it goes to a temp directory only, so CI leaves the tree clean.
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Cluster, type ServerNode } from './helpers/cluster.js';
+import { cleanEnv, Cluster, fastTiming, freePorts, ServerNode } from './helpers/cluster.js';
 import { getKey, putJson, send } from './helpers/http.js';
 import { waitFor } from './helpers/poll.js';
 
@@ -197,6 +198,7 @@ describe('the page in headless Chromium', () => {
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1360, height: 1000 } });
     const page: Page = context.pages()[0] ?? (await context.newPage());
     const pageErrors: string[] = [];
+    let joiner: ServerNode | undefined;
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const consoleLines: string[] = [];
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
@@ -241,6 +243,15 @@ describe('the page in headless Chromium', () => {
       await page.waitForFunction(([a, b]) => !!document.querySelector(`svg.timeline rect[data-leader="${a}"]`) && !!document.querySelector(`svg.timeline rect[data-leader="${b}"]`)
         && !!document.querySelector('svg.timeline .unreachable-seg'), [old.id, newLeader.id], { timeout: 5000 });
       expect(await page.textContent('#events')).toContain(`${old.id} does not answer`);
+
+      // A membership change as it happens: a learner joins through the new leader.
+      const [port] = await freePorts(1);
+      joiner = new ServerNode('n4', port!, cluster.root, ['--id', 'n4', '--listen', `127.0.0.1:${port}`, '--join', newLeader.url, '--learner', '--data', join(cluster.root, 'n4'), ...fastTiming], cleanEnv());
+      joiner.start();
+      await page.waitForFunction(() => document.querySelector('#members-body tr[data-node="n4"]')?.getAttribute('data-reachable') === 'true'
+        && /\+n4 \(learner\)/.test(document.getElementById('membership')?.textContent ?? '')
+        && /n4 joined as learner/.test(document.getElementById('events')?.textContent ?? ''), undefined, { timeout: 15_000 });
+      expect(await page.textContent('#members-body tr[data-node="n4"]')).toContain('learner');
       // For the picture: the new leader's writes on the chart.
       await page.waitForFunction(() => /[1-9]/.test(document.getElementById('writes-now')?.textContent ?? ''), undefined, { timeout: 10_000 });
       expect(pageErrors).toEqual([]);
@@ -260,6 +271,7 @@ describe('the page in headless Chromium', () => {
     } finally {
       writing = false;
       await writer;
+      await joiner?.kill('SIGKILL');
     }
   });
 });

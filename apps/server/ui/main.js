@@ -39,6 +39,7 @@ async function ask(url) {
 
 async function poll(rec) {
   try {
+    if (!rec.self && !rec.url) throw new Error('no address known for it');
     const { body, receivedAt, offset } = await ask(rec.self ? SELF_URL : `${rec.url}/v1/dashboard`);
     if (rec.failingSince !== null) note('ok', `${rec.id} answers again (after ${Math.round((receivedAt - rec.failingSince) / 1000)} s)`);
     Object.assign(rec, { body, receivedAt, offset, lastOk: receivedAt, failingSince: null, error: null });
