@@ -199,7 +199,7 @@ test('a watcher sees exactly the committed changes of its prefix while puts, del
 });
 
 test('a lease kept alive by keepAliveLoop outlives its TTL across a leader SIGKILL, expires once nobody keeps it (the watcher sees the deletes); revoke deletes at once', async () => {
-  const TTL = 2000;
+  const TTL = 3000;
   const client = new RaftkitClient({ endpoints: cluster.nodes.map((n) => n.url), timeoutMs: 20_000 });
   const grant = await client.grantLease(TTL);
   expect(grant).toMatchObject({ ttlMs: TTL, id: expect.any(Number), revision: expect.any(Number) });
@@ -212,9 +212,9 @@ test('a lease kept alive by keepAliveLoop outlives its TTL across a leader SIGKI
 
   const renewals: { at: number; ttlMs: number }[] = [];
   const keeping = new AbortController();
-  // Each renewal may retry for what is left of the TTL (2000 - 400 ms): enough for a failover.
+  // Each renewal may retry for what is left of the TTL (3000 - 500 ms): enough for a failover.
   let loopError: unknown;
-  const loop = client.keepAliveLoop(grant.id, { signal: keeping.signal, intervalMs: 400, onRenew: (r) => renewals.push({ at: Date.now(), ttlMs: r.ttlMs }) }).catch((err: unknown) => {
+  const loop = client.keepAliveLoop(grant.id, { signal: keeping.signal, intervalMs: 500, onRenew: (r) => renewals.push({ at: Date.now(), ttlMs: r.ttlMs }) }).catch((err: unknown) => {
     loopError = err;
   });
   await waitFor('a first renewal', () => renewals.length > 0);
@@ -224,9 +224,9 @@ test('a lease kept alive by keepAliveLoop outlives its TTL across a leader SIGKI
   await leader.exit();
   await cluster.leader({ minTerm: termBefore + 1 });
   const newLeaderAt = Date.now();
-  // The new leader extends the lease by its TTL and an election timeout (500 ms here): held
-  // past that, it was kept alive through the new leader.
-  const holdUntil = newLeaderAt + 2 * TTL + 500;
+  // The new leader gives the lease its TTL and an election timeout (500 ms here) from its
+  // election: held a second past that, it was kept alive through the new leader.
+  const holdUntil = newLeaderAt + TTL + 500 + 1000;
   for (let samples = 0; Date.now() < holdUntil || renewals.filter((r) => r.at > newLeaderAt).length < 3; samples++) {
     if (loopError !== undefined || samples > 200) throw new Error(`the keep-alive loop stopped renewing: ${String(loopError)}`);
     const held = await client.range('l/');
