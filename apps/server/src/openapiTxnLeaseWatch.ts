@@ -14,24 +14,26 @@ export const leaseQuery = {
   schema: { type: 'integer', minimum: 1 },
 };
 
-export const leaseNotFound = errExample('KV_LEASE_NOT_FOUND: no lease has this id (it expired, was revoked, or never existed); nothing was written', 'KV_LEASE_NOT_FOUND', 'lease 7 not found');
+export const leaseNotFound = errExample('KV_LEASE_NOT_FOUND: no lease has this id (it expired, was revoked, or never existed); nothing was written', 'KV_LEASE_NOT_FOUND', 'lease 17 not found');
 
-const leaseId = { name: 'id', in: 'path', required: true, description: 'The lease id', schema: { type: 'integer', minimum: 1 }, example: 7 };
+const leaseId = { name: 'id', in: 'path', required: true, description: 'The lease id', schema: { type: 'integer', minimum: 1 }, example: 17 };
 
 /** A value inside a JSON body: any JSON value but null, or bytes as { "base64": "..." }. */
 const bodyValue = {
   description: 'Any JSON value but null; bytes as {"base64": "<padded standard base64>"}',
-  oneOf: [{ not: { type: 'null' } }, { type: 'object', required: ['base64'], properties: { base64: { type: 'string' } } }],
+  anyOf: [{ not: { type: 'null' } }, { type: 'object', required: ['base64'], properties: { base64: { type: 'string' } } }],
 };
 
+// The examples make one story (the OpenAPI test runs it): grant lease 17, then a txn that
+// creates a counter and a lock attached to the lease, then the lease's keys, then its revoke.
 const txnExample = {
   compare: [
-    { key: 'app/counter', target: 'version', op: '==', value: 3 },
+    { key: 'app/counter', target: 'version', op: '==', value: 0 },
     { key: 'app/lock', target: 'exists', exists: false },
   ],
   success: [
-    { op: 'put', key: 'app/counter', value: 4 },
-    { op: 'put', key: 'app/lock', value: 'worker-1', lease: 7 },
+    { op: 'put', key: 'app/counter', value: 1 },
+    { op: 'put', key: 'app/lock', value: 'worker-1', lease: 17 },
     { op: 'get', key: 'app/counter' },
   ],
   failure: [{ op: 'get', key: 'app/counter' }, { op: 'range', prefix: 'app/', limit: 10 }],
@@ -39,11 +41,7 @@ const txnExample = {
 const txnResultExample = {
   revision: 42,
   succeeded: true,
-  results: [
-    { op: 'put' },
-    { op: 'put' },
-    { op: 'get', value: 4, encoding: 'json', modRevision: 42, createRevision: 12, version: 4, lease: 0 },
-  ],
+  results: [{ op: 'put' }, { op: 'put' }, { op: 'get', value: 1, encoding: 'json', modRevision: 42, createRevision: 42, version: 1 }],
 };
 
 const watchEventExample = { key: 'app/counter', revision: 43, createRevision: 12, modRevision: 43, version: 5, lease: 0, value: 5, encoding: 'json', prevValue: 4, prevEncoding: 'json' };
@@ -110,7 +108,7 @@ export const txnLeaseWatchPaths = {
       summary: 'Revoke a lease and delete every key attached to it, at one revision (leader only; a follower forwards it). Revoking a lease that is not there changes nothing and answers revoked: false',
       parameters: [leaseId, ...idem],
       responses: {
-        '200': { description: 'Applied; deleted counts the keys removed', content: json({ type: 'object', properties: { revision: { type: 'integer' }, revoked: { type: 'boolean' }, deleted: { type: 'integer' } } }, { revision: 44, revoked: true, deleted: 1 }) },
+        '200': { description: 'Applied; deleted counts the keys removed', content: json({ type: 'object', properties: { revision: { type: 'integer' }, revoked: { type: 'boolean' }, deleted: { type: 'integer' } } }, { revision: 45, revoked: true, deleted: 1 }) },
         '400': errResp('KV_INVALID_ARGUMENT: the id is not a positive integer'),
         ...follower,
       },
@@ -210,7 +208,7 @@ export const txnLeaseWatchSchemas = {
       succeeded: { type: 'boolean', description: 'Whether every compare held (the success branch ran)' },
       results: {
         type: 'array',
-        description: 'One per op of the branch that ran, in order: {"op": "put"}; {"op": "delete", "deleted"}; {"op": "get", "value", "encoding", "modRevision", "createRevision", "version", "lease"} (value and the revisions null, version 0, when absent); {"op": "range", "entries": [Entry...], "more"}',
+        description: 'One per op of the branch that ran, in order: {"op": "put"}; {"op": "delete", "deleted"}; {"op": "get", "value", "encoding", "modRevision", "createRevision", "version"} (value and the revisions null, version 0, when absent); {"op": "range", "entries": [Entry...], "more"}',
         items: { type: 'object', required: ['op'], properties: { op: { enum: ['put', 'delete', 'get', 'range'] } } },
       },
     },

@@ -195,6 +195,26 @@ describe('client API', () => {
     expect(doc.paths['/v1/watch'].get.responses['410'].description).toMatch(/KV_COMPACTED/);
     expect(doc.paths['/v1/leases'].post.responses['409'].content['application/json'].example.error.code).toBe('KV_LEASE_EXISTS');
     expect(doc.paths['/v1/kv/{key}'].put.parameters.map((p: { name: string }) => p.name)).toContain('lease');
+
+    // The examples are one story, run as written: grant, txn, the lease's keys, keep-alive, revoke.
+    const eg = (op: any, status = '200') => op.responses[status].content['application/json'].example;
+    const post = (path: string, body: unknown) => send(`${follower.url}${path}`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify(body) });
+    const grantOp = doc.paths['/v1/leases'].post;
+    const granted = ok(await post('/v1/leases', grantOp.requestBody.content['application/json'].example), 'example grant');
+    expect(granted).toEqual({ ...eg(grantOp), revision: granted.revision });
+    const txnOp = doc.paths['/v1/txn'].post;
+    const txn = ok(await post('/v1/txn', txnOp.requestBody.content['application/json'].example), 'example txn');
+    const r = txn.revision;
+    expect(txn).toEqual({ ...eg(txnOp), revision: r, results: eg(txnOp).results.map((x: { op: string }) => (x.op === 'get' ? { ...x, modRevision: r, createRevision: r } : x)) });
+    const leaseOp = doc.paths['/v1/leases/{id}'];
+    const id = leaseOp.get.parameters[0].example;
+    const lease = ok(await send(`${follower.url}/v1/leases/${id}?keys=true`), 'example lease');
+    expect(lease).toEqual({ ...eg(leaseOp.get), ttlMs: lease.ttlMs });
+    expect(lease.ttlMs).toBeLessThanOrEqual(lease.grantedTtlMs);
+    expect(ok(await post(`/v1/leases/${id}/keepalive`, undefined), 'example keep-alive')).toEqual(eg(doc.paths['/v1/leases/{id}/keepalive'].post));
+    const revoked = ok(await send(`${follower.url}/v1/leases/${id}`, { method: 'DELETE' }), 'example revoke');
+    expect(revoked).toEqual({ ...eg(leaseOp.delete), revision: revoked.revision });
+    expect(await post(`/v1/leases/${id}/keepalive`, undefined)).toMatchObject({ status: 404, json: eg(doc.paths['/v1/leases/{id}/keepalive'].post, '404') });
   });
 });
 
