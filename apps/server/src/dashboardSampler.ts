@@ -110,9 +110,13 @@ export class RateSampler {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Starts sampling; it stops once `running()` turns false after having been true. */
+  /**
+   * Starts sampling; it stops once `running()` turns false after having been true. The
+   * baseline is taken now, so what happens before the first interval ends is counted.
+   */
   start(running: () => boolean): void {
     if (this.handle) return;
+    void this.sample();
     let ran = false;
     this.handle = setInterval(() => {
       const r = running();

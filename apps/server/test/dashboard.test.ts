@@ -68,11 +68,15 @@ describe('GET /v1/dashboard', () => {
   test("the leader's and a follower's view: members, replication state, history, rates, storage", async () => {
     for (let i = 0; i < 20; i++) expect((await putJson(follower.url, `shape-${i}`, i)).status).toBe(200);
     // The leader's next one-second samples count those writes and time them.
+    let seen: unknown = null;
     const lead = await waitFor('a leader sample with writes and a commit latency', async () => {
       const r = await send(`${leader.url}/v1/dashboard`);
       const b = r.json;
+      seen = { role: b.role, term: b.term, samples: b.rates.samples };
       return b.rates.samples.some((s: { writes: number; commitP50Ms: number | null }) => s.writes > 0 && s.commitP50Ms !== null) ? r : null;
-    }, { timeoutMs: 10_000 });
+    }, { timeoutMs: 10_000 }).catch((err) => {
+      throw new Error(`${err.message}; the leader's last answer: ${JSON.stringify(seen)}`);
+    });
     expect(lead.status).toBe(200);
     expect(lead.headers.get('access-control-allow-origin')).toBe('*');
     expect(lead.headers.get('cache-control')).toBe('no-store');

@@ -153,15 +153,18 @@ describe('RateSampler', () => {
     const s = new RateSampler({ totals: async () => (calls++, { writes: calls, reads: 0, fsyncCount: 0, fsyncSeconds: 0 }) }, { intervalMs: 100, now: () => Date.now() });
     let running = false;
     s.start(() => running);
+    // The baseline at once, so a write in the first interval counts.
+    expect(calls).toBe(1);
     await vi.advanceTimersByTimeAsync(250);
     // Not started yet is not "stopped": it samples (the node starts after the routes exist).
-    expect(calls).toBe(2);
+    expect(calls).toBe(3);
     running = true;
     await vi.advanceTimersByTimeAsync(300);
-    expect(calls).toBe(5);
+    expect(calls).toBe(6);
+    expect(s.samples.size).toBe(5);
     running = false;
     await vi.advanceTimersByTimeAsync(1000);
-    expect(calls).toBe(5);
+    expect(calls).toBe(6);
     expect(vi.getTimerCount()).toBe(0);
   });
 });
