@@ -65,19 +65,22 @@ describe('deploy/compose.yaml', () => {
 
   test.each(voters)('%s: the server accepts its settings; its peers are the other services, by name', (name) => {
     const cfg = configOf(name);
+    // nN listens on 700N, the port its URL names (and the host publishes).
+    const urlOf = (v: string) => `http://${v}:${7000 + Number(v.slice(1))}`;
     expect(cfg.id).toBe(name);
-    expect(cfg.selfUrl).toBe(`http://${name}:7000`);
-    expect(cfg.peers).toEqual(Object.fromEntries(voters.filter((v) => v !== name).map((v) => [v, `http://${v}:7000`])));
+    expect(cfg.listen).toEqual({ host: '0.0.0.0', port: 7000 + Number(name.slice(1)) });
+    expect(cfg.selfUrl).toBe(urlOf(name));
+    expect(cfg.peers).toEqual(Object.fromEntries(voters.filter((v) => v !== name).map((v) => [v, urlOf(v)])));
   });
 
   test('n4 joins through n1 as a learner, at its own service name', () => {
-    expect(configOf('n4')).toMatchObject({ id: 'n4', join: 'http://n1:7000', learner: true, selfUrl: 'http://n4:7000', peers: {} });
+    expect(configOf('n4')).toMatchObject({ id: 'n4', join: 'http://n1:7001', learner: true, selfUrl: 'http://n4:7004', listen: { port: 7004 }, peers: {} });
   });
 
   test.each(Object.keys(compose.services))('%s: client port on 127.0.0.1 only, its own named volume, a /healthz check, the secret from the env file', (name) => {
     const s = compose.services[name]!;
     const n = Number(name.slice(1));
-    expect(s.ports).toEqual([`127.0.0.1:${7000 + n}:7000`]);
+    expect(s.ports).toEqual([`127.0.0.1:${7000 + n}:${7000 + n}`]);
     expect(s.volumes).toEqual([`${name}-data:/var/lib/raftkit`]);
     expect(Object.keys(compose.volumes)).toContain(`${name}-data`);
     expect(s.healthcheck?.test.join(' ')).toContain('/healthz');
