@@ -187,9 +187,6 @@ describe('the page in headless Chromium', () => {
   let context: BrowserContext | undefined;
 
   beforeAll(() => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
-    }
     profile = mkdtempSync(join(tmpdir(), 'raftkit-dashboard-chromium-'));
   });
 
@@ -199,6 +196,10 @@ describe('the page in headless Chromium', () => {
   });
 
   test("served by a follower: shows the leader and three members, then the new leader and the old one unreachable after its SIGKILL", async () => {
+    // In the test itself, not a hook: a missing browser must count as a failed test, not a skipped one.
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+    }
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1360, height: 1000 } });
     const page: Page = context.pages()[0] ?? (await context.newPage());
     const pageErrors: string[] = [];
