@@ -244,7 +244,7 @@ export const openApiDocument = {
           },
         },
       },
-      Entry: { type: 'object', properties: { key: { type: 'string' }, value: {}, encoding: { enum: ['json', 'base64'] }, revision: { type: 'integer' }, modRevision: { type: 'integer' } } },
+      Entry: { type: 'object', properties: { key: { type: 'string' }, value: {}, encoding: { enum: ['json', 'base64'] }, revision: { type: 'integer' }, modRevision: { type: 'integer' }, createRevision: { type: 'integer', description: 'revision of the write that created the key' }, version: { type: 'integer', description: 'writes since the key was created (1 for a new key)' } } },
       ...txnLeaseWatchSchemas,
     },
   },

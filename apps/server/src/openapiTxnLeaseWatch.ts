@@ -129,13 +129,13 @@ export const txnLeaseWatchPaths = {
   '/v1/watch': {
     get: {
       summary:
-        'Stream the changes of a key or of a prefix as Server-Sent Events, in revision order, each once. Any node serves it from its own applied state and history (followers too; never forwarded), once it has applied a read point confirmed by the leader (consistency=stale skips that); without fromRevision or Last-Event-ID the stream starts right after that read point',
+        'Stream the changes of a key or of a prefix as Server-Sent Events, in revision order, each once. Any node serves it from its own applied state and history (followers too; never forwarded). With fromRevision or Last-Event-ID it replays the node\'s history at once, no leader needed (unless consistency is given); without either it first waits until the node has applied a read point confirmed by the leader (consistency=stale skips that) and starts right after it',
       parameters: [
         { name: 'key', in: 'query', description: 'Watch this key (exactly one of key and prefix)', schema: { type: 'string' }, example: 'app/counter' },
         { name: 'prefix', in: 'query', description: 'Watch every key starting with this ("" for all keys)', schema: { type: 'string' }, example: 'app/' },
         { name: 'fromRevision', in: 'query', description: 'First revision to deliver (replayed from the kept history); wins over Last-Event-ID', schema: { type: 'integer', minimum: 1 } },
         { name: 'prevValue', in: 'query', description: 'true: add each change\'s previous value (prevValue, prevEncoding) when the key existed before', schema: { type: 'boolean', default: false } },
-        { name: 'consistency', in: 'query', description: 'The read point the node reaches before it opens the watch, and the start when neither fromRevision nor Last-Event-ID is given: linearizable (default; every change committed after the request arrived is delivered), lease, or stale (no leader needed: the node\'s state as it is)', schema: { type: 'string', enum: ['linearizable', 'lease', 'stale'], default: 'linearizable' } },
+        { name: 'consistency', in: 'query', description: 'The read point the node reaches before it opens the watch, and the start when neither fromRevision nor Last-Event-ID is given: linearizable (the default without a start; every change committed after the request arrived is delivered), lease, or stale (no leader needed: the node\'s state as it is; the default with a start)', schema: { type: 'string', enum: ['linearizable', 'lease', 'stale'] } },
         { name: 'Last-Event-ID', in: 'header', description: 'Resume after this revision (from N + 1), as a browser EventSource sends it on reconnect; ignored when fromRevision is given', schema: { type: 'integer', minimum: 0 } },
       ],
       responses: {
@@ -163,7 +163,7 @@ export const txnLeaseWatchPaths = {
             },
           },
         },
-        '503': errResp('RAFT_NOT_LEADER (no leader confirms the read point, e.g. a node that just restarted; a watch is never forwarded: try another node, or consistency=stale), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN; retry'),
+        '503': errResp('RAFT_NOT_LEADER (a watch without a start, or with consistency, and no leader to confirm the read point, e.g. a node that just restarted; a watch is never forwarded: try another node, give fromRevision, or consistency=stale), SERVER_OVERLOADED, SERVER_SHUTTING_DOWN; retry'),
       },
     },
   },

@@ -42,7 +42,7 @@ describe('client API', () => {
     for (const [key, value] of values) {
       const put = ok(await putJson(follower.url, key, value), `put ${key}`);
       const got = ok(await getKey(follower.url, key), `get ${key}`);
-      expect(got).toEqual({ key: decodeURIComponent(key), value, encoding: 'json', revision: got.revision, modRevision: put.revision });
+      expect(got).toEqual({ key: decodeURIComponent(key), value, encoding: 'json', revision: got.revision, modRevision: put.revision, createRevision: put.revision, version: 1 });
       expect(got.revision).toBeGreaterThanOrEqual(put.revision);
     }
     expect(ok(await getKey(leader.url, 'api/json/caf%C3%A9%2F%E2%9C%93'), 'get').key).toBe('api/json/café/✓');

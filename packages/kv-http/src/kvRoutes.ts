@@ -147,7 +147,7 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
     const consistency = consistencyOf(req);
     const out = await client.range(prefix, { consistency, ...(lim !== undefined ? { limit: lim } : {}) });
     deps.metrics.countRead(consistency, 'ok');
-    sendJson(res, 200, { revision: out.revision, more: out.more, entries: out.entries.map((e) => ({ key: e.key, ...encodeValue(e.value), modRevision: e.modRevision })) });
+    sendJson(res, 200, { revision: out.revision, more: out.more, entries: out.entries.map((e) => ({ key: e.key, ...encodeValue(e.value), modRevision: e.modRevision, createRevision: e.createRevision, version: e.version })) });
   }));
 
   // One route for every method on a key: its path is matched once per request, not per method.
@@ -165,7 +165,7 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
       res.setHeader('x-raftkit-revision', String(out.revision)).type('application/octet-stream').send(Buffer.from(out.value));
       return;
     }
-    sendJson(res, 200, { key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision });
+    sendJson(res, 200, { key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision, createRevision: out.createRevision, version: out.version });
   }));
 
   keyRoute.put(putBody, wrap('put', async (req, res) => {

@@ -152,13 +152,15 @@ export function mountWatchRoutes(r: Router, deps: WatchRouteDeps): void {
     // express routes HEAD to GET: it would hold a watch open with nothing to send.
     if (req.method === 'HEAD') throw new HttpError(405, 'SERVER_METHOD_NOT_ALLOWED', `HEAD is not allowed on ${WATCH_PATH} (GET it as text/event-stream)`);
     const q = watchQuery(req);
-    const consistency = consistencyOf(req);
+    // Without ?consistency, a watch with a start replays this node's history as it is (no
+    // leader needed); one without a start is pinned by a linearizable read.
+    const consistency = req.query['consistency'] === undefined ? undefined : consistencyOf(req);
     const ctl = new AbortController();
     const onClose = (): void => ctl.abort(new Error('the watch client disconnected'));
     res.once('close', onClose);
     let stream: WatchStream;
     try {
-      stream = await deps.client.watch(q.filter, { prevValue: q.prevValue, consistency, signal: ctl.signal, ...(q.fromRevision !== undefined ? { fromRevision: q.fromRevision } : {}) });
+      stream = await deps.client.watch(q.filter, { prevValue: q.prevValue, ...(consistency !== undefined ? { consistency } : {}), signal: ctl.signal, ...(q.fromRevision !== undefined ? { fromRevision: q.fromRevision } : {}) });
     } catch (err) {
       res.off('close', onClose);
       // The client left while the start was read: nobody to answer.

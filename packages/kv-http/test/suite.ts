@@ -52,6 +52,15 @@ export function kvRouterSuite(name: string, makeApp: ExpressFactory): void {
       expect(got.modRevision).toBe(first.revision);
     });
 
+    it('GET and range report createRevision and version with modRevision', async () => {
+      const a = await body(await fetch(url(leader, '/v1/kv/ver/a'), json(1)));
+      const b = await body(await fetch(url(leader, '/v1/kv/ver/a'), json(2)));
+      const got = await body(await fetch(url(follower, '/v1/kv/ver/a')));
+      expect(got).toMatchObject({ key: 'ver/a', value: 2, modRevision: b.revision, createRevision: a.revision, version: 2 });
+      const range = await body(await fetch(url(follower, '/v1/kv?prefix=ver/')));
+      expect(range.entries).toEqual([{ key: 'ver/a', value: 2, encoding: 'json', modRevision: b.revision, createRevision: a.revision, version: 2 }]);
+    });
+
     it('txn, lease and watch routes answer on this express too', async () => {
       const res = await fetch(url(leader, '/v1/txn'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: [{ op: 'put', key: 'sx', value: 1 }] }) });
       expect(await body(res)).toMatchObject({ succeeded: true, results: [{ op: 'put' }] });

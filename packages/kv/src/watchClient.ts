@@ -12,7 +12,11 @@ export type ReadPointOf = (opts: ReadOptions) => Promise<{ replica: KvReplica; i
  * from, once that replica has applied the read point. Without `fromRevision` the watch starts
  * right after the read point, so with a linearizable read (the default) it delivers every
  * change committed after the call began, even one applied before the watch was opened. With
- * `fromRevision` the replay comes from that replica's history.
+ * `fromRevision` the replay comes from that replica's history, and no read point is needed
+ * unless `consistency` is given: every change a replica holds is committed, so any replica
+ * (the one a stale read would use) replays the same changes in the same order; a replica
+ * behind `fromRevision` delivers them as it applies them. So a replay works on a follower
+ * that knows no leader yet.
  *
  * The read point is reached before the watch opens, and the watch opens synchronously on
  * the replica's state machine, so nothing applies in between that the start could miss.
@@ -26,6 +30,7 @@ export type ReadPointOf = (opts: ReadOptions) => Promise<{ replica: KvReplica; i
 export async function watchThrough(readPoint: ReadPointOf, filter: WatchFilter, opts: ClientWatchOptions = {}): Promise<WatchStream> {
   const read: { -readonly [K in keyof ReadOptions]: ReadOptions[K] } = {};
   if (opts.consistency !== undefined) read.consistency = opts.consistency;
+  else if (opts.fromRevision !== undefined) read.consistency = 'stale';
   if (opts.timeoutMs !== undefined) read.timeoutMs = opts.timeoutMs;
   if (opts.signal !== undefined) read.signal = opts.signal;
   const { replica, index } = await readPoint(read);

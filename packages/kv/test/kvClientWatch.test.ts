@@ -85,6 +85,30 @@ describe('KvClient.watch on a 3-replica cluster (virtual time)', () => {
     await watch.return();
   });
 
+  test('a replay from fromRevision needs no read point: an isolated follower serves it; without a start it cannot', async () => {
+    const c = await startCluster();
+    const writer = c.client(c.leader()!.node.id);
+    const first = await ok(c, writer.put('iso/a', 1));
+    await ok(c, writer.put('iso/a', 2));
+    const follower = c.followers()[0]!;
+    await c.clock.run(500);
+    expect(follower.machine.revision).toBeGreaterThanOrEqual(first.revision + 1);
+    c.net.isolate(follower.node.id);
+    // Long enough to lose the leader: the follower's election timer fires and its pre-votes go nowhere.
+    await c.clock.run(1_000);
+    expect(follower.node.status().leader).toBeNull();
+    const replay = await ok(c, c.clientOn(follower, { timeoutMs: 2_000 }).watch({ key: 'iso/a' }, { fromRevision: first.revision }));
+    expect((await take(c, replay, 2)).map((e) => e.value)).toEqual([1, 2]);
+    await replay.return();
+    // Asking for a linearizable start explicitly, or giving no start, needs the leader.
+    const pinned = await c.clock.settleOf(c.clientOn(follower, { timeoutMs: 2_000 }).watch({ key: 'iso/a' }));
+    expect(pinned.ok).toBe(false);
+    const explicit = await c.clock.settleOf(c.clientOn(follower, { timeoutMs: 2_000 }).watch({ key: 'iso/a' }, { fromRevision: first.revision, consistency: 'linearizable' }));
+    expect(explicit.ok).toBe(false);
+    expect(follower.machine.watcherCount).toBe(0);
+    c.net.heal();
+  });
+
   test('a fromRevision older than the history rejects with KV_COMPACTED naming the oldest revision held', async () => {
     const c = await startCluster({ watchHistory: 2 });
     const writer = c.client(c.leader()!.node.id);
