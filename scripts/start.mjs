@@ -85,6 +85,8 @@ console.log(`raftkit: 3-node KV cluster running, leader ${leader}. Data in ./dat
   n2  ${url(nodes[1])}
   n3  ${url(nodes[2])}
 
+Dashboard: ${url(nodes[0])}/ui (any node serves it)
+
 Try:
   curl -X PUT ${url(nodes[0])}/v1/kv/greeting -H 'content-type: application/json' -d '"hello"'
   curl ${url(nodes[1])}/v1/kv/greeting        # linearizable read, from any node
