@@ -1,8 +1,9 @@
 /**
- * The dashboard: `GET /ui` (static files from apps/server/ui, read once at start) and
- * `GET /v1/dashboard` (this node's view as JSON, dashboardStatus.ts, open to any origin so
- * the page served by one node can ask every other member). The same middleware times write
- * requests for the commit latency chart (dashboardSampler.ts).
+ * The dashboard: `GET /ui` (static files from apps/server/ui, read once at start),
+ * `GET /v1/dashboard` (this node's view as JSON, dashboardStatus.ts) and
+ * `GET /v1/dashboard/members/{id}` (a member's view, fetched by this node: dashboardProxy.ts),
+ * so the page talks to the node that served it only. The same middleware times write
+ * requests for the commit latency chart (dashboardSampler.ts) and /metrics.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,8 +14,10 @@ import type { NextFunction, Request, Response } from 'express';
 import { HttpError, sendError, ServerErrorCode } from '@raftkit/kv-http/internal';
 import type { Logger } from 'pino';
 import { ClusterHistory } from './dashboardHistory.js';
+import { DashboardProxy } from './dashboardProxy.js';
 import { metricsSource, RateSampler } from './dashboardSampler.js';
 import { DashboardStatus, type DashboardStorage } from './dashboardStatus.js';
+import { memberIds } from './memberAddresses.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** apps/server/ui, from src/ (tests, tsx) and from dist/ (the built server) alike. */
@@ -30,10 +33,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The page's scripts come only from this server; it may fetch any member (http/https) and
- * draws with inline SVG. Nothing else loads, nothing frames it.
+ * The page's scripts come only from this server, it fetches from this server only (other
+ * members through GET /v1/dashboard/members/{id}) and draws with inline SVG. Nothing else
+ * loads, nothing frames it.
  */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self' http: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const MEMBER_PATH = '/v1/dashboard/members/';
 
 /** A file name the dashboard serves: no separators, no leading dot (so no `..`). */
 const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
@@ -70,6 +76,10 @@ export interface DashboardDeps {
   peerStats?(): Readonly<Record<NodeId, { backoffMs?: number }>>;
   readonly uiDir?: string;
   readonly logger?: Logger;
+  /** CA to verify https members against (--tls-ca), for GET /v1/dashboard/members/{id}. */
+  readonly ca?: Buffer;
+  /** That route's deadline for a member's answer (default 1500 ms). */
+  readonly memberTimeoutMs?: number;
 }
 
 /** Write routes whose acknowledgement means committed and applied. */
@@ -82,16 +92,46 @@ export function dashboardRoutes(deps: DashboardDeps): (req: Request, res: Respon
   const sampler = new RateSampler(metricsSource(deps.metrics));
   sampler.start(() => deps.node.status().running);
   const status = new DashboardStatus({ ...deps, history, sampler, startedAt });
+  deps.metrics.trackLogSize(() => status.logSize());
   const uiDir = deps.uiDir ?? defaultUiDir;
   const files = loadUiFiles(uiDir);
   if (!files.has('index.html')) deps.logger?.warn({ uiDir }, 'dashboard files not found: /ui answers 404');
 
+  const selfId = deps.node.status().id;
+  const proxy = new DashboardProxy({
+    selfId,
+    members: () => memberIds(deps.node.status().membership),
+    clientUrlOf: deps.clientUrlOf,
+    ...(deps.memberTimeoutMs !== undefined ? { timeoutMs: deps.memberTimeoutMs } : {}),
+    ...(deps.ca ? { ca: deps.ca } : {}),
+  });
+
   const serveStatus = async (res: Response): Promise<void> => {
-    res.setHeader('access-control-allow-origin', '*');
     res.setHeader('cache-control', 'no-store');
     try {
       res.json(await status.body());
     } catch (err) {
+      sendError(res, err);
+    }
+  };
+
+  /** A member's view through this node; this node's own is answered here. */
+  const serveMember = async (res: Response, rawId: string): Promise<void> => {
+    let id: string;
+    try {
+      id = decodeURIComponent(rawId);
+    } catch {
+      id = rawId;
+    }
+    if (id === selfId) return serveStatus(res);
+    try {
+      const answer = await proxy.fetch(id);
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-type', answer.contentType);
+      res.setHeader('content-length', String(answer.body.length));
+      res.end(answer.body);
+    } catch (err) {
+      res.setHeader('cache-control', 'no-store');
       sendError(res, err);
     }
   };
@@ -126,6 +166,7 @@ export function dashboardRoutes(deps: DashboardDeps): (req: Request, res: Respon
     if (method === 'GET' || method === 'HEAD') {
       const path = req.path;
       if (path === '/v1/dashboard') return void serveStatus(res);
+      if (path.startsWith(MEMBER_PATH) && path.length > MEMBER_PATH.length) return void serveMember(res, path.slice(MEMBER_PATH.length));
       // A relative redirect, so the page's relative asset URLs work behind a path prefix too.
       if (path === '/ui') return res.redirect(308, 'ui/');
       if (path.startsWith('/ui/')) return serveFile(req, res, path === '/ui/' ? 'index.html' : path.slice(4));
@@ -134,7 +175,10 @@ export function dashboardRoutes(deps: DashboardDeps): (req: Request, res: Respon
     if ((method === 'PUT' || method === 'POST' || method === 'DELETE') && WRITE_PATH.test(req.url)) {
       const t0 = performance.now();
       res.once('finish', () => {
-        if (res.statusCode < 300) sampler.timer.record(performance.now() - t0);
+        if (res.statusCode >= 300) return;
+        const ms = performance.now() - t0;
+        sampler.timer.record(ms);
+        deps.metrics.writeCommit.observe(ms / 1000);
       });
     }
     next();

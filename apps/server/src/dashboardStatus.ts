@@ -123,10 +123,15 @@ export class DashboardStatus {
       leaderChanges: await counterValue(d.metrics.leaderChanges),
       membership: { index: m.index, committed: m.committed, joint: c.votersOutgoing.length > 0 },
       members,
-      storage: { logEntries: Math.max(0, stored.lastIndex - stored.firstIndex + 1), dbBytes: this.dbBytes(), snapshot },
+      storage: { logEntries: logEntries(stored), dbBytes: this.dbBytes(), snapshot },
       history: { states: d.history.states.items(), memberships: d.history.memberships.items() },
       rates: { intervalMs: d.sampler.intervalMs, samples: d.sampler.samples.items() },
     };
+  }
+
+  /** The log's size, as the body reports it; /metrics exports it too (raftkit_log_entries, raftkit_log_bytes). */
+  async logSize(): Promise<{ entries: number; dbBytes: number | null }> {
+    return { entries: logEntries(await this.deps.storage.state()), dbBytes: this.dbBytes() };
   }
 
   private async snapshot(): Promise<DashboardBody['storage']['snapshot']> {
@@ -154,6 +159,9 @@ export class DashboardStatus {
     }
   }
 }
+
+/** Entries held: firstIndex..lastIndex, a trailing log included. */
+const logEntries = (stored: { firstIndex: number; lastIndex: number }): number => Math.max(0, stored.lastIndex - stored.firstIndex + 1);
 
 async function counterValue(c: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> {
   let n = 0;

@@ -16,6 +16,16 @@ export class ServerMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  /**
+   * Client writes (KV and txn routes) from the request's arrival to a successful answer:
+   * committed by a majority and applied. Timed by the dashboard middleware (dashboardRoutes.ts).
+   */
+  readonly writeCommit = new Histogram({
+    name: 'raftkit_write_commit_seconds',
+    help: 'Client write latency from arrival to a successful answer (committed by a majority and applied)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly entriesPersisted = new Counter({ name: 'raftkit_entries_persisted_total', help: 'Log entries made durable', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'raftkit_http_requests_total', help: 'Client HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
   readonly peerErrors = new Counter({
@@ -113,6 +123,35 @@ export class ServerMetrics {
       this.children.set(key, c);
     }
     return c;
+  }
+
+  /**
+   * The log's size (dashboardStatus.ts reads it from the storage), at scrape time: entries held
+   * and, when the storage reports it, its bytes on disk. A storage that cannot answer (closed
+   * while shutting down) leaves the gauges without a sample rather than failing the scrape.
+   */
+  trackLogSize(read: () => Promise<{ entries: number; dbBytes: number | null }>): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'raftkit_log_entries',
+      help: 'Entries held in the Raft log (firstIndex..lastIndex, the trailing log kept after a snapshot included)',
+      registers,
+      async collect() {
+        const size = await read().catch(() => null);
+        if (size) this.set(size.entries);
+        else this.reset();
+      },
+    });
+    new Gauge({
+      name: 'raftkit_log_bytes',
+      help: "Bytes of the log storage on disk: RocksDB's live SST files plus memtables (snapshots are files apart: raftkit_snapshot_bytes)",
+      registers,
+      async collect() {
+        const size = await read().catch(() => null);
+        if (size?.dbBytes != null) this.set(size.dbBytes);
+        else this.reset();
+      },
+    });
   }
 
   /** Connection and request limits (connLimits.ts), sampled at scrape time. */

@@ -156,7 +156,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   const onHandoff = (req: Request, res: Response, err: unknown) => handoff.carry(req, res, err);
 
-  app.use(dashboardRoutes({ node, metrics, storage, logger, clientUrlOf: (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), peerStats: () => transport.stats().peers as Record<string, { backoffMs?: number }> }));
+  app.use(dashboardRoutes({ node, metrics, storage, logger, clientUrlOf: (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), peerStats: () => transport.stats().peers as Record<string, { backoffMs?: number }>, ...(tls ? { ca: tls.ca } : {}) }));
   app.use(
     createKvRouter({
       client,

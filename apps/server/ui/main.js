@@ -1,12 +1,15 @@
-// The dashboard's loop: once a second, ask every member for GET /v1/dashboard (the node that
-// served this page at a relative URL, the others at their client URLs), keep each one's last
-// answer and when it stopped answering, note what changed, and redraw.
+// The dashboard's loop: once a second, ask the node that served this page for every member's
+// view (its own at GET /v1/dashboard, the others' through GET /v1/dashboard/members/{id},
+// which that node fetches over the cluster network: the page needs to reach this one origin
+// only), keep each one's last answer and when it stopped answering, note what changed, and redraw.
 import { currentMembership, findLeader, reachable } from './cluster.js';
 import { render } from './view.js';
 
 const POLL_MS = 1000;
-const TIMEOUT_MS = 1500;
+/** A little over the serving node's 1.5 s deadline for a member, so its coded 504 gets here. */
+const TIMEOUT_MS = 2500;
 const SELF_URL = new URL('../v1/dashboard', location.href).href;
+const memberUrl = (id) => new URL(`../v1/dashboard/members/${encodeURIComponent(id)}`, location.href).href;
 
 /** id -> record (see cluster.js). */
 const records = new Map();
@@ -22,13 +25,23 @@ function note(kind, text) {
   if (events.length > 200) events.shift();
 }
 
+/** Set when the serving node itself did not answer the last round (not one of its members). */
+let servingDown = null;
+
 async function ask(url) {
   const sent = Date.now();
-  const res = await fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  let res;
+  try {
+    res = await fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (err) {
+    servingDown = String(err.message ?? err);
+    throw new Error(`the node serving this page does not answer (${servingDown})`);
+  }
   if (!res.ok) {
     let msg = `HTTP ${res.status}`;
     try {
-      msg += `: ${(await res.json()).error.message}`;
+      const e = (await res.json()).error;
+      msg += ` ${e.code}: ${e.message}`;
     } catch {}
     throw new Error(msg);
   }
@@ -39,8 +52,7 @@ async function ask(url) {
 
 async function poll(rec) {
   try {
-    if (!rec.self && !rec.url) throw new Error('no address known for it');
-    const { body, receivedAt, offset } = await ask(rec.self ? SELF_URL : `${rec.url}/v1/dashboard`);
+    const { body, receivedAt, offset } = await ask(rec.self ? SELF_URL : memberUrl(rec.id));
     if (rec.failingSince !== null) note('ok', `${rec.id} answers again (after ${Math.round((receivedAt - rec.failingSince) / 1000)} s)`);
     Object.assign(rec, { body, receivedAt, offset, lastOk: receivedAt, failingSince: null, error: null });
   } catch (err) {
@@ -94,8 +106,11 @@ async function round() {
     document.getElementById('served-by').textContent = selfId;
     syncMembers();
   }
-  document.getElementById('fatal').textContent = '';
+  servingDown = null;
   await Promise.all([...records.values()].map(poll));
+  // Every member is asked through the serving node: without it the page knows nothing new.
+  document.getElementById('fatal').textContent = servingDown === null ? ''
+    : `${selfId}, which serves this page, does not answer (${servingDown}); the other members are asked through it, so what is shown is their last answer. Open /ui on another node.`;
   syncMembers();
   const list = [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const leader = findLeader(list);
