@@ -4,12 +4,14 @@
  * Chromium (Debian's /usr/bin/chromium driven by playwright-core) against a real 3-node
  * cluster: opened on a follower, it shows the leader and the three members; after a SIGKILL
  * of the leader it shows the new leader and the old one unreachable within seconds, then a
- * learner joining as it happens.
+ * learner joining as it happens; it asks nothing of any origin but its own. Then a cluster
+ * whose member URLs are host names only the servers resolve (a StatefulSet's pod names, seen
+ * from a browser behind a port-forward): the page shows every member live, through its node.
  *
  * DASHBOARD_SCREENSHOT=1 also writes the screenshot to apps/server/docs/dashboard.png (the
  * README shows it); otherwise it goes to a temp directory only, so CI leaves the tree clean.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +35,28 @@ declare const document: {
 };
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// Names under .raftkit-test never resolve in the browser (and no DNS query leaves for them);
+// the servers of the second cluster resolve them (helpers/lateDns.mjs).
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP *.raftkit-test ~NOTFOUND'];
+const lateDns = fileURLToPath(new URL('./helpers/lateDns.mjs', import.meta.url));
+
+/** A missing browser fails the test that needs it (a failing hook would only skip it). */
+async function launch(profile: string): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+  }
+  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1360, height: 1000 } });
+}
+
+/** Every URL the page requests (navigations, scripts, fetches), to check their origins. */
+function recordRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (r) => urls.push(r.url()));
+  return urls;
+}
+
+/** The URLs among `urls` whose origin is not `origin` (data: URLs have none and are fine). */
+const foreign = (urls: readonly string[], origin: string): string[] => urls.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
 const screenshotTarget = fileURLToPath(new URL('../docs/dashboard.png', import.meta.url));
 
 /** A raw GET with the path exactly as given (fetch would normalize `..` away). */
@@ -78,7 +101,8 @@ describe('GET /v1/dashboard', () => {
       throw new Error(`${err.message}; the leader's last answer: ${JSON.stringify(seen)}`);
     });
     expect(lead.status).toBe(200);
-    expect(lead.headers.get('access-control-allow-origin')).toBe('*');
+    // The page asks its own node for every member: no other origin needs to read this.
+    expect(lead.headers.get('access-control-allow-origin')).toBeNull();
     expect(lead.headers.get('cache-control')).toBe('no-store');
     const b = lead.json;
     expect(b).toMatchObject({ id: leader.id, role: 'leader', leader: leader.id, leaderUrl: leader.url, running: true, membership: { committed: true, joint: false } });
@@ -120,13 +144,14 @@ describe('GET /v1/dashboard', () => {
     expect(f.history.states.at(-1)).toMatchObject({ role: 'follower', leader: leader.id, term: b.term });
   });
 
-  test('GET only, and the open CORS header is on this endpoint alone', async () => {
-    const post = await send(`${follower.url}/v1/dashboard`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(post.status).toBe(404);
-    expect(post.json.error.code).toBe('SERVER_NOT_FOUND');
-    const st = await send(`${follower.url}/v1/status`);
-    expect(st.status).toBe(200);
-    expect(st.headers.get('access-control-allow-origin')).toBeNull();
+  test('GET only (the member route too), and no CORS header', async () => {
+    for (const path of ['/v1/dashboard', `/v1/dashboard/members/${leader.id}`]) {
+      const post = await send(`${follower.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(post.status, path).toBe(404);
+      expect(post.json.error.code, path).toBe('SERVER_NOT_FOUND');
+    }
+    const proxied = await send(`${follower.url}/v1/dashboard/members/${leader.id}`);
+    expect([proxied.status, proxied.json.id, proxied.headers.get('access-control-allow-origin')]).toEqual([200, leader.id, null]);
   });
 });
 
@@ -140,6 +165,8 @@ describe('/ui files', () => {
     expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(index.headers.get('cache-control')).toBe('no-cache');
     expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // The page may fetch from its own node only (it asks it for the other members).
+    expect(index.headers.get('content-security-policy')).toContain("connect-src 'self';");
     expect(index.text).toContain('<script type="module" src="main.js">');
     const etag = index.headers.get('etag')!;
     expect(etag).toMatch(/^".+"$/);
@@ -197,11 +224,9 @@ describe('the page in headless Chromium', () => {
 
   test("served by a follower: shows the leader and three members, then the new leader and the old one unreachable after its SIGKILL", async () => {
     // In the test itself, not a hook: a missing browser must count as a failed test, not a skipped one.
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
-    }
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1360, height: 1000 } });
+    context = await launch(profile);
     const page: Page = context.pages()[0] ?? (await context.newPage());
+    const requested = recordRequests(page);
     const pageErrors: string[] = [];
     let joiner: ServerNode | undefined;
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -260,6 +285,9 @@ describe('the page in headless Chromium', () => {
       // For the picture: the new leader's writes on the chart.
       await page.waitForFunction(() => /[1-9]/.test(document.getElementById('writes-now')?.textContent ?? ''), undefined, { timeout: 10_000 });
       expect(pageErrors).toEqual([]);
+      // Every member, the dead one and the learner included, was asked through the follower.
+      expect(requested.filter((u) => u.includes('/v1/dashboard/members/')).length).toBeGreaterThan(0);
+      expect(foreign(requested, follower.url)).toEqual([]);
 
       const shot = join(profile, 'dashboard.png');
       await page.screenshot({ path: shot, fullPage: true });
@@ -277,6 +305,83 @@ describe('the page in headless Chromium', () => {
       writing = false;
       await writer;
       await joiner?.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the page when the browser cannot resolve the members (a StatefulSet behind a port-forward)', () => {
+  let root: string;
+  const nodes: ServerNode[] = [];
+  let context: BrowserContext | undefined;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'raftkit-dashboard-pods-'));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await Promise.all(nodes.map((n) => n.kill('SIGKILL').catch(() => undefined)));
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  test('every member live through the serving node, the leader and its SIGKILL shown, nothing asked of another origin', async () => {
+    // Every node gets one --initial-cluster list of pod-like names; only the servers resolve them.
+    const ports = await freePorts(3);
+    const ids = ['n1', 'n2', 'n3'];
+    const host = (id: string) => `${id}.pods.raftkit-test`;
+    const hostsFile = join(root, 'hosts');
+    writeFileSync(hostsFile, ids.map(host).join('\n') + '\n');
+    const list = ids.map((id, i) => `${id}=http://${host(id)}:${ports[i]}`).join(',');
+    const env = cleanEnv({ NODE_OPTIONS: `--import ${lateDns}`, LATE_DNS_HOSTS_FILE: hostsFile, RAFTKIT_INITIAL_CLUSTER: list });
+    for (const [i, id] of ids.entries()) nodes.push(new ServerNode(id, ports[i]!, root, ['--id', id, '--listen', `127.0.0.1:${ports[i]}`, '--data', join(root, id), ...fastTiming], env));
+    for (const n of nodes) n.start();
+    const statuses = () => Promise.all(nodes.filter((n) => n.running).map(async (n) => ({ n, s: await n.status() })));
+    const leaderOf = (minTerm: number) => waitFor(`a leader in term >= ${minTerm}`, async () => {
+      const all = await statuses();
+      const lead = all.find(({ s }) => s?.role === 'leader' && s.term >= minTerm);
+      return lead && all.some(({ n, s }) => n !== lead.n && s?.leader === lead.n.id && s.term === lead.s!.term) ? lead : null;
+    }, { timeoutMs: 20_000 });
+    const first = await leaderOf(1);
+    const serving = nodes.find((n) => n !== first.n)!;
+    // The members' URLs are the pod names, here as in every member's own view.
+    const view = (await send(`${serving.url}/v1/dashboard`)).json;
+    expect(view.members.map((m: { url: string }) => m.url)).toEqual(ids.map((id, i) => `http://${host(id)}:${ports[i]}`));
+
+    context = await launch(join(root, 'chromium'));
+    // The browser really cannot reach them: a member's own URL does not resolve.
+    const probe = await context.newPage();
+    const unresolved = await probe.goto(`http://${host(first.n.id)}:${first.n.port}/v1/dashboard`).then(() => 'loaded', (e: Error) => e.message);
+    expect(unresolved).toMatch(/ERR_NAME_NOT_RESOLVED/);
+    await probe.close();
+
+    const page = await context.newPage();
+    const requested = recordRequests(page);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await page.goto(`${serving.url}/ui/`);
+      await page.waitForFunction((id) => document.querySelectorAll('#members-body tr[data-reachable="true"]').length === 3
+        && document.getElementById('leader-id')?.textContent === id
+        && document.getElementById('leader-id')?.dataset['confirmed'] === 'true', first.n.id, { timeout: 10_000 });
+      expect(await page.textContent(`#members-body tr[data-node="${first.n.id}"] .url`)).toBe(`http://${host(first.n.id)}:${first.n.port}`);
+      expect(await page.textContent(`#members-body tr[data-node="${serving.id}"] .repl`)).toMatch(/^(replicate|probe)$/);
+
+      // The leader dies: the serving node's 502 for it marks it unreachable, with the code.
+      await first.n.kill('SIGKILL');
+      const next = await leaderOf(first.s!.term + 1);
+      await page.waitForFunction(([oldId, newId]) => {
+        const row = document.querySelector(`#members-body tr[data-node="${oldId}"]`);
+        return document.getElementById('leader-id')?.textContent === newId && document.getElementById('leader-id')?.dataset['confirmed'] === 'true'
+          && row?.getAttribute('data-reachable') === 'false';
+      }, [first.n.id, next.n.id], { timeout: 10_000 });
+      expect(await page.getAttribute(`#members-body tr[data-node="${first.n.id}"] .badge`, 'title')).toMatch(new RegExp(`HTTP 502 SERVER_MEMBER_UNREACHABLE: member ${first.n.id} at http://${host(first.n.id).replaceAll('.', '\\.')}`));
+      expect(await page.locator('#members-body tr[data-reachable="true"]').count()).toBe(2);
+      expect(pageErrors).toEqual([]);
+      expect(foreign(requested, serving.url)).toEqual([]);
+    } catch (err) {
+      process.stderr.write(`page errors: ${pageErrors.join('\n') || 'none'}\nrequests:\n${requested.slice(-20).join('\n')}\nbody text:\n${(await page.textContent('body').catch(() => '')) ?? ''}\n`);
+      for (const n of nodes) process.stderr.write(`\n----- ${n.id} log tail -----\n${n.logTail(15)}\n`);
+      throw err;
     }
   });
 });
