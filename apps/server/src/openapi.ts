@@ -175,8 +175,20 @@ export const openApiDocument = {
     '/v1/status': { get: { summary: 'Role, term, leader and leaderUrl (the leader\'s client URL, on the leader too; null while no leader is known), commit and applied index, per-peer match index and lag', responses: { '200': { description: 'Status' } } } },
     '/v1/dashboard': {
       get: {
-        summary: "This node's view for the dashboard (/ui): members with match index, lag and replication state, term, leader and membership history, recent write/read/commit-latency samples, log and snapshot size. Any origin may read it (access-control-allow-origin: *), so the page served by one node asks every member",
+        summary: "This node's view for the dashboard (/ui): members with match index, lag and replication state, term, leader and membership history, recent write/read/commit-latency samples, log and snapshot size. The page asks its own node only (GET /v1/dashboard/members/{id} for the others), so no cross-origin access is allowed",
         responses: { '200': { description: 'JSON, not cached (cache-control: no-store)' } },
+      },
+    },
+    '/v1/dashboard/members/{id}': {
+      get: {
+        summary: "Member id's GET /v1/dashboard, fetched by this node over the cluster network at the member's client URL from its own address book (never a URL from the request), with a 1.5 s deadline; this node's own id is answered locally. What lets the page work behind an orchestrator, where the browser reaches only one node",
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'A member id', schema: { type: 'string' } }],
+        responses: {
+          '200': { description: "The member's dashboard JSON, unchanged" },
+          '404': errResp('SERVER_MEMBER_NOT_FOUND: not a member (the error names it)'),
+          '502': errResp('SERVER_MEMBER_UNREACHABLE: the member refused the connection or answered badly (the error has member and url)'),
+          '504': errResp('SERVER_MEMBER_TIMEOUT: no answer within 1.5 s'),
+        },
       },
     },
     '/ui/{file}': {

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, type ServerNode } from './helpers/cluster.js';
 import { errorCode, getKey, jsonHeaders, putJson, rangeAll, send, type Reply, type SendInit } from './helpers/http.js';
 import { waitFor } from './helpers/poll.js';
+import { seededRandom } from '@raftkit/core';
 
 const SECRET = 'api-test-secret-0123456789';
 const MAX_VALUE = 1024;
@@ -163,6 +164,7 @@ describe('client API', () => {
       ['get', '/v1/status', '/v1/status'],
       ['get', '/v1/openapi.json', '/v1/openapi.json'],
       ['get', '/v1/dashboard', '/v1/dashboard'],
+      ['get', '/v1/dashboard/members/{id}', '/v1/dashboard/members/ghost'],
       ['get', '/ui/{file}', '/ui'],
       ['post', '/raft/v1/messages', '/raft/v1/messages', { method: 'POST', body: 'unsigned' }],
       ['get', '/metrics', '/metrics'],
@@ -225,17 +227,6 @@ function peerHeaders(body: Uint8Array, opts: { from?: string; to?: string; secre
   const timestamp = String(opts.timestamp ?? Date.now());
   const mac = createHmac('sha256', opts.secret ?? SECRET).update(`raftkit-v1\n${timestamp}\n${from}\n${to}\n`).update(body).digest('hex');
   return { 'content-type': 'application/vnd.raftkit.batch', 'x-raftkit-from': from, 'x-raftkit-to': to, 'x-raftkit-timestamp': timestamp, 'x-raftkit-signature': mac };
-}
-
-/** mulberry32: seeded, so a failing run can be replayed with PEER_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 describe('bad input is refused with a coded 4xx, and the cluster carries on', () => {
@@ -371,7 +362,7 @@ describe('bad input is refused with a coded 4xx, and the cluster carries on', ()
   test('garbage bodies at the peer endpoint, correctly signed by a real peer, are refused with 400', async () => {
     const seed = Number(process.env['PEER_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
     console.log(`peer fuzz seed ${seed} (replay with PEER_FUZZ_SEED=${seed})`);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const bodies: Uint8Array[] = [new Uint8Array(0), garbage, new Uint8Array([0x52, 0x4b]), new Uint8Array([0x52, 0x4b, 1, 0xff, 0xff, 0xff, 0xff])];
     for (let i = 0; i < 40; i++) {
       const body = Uint8Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 256));

@@ -3,55 +3,16 @@
 // snapshots over 64 MiB) knows the leader and has applied all it knows committed, so the old
 // /readyz said 200 while it was stuck. Now it says 503 SERVER_NOT_READY, reason LAGGING, with
 // the leader's commit index and the lag, until the snapshot arrives; then 200.
-import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ServerNode, cleanEnv, fastTiming, freePorts, requireBuiltServer, type NodeStatus } from './helpers/cluster.js';
 import { getKey, putJson, send } from './helpers/http.js';
+import { PeerLinkProxy } from './helpers/peerLinkProxy.js';
 import { waitFor } from './helpers/poll.js';
 
 const MAX_LAG = 5;
-
-/** An HTTP proxy for the peer traffic to one node that can refuse bodies over `maxBytes`. */
-class PeerLinkProxy {
-  refuseOver: number | null = null;
-  refused = 0;
-  private readonly agent = new http.Agent({ keepAlive: true });
-  private readonly server: http.Server;
-
-  constructor(targetPort: number) {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        if (this.refuseOver !== null && body.length > this.refuseOver) {
-          this.refused++;
-          res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'RAFT_HTTP_BODY_TOO_LARGE', message: 'refused by the test proxy' } }));
-          return;
-        }
-        const out = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent: this.agent }, (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        });
-        out.on('error', () => res.destroy());
-        out.end(body);
-      });
-    });
-  }
-
-  listen(port: number): Promise<void> {
-    return new Promise((resolve) => this.server.listen(port, '127.0.0.1', () => resolve()));
-  }
-
-  close(): Promise<void> {
-    this.agent.destroy();
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 let root: string;
 let nodes: ServerNode[];

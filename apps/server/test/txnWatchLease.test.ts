@@ -14,6 +14,7 @@ import { send } from './helpers/http.js';
 import { sleep, waitFor } from './helpers/poll.js';
 import { RaftkitProcess, requireBuiltCli, runRaftkit } from './helpers/raftkitCli.js';
 import { SseStream } from './helpers/sseStream.js';
+import { seededRandom } from '@raftkit/core';
 
 let cluster: Cluster;
 let endpoints = '';
@@ -72,17 +73,6 @@ function collect(iter: AsyncIterable<WatchEvent>, ctl: AbortController): { event
 
 const line = (e: { revision: number; type: string; key: string; value?: unknown }) => `${e.revision} ${e.type} ${e.key}${e.type === 'put' ? ` ${JSON.stringify(e.value)}` : ''}`;
 
-/** mulberry32: a fixed seed, so every run issues the same operations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 interface Rec {
   value: KvValue;
   version: number;
@@ -119,7 +109,7 @@ test('a watcher sees exactly the committed changes of its prefix while puts, del
   const del = (key: string): Change[] => (model.delete(key) ? [{ type: 'delete', key }] : []);
   // Each worker owns its keys and runs one op at a time, so the model knows each op's effect.
   const worker = async (w: number): Promise<void> => {
-    const random = prng(w + 1);
+    const random = seededRandom(w + 1);
     const k = (i: number) => `w/${w}/k${i}`;
     const ctr = `w/${w}/ctr`;
     for (let i = 0; i < OPS; i++) {

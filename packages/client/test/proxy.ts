@@ -25,8 +25,17 @@ export async function lossyProxy(upstream: string, fate: (req: Seen, n: number) 
     seen.push(s);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = v;
-    const up = await fetch(`${upstream}${req.url}`, { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}), redirect: 'manual' });
-    const body = Buffer.from(await up.arrayBuffer());
+    let up: Response;
+    let body: Buffer;
+    try {
+      up = await fetch(`${upstream}${req.url}`, { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}), redirect: 'manual' });
+      body = Buffer.from(await up.arrayBuffer());
+    } catch {
+      // The upstream connection failed (e.g. a kept-alive socket the server closed just as it
+      // was reused): the client sees a dropped connection, as with 'drop'.
+      req.socket.destroy();
+      return;
+    }
     const f = fate(s, seen.length);
     if (f === 'drop') {
       req.socket.destroy();

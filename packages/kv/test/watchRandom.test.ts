@@ -3,18 +3,7 @@ import { isKvError } from '../src/errors.js';
 import type { KvWatch, WatchFilter } from '../src/watch.js';
 import { WatchHub } from '../src/watchHub.js';
 import { ChangeModel, type Op } from './helpers/watchModel.js';
-
-/** mulberry32: a small seeded PRNG, so a failing seed replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@raftkit/core';
 
 const KEYS = ['a', 'ab', 'abc', 'b', 'ba', 'c'];
 const FILTERS: WatchFilter[] = [{ key: 'a' }, { key: 'ba' }, { prefix: 'a' }, { prefix: 'ab' }, { prefix: 'b' }, { prefix: '' }];
@@ -35,7 +24,7 @@ type Outcome = 'KV_WATCH_OVERFLOW' | 'KV_COMPACTED' | 'returned' | 'open' | 'ref
 
 async function runSeed(seed: number, outcomes: Map<Outcome, number>): Promise<{ watchers: number; events: number }> {
   const count = (o: Outcome): void => void outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const historyRevisions = int(0, 30);
   const hub = new WatchHub({ historyRevisions, historyBytes: 1 << 30, maxQueued: int(1, 40) });

@@ -7,21 +7,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RocksLogStorage } from '../src/index.js';
 import { payloadFor, termFor } from './fixtures/payload.mjs';
 import { makeTempDir, removeDir } from './tempDir.js';
+import { seededRandom } from '@raftkit/core';
 
 const RUNS = 22;
 const child = fileURLToPath(new URL('./fixtures/appender.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Run {
   readonly start: number;
@@ -73,7 +63,7 @@ describe('crash safety (SIGKILL during writes)', () => {
   test(`${RUNS} kills at random moments lose no acknowledged entry and leave no hole`, async () => {
     const seed = (Math.random() * 2 ** 32) >>> 0;
     console.log(`crash test seed ${seed}`);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     let acked = 0;
     for (let run = 0; run < RUNS; run++) {
       const result = await runAndKill(dir, Math.floor(random() * 120));

@@ -11,6 +11,7 @@ import { RocksLogStorage } from '../src/index.js';
 import { SNAPSHOT_DIR, parseName } from '../src/snapshotFiles.js';
 import { entryBytesFor, sha256, snapshotBytesFor } from './fixtures/snapshotPayload.mjs';
 import { makeTempDir, removeDir } from './tempDir.js';
+import { seededRandom } from '@raftkit/core';
 
 const RUNS = 24;
 const child = fileURLToPath(new URL('./fixtures/snapshotter.mjs', import.meta.url));
@@ -114,17 +115,6 @@ async function check(dir: string, acked: Acked, where: string): Promise<void> {
   }
 }
 
-/** mulberry32, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 describe('crash safety of snapshots (SIGKILL while installing and compacting)', () => {
   let dir: string;
   beforeAll(async () => {
@@ -136,7 +126,7 @@ describe('crash safety of snapshots (SIGKILL while installing and compacting)', 
   test(`${RUNS} kills leave the old or the new snapshot, intact, and a log that agrees with it`, async () => {
     const seed = Number(process.env.SNAPSHOT_CRASH_SEED ?? (Math.random() * 2 ** 32) >>> 0);
     console.log(`snapshot crash test seed ${seed}`);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const acked: Acked = { installed: null, lastIndex: 0, compacted: 0, resumes: 0 };
     let installs = 0;
     for (let run = 0; run < RUNS; run++) {
