@@ -51,6 +51,12 @@ export interface ServerConfig {
   readonly maxLearnerLag: number;
   /** Deadline of a membership request (adding a voter includes its catch-up). */
   readonly membershipTimeoutMs: number;
+  /** Revisions (that changed something) kept in memory for watches to resume from; 0: live watches only. */
+  readonly watchHistory: number;
+  /** Upper estimate of the bytes the watch history may hold. */
+  readonly watchHistoryBytes: number;
+  /** Interval of the `: ping` comment on an idle watch stream. */
+  readonly watchHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -71,7 +77,7 @@ const keys = [
   'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
   'snapshot-every', 'snapshot-trailing', 'snapshot-chunk-bytes', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
   'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
-  'membership-timeout-ms', 'initial-cluster',
+  'membership-timeout-ms', 'initial-cluster', 'watch-history', 'watch-history-bytes', 'watch-heartbeat-ms',
 ] as const;
 
 /** Options that take no value on the command line (`--learner`); `=true`/`=false` also work. */
@@ -109,6 +115,9 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --ready-max-lag N         /readyz is 200 while at most N entries behind the leader's commit (default 100)
   --max-learner-lag N       promote a learner only within N entries of the leader (default 1000)
   --membership-timeout-ms N deadline of a membership request, a learner's catch-up included (default 30000)
+  --watch-history N         revisions kept in memory for watches to resume from (default 10000; 0: live watches only)
+  --watch-history-bytes N   at most about N bytes of watch history (default 67108864)
+  --watch-heartbeat-ms N    ': ping' on an idle watch stream every N ms (default 15000)
   --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
 
 export const devSecret = 'raftkit-dev-secret-change-me';
@@ -215,6 +224,9 @@ function validate(given: Raw, fdLimit: number | null): ServerConfig {
     logLevel: logLevel as ServerConfig['logLevel'],
     maxInflightRequests: int(raw, 'max-inflight-requests', Math.min(fds.maxClientConnections, 512), 1, 1e6),
     readyMaxLag: int(raw, 'ready-max-lag', 100, 0, 1e9),
+    watchHistory: int(raw, 'watch-history', 10_000, 0, 1e9),
+    watchHistoryBytes: int(raw, 'watch-history-bytes', 64 << 20, 0, 2 ** 40),
+    watchHeartbeatMs: int(raw, 'watch-heartbeat-ms', 15_000, 100, 3_600_000),
     fds,
     tls,
     ...membership,

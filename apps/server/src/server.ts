@@ -77,6 +77,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     requestTimeoutMs: cfg.requestTimeoutMs,
     maxLearnerLag: cfg.maxLearnerLag,
     membershipTimeoutMs: cfg.membershipTimeoutMs,
+    kv: { watchHistory: cfg.watchHistory, watchHistoryBytes: cfg.watchHistoryBytes },
   });
   const node = replica.node;
   addresses.bind(() => node.membership(), transport);
@@ -166,6 +167,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
       maxValueBytes: cfg.maxValueBytes,
       requestTimeoutMs: cfg.requestTimeoutMs,
       forwardTimeoutMs: cfg.requestTimeoutMs + 1000,
+      watchHeartbeatMs: cfg.watchHeartbeatMs,
       ...(tls ? { ca: tls.ca } : {}),
       metrics,
       onHandoff: (req, res, err) => onHandoff(req as Request, res as Response, err),
