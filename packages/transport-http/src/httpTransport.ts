@@ -10,8 +10,10 @@ import { HttpErrorCode } from './errors.js';
 import { InboundAlarms } from './server/alarms.js';
 import { rejection, sendError } from './server/respond.js';
 import { BodyGate } from './server/bodyGate.js';
-import { type InboundContext, type RaftMiddleware, createMiddleware, handleMessages, isMessagesRequest } from './server/router.js';
+import { type InboundContext, type RaftMiddleware, createMiddleware, handleMessages, isMessagesRequest, isStreamRequest } from './server/router.js';
 import { type StandaloneServer, serveMiddleware } from './server/standalone.js';
+import { InboundStreams, handleStream } from './stream/inbound.js';
+import { NonceBook } from './stream/streamAuth.js';
 import { type HttpTransportStats, type PeerStats, StatsBook } from './stats.js';
 
 type Phase = 'created' | 'started' | 'closed';
@@ -39,6 +41,7 @@ export class HttpTransport implements Transport {
   private inboundContext: InboundContext | null = null;
   private standalone: StandaloneServer | null = null;
   private closing: Promise<void> | null = null;
+  private readonly inboundStreams = new InboundStreams();
   /** Where errors go when the user configured no `onError`. */
   private readonly defaultLog: PeerFailureLog | null;
 
@@ -93,9 +96,11 @@ export class HttpTransport implements Transport {
    * listener, so a refused large body is refused before it is sent.
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    if (!isMessagesRequest(req)) return false;
+    const stream = isStreamRequest(req);
+    if (!stream && !isMessagesRequest(req)) return false;
     try {
-      handleMessages(this.inbound(), req, res);
+      if (stream) handleStream(this.inbound(), req, res);
+      else handleMessages(this.inbound(), req, res);
     } catch (err) {
       // What express's error handler did on the router path: a bug here must not throw into
       // the http server (an uncaught exception there ends the process).
@@ -118,6 +123,8 @@ export class HttpTransport implements Transport {
       stats: this.book,
       gate: new BodyGate(this.options.maxConcurrentBodies),
       bodyIdleMs: this.options.timeoutMs,
+      streams: this.inboundStreams,
+      nonces: new NonceBook(2 * this.options.authWindowMs),
       alarms: new InboundAlarms((err) => this.reportError(err)),
       isPeer: (peer) => this.links.has(peer),
       accepting: () => handler() !== null,
@@ -209,7 +216,7 @@ export class HttpTransport implements Transport {
       peers,
       unknownPeerDrops: this.book.unknownPeerDrops,
       invalidMessages: this.book.invalidMessages,
-      inbound: { requests: this.book.inboundRequests, rejected: Object.fromEntries(this.book.rejected) },
+      inbound: { requests: this.book.inboundRequests, streams: this.inboundStreams.size, rejected: Object.fromEntries(this.book.rejected) },
     };
   }
 
@@ -219,6 +226,7 @@ export class HttpTransport implements Transport {
       ...this.book.peer(id),
       url: link?.url.href ?? null,
       queued: link?.queued ?? 0,
+      stream: link?.streamState ?? 'off',
       backoffMs: link?.backoff.currentMs ?? 0,
       consecutiveFailures: link?.backoff.failures ?? 0,
     };
@@ -228,6 +236,7 @@ export class HttpTransport implements Transport {
     this.phase = 'closed';
     this.handler = null;
     for (const link of this.links.values()) link.close();
+    this.inboundStreams.closeAll();
     await this.standalone?.close();
   }
 
@@ -244,8 +253,8 @@ export class HttpTransport implements Transport {
   }
 
   private addLink(peer: NodeId, url: URL): void {
-    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup } = this.options;
-    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup };
+    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup, stream } = this.options;
+    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup, stream };
     this.links.set(peer, new PeerLink(peer, url, settings, this.book.peer(peer), this.events));
   }
 

@@ -71,6 +71,12 @@ export interface HttpTransportOptions {
    */
   readonly lookup?: LookupFunction;
   /**
+   * Send to each peer over one long-lived authenticated stream (`POST /raft/v1/stream`, frames
+   * MAC'd per stream) instead of one request per batch; a peer without the route, or a stream
+   * that breaks, is sent requests until the stream is retried with backoff. Default false.
+   */
+  readonly stream?: boolean;
+  /**
    * Told about problems `send` cannot throw: a message that cannot be encoded, a peer refusing
    * a request (e.g. 401 from a secret mismatch), a peer URL with no raftkit endpoint behind it
    * (RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND), a handler that threw. Must not throw.
@@ -107,6 +113,7 @@ export interface ResolvedOptions {
   readonly backoff: Required<BackoffOptions>;
   readonly random: () => number;
   readonly lookup: LookupFunction | undefined;
+  readonly stream: boolean;
   /** The user's onError; null means the default console reporter. */
   readonly onError: ((error: Error) => void) | null;
 }
@@ -163,6 +170,7 @@ export function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
     backoff,
     random: options.random ?? Math.random,
     lookup: options.lookup,
+    stream: options.stream === undefined ? false : typeof options.stream === 'boolean' ? options.stream : invalid(`stream must be a boolean, got ${String(options.stream)}`),
     onError: options.onError ?? null,
   };
 }

@@ -14,6 +14,15 @@
 /** Path of the peer RPC endpoint, relative to where the router is mounted. */
 export const MESSAGES_PATH = '/raft/v1/messages';
 
+/**
+ * Path of the streaming peer link (option `stream`), relative to the router's mount: one
+ * long-lived chunked POST per peer and direction, carrying MAC'd frames (stream/frames.ts).
+ */
+export const STREAM_PATH = '/raft/v1/stream';
+
+/** Media type of a stream's request body: length-prefixed, MAC'd frames of batches. */
+export const STREAM_CONTENT_TYPE = 'application/vnd.raftkit.stream';
+
 /** Media type of a request body: one binary-encoded batch of messages. */
 export const BATCH_CONTENT_TYPE = 'application/vnd.raftkit.batch';
 
@@ -30,4 +39,6 @@ export const RaftHeaders = {
    * be up to `maxSnapshotBytes` instead of `maxBodyBytes`. Judged before the body is read.
    */
   snapshot: 'x-raftkit-snapshot',
+  /** A stream open's nonce: 32 lowercase hex digits, never reused (see stream/streamAuth.ts). */
+  streamNonce: 'x-raftkit-stream-nonce',
 } as const;

@@ -24,6 +24,10 @@ export interface PeerStats {
   readonly busy: number;
   /** Messages the peer refused as too large (413), each reported as RAFT_HTTP_MESSAGE_TOO_LARGE. */
   readonly tooLarge: number;
+  /** Streams to the peer that opened (option `stream`; a stream is renewed every minute). */
+  readonly streamsOpened: number;
+  /** Option `stream`: on a stream (`open`), opening one, or on requests after one failed (`fallback`). */
+  readonly stream: 'off' | 'opening' | 'open' | 'fallback';
   /** Current backoff after a failure, in ms; 0 while the peer is healthy. */
   readonly backoffMs: number;
   /** Failed requests since the last success. */
@@ -40,6 +44,8 @@ export interface HttpTransportStats {
   readonly inbound: {
     /** Requests that reached the messages endpoint. */
     readonly requests: number;
+    /** Streams peers have open to this node now. */
+    readonly streams: number;
     /** Requests answered with an error, by error code. */
     readonly rejected: Readonly<Record<string, number>>;
   };
@@ -56,10 +62,11 @@ export interface PeerCounters {
   bytesReceived: number;
   busy: number;
   tooLarge: number;
+  streamsOpened: number;
 }
 
 export function newPeerCounters(): PeerCounters {
-  return { sent: 0, received: 0, dropped: 0, requests: 0, failures: 0, bytesSent: 0, bytesReceived: 0, busy: 0, tooLarge: 0 };
+  return { sent: 0, received: 0, dropped: 0, requests: 0, failures: 0, bytesSent: 0, bytesReceived: 0, busy: 0, tooLarge: 0, streamsOpened: 0 };
 }
 
 /** Transport-wide counters, shared by the client side and the router. */

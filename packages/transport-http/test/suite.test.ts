@@ -6,3 +6,9 @@ runTransportSuite({
   name: 'HttpTransport over http on 127.0.0.1',
   factory: (ids) => suiteCluster(ids),
 });
+
+// The same suite with every peer link on a stream (option `stream`).
+runTransportSuite({
+  name: 'HttpTransport over http on 127.0.0.1, streaming peer links',
+  factory: (ids) => suiteCluster(ids, { stream: true }),
+});

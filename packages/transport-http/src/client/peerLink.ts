@@ -7,10 +7,12 @@ import { encodeBatch } from '../codec/batch.js';
 import { travelsAlone } from '../codec/messages.js';
 import { HttpErrorCode, HttpTransportError } from '../errors.js';
 import type { BackoffOptions, HttpTlsOptions } from '../options.js';
-import { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders } from '../protocol.js';
+import { BATCH_CONTENT_TYPE, MESSAGES_PATH, RaftHeaders, STREAM_PATH } from '../protocol.js';
 import type { PeerCounters } from '../stats.js';
 import { Backoff } from './backoff.js';
 import { type PostOutcome, startPost } from './request.js';
+import { FrameKind } from '../stream/frames.js';
+import { OutboundStream, type StreamEnd } from '../stream/outbound.js';
 
 /** Bodies from this size on wait for `100 Continue`: one round trip, against sending them in vain. */
 export const EXPECT_CONTINUE_BYTES = 1024 * 1024;
@@ -38,7 +40,19 @@ export interface LinkSettings {
   readonly backoff: Required<BackoffOptions>;
   readonly random: () => number;
   readonly lookup: LookupFunction | undefined;
+  /** Send over one long-lived stream (option `stream`), falling back to requests when it fails. */
+  readonly stream: boolean;
 }
+
+/** A stream is ended and a new one opened this often, so no server request timeout cuts one. */
+export const STREAM_ROTATE_MS = 60_000;
+/** Retrying a failed stream: jittered doubling from 250 ms to 30 s, meanwhile requests carry the messages. */
+const STREAM_BACKOFF = { initialMs: 250, maxMs: 30_000 };
+/** A stream that lived this long before it broke resets the stream backoff. */
+const STREAM_HEALTHY_MS = 10_000;
+
+/** Whether the link is on a stream, opening one, or on requests; `off` without the option. */
+export type StreamState = 'off' | 'opening' | 'open' | 'fallback';
 
 /** getaddrinfo's answers for a name that does not resolve (now, or yet). */
 const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN']);
@@ -68,9 +82,9 @@ function refusalError(peer: NodeId, endpoint: URL, count: number, outcome: Extra
 }
 
 /** The peer's messages endpoint under its base URL (which may carry a mount path). */
-function endpointOf(base: URL): URL {
+function endpointOf(base: URL, path = MESSAGES_PATH): URL {
   const url = new URL(base.href);
-  url.pathname = url.pathname.replace(/\/+$/, '') + MESSAGES_PATH;
+  url.pathname = url.pathname.replace(/\/+$/, '') + path;
   return url;
 }
 
@@ -111,6 +125,12 @@ export class PeerLink {
   private cancelInflight: (() => void) | null = null;
   private flushSoon: NodeJS.Immediate | null = null;
   private closed = false;
+  /** The stream in use or being opened, with option `stream`; null while on requests. */
+  private stream: OutboundStream | null = null;
+  private streamOpenedAt = 0;
+  private readonly streamBackoff: Backoff;
+  private readonly streamEndpoint: URL;
+  private streamAgent: http.Agent | null = null;
 
   constructor(
     readonly peer: NodeId,
@@ -123,6 +143,14 @@ export class PeerLink {
     this.endpoint = endpointOf(url);
     this.agent = createAgent(url, settings.tls, settings.lookup);
     this.backoff = new Backoff(settings.backoff, settings.random);
+    this.streamBackoff = new Backoff(STREAM_BACKOFF, settings.random);
+    this.streamEndpoint = endpointOf(url, STREAM_PATH);
+  }
+
+  get streamState(): StreamState {
+    if (!this.settings.stream) return 'off';
+    if (this.stream) return this.stream.state === 'open' ? 'open' : 'opening';
+    return this.backoff.failures === 0 && this.streamBackoff.failures === 0 ? 'opening' : 'fallback';
   }
 
   get queued(): number {
@@ -154,8 +182,11 @@ export class PeerLink {
     this.flushSoon = null;
     this.cancelInflight?.();
     this.cancelInflight = null;
+    this.stream?.destroy();
+    this.stream = null;
     this.dropQueue();
     this.agent.destroy();
+    this.streamAgent?.destroy();
   }
 
   /**
@@ -206,6 +237,7 @@ export class PeerLink {
   private flush(): void {
     this.flushSoon = null;
     if (this.closed || this.cancelInflight || this.queue.length === 0) return;
+    if (this.settings.stream && this.flushToStream()) return;
     const { frames, snapshot } = this.takeBatch();
     const body = encodeBatch(frames);
     const headers = {
@@ -247,6 +279,79 @@ export class PeerLink {
       this.events.error(new HttpTransportError(HttpErrorCode.PeerUnresolved, message, { peer: this.peer }));
     }
     this.events.unreachable(this.peer);
+  }
+
+  /**
+   * With option `stream`: writes the queue to the open stream (one frame per batch, a snapshot
+   * chunk alone in its frame), or waits while one opens, ends or drains, or opens one when the
+   * stream backoff allows. Returns false when the messages should go by request instead. Order:
+   * a stream opens only with no request in flight (answered requests were delivered), and the
+   * receiver stops delivering from a stream once a request or a newer stream from this node
+   * arrives, so nothing sent earlier is delivered after something sent later.
+   */
+  private flushToStream(): boolean {
+    const stream = this.stream;
+    if (!stream) {
+      const now = performance.now();
+      if (this.streamBackoff.active(now) || this.backoff.active(now)) return false;
+      this.openStream();
+      return true;
+    }
+    if (stream.state !== 'open' || stream.blocked) return true;
+    if (performance.now() - this.streamOpenedAt >= STREAM_ROTATE_MS) {
+      stream.end();
+      return true;
+    }
+    while (this.queue.length > 0) {
+      const { frames, snapshot } = this.takeBatch();
+      const body = encodeBatch(frames);
+      this.counters.sent += frames.length;
+      this.counters.bytesSent += body.byteLength;
+      if (!stream.write(snapshot ? FrameKind.snapshot : FrameKind.batch, body)) break;
+    }
+    return true;
+  }
+
+  private openStream(): void {
+    this.streamAgent ??= createAgent(this.url, this.settings.tls, this.settings.lookup);
+    const settings = { self: this.settings.self, peer: this.peer, secret: this.settings.secret, timeoutMs: this.settings.timeoutMs };
+    const stream = new OutboundStream(this.streamEndpoint, this.streamAgent, settings, {
+      opened: () => {
+        this.counters.streamsOpened += 1;
+        this.streamOpenedAt = performance.now();
+        if (this.backoff.failures > 0) this.events.recovered(this.peer);
+        this.backoff.succeeded();
+        this.flush();
+      },
+      drained: () => this.flush(),
+      ended: (end) => this.streamEnded(stream, end),
+    });
+    this.stream = stream;
+  }
+
+  private streamEnded(stream: OutboundStream, end: StreamEnd): void {
+    if (this.stream !== stream || this.closed) return;
+    this.stream = null;
+    const now = performance.now();
+    if (end.clean) {
+      // Rotated: the peer took every frame; the next flush opens a new stream.
+      this.streamBackoff.succeeded();
+      return this.flush();
+    }
+    const { outcome } = end;
+    const wasOpen = this.streamOpenedAt > 0;
+    if (wasOpen && now - this.streamOpenedAt >= STREAM_HEALTHY_MS) this.streamBackoff.succeeded();
+    this.streamOpenedAt = 0;
+    this.streamBackoff.failed(now);
+    // An older peer without the route (404/405, or no coded answer at all) is no fault: stay on requests.
+    const unsupported = outcome.kind === 'status' && (outcome.code === undefined || outcome.status === 404 || outcome.status === 405);
+    if (unsupported) while (this.streamBackoff.currentMs < STREAM_BACKOFF.maxMs / 2) this.streamBackoff.failed(now);
+    else if (outcome.kind === 'status') {
+      this.counters.failures += 1;
+      const error = refusalError(this.peer, this.streamEndpoint, 0, outcome);
+      if (error) this.events.error(error);
+    } else if (wasOpen) this.counters.failures += 1;
+    this.flush();
   }
 
   private dropQueue(): void {

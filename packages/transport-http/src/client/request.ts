@@ -35,7 +35,7 @@ export type PostOutcome =
 /** Error bodies are small JSON; anything beyond this is not worth reading. */
 const MAX_ERROR_BODY = 4096;
 
-function describeStatus(status: number, body: string): PostOutcome {
+export function describeStatus(status: number, body: string): PostOutcome {
   let code: string | undefined;
   let message = oneLine(body);
   try {

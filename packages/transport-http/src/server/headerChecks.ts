@@ -33,7 +33,7 @@ export const refuse = (r: Rejection): Checked<never> => ({ ok: false, rejection:
 
 const DIGITS = /^[0-9]{1,16}$/;
 
-function mediaType(req: IncomingMessage): string {
+export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
@@ -49,7 +49,7 @@ function checkFormat(ctx: HeaderContext, req: IncomingMessage): Rejection | null
 }
 
 /** Authentication headers, the timestamp window, and who the request is from and for. */
-function checkClaim(ctx: HeaderContext, req: IncomingMessage): Checked<AuthClaim> {
+export function checkClaim(ctx: HeaderContext, req: IncomingMessage): Checked<AuthClaim> {
   const claim = readClaim(req.headers, Date.now(), ctx.authWindowMs);
   if (!claim.ok) {
     if (claim.skewMs !== undefined && claim.from !== undefined && ctx.isPeer(claim.from)) ctx.alarms.clockSkew(claim.from, claim.skewMs, claim.reason);

@@ -4,12 +4,15 @@ import type { Message, TransportHandler } from '@raftkit/core';
 import { startVerify } from '../auth.js';
 import { decodeOwnedBatch } from '../codec/batch.js';
 import { HttpErrorCode } from '../errors.js';
-import { MESSAGES_PATH, RaftHeaders } from '../protocol.js';
+import { MESSAGES_PATH, RaftHeaders, STREAM_PATH } from '../protocol.js';
+import { handleStream } from '../stream/inbound.js';
 import type { StatsBook } from '../stats.js';
 import { receiveBody } from './body.js';
 import type { BodyGate } from './bodyGate.js';
 import { type Admitted, type Checked, type HeaderContext, checkHeaders, ok, refuse } from './headerChecks.js';
 import { type Rejection, rejection, sendError } from './respond.js';
+import type { InboundStreams } from '../stream/inbound.js';
+import type { NonceBook } from '../stream/streamAuth.js';
 
 /** What the router needs from its transport. */
 export interface InboundContext extends HeaderContext {
@@ -18,13 +21,16 @@ export interface InboundContext extends HeaderContext {
   readonly gate: BodyGate;
   /** An admitted body that stops arriving for this long is refused (408). */
   readonly bodyIdleMs: number;
+  /** The streams peers have open to this node (option `stream` on their side), one per peer. */
+  readonly streams: InboundStreams;
+  readonly nonces: NonceBook;
   /** The handler while started; null before start and after close, so nothing is delivered. */
   handler(): TransportHandler | null;
   onError(error: Error): void;
 }
 
 /** Checks who each (authenticated) message is from and for, and decodes the body. */
-function checkBody(ctx: InboundContext, admitted: Admitted, body: Buffer): Checked<Message[]> {
+export function checkBody(ctx: InboundContext, admitted: Admitted, body: Buffer): Checked<Message[]> {
   let messages: Message[];
   try {
     messages = decodeOwnedBatch(body);
@@ -46,7 +52,7 @@ function checkBody(ctx: InboundContext, admitted: Admitted, body: Buffer): Check
 }
 
 /** Hands every message to the core, in order; a throwing handler must not stop the rest. */
-function deliver(ctx: InboundContext, handler: TransportHandler, messages: readonly Message[]): void {
+export function deliver(ctx: InboundContext, handler: TransportHandler, messages: readonly Message[]): void {
   for (const message of messages) {
     try {
       handler.onMessage(message);
@@ -62,6 +68,8 @@ function accept(ctx: InboundContext, admitted: Admitted, body: Buffer, res: Serv
   // Closed while the body was arriving: after close() nothing may be delivered.
   const handler = ctx.handler();
   if (!handler) return rejection(HttpErrorCode.Unavailable, `node ${ctx.id} closed`);
+  // A request from a peer ends its stream: nothing sent before it may be delivered after it.
+  ctx.streams.supersede(admitted.claim.from);
   const counters = ctx.stats.peer(admitted.claim.from);
   counters.received += checked.value.length;
   counters.bytesReceived += body.length;
@@ -134,9 +142,17 @@ export type RaftMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
  * slash and any letter case, as express routing does.
  */
 export function isMessagesRequest(req: IncomingMessage): boolean {
-  const url = req.url ?? '';
-  if (!url.startsWith(MESSAGES_PATH)) return false;
-  return url.length === MESSAGES_PATH.length || url.charCodeAt(MESSAGES_PATH.length) === 0x3f; // '?'
+  return isExactly(req.url ?? '', MESSAGES_PATH);
+}
+
+/** Likewise for the stream endpoint (`/raft/v1/stream`, any query string). */
+export function isStreamRequest(req: IncomingMessage): boolean {
+  return isExactly(req.url ?? '', STREAM_PATH);
+}
+
+function isExactly(url: string, path: string): boolean {
+  if (!url.startsWith(path)) return false;
+  return url.length === path.length || url.charCodeAt(path.length) === 0x3f; // '?'
 }
 
 /**
@@ -145,17 +161,24 @@ export function isMessagesRequest(req: IncomingMessage): boolean {
  * slash, any query string.
  */
 export function matchesMessagesPath(url: string): boolean {
-  const q = url.indexOf('?');
-  const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  return path === MESSAGES_PATH || path === `${MESSAGES_PATH}/`;
+  return matchesPath(url, MESSAGES_PATH);
 }
 
-/** The middleware serving `POST /raft/v1/messages` for one transport. */
+function matchesPath(url: string, route: string): boolean {
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  return path === route || path === `${route}/`;
+}
+
+/** The middleware serving `POST /raft/v1/messages` and `POST /raft/v1/stream` for one transport. */
 export function createMiddleware(ctx: InboundContext): RaftMiddleware {
   return (req, res, next) => {
-    if (!matchesMessagesPath(req.url ?? '')) return next();
+    const url = req.url ?? '';
+    const stream = matchesPath(url, STREAM_PATH);
+    if (!stream && !matchesMessagesPath(url)) return next();
     try {
-      handleMessages(ctx, req, res);
+      if (stream) handleStream(ctx, req, res);
+      else handleMessages(ctx, req, res);
     } catch (err) {
       next(err);
     }
