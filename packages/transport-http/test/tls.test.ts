@@ -70,3 +70,8 @@ runTransportSuite({
   name: 'HttpTransport over https with mutual TLS',
   factory: (ids) => suiteCluster(ids, { tls: { ...serverTls, mutual: true } }),
 });
+
+runTransportSuite({
+  name: 'HttpTransport over https with mutual TLS, streaming peer links',
+  factory: (ids) => suiteCluster(ids, { tls: { ...serverTls, mutual: true }, stream: true }),
+});
