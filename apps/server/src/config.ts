@@ -57,6 +57,8 @@ export interface ServerConfig {
   readonly watchHistoryBytes: number;
   /** Interval of the `: ping` comment on an idle watch stream. */
   readonly watchHeartbeatMs: number;
+  /** --peer-stream: peer messages over one long-lived stream per peer (transport-http option `stream`). */
+  readonly peerStream: boolean;
 }
 
 export class ConfigError extends Error {
@@ -77,11 +79,11 @@ const keys = [
   'id', 'listen', 'peers', 'client-urls', 'data', 'secret', 'follower-mode', 'tick-ms', 'election-ticks', 'heartbeat-ticks',
   'snapshot-every', 'snapshot-trailing', 'snapshot-chunk-bytes', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
   'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
-  'membership-timeout-ms', 'initial-cluster', 'watch-history', 'watch-history-bytes', 'watch-heartbeat-ms',
+  'membership-timeout-ms', 'initial-cluster', 'watch-history', 'watch-history-bytes', 'watch-heartbeat-ms', 'peer-stream',
 ] as const;
 
 /** Options that take no value on the command line (`--learner`); `=true`/`=false` also work. */
-const booleanKeys: ReadonlySet<string> = new Set(['learner']);
+const booleanKeys: ReadonlySet<string> = new Set(['learner', 'peer-stream']);
 
 export const usage = `usage: raftkit-server --id n1 --listen 127.0.0.1:7001 --peers n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003 --data ./data/n1 [options]
        raftkit-server --id n4 --listen 127.0.0.1:7004 --join http://127.0.0.1:7001 --data ./data/n4 [options]
@@ -118,6 +120,8 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --watch-history N         revisions kept in memory for watches to resume from (default 10000; 0: live watches only)
   --watch-history-bytes N   at most about N bytes of watch history (default 67108864)
   --watch-heartbeat-ms N    ': ping' on an idle watch stream every N ms (default 15000)
+  --peer-stream             send peer messages over one long-lived stream per peer instead of a request per batch
+                            (falls back to requests for a peer without it; default off)
   --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
 
 export const devSecret = 'raftkit-dev-secret-change-me';
@@ -227,6 +231,7 @@ function validate(given: Raw, fdLimit: number | null): ServerConfig {
     watchHistory: int(raw, 'watch-history', 10_000, 0, 1e9),
     watchHistoryBytes: int(raw, 'watch-history-bytes', 64 << 20, 0, 2 ** 40),
     watchHeartbeatMs: int(raw, 'watch-heartbeat-ms', 15_000, 100, 3_600_000),
+    peerStream: bool(raw, 'peer-stream'),
     fds,
     tls,
     ...membership,

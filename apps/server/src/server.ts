@@ -55,6 +55,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     // forgets a --peers node once its removal is committed (memberAddresses.ts).
     peers: { ...cfg.peers },
     ...(tls ? { tls: { ca: tls.ca, key: tls.key, cert: tls.cert } } : {}),
+    stream: cfg.peerStream,
     onError: (err) => peerErrors.report(err),
   });
   // The node gets the transport through a tap that notes the leader's commit index (readiness).
