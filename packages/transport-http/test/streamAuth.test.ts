@@ -87,6 +87,18 @@ describe('stream frames are authenticated (option stream)', () => {
     s.destroy();
   });
 
+  it('refuses frames from a sender removed while its stream is open (RAFT_HTTP_UNKNOWN_PEER)', async () => {
+    const s = rawStream(await receiver());
+    expect(await s.status).toBe(200);
+    s.frame(0, [sequencedMessage('a', 'b', 0)]);
+    await waitFor(() => inbox.messages.length === 1, 'the first frame');
+    transports[1].removePeer('a');
+    s.frame(1, [sequencedMessage('a', 'b', 1)]);
+    expect(codeOf(await s.answer)).toBe(HttpErrorCode.UnknownPeer);
+    expect(inbox.messages.length).toBe(1);
+    s.destroy();
+  });
+
   it('refuses a replayed open (the same nonce) and a bad open signature with 401', async () => {
     const url = await receiver();
     const first = rawStream(url);

@@ -116,6 +116,8 @@ export function handleStream(ctx: InboundContext, req: IncomingMessage, res: Ser
       throw err;
     }
     for (const frame of frames) {
+      // A request is refused once its sender stops being a peer; so is each later frame.
+      if (!ctx.isPeer(from)) return fail(rejection(HttpErrorCode.UnknownPeer, `${from} is no longer a peer of ${ctx.id}`));
       const checked = checkBody(ctx, { claim, declared: frame.payload.length, snapshot: frame.kind === FrameKind.snapshot }, frame.payload);
       if (!checked.ok) return fail(checked.rejection);
       const handler = ctx.handler();
