@@ -2,7 +2,7 @@
 // the leader's RaftNode streams to it as snapshotChunk messages over HttpTransport.
 import { RaftNode, seededRandom } from '@raftkit/core';
 import type { MessageType, NodeId, Transport } from '@raftkit/core';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpTransport } from '../src/index.js';
 import { ListMachine, MemoryStorage } from './helpers/memoryStorage.js';
 import { listenAll, waitFor } from './helpers/net.js';
@@ -26,8 +26,11 @@ afterEach(async () => {
   nodes = [];
 });
 
+// Per-request links, and option `stream`: the leader's link to n3 falls back to requests while
+// n3 is not running (503s), and is back on a stream once n3 runs.
+describe.each([['requests', false], ['streams', true]] as const)('over %s', (_name, stream) => {
 it('a late follower gets the compacted state as streamed chunks over HTTP, and then follows the log', async () => {
-  const transports = await listenAll(ids);
+  const transports = await listenAll(ids, { stream });
   const machines = ids.map(() => new ListMachine());
   const storages = ids.map(() => new MemoryStorage());
   const seen = new Map<MessageType, number>();
@@ -61,6 +64,9 @@ it('a late follower gets the compacted state as streamed chunks over HTTP, and t
   expect(seen.get('snapshotChunk') ?? 0).toBeGreaterThan(3);
   expect(seen.has('snapshot')).toBe(false); // RaftNode never puts the meta-only message on the wire
 
+  const leaderTransport = transports[ids.indexOf(leader.id)];
+  if (stream) await waitFor(() => leaderTransport.stats().peers.n3.stream === 'open', 'the link to n3 back on a stream', 15_000);
   await leader.propose(new TextEncoder().encode('after'));
   await waitFor(() => machines[2].items.at(-1) === 'after', 'the next entry from the log');
 }, 30_000);
+});

@@ -37,6 +37,25 @@ describe('snapshot chunks over HTTP', () => {
     expect(sender.stats().peers.n2).toMatchObject({ requests: 3, failures: 0, tooLarge: 0 });
   });
 
+  it('with option stream, the chunk goes alone in a snapshot frame on the stream, in order and intact', async () => {
+    opened = await Promise.all([
+      HttpTransport.listen({ id: 'n1', secret: SECRET, stream: true }),
+      HttpTransport.listen({ id: 'n2', secret: SECRET, maxBodyBytes: 1 * MiB, maxSnapshotBytes: 4 * MiB }),
+    ]);
+    const [sender, receiver] = opened;
+    sender.setPeer('n2', receiver.url!);
+    receiver.setPeer('n1', sender.url!);
+    const delivered: Message[] = [];
+    await sender.start({ onMessage: () => {} });
+    await receiver.start({ onMessage: (m) => void delivered.push(m) });
+    const chunk = largeChunk('n1', 'n2', 2 * MiB);
+    sender.send([heartbeat(1), chunk, heartbeat(2)]);
+    await waitFor(() => delivered.length === 3, 'the chunk between two heartbeats');
+    expect(delivered.map((m) => m.type)).toEqual(['heartbeat', 'snapshotChunk', 'heartbeat']);
+    expect(diffValues(delivered[1], chunk)).toBeNull();
+    expect(sender.stats().peers.n2).toMatchObject({ stream: 'open', requests: 0, failures: 0 });
+  });
+
   it('sends each of a burst of 16 × 256 KiB chunks in its own request, in order and intact', async () => {
     const { transports, inboxes } = await startAll(['n1', 'n2']);
     opened = transports;

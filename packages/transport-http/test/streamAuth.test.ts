@@ -4,6 +4,7 @@ import { HttpErrorCode, type HttpTransport } from '../src/index.js';
 import { FrameKind, encodeFrame } from '../src/stream/frames.js';
 import { encodeMessages } from '../src/index.js';
 import { closeAll, startAll, waitFor } from './helpers/net.js';
+import { call, signedHeaders } from './helpers/requests.js';
 import { rawStream } from './helpers/streamClient.js';
 
 // The stream's integrity: the open is signed and its nonce used once; every frame is MAC'd over
@@ -97,6 +98,28 @@ describe('stream frames are authenticated (option stream)', () => {
     expect(codeOf(await s.answer)).toBe(HttpErrorCode.UnknownPeer);
     expect(inbox.messages.length).toBe(1);
     s.destroy();
+  });
+
+  it("closes a peer's stream when a request or a newer stream from it arrives: nothing older is delivered after it", async () => {
+    const url = await receiver();
+    const s = rawStream(url);
+    expect(await s.status).toBe(200);
+    s.frame(0, [sequencedMessage('a', 'b', 0)]);
+    await waitFor(() => inbox.messages.length === 1, 'the first frame');
+    const body = encodeMessages([sequencedMessage('a', 'b', 4)]);
+    expect((await call(url, { body, headers: signedHeaders(body, { from: 'a', to: 'b' }) })).status).toBe(204);
+    expect(await s.answer).toBe('');
+    s.frame(1, [sequencedMessage('a', 'b', 8)]);
+    const newer = rawStream(url);
+    expect(await newer.status).toBe(200);
+    newer.frame(0, [sequencedMessage('a', 'b', 12)]);
+    await waitFor(() => inbox.messages.length === 3, 'the request and the newer stream');
+    const second = rawStream(url);
+    expect(await second.status).toBe(200);
+    expect(await newer.answer).toBe(''); // superseded by the third
+    expect(inbox.messages.map((m) => (m as { context: number }).context)).toEqual([0, 4, 12]);
+    s.destroy();
+    second.destroy();
   });
 
   it('refuses a replayed open (the same nonce) and a bad open signature with 401', async () => {
