@@ -22,7 +22,8 @@ type Phase = 'created' | 'started' | 'closed';
  * A Transport over HTTP(S). Inbound: `router()` serves `POST /raft/v1/messages` (mount it in
  * any express 4/5 or connect app, or use `HttpTransport.listen`). Outbound: per peer, a keep-alive agent, one
  * request in flight carrying every message queued meanwhile, a bounded queue, timeouts and
- * jittered exponential backoff.
+ * jittered exponential backoff. With option `stream`, each peer link is one long-lived
+ * authenticated stream (`POST /raft/v1/stream`, stream/) instead, falling back to requests.
  *
  * Guarantees: per sender and receiver, messages arrive in send order; they may be lost (queue
  * overflow, backoff, failed request) but never corrupted or misdelivered. `send` never throws

@@ -42,6 +42,8 @@ export interface LinkSettings {
   readonly lookup: LookupFunction | undefined;
   /** Send over one long-lived stream (option `stream`), falling back to requests when it fails. */
   readonly stream: boolean;
+  /** How long a stream is used before it is renewed; STREAM_ROTATE_MS unless a test says otherwise. */
+  readonly streamRotateMs?: number;
 }
 
 /** A stream is ended and a new one opened this often, so no server request timeout cuts one. */
@@ -298,7 +300,7 @@ export class PeerLink {
       return true;
     }
     if (stream.state !== 'open' || stream.blocked) return true;
-    if (performance.now() - this.streamOpenedAt >= STREAM_ROTATE_MS) {
+    if (performance.now() - this.streamOpenedAt >= (this.settings.streamRotateMs ?? STREAM_ROTATE_MS)) {
       stream.end();
       return true;
     }
