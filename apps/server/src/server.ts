@@ -259,12 +259,12 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
 /** `clientUrlOf` covers this node too: a leader names its own URL, like its followers do. */
 function statusBody(replica: KvRaftReplica, addresses: MemberAddresses, clientUrlOf: (id: string) => string | null, transport: HttpTransport) {
   const st = replica.node.status();
-  const peerStats = transport.stats().peers as Record<string, { backoffMs?: number }>;
-  const peers: Record<string, { url: string; match: number | null; lag: number | null; backoffMs: number }> = {};
+  const peerStats = transport.stats().peers as Record<string, { backoffMs?: number; stream?: 'off' | 'opening' | 'open' | 'fallback' }>;
+  const peers: Record<string, { url: string; match: number | null; lag: number | null; backoffMs: number; stream: string }> = {};
   for (const [id, url] of Object.entries(addresses.book())) {
     if (id === st.id) continue;
     const p = st.progress[id];
-    peers[id] = { url, match: p ? p.match : null, lag: p ? Math.max(0, st.lastIndex - p.match) : null, backoffMs: peerStats[id]?.backoffMs ?? 0 };
+    peers[id] = { url, match: p ? p.match : null, lag: p ? Math.max(0, st.lastIndex - p.match) : null, backoffMs: peerStats[id]?.backoffMs ?? 0, stream: peerStats[id]?.stream ?? 'off' };
   }
   return {
     id: st.id,
