@@ -2,7 +2,7 @@
 // directories, stopped and reopened. The transport is an in-test loopback (adapters do not
 // depend on each other); real sockets are exercised by @raftkit/transport-http and the server.
 import { afterEach, describe, expect, test } from 'vitest';
-import { RaftNode, snapshotBytes, type Message, type SnapshotStream, type StateMachine, type Transport, type TransportHandler } from '@raftkit/core';
+import { RaftNode, isNotLeaderError, snapshotBytes, type Message, type SnapshotStream, type StateMachine, type Transport, type TransportHandler } from '@raftkit/core';
 import { RocksLogStorage } from '../src/index.js';
 import { makeTempDir, removeDir } from './tempDir.js';
 
@@ -115,9 +115,20 @@ describe('RaftNode on RocksDB', () => {
     dirs = await Promise.all(ids.map(() => makeTempDir('raftkit-node-')));
     let net = new Loopback();
     let members = await Promise.all(ids.map((id, i) => boot(net, id, dirs[i]!, 20)));
-    await until(() => members.some((m) => m.node.status().role === 'leader'), 'a leader');
-    const leader = members.find((m) => m.node.status().role === 'leader')!;
-    for (let i = 0; i < 45; i++) await leader.node.propose(new TextEncoder().encode(`v${i}`));
+    // On real timers a loaded machine may elect another leader mid-loop: a proposal refused
+    // with "not the leader" was never appended, so it is sent again to the current leader.
+    for (let i = 0; i < 45; i++) {
+      for (;;) {
+        await until(() => members.some((m) => m.node.status().role === 'leader'), 'a leader');
+        const leader = members.find((m) => m.node.status().role === 'leader')!;
+        try {
+          await leader.node.propose(new TextEncoder().encode(`v${i}`));
+          break;
+        } catch (err) {
+          if (!isNotLeaderError(err)) throw err;
+        }
+      }
+    }
     await until(() => members.every((m) => m.sm.items.length === 45), 'replication');
     await stopAll();
     net = new Loopback();
