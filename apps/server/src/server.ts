@@ -10,7 +10,7 @@ import express, { type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { ClientAdmission } from './connLimits.js';
-import { bodyError, Forwarder, HttpError, notLeaderHandler, sendError, ServerErrorCode } from '@raftkit/kv-http/internal';
+import { bodyError, Forwarder, HttpError, inSeries, notLeaderHandler, sendError, ServerErrorCode } from '@raftkit/kv-http/internal';
 import { healthRouter } from './healthRoutes.js';
 import { handOverLeadership } from './handOver.js';
 import { Joiner } from './join.js';
@@ -124,13 +124,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   // No ETags: nothing here is cached by validators, and the hash over every body cost the
   // hot routes per request (issue 11).
   app.set('etag', false);
-  // First: connections and requests over the limits are refused before any work (peers pass).
-  app.use(admission.middleware);
   // Peer messages on their exact path never get here (served ahead of express, below); the
   // router still answers any other /raft/ path as before, and costs client requests one test.
   const peerRouter = transport.router();
-  app.use((req, res, next) => (PEER_PATH.test(req.url) ? peerRouter(req, res, next) : next()));
-  app.use((req, res, next) => {
+  const peerGate: express.RequestHandler = (req, res, next) => (PEER_PATH.test(req.url) ? peerRouter(req, res, next) : next());
+  const drainGate: express.RequestHandler = (req, res, next) => {
     // While a stopping node drains, clients are sent to the leader it handed over to (a 307
     // names it; a write that was refused applied nothing), or told to retry if none is known.
     if (draining) res.setHeader('connection', 'close');
@@ -145,7 +143,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
       if (--inFlight === 0 && drained) drained();
     });
     next();
-  });
+  };
 
   const urlOf = (id: string): string | null => cfg.clientUrls[id] ?? addresses.urlOf(id);
   const routing = { selfId: cfg.id, followerMode: cfg.followerMode, clientUrlOf: urlOf, ...(tls ? { ca: tls.ca } : {}) };
@@ -158,7 +156,12 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   const onHandoff = (req: Request, res: Response, err: unknown) => handoff.carry(req, res, err);
 
-  app.use(dashboardRoutes({ node, metrics, storage, logger, clientUrlOf: (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), peerStats: () => transport.stats().peers as Record<string, { backoffMs?: number }>, ...(tls ? { ca: tls.ca } : {}) }));
+  const dashboard = dashboardRoutes({ node, metrics, storage, logger, clientUrlOf: (id) => (id === cfg.id ? cfg.selfUrl ?? url : urlOf(id)), peerStats: () => transport.stats().peers as Record<string, { backoffMs?: number }>, ...(tls ? { ca: tls.ca } : {}) });
+  // Every request passes these in this order, as one express layer rather than four (each
+  // layer's dispatch was a measurable share of a PUT, issue 11): connections and requests over
+  // the limits are refused before any work (peers pass), then other /raft/ paths, then a
+  // draining or stopping node's answers, then the dashboard's paths.
+  app.use(inSeries(admission.middleware, peerGate, drainGate, dashboard));
   app.use(
     createKvRouter({
       client,

@@ -94,6 +94,59 @@ function parseJson(buf: Buffer): unknown {
 }
 
 /**
+ * Whether `req` is a plain raw body the fast reader takes: a Content-Type that names no JSON
+ * (or none at all), no Content-Encoding (body-parser inflates gzip and deflate), a
+ * Content-Length within `limit`. A JSON type, whatever its parameters, goes to `jsonBody`.
+ */
+function plainRaw(req: Request, limit: number): boolean {
+  const h = req.headers;
+  const type = h['content-type'];
+  if (type !== undefined && /json/i.test(type)) return false;
+  if (h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
+  const length = h['content-length'];
+  return length !== undefined && DIGITS.test(length) && Number(length) <= limit;
+}
+
+/**
+ * Reads exactly the declared Content-Length of `req`, then `done(body)`; `fail` on a body that
+ * is longer or shorter than declared, or a client that went away mid-body (raw-body's
+ * "request aborted": nobody is left to answer). Either is called once.
+ */
+function readDeclared(req: Request, done: (body: Buffer) => void, fail: (err: unknown) => void): void {
+  const declared = Number(req.headers['content-length']);
+  const body = Buffer.allocUnsafe(declared);
+  let size = 0;
+  let settled = false;
+  const failOnce = (err: unknown): void => {
+    if (settled) return;
+    settled = true;
+    fail(err);
+  };
+  req.on('data', (chunk: Buffer) => {
+    // Node's parser never delivers more than Content-Length; the check keeps the copy in bounds.
+    if (size + chunk.length > declared) return failOnce(new HttpError(400, ServerErrorCode.BadRequest, 'request body longer than its Content-Length'));
+    chunk.copy(body, size);
+    size += chunk.length;
+  });
+  req.once('end', () => {
+    if (settled) return;
+    if (size !== declared) return failOnce(new HttpError(400, ServerErrorCode.BadRequest, 'request body shorter than its Content-Length'));
+    settled = true;
+    done(body);
+  });
+  // (Node emits 'close' after 'end' too: build the error only when it is needed.)
+  req.once('close', () => {
+    if (!settled) failOnce(new HttpError(400, ServerErrorCode.BadRequest, 'request aborted'));
+  });
+}
+
+/** Marks `req` read, so a body-parser mounted after the fast reader skips it. */
+function markRead(req: Request): void {
+  // body-parser 1 (express 4) skips a request marked read; body-parser 2 sees it finished.
+  (req as { _body?: boolean })._body = true;
+}
+
+/**
  * The hot routes' JSON reader: for a plain JSON body (see `plainJson`) it reads the declared
  * bytes, runs the same checks as `verifyJson` and parses, without body-parser's per-request
  * machinery (type-is, content-type parsing, raw-body, on-finished, iconv). Every other request
@@ -103,39 +156,32 @@ function parseJson(buf: Buffer): unknown {
 export function fastJsonBody(limit: number): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!plainJson(req, limit)) return next();
-    const declared = Number(req.headers['content-length']);
-    const body = Buffer.allocUnsafe(declared);
-    let size = 0;
-    let done = false;
-    const finish = (err?: unknown): void => {
-      if (done) return;
-      done = true;
-      next(err);
-    };
-    req.on('data', (chunk: Buffer) => {
-      // Node's parser never delivers more than Content-Length; the check keeps the copy in bounds.
-      if (size + chunk.length > declared) return finish(new HttpError(400, ServerErrorCode.BadRequest, 'request body longer than its Content-Length'));
-      chunk.copy(body, size);
-      size += chunk.length;
-    });
-    req.once('end', () => {
-      if (done) return;
+    readDeclared(req, (body) => {
       try {
-        if (size !== declared) throw new HttpError(400, ServerErrorCode.BadRequest, 'request body shorter than its Content-Length');
         verifyJson(req, res, body, 'utf-8');
         req.body = parseJson(body);
-        // body-parser 1 (express 4) skips a request marked read; body-parser 2 sees it finished.
-        (req as { _body?: boolean })._body = true;
+        markRead(req);
       } catch (err) {
-        return finish(err);
+        return next(err);
       }
-      finish();
-    });
-    // The client went away mid-body (raw-body's "request aborted"): nobody is left to answer.
-    // (Node emits 'close' after 'end' too: build the error only when it is needed.)
-    req.once('close', () => {
-      if (!done) finish(new HttpError(400, ServerErrorCode.BadRequest, 'request aborted'));
-    });
+      next();
+    }, next);
+  };
+}
+
+/**
+ * The PUT route's raw reader, `fastJsonBody`'s twin for bytes (`application/octet-stream`, or
+ * any type that is not JSON): `req.body` becomes the declared bytes, as `rawBody` would make
+ * it. A request it does not take (see `plainRaw`) passes untouched to the parsers after it.
+ */
+export function fastRawBody(limit: number): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (!plainRaw(req, limit)) return next();
+    readDeclared(req, (body) => {
+      req.body = body;
+      markRead(req);
+      next();
+    }, next);
   };
 }
 

@@ -1,7 +1,7 @@
 import { NotLeaderError } from '@raftkit/core';
 import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { bodyDeadline, bodyError, fastJsonBody, inSeries, jsonBody, rawBody } from './body.js';
+import { bodyDeadline, bodyError, fastJsonBody, fastRawBody, inSeries, jsonBody, rawBody } from './body.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { sendJson } from './jsonResponse.js';
 import { routeWrapper } from './routeWrap.js';
@@ -131,8 +131,9 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
   const deadline = bodyDeadline(deps.requestTimeoutMs);
   const fast = fastJsonBody(limit);
   const json = jsonBody(limit);
-  // The deadline first; a plain JSON body is read by `fast`, anything else by body-parser.
-  const putBody = inSeries(deadline, fast, json, rawBody(limit));
+  // The deadline first; a plain JSON or raw body is read by a fast reader, anything else
+  // (a JSON charset, a Content-Encoding, no Content-Length) by body-parser.
+  const putBody = inSeries(deadline, fast, fastRawBody(limit), json, rawBody(limit));
   const casBodyReader = inSeries(deadline, fast, json);
   const wrap = routeWrapper(deps.metrics, { onNotLeader: deps.onNotLeader, onHandoff: deps.onHandoff });
   const { client } = deps;
