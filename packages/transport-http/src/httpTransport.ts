@@ -254,8 +254,8 @@ export class HttpTransport implements Transport {
   }
 
   private addLink(peer: NodeId, url: URL): void {
-    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup, stream } = this.options;
-    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup, stream };
+    const { id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup, stream, streamOpenTimeoutMs, streamAckTimeoutMs } = this.options;
+    const settings = { self: id, secret, tls, timeoutMs, maxBatchBytes, maxQueuedMessages, maxQueuedBytes, backoff, random, lookup, stream, streamOpenTimeoutMs, streamAckTimeoutMs };
     this.links.set(peer, new PeerLink(peer, url, settings, this.book.peer(peer), this.events));
   }
 

@@ -77,6 +77,18 @@ export interface HttpTransportOptions {
    */
   readonly stream?: boolean;
   /**
+   * With `stream`: a stream open the peer has not answered 200 within this long is given up and
+   * the messages queued meanwhile go by request at once (a proxy that buffers request bodies
+   * then costs this delay every 15-30 s, not a stall). Default 1000 ms.
+   */
+  readonly streamOpenTimeoutMs?: number;
+  /**
+   * With `stream`: frames the peer has not acknowledged within this long (plus 1 s per 8 MiB)
+   * break the stream and the link moves to requests; finds a peer gone without closing the
+   * connection. Peers of an earlier release send no acks and are not held to it. Default 1000 ms.
+   */
+  readonly streamAckTimeoutMs?: number;
+  /**
    * Told about problems `send` cannot throw: a message that cannot be encoded, a peer refusing
    * a request (e.g. 401 from a secret mismatch), a peer URL with no raftkit endpoint behind it
    * (RAFT_HTTP_PEER_ENDPOINT_NOT_FOUND), a handler that threw. Must not throw.
@@ -114,6 +126,8 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly lookup: LookupFunction | undefined;
   readonly stream: boolean;
+  readonly streamOpenTimeoutMs: number;
+  readonly streamAckTimeoutMs: number;
   /** The user's onError; null means the default console reporter. */
   readonly onError: ((error: Error) => void) | null;
 }
@@ -171,6 +185,8 @@ export function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
     random: options.random ?? Math.random,
     lookup: options.lookup,
     stream: options.stream === undefined ? false : typeof options.stream === 'boolean' ? options.stream : invalid(`stream must be a boolean, got ${String(options.stream)}`),
+    streamOpenTimeoutMs: positive('streamOpenTimeoutMs', options.streamOpenTimeoutMs, 1000),
+    streamAckTimeoutMs: positive('streamAckTimeoutMs', options.streamAckTimeoutMs, 1000),
     onError: options.onError ?? null,
   };
 }

@@ -41,4 +41,9 @@ export const RaftHeaders = {
   snapshot: 'x-raftkit-snapshot',
   /** A stream open's nonce: 32 lowercase hex digits, never reused (see stream/streamAuth.ts). */
   streamNonce: 'x-raftkit-stream-nonce',
+  /**
+   * "1" on a stream open: the sender wants acks on the response body; "1" on the 200: the
+   * receiver will send them (see stream/acks.ts). Absent on either side: no acks.
+   */
+  streamAcks: 'x-raftkit-stream-acks',
 } as const;

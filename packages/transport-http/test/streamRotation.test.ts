@@ -26,7 +26,7 @@ it('renews the stream without losing or reordering a message and without falling
   const events: LinkEvents = { unreachable: () => errors.push(new Error('unreachable')), error: (e) => errors.push(e), recovered: () => {} };
   const settings = {
     self: 'a', secret: secretBytes(SECRET), tls: undefined, timeoutMs: 5000, maxBatchBytes: 1 << 20, maxQueuedMessages: 10_000, maxQueuedBytes: 1 << 26,
-    backoff: { initialMs: 50, maxMs: 5000 }, random: Math.random, lookup: undefined, stream: true, streamRotateMs: 30,
+    backoff: { initialMs: 50, maxMs: 5000 }, random: Math.random, lookup: undefined, stream: true, streamOpenTimeoutMs: 1000, streamAckTimeoutMs: 1000, streamRotateMs: 30,
   };
   const counters = newPeerCounters();
   link = new PeerLink('b', new URL(transports[1].url!), settings, counters, events);

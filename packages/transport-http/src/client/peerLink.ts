@@ -42,6 +42,10 @@ export interface LinkSettings {
   readonly lookup: LookupFunction | undefined;
   /** Send over one long-lived stream (option `stream`), falling back to requests when it fails. */
   readonly stream: boolean;
+  /** A stream open not answered 200 within this long falls back to requests (option `streamOpenTimeoutMs`). */
+  readonly streamOpenTimeoutMs: number;
+  /** Frames a peer has not acknowledged within this long break the stream (option `streamAckTimeoutMs`). */
+  readonly streamAckTimeoutMs: number;
   /** How long a stream is used before it is renewed; STREAM_ROTATE_MS unless a test says otherwise. */
   readonly streamRotateMs?: number;
 }
@@ -316,7 +320,8 @@ export class PeerLink {
 
   private openStream(): void {
     this.streamAgent ??= createAgent(this.url, this.settings.tls, this.settings.lookup);
-    const settings = { self: this.settings.self, peer: this.peer, secret: this.settings.secret, timeoutMs: this.settings.timeoutMs };
+    const { self, secret, timeoutMs, streamOpenTimeoutMs: openTimeoutMs, streamAckTimeoutMs: ackTimeoutMs } = this.settings;
+    const settings = { self, peer: this.peer, secret, timeoutMs, openTimeoutMs, ackTimeoutMs };
     const stream = new OutboundStream(this.streamEndpoint, this.streamAgent, settings, {
       opened: () => {
         this.counters.streamsOpened += 1;
@@ -345,9 +350,12 @@ export class PeerLink {
     if (wasOpen && now - this.streamOpenedAt >= STREAM_HEALTHY_MS) this.streamBackoff.succeeded();
     this.streamOpenedAt = 0;
     this.streamBackoff.failed(now);
-    // An older peer without the route (404/405, or no coded answer at all) is no fault: stay on requests.
+    // An older peer without the route (404/405, or no coded answer at all) is no fault: stay on
+    // requests. Nor is an open left unanswered while the peer is up (a proxy that buffers whole
+    // bodies): the queue, kept while it opened, goes by request at once, and the next try is late.
     const unsupported = outcome.kind === 'status' && (outcome.code === undefined || outcome.status === 404 || outcome.status === 405);
-    if (unsupported) while (this.streamBackoff.currentMs < STREAM_BACKOFF.maxMs / 2) this.streamBackoff.failed(now);
+    const unanswered = !wasOpen && outcome.kind === 'timeout';
+    if (unsupported || unanswered) while (this.streamBackoff.currentMs < STREAM_BACKOFF.maxMs / 2) this.streamBackoff.failed(now);
     else if (outcome.kind === 'status') {
       this.counters.failures += 1;
       const error = refusalError(this.peer, this.streamEndpoint, 0, outcome);

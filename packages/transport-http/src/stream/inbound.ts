@@ -7,11 +7,14 @@ import { RaftHeaders, STREAM_CONTENT_TYPE } from '../protocol.js';
 import { checkClaim, mediaType } from '../server/headerChecks.js';
 import { type Rejection, rejection, sendError } from '../server/respond.js';
 import { type InboundContext, checkBody, deliver } from '../server/router.js';
+import { AckWriter, ackKeyOf } from './acks.js';
 import { FrameDecoder, FrameError, FrameKind } from './frames.js';
 import { NONCE_PATTERN, verifyOpen } from './streamAuth.js';
 
 /** A refused stream's socket is destroyed after this long if the sender keeps it open. */
 const LINGER_MS = 1000;
+/** Frames taken are acknowledged this long after the first of them (stream/acks.ts). */
+export const ACK_DELAY_MS = 50;
 
 /**
  * The streams open to this node, at most one per peer. A newer stream or a per-request message
@@ -72,7 +75,9 @@ function checkOpen(ctx: InboundContext, req: IncomingMessage): { rejection: Reje
  * for it before its first frame, so an older peer's 404 costs no messages), then decodes frames
  * as they arrive and delivers each batch exactly as a per-request body: the same decoding,
  * sender and addressee checks, codes and stats. The first bad frame ends the stream with a
- * coded JSON error as the response body; a clean end of the request ends the response empty.
+ * coded JSON error as the response body; a clean end of the request ends the response (empty,
+ * or with acks only). A sender that asks for acks gets one within ACK_DELAY_MS of the frames it
+ * covers, so it can tell a live stream from a dead one.
  */
 export function handleStream(ctx: InboundContext, req: IncomingMessage, res: ServerResponse): void {
   res.sendDate = false;
@@ -85,10 +90,12 @@ export function handleStream(ctx: InboundContext, req: IncomingMessage, res: Ser
   const { claim, key } = opened;
   const { from } = claim;
   const decoder = new FrameDecoder(key, ctx);
+  const acks = req.headers[RaftHeaders.streamAcks] === '1' ? new AckWriter(ackKeyOf(key), (record) => res.write(record), ACK_DELAY_MS) : null;
   let done = false;
   const stop = (): void => {
     if (done) return;
     done = true;
+    acks?.stop();
     ctx.streams.remove(from, close);
     req.removeListener('data', onData);
     req.resume();
@@ -127,10 +134,12 @@ export function handleStream(ctx: InboundContext, req: IncomingMessage, res: Ser
       counters.bytesReceived += frame.payload.length;
       deliver(ctx, handler, checked.value);
       if (done) return;
+      acks?.took(1);
     }
   };
   ctx.streams.add(from, close);
-  res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+  const ackHeaders = acks ? { [RaftHeaders.streamAcks]: '1' } : {};
+  res.writeHead(200, { 'content-type': 'application/json', connection: 'close', ...ackHeaders });
   res.flushHeaders();
   req.on('data', onData);
   req.on('end', () => {
