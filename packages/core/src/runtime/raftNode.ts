@@ -12,6 +12,7 @@ import { PendingProposals, PendingReads } from './pending.js';
 import { validateNodeOptions } from './validateOptions.js';
 import { WritePipeline } from './writePipeline.js';
 import { Applier } from './applier.js';
+import { CommitCoalescer } from './commitCoalescer.js';
 import { Snapshots } from './snapshots.js';
 import { loadStored } from './loadStored.js';
 import type { SnapshotReceiveStats } from './snapshotReceiver.js';
@@ -50,6 +51,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private readonly conditions: Conditions;
   private readonly writes: WritePipeline;
   private readonly snapshots: Snapshots<R>;
+  /** Where sent messages go: commit-only AppendEntries wait there a moment (see CommitCoalescer). */
+  private readonly outbox: CommitCoalescer;
 
   private constructor(opts: RaftNodeOptions<R>, raw: RawNode, applied: number) {
     super();
@@ -82,6 +85,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       applied,
     );
     this.softState = raw.softState();
+    this.outbox = new CommitCoalescer(this.clock, opts.commitCoalesceMs ?? 2, (messages) => this.opts.transport.send(messages));
     this.conditions = new Conditions(this.clock);
     this.writes = new WritePipeline({
       storage: opts.storage,
@@ -320,6 +324,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     await this.writes.settled();
     this.writes.flushCommit();
     await this.writes.settled();
+    // Followers hear of the last commits now rather than from the next leader.
+    this.outbox.flush();
     await this.opts.transport.close();
   }
 
@@ -428,7 +434,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private sendNow(messages: readonly Message[]): void {
     if (!this.running) return;
     const rest = this.snapshots.route(messages);
-    if (rest.length > 0) this.opts.transport.send(rest);
+    if (rest.length > 0) this.outbox.route(rest);
   }
 
   private noteSoftState(s: SoftState): void {
@@ -464,6 +470,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.proposals.rejectAll(e);
     this.reads.rejectAll(e);
     this.conditions.failAll(e);
+    this.outbox.close();
     void this.opts.transport.close().catch(() => {});
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }

@@ -39,4 +39,6 @@ export function validateNodeOptions(opts: RaftNodeOptions<unknown>): void {
     const v = opts[name];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) fail(`${name} must be a positive integer, got ${String(v)}`);
   }
+  const c = opts.commitCoalesceMs;
+  if (c !== undefined && (!Number.isSafeInteger(c) || c < 0)) fail(`commitCoalesceMs must be a non-negative integer (0: never hold), got ${String(c)}`);
 }
