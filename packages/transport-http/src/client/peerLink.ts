@@ -308,7 +308,8 @@ export class PeerLink {
       stream.end();
       return true;
     }
-    while (this.queue.length > 0) {
+    // A dead stream ends inside alive(), and streamEnded has then sent the queue by request.
+    while (this.queue.length > 0 && stream.alive()) {
       const { frames, snapshot } = this.takeBatch();
       const body = encodeBatch(frames);
       this.counters.sent += frames.length;

@@ -61,6 +61,8 @@ export class OutboundStream {
   private acked = 0;
   private unacked: number[] = [];
   private ackTimer: NodeJS.Timeout | null = null;
+  /** The peer's answer to the open has begun. */
+  private responded = false;
 
   constructor(
     url: URL,
@@ -75,6 +77,9 @@ export class OutboundStream {
     this.req = send(url, { method: 'POST', agent, headers });
     this.arm(`no answer to the stream open within ${settings.openTimeoutMs} ms`, settings.openTimeoutMs);
     this.req.on('response', (res) => this.answered(res));
+    this.req.on('close', () => {
+      if (this.state !== 'ended' && !this.responded) this.lost('the connection closed before the peer answered the open');
+    });
     this.req.on('drain', () => {
       if (this.state === 'ended') return;
       this.blocked = false;
@@ -112,6 +117,17 @@ export class OutboundStream {
     this.req.end();
   }
 
+  /**
+   * False once the stream cannot carry a frame; a stream found dead here ends (`ended` is called
+   * before this returns), so its caller sends by request instead of writing into it.
+   */
+  alive(): boolean {
+    if (this.state !== 'open') return false;
+    if (!this.req.destroyed && !(this.req.socket?.destroyed ?? false)) return true;
+    this.lost('the connection is gone');
+    return false;
+  }
+
   /** Drops the stream at once; no event follows. */
   destroy(): void {
     this.state = 'ended';
@@ -121,6 +137,7 @@ export class OutboundStream {
   }
 
   private answered(res: http.IncomingMessage): void {
+    this.responded = true;
     const status = res.statusCode ?? 0;
     if (status === 200 && res.headers[RaftHeaders.streamAcks] === '1') this.acks = new AckDecoder(ackKeyOf(this.key));
     const chunks: Buffer[] = [];
@@ -131,7 +148,12 @@ export class OutboundStream {
       chunks.push(chunk);
       size += chunk.length;
     });
+    // A peer that dies while the stream is idle closes the connection mid-response: Node emits
+    // 'aborted', 'error' and 'close' on the response but no 'end', and no 'error' on the request.
     res.on('error', () => undefined);
+    res.on('close', () => {
+      if (!res.complete) this.lost('the connection closed before the peer ended the stream');
+    });
     res.on('end', () => {
       const body = this.acks ? this.acks.errorText : Buffer.concat(chunks).toString('utf8');
       if (status === 200 && body === '' && this.state === 'ending') return this.finish({ clean: true });
@@ -181,6 +203,10 @@ export class OutboundStream {
   private disarmAck(): void {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
+  }
+
+  private lost(detail: string): void {
+    this.finish({ clean: false, outcome: { ok: false, kind: 'network', detail } });
   }
 
   private finish(end: StreamEnd): void {
