@@ -12,6 +12,10 @@ export interface RawStream {
   readonly status: Promise<number>;
   /** The whole answer body, once the peer ended it (or the connection closed). */
   readonly answer: Promise<string>;
+  /** The answer's headers. */
+  readonly responseHeaders: Promise<http.IncomingHttpHeaders>;
+  /** The answer's bytes so far. */
+  body(): Buffer;
   /** The frame MAC key this open derived. */
   readonly key: Buffer;
   readonly headers: Record<string, string>;
@@ -30,10 +34,13 @@ export function rawStream(baseUrl: string, options: { from?: string; to?: string
   let resolveStatus!: (status: number) => void;
   let resolveAnswer!: (body: string) => void;
   const status = new Promise<number>((resolve) => (resolveStatus = resolve));
+  let resolveHeaders!: (headers: http.IncomingHttpHeaders) => void;
+  const responseHeaders = new Promise<http.IncomingHttpHeaders>((resolve) => (resolveHeaders = resolve));
   const answer = new Promise<string>((resolve) => (resolveAnswer = resolve));
   const chunks: Buffer[] = [];
   req.on('response', (res) => {
     resolveStatus(res.statusCode ?? 0);
+    resolveHeaders(res.headers);
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
     res.on('end', () => resolveAnswer(Buffer.concat(chunks).toString('utf8')));
     res.on('error', () => resolveAnswer(Buffer.concat(chunks).toString('utf8')));
@@ -46,6 +53,8 @@ export function rawStream(baseUrl: string, options: { from?: string; to?: string
   const stream: RawStream = {
     status,
     answer,
+    responseHeaders,
+    body: () => Buffer.concat(chunks),
     key: open.key,
     headers,
     write: (bytes) => void req.write(bytes),
