@@ -73,10 +73,14 @@ export function createKvRouter(options: KvRouterOptions): KvRequestHandler {
   };
   const heartbeatMs = options.watchHeartbeatMs ?? 15_000;
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw new TypeError(`watchHeartbeatMs must be a positive integer, got ${heartbeatMs}`);
-  mountKvRoutes(router, deps);
+  const shortcut = mountKvRoutes(router, deps);
   mountSessionRoutes(router, deps);
   mountTxnRoutes(router, deps);
   mountLeaseRoutes(router, deps);
   mountWatchRoutes(router, { ...deps, heartbeatMs });
-  return router as unknown as KvRequestHandler;
+  const viaRouter = router as unknown as (req: express.Request, res: express.Response, next: express.NextFunction) => void;
+  // The hot key routes first, without the router's walk; everything else through the router.
+  return ((req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (!shortcut(req, res, next)) viaRouter(req, res, next);
+  }) as unknown as KvRequestHandler;
 }

@@ -22,6 +22,7 @@ export interface KvRouteDeps {
 const PREFIX = '/v1/kv';
 /** `/v1/kv/{key}`, the key being the rest of the path: a RegExp reads the same in express 4 and 5. */
 const KEY_PATH = /^\/v1\/kv\/(.+)$/;
+const KEY_URL_PREFIX = `${PREFIX}/`;
 
 const consistencies = new Set(['linearizable', 'lease', 'stale']);
 
@@ -124,9 +125,18 @@ function casBody(req: Request, maxValueBytes: number): { expected: KvValue | nul
 }
 
 /**
- * The client KV API under /v1/kv, registered on `r` (the router `createKvRouter` returns).
+ * Serves GET, PUT and DELETE on `/v1/kv/{key}` without the router's walk over its layers
+ * (matching, parameter processing, dispatch: the largest share of a request's express cost,
+ * issue 11), with the very handlers the router has for them. Returns false for anything else,
+ * which is then the router's.
  */
-export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
+export type KeyRouteShortcut = (req: Request, res: Response, next: NextFunction) => boolean;
+
+/**
+ * The client KV API under /v1/kv, registered on `r` (the router `createKvRouter` returns);
+ * returns the shortcut to its hot routes (see KeyRouteShortcut).
+ */
+export function mountKvRoutes(r: Router, deps: KvRouteDeps): KeyRouteShortcut {
   const limit = deps.maxValueBytes + 64 * 1024;
   const deadline = bodyDeadline(deps.requestTimeoutMs);
   const fast = fastJsonBody(limit);
@@ -153,7 +163,7 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
 
   // One route for every method on a key: its path is matched once per request, not per method.
   const keyRoute = r.route(KEY_PATH);
-  keyRoute.get(wrap('get', async (req, res) => {
+  const getKey = wrap('get', async (req, res) => {
     const key = keyOf(req);
     const consistency = consistencyOf(req);
     const out = await client.get(key, { consistency });
@@ -167,22 +177,25 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
       return;
     }
     sendJson(res, 200, { key, ...encodeValue(out.value), revision: out.revision, modRevision: out.modRevision, createRevision: out.createRevision, version: out.version });
-  }));
+  });
+  keyRoute.get(getKey);
 
-  keyRoute.put(putBody, wrap('put', async (req, res) => {
+  const putKey = wrap('put', async (req, res) => {
     const key = keyOf(req);
     const lease = leaseQuery(req);
     const value = bodyValue(req, deps.maxValueBytes);
     const out = await client.proposeWrite<'put'>(lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease }, sessionTagOf(req));
     deps.metrics.countProposal('ok');
     sendJson(res, 200, out);
-  }));
+  });
+  keyRoute.put(putBody, putKey);
 
-  keyRoute.delete(wrap('delete', async (req, res) => {
+  const deleteKey = wrap('delete', async (req, res) => {
     const out = await client.proposeWrite<'delete'>({ op: 'delete', key: keyOf(req) }, sessionTagOf(req));
     deps.metrics.countProposal('ok');
     sendJson(res, 200, out);
-  }));
+  });
+  keyRoute.delete(deleteKey);
 
   keyRoute.post(casBodyReader, wrap('cas', async (req, res) => {
     const key = keyOf(req);
@@ -197,8 +210,38 @@ export function mountKvRoutes(r: Router, deps: KvRouteDeps): void {
     throw new HttpError(405, ServerErrorCode.MethodNotAllowed, `${req.method} is not allowed on /v1/kv/{key}`);
   }));
   // A body the parsers refused (too large, malformed, not UTF-8, too deep, too slow).
-  r.use(PREFIX, (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  const bodyRefused = (err: unknown, req: Request, res: Response): void => {
     sendError(res, bodyError(err));
     deps.metrics.countRequest(req.method === 'POST' ? 'cas' : 'put', res.statusCode);
-  });
+  };
+  r.use(PREFIX, (err: unknown, req: Request, res: Response, _next: NextFunction) => bodyRefused(err, req, res));
+
+  return (req, res, next) => {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') return false;
+    const key = shortcutKey(req.url);
+    if (key === null) return false;
+    req.params = { 0: key } as unknown as Request['params'];
+    if (method === 'GET') void getKey(req, res, next);
+    else if (method === 'DELETE') void deleteKey(req, res, next);
+    else putBody(req, res, (err?: unknown) => (err !== undefined && err !== null ? bodyRefused(err, req, res) : void putKey(req, res, next)));
+    return true;
+  };
+}
+
+/**
+ * The key of a plain `/v1/kv/{key}` URL, decoded as the router decodes its parameters; null
+ * for anything the router should judge itself (another path, a key that does not decode, a
+ * `/cas` suffix, an absolute-form URL).
+ */
+function shortcutKey(url: string): string | null {
+  if (!url.startsWith(KEY_URL_PREFIX)) return null;
+  const q = url.indexOf('?');
+  const raw = url.slice(KEY_URL_PREFIX.length, q < 0 ? url.length : q);
+  if (raw.length === 0) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
 }

@@ -76,6 +76,22 @@ export function kvRouterSuite(name: string, makeApp: ExpressFactory): void {
       expect(text).toContain(`"key":"sx"`);
     });
 
+    it('a key is decoded as the router decodes its parameters; one that does not decode, and other methods, are answered as before', async () => {
+      const put = await fetch(url(leader, '/v1/kv/enc%2Fk%C3%A9y?unused=1'), json('e'));
+      expect(put.status).toBe(200);
+      expect(await body(await fetch(url(leader, '/v1/kv/enc/k%C3%A9y?consistency=stale')))).toMatchObject({ key: 'enc/kéy', value: 'e' });
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const bad = await fetch(url(leader, '/v1/kv/%E0%A4%A'), { method, ...(method === 'PUT' ? { headers: { 'content-type': 'application/json' }, body: '1' } : {}) });
+        expect(bad.status).toBe(400);
+        expect((await body(bad)).error.code).toBe('SERVER_BAD_REQUEST');
+      }
+      const patch = await fetch(url(leader, '/v1/kv/k'), { method: 'PATCH' });
+      expect(patch.status).toBe(405);
+      expect((await body(patch)).error.code).toBe('SERVER_METHOD_NOT_ALLOWED');
+      // No key: the range route's, as ever (express matches /v1/kv/ as /v1/kv).
+      expect(await body(await fetch(url(leader, '/v1/kv/?prefix=enc/')))).toMatchObject({ entries: [{ key: 'enc/kéy' }] });
+    });
+
     it('bad input gets the coded 4xx', async () => {
       const bad = await fetch(url(leader, '/v1/kv/k'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{oops' });
       expect(bad.status).toBe(400);
