@@ -42,6 +42,24 @@ describe('option stream', () => {
     expect(b.stats().inbound.streams).toBe(1);
   });
 
+  it('on an open stream, what is sent in one task leaves as one frame before the event loop turns', async () => {
+    const { transports, inboxes } = await startAll(['a', 'b'], { stream: true, onError: () => {} });
+    cleanups.push(() => closeAll(transports));
+    const [a] = transports;
+    a.send(burst('a', 'b', 0, 1));
+    await waitFor(() => a.stats().peers.b!.stream === 'open' && inboxes[1].messages.length === 1, 'the stream open');
+    const before = a.stats().peers.b!;
+    a.send(burst('a', 'b', 1, 2));
+    a.send(burst('a', 'b', 3, 2));
+    // Only microtasks have run since: no timer, no I/O, no setImmediate.
+    await Promise.resolve();
+    const after = a.stats().peers.b!;
+    expect(after.sent - before.sent).toBe(4);
+    expect(after.requests).toBe(0);
+    await waitFor(() => inboxes[1].messages.length === 5, 'every message');
+    expect(inboxes[1].messages).toEqual(burst('a', 'b', 0, 5));
+  });
+
   it('falls back to requests, silently, for a peer without the stream route (an older release)', async () => {
     const b = new HttpTransport({ id: 'b', secret: SECRET, onError: () => {} });
     const bInbox = new Inbox();

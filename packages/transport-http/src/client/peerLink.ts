@@ -130,6 +130,8 @@ export class PeerLink {
   private queuedBytes = 0;
   private cancelInflight: (() => void) | null = null;
   private flushSoon: NodeJS.Immediate | null = null;
+  /** A flush to the open stream is queued as a microtask. */
+  private flushQueued = false;
   private closed = false;
   /** The stream in use or being opened, with option `stream`; null while on requests. */
   private stream: OutboundStream | null = null;
@@ -175,8 +177,20 @@ export class PeerLink {
       this.queuedBytes += frame.byteLength;
     }
     this.trimOverflow();
-    // Wait for the rest of this tick's sends, so they share one request.
-    if (!this.cancelInflight && !this.flushSoon) this.flushSoon = setImmediate(() => this.flush());
+    if (this.cancelInflight || this.flushSoon || this.flushQueued) return true;
+    if (this.stream?.state === 'open') {
+      // An open stream takes a frame now: what the caller sends in this same task shares it,
+      // and it leaves before the event loop turns (a turn was a measurable share of a write's
+      // path on a leader, issue 11). A request waits for the rest of the turn's sends instead.
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    } else {
+      // Wait for the rest of this tick's sends, so they share one request.
+      this.flushSoon = setImmediate(() => this.flush());
+    }
     return true;
   }
 
