@@ -1,6 +1,6 @@
 // Issue 9 item 3 (readiness): a follower that was down and cannot get the snapshot it needs
 // (here a proxy on its inbound peer link refuses large bodies with 413, as transport-http did for
-// snapshots over 64 MiB) knows the leader and has applied all it knows committed, so the old
+// snapshots over 64 MiB, and cuts a streaming link at a frame that large) knows the leader and has applied all it knows committed, so the old
 // /readyz said 200 while it was stuck. Now it says 503 SERVER_NOT_READY, reason LAGGING, with
 // the leader's commit index and the lag, until the snapshot arrives; then 200.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -104,5 +104,7 @@ describe('/readyz on a follower that is behind', () => {
     }, { timeoutMs: 10_000 });
     expect(['LEADER_UNCONFIRMED', 'NO_LEADER']).toContain(blocked.json.error.reason);
     proxy.refuseOver = null;
+    // The links to n3 were streams through the proxy (the server's default), not only requests.
+    expect(proxy.streamsOpened).toBeGreaterThan(0);
   });
 });
