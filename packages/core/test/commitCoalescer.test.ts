@@ -5,7 +5,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Message } from '../src/consensus/types.js';
 import { CommitCoalescer } from '../src/runtime/commitCoalescer.js';
-import { RaftNode } from '../src/runtime/raftNode.js';
 import { ManualClock, settle } from './helpers/fakes.js';
 import { Harness } from './helpers/nodeHarness.js';
 
@@ -99,25 +98,7 @@ describe('RaftNodes proposing one write at a time', () => {
     return { applied, noticed, writes };
   }
 
-  async function bootWith(h: Harness, id: string, commitCoalesceMs: number | undefined) {
-    let seed = h.ids.indexOf(id) + 1;
-    const { FakeStorage, LogMachine } = await import('./helpers/fakes.js');
-    const storage = new FakeStorage();
-    const sm = new LogMachine();
-    const node = await RaftNode.create<number>({
-      id,
-      voters: [...h.ids],
-      storage,
-      transport: h.net.transport(id),
-      stateMachine: sm,
-      clock: h.clock,
-      tickMs: 10,
-      random: () => ((seed = (seed * 48271) % 2147483647) / 2147483647),
-      ...(commitCoalesceMs !== undefined ? { commitCoalesceMs } : {}),
-    });
-    await node.start();
-    h.members.set(id, { node, storage, sm });
-  }
+  const bootWith = (h: Harness, id: string, commitCoalesceMs: number | undefined) => h.boot(id, undefined, commitCoalesceMs !== undefined ? { commitCoalesceMs } : {});
 
   test('by default the commit notices ride with the next write; every follower still applies every write within the delay', async () => {
     const r = await run(undefined);

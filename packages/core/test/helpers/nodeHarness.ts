@@ -16,7 +16,7 @@ export class Harness {
 
   constructor(readonly ids: readonly string[] = ['a', 'b', 'c']) {}
 
-  async boot(id: string, storage = new FakeStorage(), opts: { snapshotEvery?: number; snapshots?: SnapshotOptions } = {}, sm = new LogMachine()): Promise<Member> {
+  async boot(id: string, storage = new FakeStorage(), opts: { snapshotEvery?: number; snapshots?: SnapshotOptions; commitCoalesceMs?: number } = {}, sm = new LogMachine()): Promise<Member> {
     let seed = this.ids.indexOf(id) + 1;
     const node = await RaftNode.create<number>({
       id,
