@@ -85,8 +85,9 @@ describe('raftkit-harness sim', () => {
   }, 120_000);
 
   // Seeds whose runs do real work (seed 12 acknowledged only 8 writes once each seed also drew
-  // its snapshot policy): a replay of an idle run would prove little.
-  test.each([[13, null], [3, 'membership']] as const)('the same seed replays the same run (seed %i, profile %s)', async (seed, profile) => {
+  // its snapshot policy; seed 3 of the membership profile completed no change once commit
+  // notices were coalesced, seed 6 does five): a replay of an idle run would prove little.
+  test.each([[13, null], [6, 'membership']] as const)('the same seed replays the same run (seed %i, profile %s)', async (seed, profile) => {
     const opts = { seed, nodes: 3, clients: 4, faultMs: 2000, quietMs: 10_000, bugs: {}, ...(profile ? { profile } : {}) };
     const a = await runSeed(opts);
     const b = await runSeed(opts);
