@@ -5,7 +5,7 @@
  * longer is answered 413 (as transport-http once did for snapshots over 64 MiB). The node's
  * own outbound traffic and its client port are untouched.
  *
- * Streaming peer links (`POST /raft/v1/stream`, the server's default) pass through as they
+ * Streaming peer links (`POST /raft/v1/stream`, with --peer-stream) pass through as they
  * arrive, frame by frame: a body-buffering proxy would hold a stream's open for ever. The same
  * rules hold per frame (kind u8 | length u32 | payload | 32-byte MAC, see transport-http's
  * stream/frames.ts): a frame whose payload is longer than `refuseOver` cuts its stream (a proxy
@@ -134,12 +134,12 @@ export class PeerLinkProxy {
     const frames = new FrameLengths();
     req.on('data', (chunk: Buffer) => {
       const limit = this.refuseOver;
-      if (limit !== null && frames.push(chunk).some((length) => length > limit)) {
+      const lengths = frames.push(chunk);
+      if (limit !== null && lengths.some((length) => length > limit)) {
         this.refused++;
         this.streamsCut++;
         return close();
       }
-      if (limit === null) frames.push(chunk);
       o.write(chunk);
     });
     req.on('end', () => o.end());
