@@ -57,7 +57,7 @@ export interface ServerConfig {
   readonly watchHistoryBytes: number;
   /** Interval of the `: ping` comment on an idle watch stream. */
   readonly watchHeartbeatMs: number;
-  /** --peer-stream: peer messages over one long-lived stream per peer (transport-http option `stream`). */
+  /** --peer-stream (default on): peer messages over one long-lived stream per peer (transport-http option `stream`). */
   readonly peerStream: boolean;
 }
 
@@ -121,7 +121,8 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --watch-history-bytes N   at most about N bytes of watch history (default 67108864)
   --watch-heartbeat-ms N    ': ping' on an idle watch stream every N ms (default 15000)
   --peer-stream             send peer messages over one long-lived stream per peer instead of a request per batch
-                            (falls back to requests for a peer without it; default off)
+                            (default on; --peer-stream=false: a request per batch;
+                            falls back to requests for a peer without the stream route)
   --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
 
 export const devSecret = 'raftkit-dev-secret-change-me';
@@ -231,7 +232,7 @@ function validate(given: Raw, fdLimit: number | null): ServerConfig {
     watchHistory: int(raw, 'watch-history', 10_000, 0, 1e9),
     watchHistoryBytes: int(raw, 'watch-history-bytes', 64 << 20, 0, 2 ** 40),
     watchHeartbeatMs: int(raw, 'watch-heartbeat-ms', 15_000, 100, 3_600_000),
-    peerStream: bool(raw, 'peer-stream'),
+    peerStream: raw['peer-stream'] === undefined ? true : bool(raw, 'peer-stream'),
     fds,
     tls,
     ...membership,

@@ -1,4 +1,4 @@
-// --peer-stream (transport-http's `stream` option, off by default): a 3-node cluster whose peer
+// --peer-stream (transport-http's `stream` option; the server's default): a 3-node cluster whose peer
 // messages go over one long-lived stream per peer and direction. The leader's /v1/status shows
 // each link `open`; concurrent writes are all acknowledged and readable from a follower; the
 // leader is SIGKILLed, the others elect a new one over their streams and keep taking writes;
@@ -54,8 +54,9 @@ test('writes, a leader SIGKILL and a restart over streaming peer links', async (
   await waitFor('the new leader\'s links to be streams again', async () => Object.values(await links(next)).every((l) => l.stream === 'open'), { timeoutMs: 20_000 });
 });
 
-test('without the flag the links are requests (stream: off)', async () => {
-  const plain = await Cluster.start({ size: 3 });
+test('the default is streams; with --peer-stream=false the links are requests (stream: off)', async () => {
+  expect(Object.values(await links(await cluster.leader())).map((l) => l.stream)).toEqual(['open', 'open']);
+  const plain = await Cluster.start({ size: 3, args: ['--peer-stream=false'] });
   try {
     const leader = await plain.leader();
     expect((await putJson(leader.url, 'plain', 1)).status).toBe(200);
