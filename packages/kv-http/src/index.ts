@@ -16,6 +16,7 @@ import { noMetrics, type KvHttpMetrics } from './metrics.js';
 export { HttpError, ServerErrorCode, isHttpError, sendError, toHttpError } from './httpErrors.js';
 export { sendJson } from './jsonResponse.js';
 export { FORWARDED_BY_HEADER } from './forward.js';
+export { expressServerClasses, type ExpressAppPrototypes, type ExpressServerClasses } from './serverClasses.js';
 export type { KvHttpMetrics } from './metrics.js';
 
 /** A connect-style middleware: what `app.use()` takes, in express 4 and 5. */

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { KvClient, createKvReplica, type KvRaftReplica, type KvReplicaOptions } from '@raftkit/kv';
 import { MemoryLogStorage } from '@raftkit/log-memory';
 import { MemoryNetwork } from '@raftkit/transport-memory';
-import { createKvRouter, type KvRouterOptions } from '../src/index.js';
+import { createKvRouter, expressServerClasses, type KvRouterOptions } from '../src/index.js';
 
 /** The express factory a suite runs on (express 5, or express 4 via the `express4` alias). */
-export type ExpressFactory = () => { use(h: unknown): unknown; listen(port: number, host: string, cb: () => void): http.Server };
+export type ExpressFactory = () => { use(h: unknown): unknown; listen(port: number, host: string, cb: () => void): http.Server; request: object; response: object };
 
 export interface Cluster {
   readonly urls: Map<string, string>;
@@ -21,8 +21,9 @@ export interface Cluster {
  * 127.0.0.1:0. Only `a` has a short election timeout (100-200 ms); `b` and `c` wait a minute,
  * so `a` leads for the whole suite even when a loaded machine stalls the event loop (CI runs
  * many packages at once) and the tests that ask "who leads?" cannot race a re-election.
+ * `born`: served by `http.createServer(expressServerClasses(app), app)` instead of `app.listen`.
  */
-export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}, replicaExtra: Partial<KvReplicaOptions> = {}): Promise<Cluster> {
+export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRouterOptions> = {}, replicaExtra: Partial<KvReplicaOptions> = {}, born = false): Promise<Cluster> {
   const ids = ['a', 'b', 'c'];
   const network = new MemoryNetwork({ seed: 1 });
   const urls = new Map<string, string>();
@@ -35,7 +36,9 @@ export async function startCluster(makeApp: ExpressFactory, extra: Partial<KvRou
     const client = new KvClient(replica, { timeoutMs: 3000 });
     app.use(createKvRouter({ client, selfId: id, clientUrlOf: (x) => urls.get(x) ?? null, ...extra }));
     const server = await new Promise<http.Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      const s = born
+        ? http.createServer(expressServerClasses(app), app as unknown as http.RequestListener).listen(0, '127.0.0.1', () => resolve(s))
+        : app.listen(0, '127.0.0.1', () => resolve(s));
     });
     servers.push(server);
     urls.set(id, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);

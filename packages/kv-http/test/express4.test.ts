@@ -6,3 +6,4 @@ import { kvRouterSuite } from './suite.js';
 vi.mock('express', async () => await import('express4'));
 
 kvRouterSuite('express 4', () => express4());
+kvRouterSuite('express 4, born with its prototypes', () => express4(), true);

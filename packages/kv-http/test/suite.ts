@@ -7,14 +7,17 @@ const body = (r: Response): Promise<any> => r.json();
 
 const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-/** The routes' behaviour, run once per express major. */
-export function kvRouterSuite(name: string, makeApp: ExpressFactory): void {
+/**
+ * The routes' behaviour, run per express major, on `app.listen` and on a server whose requests
+ * and responses are born with the app's prototypes (`expressServerClasses`, `born`).
+ */
+export function kvRouterSuite(name: string, makeApp: ExpressFactory, born = false): void {
   describe(`createKvRouter on ${name}`, () => {
     let c: Cluster;
     let leader: string;
     let follower: string;
     beforeAll(async () => {
-      c = await startCluster(makeApp);
+      c = await startCluster(makeApp, {}, {}, born);
       leader = await c.leader();
       follower = [...c.urls.keys()].find((id) => id !== leader)!;
     });
@@ -111,7 +114,7 @@ export function kvRouterSuite(name: string, makeApp: ExpressFactory): void {
   describe(`createKvRouter on ${name}, notLeader: 'redirect'`, () => {
     let c: Cluster;
     beforeAll(async () => {
-      c = await startCluster(makeApp, { notLeader: 'redirect' });
+      c = await startCluster(makeApp, { notLeader: 'redirect' }, {}, born);
     });
     afterAll(() => c.close());
 
