@@ -232,16 +232,17 @@ function validate(given: Raw, fdLimit: number | null): ServerConfig {
     watchHistory: int(raw, 'watch-history', 10_000, 0, 1e9),
     watchHistoryBytes: int(raw, 'watch-history-bytes', 64 << 20, 0, 2 ** 40),
     watchHeartbeatMs: int(raw, 'watch-heartbeat-ms', 15_000, 100, 3_600_000),
-    peerStream: raw['peer-stream'] === undefined ? true : bool(raw, 'peer-stream'),
+    peerStream: bool(raw, 'peer-stream', true),
     fds,
     tls,
     ...membership,
   };
 }
 
-function bool(raw: Raw, key: string): boolean {
+function bool(raw: Raw, key: string, unset = false): boolean {
   const v = raw[key];
-  if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+  if (v === undefined) return unset;
+  if (v === '' || v === 'false' || v === '0') return false;
   if (v === 'true' || v === '1') return true;
   throw new ConfigError(`--${key} takes no value (or true/false), got "${v}"`);
 }

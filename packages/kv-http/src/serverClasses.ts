@@ -25,6 +25,16 @@ export interface ExpressAppPrototypes {
 
 type Constructor = (this: object, ...args: unknown[]) => void;
 
+/** A constructor that runs node's `base` on objects born with `proto` as their prototype. */
+function bornWith<T>(base: T, proto: object): T {
+  const construct = base as unknown as Constructor;
+  function Born(this: object, ...args: unknown[]): void {
+    construct.apply(this, args);
+  }
+  Born.prototype = proto;
+  return Born as unknown as T;
+}
+
 /**
  * Options for `http.createServer(options, app)` or `https.createServer({ ...tls, ...options }, app)`
  * whose requests and responses are created with `app.request` and `app.response` as their
@@ -37,20 +47,7 @@ export function expressServerClasses(app: ExpressAppPrototypes): Partial<Express
   const request = checkedPrototype(app.request, http.IncomingMessage, 'request');
   const response = checkedPrototype(app.response, http.ServerResponse, 'response');
   if (!callable(http.IncomingMessage) || !callable(http.ServerResponse)) return {};
-  const baseRequest = http.IncomingMessage as unknown as Constructor;
-  const baseResponse = http.ServerResponse as unknown as Constructor;
-  function Request(this: object, ...args: unknown[]): void {
-    baseRequest.apply(this, args);
-  }
-  Request.prototype = request;
-  function Response(this: object, ...args: unknown[]): void {
-    baseResponse.apply(this, args);
-  }
-  Response.prototype = response;
-  return {
-    IncomingMessage: Request as unknown as typeof http.IncomingMessage,
-    ServerResponse: Response as unknown as typeof http.ServerResponse,
-  };
+  return { IncomingMessage: bornWith(http.IncomingMessage, request), ServerResponse: bornWith(http.ServerResponse, response) };
 }
 
 /** Node's classes here are plain constructor functions; a `class` cannot be called without `new`. */
