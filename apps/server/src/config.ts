@@ -57,6 +57,11 @@ export interface ServerConfig {
   readonly watchHistoryBytes: number;
   /** Interval of the `: ping` comment on an idle watch stream. */
   readonly watchHeartbeatMs: number;
+  /**
+   * --disk-values (default on): values of at least `diskValuesFrom` bytes are kept in files
+   * under `<data>/values` (FileValueStore), not in memory; null when off.
+   */
+  readonly diskValuesFrom: number | null;
   /** --peer-stream (default on): peer messages over one long-lived stream per peer (transport-http option `stream`). */
   readonly peerStream: boolean;
 }
@@ -80,6 +85,7 @@ const keys = [
   'snapshot-every', 'snapshot-trailing', 'snapshot-chunk-bytes', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
   'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
   'membership-timeout-ms', 'initial-cluster', 'watch-history', 'watch-history-bytes', 'watch-heartbeat-ms', 'peer-stream',
+  'disk-values', 'disk-values-from',
 ] as const;
 
 /** Options that take no value on the command line (`--learner`); `=true`/`=false` also work. */
@@ -120,6 +126,9 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --watch-history N         revisions kept in memory for watches to resume from (default 10000; 0: live watches only)
   --watch-history-bytes N   at most about N bytes of watch history (default 67108864)
   --watch-heartbeat-ms N    ': ping' on an idle watch stream every N ms (default 15000)
+  --disk-values             keep large values in files under <data>/values instead of memory
+                            (default on; --disk-values=false: every value in memory)
+  --disk-values-from N      smallest value kept on disk, in bytes (default 1024)
   --peer-stream             send peer messages over one long-lived stream per peer instead of a request per batch
                             (default on; --peer-stream=false: a request per batch;
                             falls back to requests for a peer without the stream route)
@@ -233,6 +242,7 @@ function validate(given: Raw, fdLimit: number | null): ServerConfig {
     watchHistoryBytes: int(raw, 'watch-history-bytes', 64 << 20, 0, 2 ** 40),
     watchHeartbeatMs: int(raw, 'watch-heartbeat-ms', 15_000, 100, 3_600_000),
     peerStream: bool(raw, 'peer-stream', true),
+    diskValuesFrom: bool(raw, 'disk-values', true) ? int(raw, 'disk-values-from', 1024, 0, 64 << 20) : null,
     fds,
     tls,
     ...membership,

@@ -1,5 +1,6 @@
 import type { RaftNode } from '@raftkit/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FileValueStats } from '@raftkit/kv/file-values';
 import type { AdmissionStats } from './connLimits.js';
 import { EventLoopDelayMetric } from './eventLoopDelay.js';
 
@@ -152,6 +153,24 @@ export class ServerMetrics {
         else this.reset();
       },
     });
+  }
+
+  /** The value files (--disk-values), sampled at scrape time. */
+  trackDiskValues(read: () => FileValueStats): void {
+    const registers = [this.registry];
+    new Gauge({ name: 'raftkit_disk_values', help: 'Values kept in files (--disk-values) that the state still holds', registers, collect() { this.set(read().values); } });
+    new Gauge({
+      name: 'raftkit_disk_value_bytes',
+      help: 'Bytes of the value files: live (still held) and file (written, not yet reclaimed)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const st = read();
+        this.set({ kind: 'live' }, st.liveBytes);
+        this.set({ kind: 'file' }, st.fileBytes);
+      },
+    });
+    new Gauge({ name: 'raftkit_disk_value_fallbacks', help: 'Values kept in memory since start because writing them to a file failed', registers, collect() { this.set(read().fallbacks); } });
   }
 
   /** Connection and request limits (connLimits.ts), sampled at scrape time. */

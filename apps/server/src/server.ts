@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
+import { FileValueStore } from '@raftkit/kv/file-values';
 import { RocksLogStorage } from '@raftkit/log-rocksdb';
 import { HttpTransport } from '@raftkit/transport-http';
 import express, { type Request, type Response } from 'express';
@@ -60,6 +61,12 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   // The node gets the transport through a tap that notes the leader's commit index (readiness).
   const tap = new LeaderCommitTap(transport, () => addresses.refresh());
+  // Large values live in files, not the heap (rebuilt from the snapshot and log at each start).
+  const values = cfg.diskValuesFrom === null ? null : FileValueStore.open({
+    dir: join(cfg.dataDir, 'values'),
+    minBytes: cfg.diskValuesFrom,
+    onError: (err) => logger.warn({ code: err.code }, err.message),
+  });
   const replica = await createKvReplica({
     id: cfg.id,
     // A joining node starts in no configuration and never campaigns until a leader adds it.
@@ -78,7 +85,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     requestTimeoutMs: cfg.requestTimeoutMs,
     maxLearnerLag: cfg.maxLearnerLag,
     membershipTimeoutMs: cfg.membershipTimeoutMs,
-    kv: { watchHistory: cfg.watchHistory, watchHistoryBytes: cfg.watchHistoryBytes },
+    kv: { watchHistory: cfg.watchHistory, watchHistoryBytes: cfg.watchHistoryBytes, ...(values && { values }) },
   });
   const node = replica.node;
   addresses.bind(() => node.membership(), transport);
@@ -105,6 +112,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     logger,
   });
   metrics.trackAdmission(() => admission.stats());
+  if (values) metrics.trackDiskValues(() => values.stats());
   node.on('stateChange', (s) => logger.info({ role: s.role, term: s.term, leader: s.leader }, 'raft state changed'));
   node.on('error', (err) => logger.fatal({ err }, 'raft node failed; it has stopped'));
   node.on('snapshot', (t) => logger.info({ index: t.index, bytes: t.size, writeMs: Math.round(t.writeMs), installMs: Math.round(t.installMs), compactedTo: t.compactedTo }, 'snapshot taken'));
@@ -253,6 +261,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     }
     await node.stop({ transferLeadership: false });
     await storage.close();
+    values?.close();
     metrics.eventLoopDelay.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();

@@ -32,6 +32,11 @@ export const KvErrorCode = {
   LeaseNotFound: 'KV_LEASE_NOT_FOUND',
   /** A grant named an id that a live lease already has; nothing changed. */
   LeaseExists: 'KV_LEASE_EXISTS',
+  /**
+   * A value store (FileValueStore) cannot be opened, or a value held on disk cannot be read
+   * back (an I/O error, a damaged file, a closed store). Names the file and position.
+   */
+  ValueStore: 'KV_VALUE_STORE',
 } as const;
 export type KvErrorCode = (typeof KvErrorCode)[keyof typeof KvErrorCode];
 

@@ -51,7 +51,7 @@ export type {
   WriteOptions,
 } from './types.js';
 export type { Consistency } from './validate.js';
-export { ValueKind, type JsonValue, type KvValue, type StoredValue } from './values.js';
+export { ValueKind, type JsonValue, type KvValue, type StoredValue, type ValueStore } from './values.js';
 export { WatchHub, type WatchHubOptions } from './watchHub.js';
 export type { WatchEvent, WatchFilter, WatchOptions, WatchStream } from './watch.js';
 export type { ClientWatchOptions } from './watchClient.js';

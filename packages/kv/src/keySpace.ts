@@ -1,4 +1,4 @@
-import type { StoredValue } from './values.js';
+import type { StoredValue, ValueStore } from './values.js';
 
 /**
  * A key's current value and its history in revisions (log indexes), as in etcd. Invariant:
@@ -66,6 +66,9 @@ export class KeySpace {
    */
   private captures: WeakRef<KeySpaceCapture>[] = [];
 
+  /** @param values where stored values' bytes are kept (default: as given, in memory). */
+  constructor(private readonly values?: ValueStore) {}
+
   get size(): number {
     return this.records.size;
   }
@@ -78,7 +81,8 @@ export class KeySpace {
    * Stores `value` at `revision`, attached to `lease` (0: none); returns the new record. A key
    * that was absent is (re)created: createRevision = revision, version 1.
    */
-  set(key: string, value: StoredValue, revision: number, lease = 0): KeyRecord {
+  set(key: string, given: StoredValue, revision: number, lease = 0): KeyRecord {
+    const value = this.values === undefined ? given : this.values.hold(given);
     const old = this.records.get(key);
     if (this.captures.length > 0) this.preserve(key, old);
     if (old === undefined) this.sorted.splice(this.lowerBound(key), 0, key);
@@ -146,7 +150,7 @@ export class KeySpace {
     const last = this.sorted[this.sorted.length - 1];
     if (last !== undefined && compareKeys(last, key) >= 0) return false;
     this.sorted.push(key);
-    this.records.set(key, record);
+    this.records.set(key, this.values === undefined ? record : { ...record, value: this.values.hold(record.value) });
     return true;
   }
 

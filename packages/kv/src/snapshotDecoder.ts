@@ -12,7 +12,7 @@ import { MAGIC, SNAPSHOT_VERSION } from './snapshot.js';
 
 /** Oldest snapshot version still read: v1 records lack createRevision, version and lease. */
 const OLDEST_VERSION = 1;
-import { readValue } from './values.js';
+import { readValue, type ValueStore } from './values.js';
 
 /** A fully decoded, checksum-verified snapshot. */
 export interface DecodedSnapshot {
@@ -41,7 +41,7 @@ const LEASES_VERSION = 3;
  * `finish` (truncated, trailing bytes, checksum mismatch).
  */
 export class SnapshotDecoder {
-  private readonly keys = new KeySpace();
+  private readonly keys: KeySpace;
   private readonly sessions: SessionTable;
   private readonly leaseDecoder = new LeaseSectionDecoder();
   private phase: Phase = 'header';
@@ -64,7 +64,9 @@ export class SnapshotDecoder {
   /** Total bytes received, for messages. */
   private received = 0;
 
-  constructor(ttlMs: number, maxPending: number) {
+  /** @param values where the decoded values are kept (see KvStateMachineOptions.values). */
+  constructor(ttlMs: number, maxPending: number, values?: ValueStore) {
+    this.keys = new KeySpace(values);
     this.sessions = new SessionTable(ttlMs, maxPending);
   }
 

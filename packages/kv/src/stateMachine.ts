@@ -14,7 +14,7 @@ import type { WatchFilter, WatchOptions, WatchStream } from './watch.js';
 import { WatchHub } from './watchHub.js';
 import { executeTxn } from './txn.js';
 import type { StoredTxnOp } from './txnCodec.js';
-import { sameValue, type StoredValue } from './values.js';
+import { sameValue, type StoredValue, type ValueStore } from './values.js';
 
 export interface KvStateMachineOptions {
   /**
@@ -33,6 +33,12 @@ export interface KvStateMachineOptions {
   readonly watchHistoryBytes?: number;
   /** Events a watch may queue before it ends with KV_WATCH_OVERFLOW. Default 10000. Local. */
   readonly watchMaxQueued?: number;
+  /**
+   * Where values' bytes are kept: by default in memory with their records. A
+   * `FileValueStore` (`@raftkit/kv/file-values`) keeps large values in files, so the
+   * state's memory grows with its keys, not its values. Local: replicas may differ.
+   */
+  readonly values?: ValueStore;
 }
 
 const DEFAULT_TTL_MS = 60 * 60 * 1000;
@@ -47,11 +53,12 @@ const DEFAULT_MAX_PENDING = 1024;
 export class KvStateMachine implements StateMachine<KvCommandResult> {
   private readonly ttlMs: number;
   private readonly maxPending: number;
-  private keys = new KeySpace();
+  private readonly values: ValueStore | undefined;
+  private keys: KeySpace;
   /** The leases and their keys. Invariant: matches the key records' `lease` (see LeasedKeys). */
   private leases = new LeaseTable();
   /** `keys` written through, keeping `leases` in step. */
-  private writer = new LeasedKeys(this.keys, this.leases);
+  private writer: LeasedKeys;
   private leaseSinks: LeaseSink[] = [];
   private sessions: SessionTable;
   /** Index of the last command applied (no-op entries never reach us). Invariant: increases. */
@@ -66,6 +73,10 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
     this.ttlMs = positiveOption('sessionTtlMs', options.sessionTtlMs, DEFAULT_TTL_MS);
     this.maxPending = positiveOption('maxPendingPerSession', options.maxPendingPerSession, DEFAULT_MAX_PENDING);
     this.sessions = new SessionTable(this.ttlMs, this.maxPending);
+    this.values = options.values;
+    if (this.values !== undefined && typeof this.values.hold !== 'function') throw invalidArgument('values must be a ValueStore (an object with hold(value))');
+    this.keys = new KeySpace(this.values);
+    this.writer = new LeasedKeys(this.keys, this.leases);
     this.watchHub = new WatchHub({
       ...(options.watchHistory !== undefined && { historyRevisions: options.watchHistory }),
       ...(options.watchHistoryBytes !== undefined && { historyBytes: options.watchHistoryBytes }),
@@ -212,7 +223,7 @@ export class KvStateMachine implements StateMachine<KvCommandResult> {
    *   stream itself pass through. Either way the previous state is kept.
    */
   async restore(data: Uint8Array | SnapshotStream, meta: SnapshotMeta): Promise<void> {
-    const decoder = new SnapshotDecoder(this.ttlMs, this.maxPending);
+    const decoder = new SnapshotDecoder(this.ttlMs, this.maxPending, this.values);
     const before = this.applied;
     if (isSnapshotStream(data)) for await (const chunk of data) decoder.push(chunk);
     else decoder.push(data);

@@ -16,8 +16,29 @@ export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];
 /** A value as the state machine holds it: never parsed on apply, so apply stays cheap. */
 export interface StoredValue {
   readonly kind: ValueKind;
+  /** The bytes. Never mutate them. On a value held by a ValueStore this may read them back, so read it once. */
   readonly data: Uint8Array;
+  /** `data.length`, when known without reading the bytes (a value held on disk). */
+  readonly size?: number;
+  /** Heap bytes this value keeps alive, when not about `data.length` (a value held on disk). */
+  readonly heapBytes?: number;
 }
+
+/**
+ * Where the state machine keeps its values' bytes. `hold` is called with every value it stores
+ * (on apply and on restore) and returns the value to keep: the same one (kept in memory) or
+ * one holding the same kind and bytes elsewhere. It must not throw: a value it cannot place
+ * is returned as it is. `FileValueStore` (`@raftkit/kv/file-values`) keeps large values in files.
+ */
+export interface ValueStore {
+  hold(value: StoredValue): StoredValue;
+}
+
+/** A value's length in bytes, without reading a value held on disk. */
+export const valueSize = (v: StoredValue): number => v.size ?? v.data.length;
+
+/** Heap bytes a value keeps alive (its bytes, unless it is held elsewhere). */
+export const valueHeapBytes = (v: StoredValue): number => v.heapBytes ?? v.data.byteLength;
 
 const MAX_JSON_DEPTH = 64;
 
@@ -86,8 +107,11 @@ export function fromStoredValue(s: StoredValue): KvValue {
 
 /** Values are equal when kind and bytes are: JSON compares by its serialized text. */
 export function sameValue(a: StoredValue, b: StoredValue): boolean {
-  if (a.kind !== b.kind || a.data.length !== b.data.length) return false;
-  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
+  if (a.kind !== b.kind || valueSize(a) !== valueSize(b)) return false;
+  const x = a.data;
+  const y = b.data;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 

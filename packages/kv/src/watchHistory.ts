@@ -1,4 +1,5 @@
 import type { ChangedRecord, KvChange } from './changes.js';
+import { valueHeapBytes } from './values.js';
 
 /** One revision that changed something, as the watch history keeps it. */
 export interface HistoryEntry {
@@ -17,7 +18,7 @@ const CHANGE_BYTES = 72;
 const RECORD_BYTES = 320;
 const STRING_BYTES = 24;
 
-const recordBytes = (r: ChangedRecord | undefined): number => (r === undefined ? 0 : RECORD_BYTES + r.value.data.byteLength);
+const recordBytes = (r: ChangedRecord | undefined): number => (r === undefined ? 0 : RECORD_BYTES + valueHeapBytes(r.value));
 
 /**
  * What a revision's changes keep alive, estimated from the measured sizes above. An upper

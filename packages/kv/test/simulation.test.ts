@@ -40,6 +40,7 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
       `${total((r) => r.faults.partitions)} partitions, ${total((r) => r.faults.lossy)} lossy phases, ` +
       `${total((r) => r.leaderChanges)} leader changes, ${total((r) => r.snapshotRestarts)} restarts from snapshots, ` +
       `${total((r) => r.sessionsExpired)} writes on expired sessions, ${total((r) => r.lostUnsynced)} unsynced writes lost in crashes; ` +
+      `${total((r) => (r.diskValues.on ? 1 : 0))} seeds with every value in files (${total((r) => r.diskValues.movedBytes)} bytes moved by compaction); ` +
       `${total((r) => r.watch.watchers)} watchers saw ${total((r) => r.watch.events)} events with ${total((r) => r.watch.reconnects)} reconnects ` +
       `(${total((r) => r.watch.endedByRestore)} after a snapshot restore ended the watch, ` +
       `${total((r) => r.watch.compacted)} restarts past compaction, skipping ${total((r) => r.watch.gapRevisions)} revisions); ` +
@@ -56,6 +57,11 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
   expect(total((r) => r.watch.reconnects)).toBeGreaterThan(list.length);
   expect(total((r) => r.leases.expiredAfterKeepAlive)).toBeGreaterThan(list.length / 2);
   if (list.length >= 50) expect(total((r) => r.lostUnsynced)).toBeGreaterThan(0);
+  expect(total((r) => r.diskValues.fallbacks)).toBe(0);
+  if (list.length >= 50) {
+    expect(total((r) => (r.diskValues.on ? 1 : 0))).toBeGreaterThan(list.length / 4);
+    expect(total((r) => r.diskValues.movedBytes)).toBeGreaterThan(0);
+  }
 }, 600_000);
 
 test('the same seed replays the same run', async () => {

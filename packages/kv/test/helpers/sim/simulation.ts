@@ -12,6 +12,7 @@ import { committedChanges } from './committedLog.js';
 import { checkWatcher } from './watchCheck.js';
 import { WatcherSet, type WatcherStats } from './watchers.js';
 import { checkExpiries, ExpiryProposals, LeaseClient, type LeaseStats } from './leases.js';
+import { SimValueFiles } from './diskValues.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -38,6 +39,8 @@ export interface SimReport {
   readonly snapshotRestarts: number;
   /** Crashes that lost an unsynced write (a commit index). */
   readonly lostUnsynced: number;
+  /** Whether the replicas kept every value in files (FileValueStore), and the bytes compaction moved. */
+  readonly diskValues: { on: boolean; movedBytes: number; fallbacks: number };
   readonly lincheck: string;
   readonly virtualMs: number;
 }
@@ -60,6 +63,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     return await sim.run();
   } finally {
     await sim.cluster.stop();
+    sim.valueFiles?.close();
   }
 }
 
@@ -79,10 +83,14 @@ class KvSimulation {
   private leaseStats: LeaseStats = { granted: 0, keepAlives: 0, leasedPuts: 0, revokedByClients: 0, expired: 0, expiredAfterKeepAlive: 0 };
   private clients: SimClient[] = [];
   private stopping = false;
+  /** Half the runs keep the replicas' values in files (the reference machine keeps them in memory). */
+  readonly valueFiles: SimValueFiles | undefined;
 
   constructor(private readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed);
     this.rand2 = seededRandom(opts.seed * 31 + 7);
+    // Its own draw, so the other draws keep their schedules.
+    this.valueFiles = seededRandom(opts.seed * 97 + 13)() < 0.5 ? new SimValueFiles() : undefined;
     // Half the runs use TTLs short enough that sessions of clients stuck behind a fault expire.
     const sessionTtlMs = this.rand() < 0.5 ? 300 + Math.floor(this.rand() * 1_500) : undefined;
     // A third keep a short log below snapshots, so lagging followers install them while watched.
@@ -95,7 +103,7 @@ class KvSimulation {
       requestTimeoutMs: 2_000,
       slowDiskMs: 1 + Math.floor(this.rand() * 4),
       faults: { delay: { min: 1, max: 3 } },
-      machine: () => new AuditedMachine(this.audit, this.machineOptions),
+      machine: () => new AuditedMachine(this.audit, { ...this.machineOptions, ...(this.valueFiles && { values: this.valueFiles.open() }) }),
     });
     // A third of the runs keep a short watch history, so resuming watchers meet KV_COMPACTED.
     const watchHistory = this.rand2() < 0.33 ? 20 + Math.floor(this.rand2() * 150) : undefined;
@@ -237,6 +245,7 @@ class KvSimulation {
       leaderChanges: this.cluster.leaderChanges,
       snapshotRestarts: this.cluster.snapshotBoots,
       lostUnsynced: this.cluster.lostUnsynced,
+      diskValues: { on: this.valueFiles !== undefined, ...(this.valueFiles?.stats() ?? { movedBytes: 0, fallbacks: 0 }) },
       lincheck,
       virtualMs: this.cluster.clock.now(),
     };

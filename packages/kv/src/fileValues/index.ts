@@ -1,0 +1,1 @@
+export { FileValueStore, type FileValueStats, type FileValueStoreOptions } from './fileValueStore.js';
