@@ -86,6 +86,9 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     maxLearnerLag: cfg.maxLearnerLag,
     membershipTimeoutMs: cfg.membershipTimeoutMs,
     kv: { watchHistory: cfg.watchHistory, watchHistoryBytes: cfg.watchHistoryBytes, ...(values && { values }) },
+  }).catch((err: unknown) => {
+    values?.close(); // a failed start frees the value directory for the next one
+    throw err;
   });
   const node = replica.node;
   addresses.bind(() => node.membership(), transport);
