@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Message } from '../src/consensus/types.js';
 import { bytes } from './helpers/cluster.js';
 import { FakeStorage, settle } from './helpers/fakes.js';
@@ -154,5 +154,19 @@ describe('RaftNode lease reads', () => {
     const index = await leader.node.readIndex({ lease: true });
     expect(heartbeats).toBe(0);
     expect(index).toBe(leader.node.status().commitIndex);
+  });
+
+  test('§6.4.1 a lease read whose index is applied is answered at once: no waiter, no timer', async () => {
+    h = new Harness();
+    for (const id of ids) await h.boot(id);
+    await h.clock.until(() => h.leader() !== undefined);
+    const leader = h.leader()!;
+    await leader.node.propose(bytes('x'));
+    await h.clock.advance(50);
+    const timers = vi.spyOn(h.clock, 'setTimeout');
+    const reads = await Promise.all(Array.from({ length: 100 }, () => leader.node.readIndex({ lease: true })));
+    expect(timers).not.toHaveBeenCalled();
+    expect(new Set(reads)).toEqual(new Set([leader.node.status().appliedIndex]));
+    timers.mockRestore();
   });
 });

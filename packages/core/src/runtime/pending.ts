@@ -132,8 +132,11 @@ export class PendingReads {
 
   appliedTo(applied: number): void {
     if (this.awaitingApply.length === 0) return;
-    const ready = this.awaitingApply.filter((w) => w.index <= applied);
-    this.awaitingApply = this.awaitingApply.filter((w) => w.index > applied);
+    const ready: (Waiter<number> & { index: number })[] = [];
+    const waiting: (Waiter<number> & { index: number })[] = [];
+    for (const w of this.awaitingApply) (w.index <= applied ? ready : waiting).push(w);
+    if (ready.length === 0) return;
+    this.awaitingApply = waiting;
     for (const w of ready) {
       this.clock.clearTimeout(w.timer);
       w.resolve(w.index);

@@ -204,12 +204,14 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const err = this.unavailable();
     if (err) return Promise.reject(err);
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
-    const requestId = `${this.id}:${++this.readSeq}`;
-    const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000, opts.signal);
     // The lease is judged now, against the clock: a stall (SIGSTOP, a long GC or a blocking
     // call) that outlasted the lease must have expired it before we answer from it.
     this.catchUpTicks();
     const leaseIndex = opts.lease ? this.raw.leaseReadIndex() : 0;
+    // A lease read whose index is applied already is answered at once: no waiter, no timer.
+    if (leaseIndex > 0 && this.applier.applied >= leaseIndex) return Promise.resolve(leaseIndex);
+    const requestId = `${this.id}:${++this.readSeq}`;
+    const p = this.reads.add(requestId, opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000, opts.signal);
     if (leaseIndex > 0) {
       this.reads.confirmed(requestId, leaseIndex, this.applier.applied, () => null);
       return p;
