@@ -36,7 +36,19 @@ function keyOf(req: Request): string {
   return (req.params as { 0?: string })[0] ?? '';
 }
 
+/** The query strings a hot read sends, answered without parsing (express 5 parses `req.query` on every access). */
+const PLAIN_CONSISTENCY = new Map<string, 'linearizable' | 'lease' | 'stale'>([
+  ['', 'linearizable'],
+  ['consistency=linearizable', 'linearizable'],
+  ['consistency=lease', 'lease'],
+  ['consistency=stale', 'stale'],
+]);
+
 export function consistencyOf(req: Request): 'linearizable' | 'lease' | 'stale' {
+  const url = req.url;
+  const q = url.indexOf('?');
+  const plain = PLAIN_CONSISTENCY.get(q < 0 ? '' : url.slice(q + 1));
+  if (plain !== undefined) return plain;
   const c = req.query['consistency'];
   if (c === undefined) return 'linearizable';
   if (typeof c !== 'string' || !consistencies.has(c)) {

@@ -102,6 +102,14 @@ export function kvRouterSuite(name: string, makeApp: ExpressFactory, born = fals
       const cons = await fetch(url(leader, '/v1/kv/k?consistency=eventual'));
       expect(cons.status).toBe(400);
       expect((await body(cons)).error.code).toBe('KV_INVALID_ARGUMENT');
+      const twice = await fetch(url(leader, '/v1/kv/k?consistency=lease&consistency=stale'));
+      expect(twice.status).toBe(400);
+      expect((await body(twice)).error.code).toBe('KV_INVALID_ARGUMENT');
+      // Beside other parameters, or percent-encoded, it is still read (by the full query parser).
+      for (const q of ['consistency=stale&x=1', 'x=1&consistency=stale', 'consistency=%73tale']) {
+        const r = await fetch(url(leader, `/v1/kv/missing?${q}`));
+        expect([q, r.status, (await body(r)).error.code]).toEqual([q, 404, 'KV_NOT_FOUND']);
+      }
       const seq = await fetch(url(leader, '/v1/kv/k'), json(1, { 'x-raftkit-client-id': '1', 'x-raftkit-seq': 'zero' }));
       expect(seq.status).toBe(400);
       expect((await body(seq)).error.code).toBe('KV_INVALID_ARGUMENT');
