@@ -146,7 +146,12 @@ export class Watermark {
   /** Records a new durable state; written soon, coalesced with later ones. */
   note(mark: Mark): void {
     this.pending = mark;
-    if (this.inFlight || this.timer) return;
+    this.schedule();
+  }
+
+  /** Starts a write of `pending` now or once the interval since the last one has passed. */
+  private schedule(): void {
+    if (this.inFlight || this.timer || !this.pending || this.error) return;
     const wait = this.lastWriteAt + this.intervalMs - performance.now();
     if (wait <= 0) {
       this.inFlight = this.flush();
@@ -179,34 +184,41 @@ export class Watermark {
         this.pending = null;
         await this.writeNow(mark);
       } else {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        while (this.inFlight) await this.inFlight;
+        await this.settle().catch(() => undefined); // after a failure: keep what is there
       }
     } finally {
       await this.file.close();
     }
   }
 
+  /** Waits out the write in flight, dropping any timer (a finished write may set a new one). */
   private async settle(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.inFlight) await this.inFlight;
+    for (;;) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      if (!this.inFlight) break;
+      await this.inFlight;
+    }
     if (this.error) throw this.error;
   }
 
+  /**
+   * Writes the newest pending mark. A mark noted meanwhile waits for the interval like any
+   * other: writing it at once kept a second fdatasync running beside every synced batch.
+   */
   private async flush(): Promise<void> {
+    // Never finishes synchronously: the caller stores this promise in inFlight, cleared below.
+    await undefined;
     try {
-      while (this.pending && !this.error) {
-        const mark = this.pending;
-        this.pending = null;
-        await this.writeNow(mark);
-      }
+      const mark = this.pending;
+      this.pending = null;
+      if (mark) await this.writeNow(mark);
     } catch (error) {
       this.error = error;
       this.onError(error);
     } finally {
       this.inFlight = null;
+      this.schedule();
     }
   }
 

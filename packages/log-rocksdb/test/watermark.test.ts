@@ -115,3 +115,38 @@ describe('damage to the watermark file itself', () => {
     await storage.close();
   });
 });
+
+describe('the write interval', () => {
+  test('marks noted while a write is in flight wait out the interval: at most one fdatasync per interval', async () => {
+    const { Watermark } = await import('../src/watermark.js');
+    const { open } = await import('node:fs/promises');
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const original = proto.datasync;
+    let syncs = 0;
+    proto.datasync = function (this: unknown) {
+      syncs++;
+      return Reflect.apply(original, this, []) as Promise<void>;
+    };
+    try {
+      const mark = (lastIndex: number) => ({ lastIndex, term: 1, vote: null, commit: 0, snapshotIndex: 0 });
+      const w = await Watermark.create(dir, mark(0), 0, 100);
+      syncs = 0;
+      const started = performance.now();
+      // A mark every event-loop turn for 350 ms: many land while a write is in flight.
+      for (let i = 1; performance.now() - started < 350; i++) {
+        w.note(mark(i));
+        await new Promise((r) => setImmediate(r));
+      }
+      const elapsed = performance.now() - started;
+      await w.close(mark(1_000_000));
+      // One write per started 100 ms, plus the one at close.
+      expect(syncs).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
+      expect(syncs).toBeGreaterThanOrEqual(3);
+      expect(parseMarkFile(readFileSync(join(dir, WATERMARK_FILE)))!.mark.lastIndex).toBe(1_000_000);
+    } finally {
+      proto.datasync = original;
+    }
+  });
+});
