@@ -4,8 +4,8 @@
 // event-loop delay (p50/p99/max in ms, from raftkit_event_loop_delay_seconds) and CPU use (% of
 // one core, from process_cpu_seconds_total), then stops the cluster and removes its data. `pnpm build && pnpm bench`; BENCH_SECONDS sets each case's duration (default 5),
 // BENCH_DIR the parent of the scratch data directory, BENCH_ARGS extra server flags,
-// BENCH_CONNECTIONS the connection counts (default "1 16 64"), BENCH_OPS which of "put get" to
-// run, BENCH_NODE_FLAGS node flags for the servers (profiling: '--cpu-prof --cpu-prof-dir=DIR').
+// BENCH_CONNECTIONS the connection counts (default "1 16 64"), BENCH_OPS which of "put get lease" to
+// run (default "put get lease"), BENCH_WARMUP seconds of unreported load first (default 3), BENCH_NODE_FLAGS node flags for the servers (profiling: '--cpu-prof --cpu-prof-dir=DIR').
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,9 @@ import { printTable } from './table.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1 16 64').split(' ').filter(Boolean).map(Number);
-const OPS = new Set((process.env.BENCH_OPS ?? 'put get').split(' ').filter(Boolean));
+const OPS = new Set((process.env.BENCH_OPS ?? 'put get lease').split(' ').filter(Boolean));
+/** Seconds of unreported PUTs and GETs first, so the first case does not measure a cold JIT and empty memtables. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const VALUE = JSON.stringify({ payload: 'x'.repeat(100) });
 const extraArgs = (process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -40,7 +42,13 @@ try {
   const put = await fetch(`${leader.url}/v1/kv/bench/read`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: VALUE });
   if (!put.ok) throw new Error(`seed write failed: ${put.status} ${await put.text()}`);
 
-  console.log(`raftkit-server load: 3 nodes on 127.0.0.1, leader ${leader.id}, ${SECONDS} s per case, ${cpus().length} CPUs, ${VALUE.length}-byte JSON values`);
+  if (WARMUP > 0) {
+    let w = 0;
+    const putReq = { method: 'PUT', headers: { 'content-type': 'application/json' }, body: VALUE, setupRequest: (req) => ({ ...req, path: `/v1/kv/bench/k${w++ % 10_000}` }) };
+    await autocannon({ url: leader.url, connections: 16, duration: WARMUP / 2, requests: [putReq] });
+    await autocannon({ url: `${leader.url}/v1/kv/bench/read`, connections: 16, duration: WARMUP / 2 });
+  }
+  console.log(`raftkit-server load: 3 nodes on 127.0.0.1, leader ${leader.id}, ${SECONDS} s per case after ${WARMUP} s of warm-up, ${cpus().length} CPUs, ${VALUE.length}-byte JSON values`);
   for (const connections of CONNECTIONS) {
     let n = 0;
     const results = [];
@@ -52,6 +60,7 @@ try {
       })]);
     }
     if (OPS.has('get')) results.push(['GET (linearizable)', await run('GET', { url: `${leader.url}/v1/kv/bench/read?consistency=linearizable`, connections })]);
+    if (OPS.has('lease')) results.push(['GET (lease)', await run('GET lease', { url: `${leader.url}/v1/kv/bench/read?consistency=lease`, connections })]);
     for (const [op, r] of results) {
       const leaderFigures = r.perNode.find((p) => p.id === leader.id);
       const others = r.perNode.filter((p) => p.id !== leader.id);
