@@ -142,13 +142,19 @@ describe('RaftNode runtime', () => {
 });
 
 describe('RaftNode lease reads', () => {
-  test('§6.4.1 a leader with a valid lease serves a read without a heartbeat round', async () => {
+  /** A 3-node cluster whose leader committed an entry of its term and heard a heartbeat round back. */
+  async function leaderWithLease() {
     h = new Harness();
     for (const id of ids) await h.boot(id);
     await h.clock.until(() => h.leader() !== undefined);
     const leader = h.leader()!;
     await leader.node.propose(bytes('x'));
     await h.clock.advance(50);
+    return leader;
+  }
+
+  test('§6.4.1 a leader with a valid lease serves a read without a heartbeat round', async () => {
+    const leader = await leaderWithLease();
     let heartbeats = 0;
     h.net.onSend = (m) => void (m.type === 'heartbeat' && heartbeats++);
     const index = await leader.node.readIndex({ lease: true });
@@ -157,12 +163,7 @@ describe('RaftNode lease reads', () => {
   });
 
   test('§6.4.1 a lease read whose index is applied is answered at once: no waiter, no timer', async () => {
-    h = new Harness();
-    for (const id of ids) await h.boot(id);
-    await h.clock.until(() => h.leader() !== undefined);
-    const leader = h.leader()!;
-    await leader.node.propose(bytes('x'));
-    await h.clock.advance(50);
+    const leader = await leaderWithLease();
     const timers = vi.spyOn(h.clock, 'setTimeout');
     const reads = await Promise.all(Array.from({ length: 100 }, () => leader.node.readIndex({ lease: true })));
     expect(timers).not.toHaveBeenCalled();
