@@ -58,10 +58,9 @@ test('seeded simulation: concurrent clients under partitions, drops and crashes 
   expect(total((r) => r.leases.expiredAfterKeepAlive)).toBeGreaterThan(list.length / 2);
   if (list.length >= 50) expect(total((r) => r.lostUnsynced)).toBeGreaterThan(0);
   expect(total((r) => r.diskValues.fallbacks)).toBe(0);
-  if (list.length >= 50) {
-    expect(total((r) => (r.diskValues.on ? 1 : 0))).toBeGreaterThan(list.length / 4);
-    expect(total((r) => r.diskValues.movedBytes)).toBeGreaterThan(0);
-  }
+  // Compaction depends on when V8 collects (it moved 0 to a few KB per run here), so it is
+  // reported, not asserted; fileValues.test.ts drives it deterministically with gc().
+  if (list.length >= 50) expect(total((r) => (r.diskValues.on ? 1 : 0))).toBeGreaterThan(list.length / 4);
 }, 600_000);
 
 test('the same seed replays the same run', async () => {
