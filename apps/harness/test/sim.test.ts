@@ -114,11 +114,14 @@ describe.each([
 ] as const)('planted bug %s (profile %s)', (bug, profile, count) => {
   test('is reported early, with a replayable seed and a trace file', () => {
     const targeted = profile ? ['--profile', profile] : [];
-    const found = harness('sim', '--plant-bug', bug, ...targeted, '--nodes', '3', '--first-seed', '1', '--seeds', count, '--jobs', '2', '--expect-violation');
+    // Only the first third of the budget runs: the bug must be found there (the seeds after it
+    // cannot change that, so running them only cost CI time).
+    const third = String(Math.floor(Number(count) / 3));
+    const found = harness('sim', '--plant-bug', bug, ...targeted, '--nodes', '3', '--first-seed', '1', '--seeds', third, '--jobs', '2', '--expect-violation');
     expect(found.code, found.out).toBe(0);
     const seeds = /VIOLATIONS \(seeds ([\d, ]+)\)/.exec(found.out)?.[1]?.split(', ').map(Number) ?? [];
     const seed = Math.min(...seeds);
-    console.log(`planted bug ${bug}: first found at seed ${seed} of ${count} (${seeds.length} of ${count} seeds found it)`);
+    console.log(`planted bug ${bug}: first found at seed ${seed} of ${count} (${seeds.length} of the first ${third} seeds found it)`);
     expect(seed).toBeLessThanOrEqual(Number(count) / 3);
     const property = new RegExp(`seed ${seed}: VIOLATION of ([^:]+):`).exec(found.out)?.[1];
     expect(property, found.out).toBeDefined();
