@@ -29,8 +29,8 @@ async function run(title, opts) {
   const before = await Promise.all(nodes.map((n) => scrape(n.url)));
   const result = await autocannon({ title, duration: SECONDS, timeout: 10, ...opts });
   const after = await Promise.all(nodes.map((n) => scrape(n.url)));
-  // The delay histogram is folded every 250 ms: one more fold takes in the case's last samples.
-  await new Promise((r) => setTimeout(r, 300));
+  // The delay histogram is folded every second: one more fold takes in the case's last samples.
+  await new Promise((r) => setTimeout(r, 1050));
   const folded = await Promise.all(nodes.map((n) => scrape(n.url)));
   result.perNode = nodes.map((n, i) => ({ id: n.id, ...caseFigures(before[i], after[i], folded[i]) }));
   return result;

@@ -15,7 +15,7 @@ export const EVENT_LOOP_DELAY_BUCKETS = [
  */
 const RESOLUTION_MS = 2;
 const NS_PER_S = 1e9;
-const FOLD_EVERY_MS = 250;
+const FOLD_EVERY_MS = 1000;
 
 /**
  * `raftkit_event_loop_delay_seconds`: a cumulative Prometheus histogram of how late the event
@@ -31,8 +31,10 @@ const FOLD_EVERY_MS = 250;
  * fraction of samples at or below it, to 1/4096 of them) and reset. Folding on its own timer,
  * not at scrape time: the first interval after a reset is not sampled (Node restarts its
  * measurement), so a scrape-time reset would hide exactly the stall a scrape is followed by;
- * on a timer that blind spot is one 2 ms interval per 250 ms, wherever the scrapes fall.
- * A scrape therefore sees the samples up to the last fold (at most 250 ms old).
+ * on a timer that blind spot is one 2 ms interval per second, wherever the scrapes fall.
+ * A scrape therefore sees the samples up to the last fold (at most 1 s old). Once a second,
+ * not more often: each fold costs up to 12 `percentile()` walks of the native histogram per
+ * bucket, and folding every 250 ms was about 1% of a busy node's CPU (issue 11).
  */
 export class EventLoopDelayMetric {
   readonly name = 'raftkit_event_loop_delay_seconds';
@@ -79,10 +81,15 @@ export class EventLoopDelayMetric {
     if (n === 0) return;
     // A sample is the time between two firings, the interval included: subtract it.
     const offsetNs = RESOLUTION_MS * 1e6;
+    const min = h.min;
+    const max = h.max;
     let below = 0;
+    let fraction = 0;
     for (let i = 0; i < EVENT_LOOP_DELAY_BUCKETS.length; i++) {
       const boundNs = EVENT_LOOP_DELAY_BUCKETS[i]! * NS_PER_S + offsetNs;
-      below = Math.max(below, Math.round((fractionAtOrBelow(h, boundNs) * n) / 100));
+      // Bounds ascend, so each search starts where the one below it ended.
+      fraction = fractionAtOrBelow(h, boundNs, min, max, fraction);
+      below = Math.max(below, Math.round((fraction * n) / 100));
       this.cumulative[i]! += below;
     }
     this.count += n;
@@ -91,11 +98,14 @@ export class EventLoopDelayMetric {
   }
 }
 
-/** The largest percentile (0-100) whose value is at most `boundNs`, to 100/4096. */
-function fractionAtOrBelow(h: IntervalHistogram, boundNs: number): number {
-  if (h.max <= boundNs) return 100;
-  if (h.min > boundNs) return 0;
-  let lo = 0;
+/**
+ * The largest percentile (0-100) whose value is at most `boundNs`, to 100/4096 of the range
+ * searched; `from` is a percentile known to be at or below the answer.
+ */
+function fractionAtOrBelow(h: IntervalHistogram, boundNs: number, min: number, max: number, from: number): number {
+  if (max <= boundNs) return 100;
+  if (min > boundNs) return 0;
+  let lo = from;
   let hi = 100;
   for (let step = 0; step < 12; step++) {
     const mid = (lo + hi) / 2;

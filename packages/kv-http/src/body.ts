@@ -7,7 +7,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { HttpError, ServerErrorCode, isHttpError, sendError } from './httpErrors.js';
+import { bodyArrived } from './bodyDeadline.js';
+import { HttpError, ServerErrorCode, isHttpError } from './httpErrors.js';
+
+export { bodyDeadline } from './bodyDeadline.js';
 
 /**
  * The deepest nesting a JSON body may have: a value may nest 64 levels (@raftkit/kv's limit,
@@ -144,6 +147,7 @@ function readDeclared(req: Request, done: (body: Buffer) => void, fail: (err: un
 function markRead(req: Request): void {
   // body-parser 1 (express 4) skips a request marked read; body-parser 2 sees it finished.
   (req as { _body?: boolean })._body = true;
+  bodyArrived(req);
 }
 
 /**
@@ -193,29 +197,6 @@ export function jsonBody(limit: number): RequestHandler {
 /** Any other content type, as raw bytes. */
 export function rawBody(limit: number): RequestHandler {
   return express.raw({ type: () => true, limit });
-}
-
-/**
- * Bounds the time a request body may take to arrive: once `timeoutMs` has passed and the body
- * is still incomplete, answers `408 SERVER_REQUEST_TIMEOUT` and closes the connection. Without
- * it a client trickling a byte a second holds a connection and a request slot indefinitely.
- */
-export function bodyDeadline(timeoutMs: number): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.complete) return next();
-    const timer = setTimeout(() => {
-      if (req.complete || res.headersSent) return;
-      res.setHeader('connection', 'close');
-      // The parser is still waiting for the body: end the connection once the answer is out.
-      res.once('finish', () => req.destroy());
-      sendError(res, new HttpError(408, ServerErrorCode.RequestTimeout, `the request body did not arrive within ${timeoutMs} ms (--request-timeout-ms)`));
-    }, timeoutMs);
-    const clear = (): void => clearTimeout(timer);
-    req.once('end', clear);
-    req.once('close', clear);
-    res.once('close', clear);
-    next();
-  };
 }
 
 /** Maps body-parser's errors to coded ones; our own HttpErrors (from `verifyJson`) pass. */
