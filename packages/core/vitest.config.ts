@@ -8,7 +8,8 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   // Core tests run on virtual time (no real timers to race), so two files at once use both
   // cores of the CI machine: 77 s -> 46 s here, most of it the seeded simulations.
-  test: { maxWorkers: 2 },
+  // The timeout only guards against a hang: CI runs this suite beside log-rocksdb's.
+  test: { maxWorkers: 2, testTimeout: 60_000 },
   resolve: {
     alias: {
       '@raftkit/core': here('./src/index.ts'),
