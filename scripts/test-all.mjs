@@ -29,7 +29,7 @@ const paired = ['@raftkit/core', '@raftkit/log-rocksdb'];
 const runs = extra.length > 0
   ? [turbo('--concurrency=1', ...extra)]
   : [turbo('--concurrency=2', ...paired.map((p) => `--filter=${p}`)), turbo('--concurrency=1', ...paired.map((p) => `--filter=!${p}`))];
-const run = { status: runs.every((r) => r.status === 0) ? 0 : 1 };
+const tasksPassed = runs.every((r) => r.status === 0);
 
 let passed = 0;
 let failed = 0;
@@ -48,6 +48,6 @@ for (const dir of dirs) {
   console.log(`  ${pkg.name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numFailedTestSuites} failed suites`);
 }
 if (missing.length) console.log(`  no test report from: ${missing.join(', ')}`);
-const ok = run.status === 0 && failed === 0 && missing.length === 0;
+const ok = tasksPassed && failed === 0 && missing.length === 0;
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(ok ? 0 : 1);

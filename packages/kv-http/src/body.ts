@@ -10,8 +10,6 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { bodyArrived } from './bodyDeadline.js';
 import { HttpError, ServerErrorCode, isHttpError } from './httpErrors.js';
 
-export { bodyDeadline } from './bodyDeadline.js';
-
 /**
  * The deepest nesting a JSON body may have: a value may nest 64 levels (@raftkit/kv's limit,
  * checked there), a CAS body wraps it in one more object.

@@ -2,7 +2,8 @@
  * `@raftkit/kv-http/internal`: the pieces apps/server builds its other routes from (body
  * readers, the route wrapper, the forwarder). Typed with express's types; no stability promise.
  */
-export { MAX_BODY_DEPTH, bodyDeadline, bodyError, fastJsonBody, fastRawBody, inSeries, jsonBody, jsonDepthExceeds, rawBody } from './body.js';
+export { MAX_BODY_DEPTH, bodyError, fastJsonBody, fastRawBody, inSeries, jsonBody, jsonDepthExceeds, rawBody } from './body.js';
+export { bodyDeadline } from './bodyDeadline.js';
 export { FORWARDED_BY_HEADER, Forwarder, notLeaderHandler, type ForwardOptions, type LeaderRoutingOptions } from './forward.js';
 export { HttpError, ServerErrorCode, isHttpError, sendError, toHttpError } from './httpErrors.js';
 export { sendJson } from './jsonResponse.js';

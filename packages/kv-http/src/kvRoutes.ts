@@ -1,7 +1,8 @@
 import { NotLeaderError } from '@raftkit/core';
 import type { KvClient, KvValue, SessionTag } from '@raftkit/kv';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { bodyDeadline, bodyError, fastJsonBody, fastRawBody, inSeries, jsonBody, rawBody } from './body.js';
+import { bodyError, fastJsonBody, fastRawBody, inSeries, jsonBody, rawBody } from './body.js';
+import { bodyDeadline } from './bodyDeadline.js';
 import { HttpError, ServerErrorCode, sendError } from './httpErrors.js';
 import { sendJson } from './jsonResponse.js';
 import { routeWrapper } from './routeWrap.js';

@@ -6,7 +6,8 @@
  */
 import { isKvError, KvErrorCode, type LeaseTimeToLive } from '@raftkit/kv';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { bodyDeadline, bodyError, fastJsonBody, inSeries, jsonBody } from './body.js';
+import { bodyError, fastJsonBody, inSeries, jsonBody } from './body.js';
+import { bodyDeadline } from './bodyDeadline.js';
 import { HttpError, sendError } from './httpErrors.js';
 import { sendJson } from './jsonResponse.js';
 import { leaseIdOf, sessionTagOf, type KvRouteDeps } from './kvRoutes.js';

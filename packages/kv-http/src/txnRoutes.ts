@@ -9,7 +9,8 @@
  */
 import type { KvEntry, KvValue, TxnCompare, TxnOp, TxnOpResult, TxnRequest } from '@raftkit/kv';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { bodyDeadline, bodyError, fastJsonBody, inSeries, jsonBody } from './body.js';
+import { bodyError, fastJsonBody, inSeries, jsonBody } from './body.js';
+import { bodyDeadline } from './bodyDeadline.js';
 import { HttpError, sendError } from './httpErrors.js';
 import { sendJson } from './jsonResponse.js';
 import { base64Bytes, checkValueSize, encodeValue, sessionTagOf, type KvRouteDeps } from './kvRoutes.js';
