@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KvClient, createKvReplica, type KvRaftReplica } from '@raftkit/kv';
 import { FileValueStore } from '@raftkit/kv/file-values';
-import { RocksLogStorage } from '@raftkit/log-rocksdb';
+import { RocksLogStorage, type SyncedWriteTiming } from '@raftkit/log-rocksdb';
 import { HttpTransport } from '@raftkit/transport-http';
 import express, { type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
@@ -40,7 +40,9 @@ export interface RunningServer {
 /** Starts one node: RocksDB log, HTTP peer transport, KV state machine and the client API. */
 export async function startServer(cfg: ServerConfig, logger: Logger = pino({ level: cfg.logLevel, base: { node: cfg.id } })): Promise<RunningServer> {
   mkdirSync(cfg.dataDir, { recursive: true });
-  const storage = await RocksLogStorage.open(join(cfg.dataDir, 'raft'));
+  // The storage is opened before the metrics exist; its first synced batches go unobserved.
+  let observeSyncedWrite: ((t: SyncedWriteTiming) => void) | null = null;
+  const storage = await RocksLogStorage.open(join(cfg.dataDir, 'raft'), { onSyncedWrite: (t) => observeSyncedWrite?.(t) });
   const stored = await storage.state();
   // A data directory with a log (or a snapshot) takes its membership from it; --peers and
   // --join are for a node's first start only.
@@ -105,6 +107,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   // request could apply twice (a CAS then reports ok: false against its own value).
   const client = new KvClient(replica, { timeoutMs: cfg.requestTimeoutMs, attemptTimeoutMs: cfg.requestTimeoutMs, maxValueBytes: cfg.maxValueBytes });
   const metrics = new ServerMetrics(node);
+  observeSyncedWrite = (t) => metrics.observeSyncedWrite(t);
   // A follower waits up to an election timeout (within 250 ms - 2 s) for the leader's answer.
   const readiness = new Readiness(node, tap, { maxLag: cfg.readyMaxLag, probeTimeoutMs: Math.min(2000, Math.max(250, cfg.electionTicks * cfg.tickMs)) });
   const admission = new ClientAdmission({

@@ -114,10 +114,14 @@ describe('client API', () => {
     const metrics = await send(`${leader.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
-    for (const name of ['raftkit_term', 'raftkit_commit_index', 'raftkit_applied_index', 'raftkit_proposals_total', 'raftkit_reads_total', 'raftkit_storage_write_seconds_bucket', 'raftkit_entries_persisted_total', 'raftkit_http_requests_total', 'raftkit_peer_replication_lag_entries', 'process_cpu_seconds_total']) {
+    for (const name of ['raftkit_term', 'raftkit_commit_index', 'raftkit_applied_index', 'raftkit_proposals_total', 'raftkit_reads_total', 'raftkit_storage_write_seconds_bucket', 'raftkit_storage_fsync_seconds_bucket', 'raftkit_storage_handoff_seconds_bucket', 'raftkit_entries_persisted_total', 'raftkit_http_requests_total', 'raftkit_peer_replication_lag_entries', 'process_cpu_seconds_total']) {
       expect(metrics.text, name).toMatch(new RegExp(`^${name}`, 'm'));
     }
     expect(metrics.text).toMatch(/^raftkit_is_leader 1$/m);
+    // The writes above were synced batches on the leader: each is split into its two parts.
+    const count = (name: string): number => Number(new RegExp(`^${name}_count (\\d+)$`, 'm').exec(metrics.text)?.[1] ?? NaN);
+    expect(count('raftkit_storage_fsync_seconds')).toBeGreaterThan(0);
+    expect(count('raftkit_storage_handoff_seconds')).toBe(count('raftkit_storage_fsync_seconds'));
     expect((await send(`${follower.url}/metrics`)).text).toMatch(/^raftkit_is_leader 0$/m);
     expect(metrics.text).toMatch(/^raftkit_event_loop_delay_seconds_bucket\{le="0\.002"\} \d+$/m);
     // Peer messages are served ahead of express, yet their connections still count as peers

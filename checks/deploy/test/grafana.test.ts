@@ -54,7 +54,7 @@ describe('deploy/grafana/raftkit.json', () => {
 
   test('shows what an operator looks for', () => {
     const used = new Set(queries.flatMap((q) => metricNames(q.expr)));
-    for (const m of ['raftkit_is_leader', 'raftkit_term', 'raftkit_commit_index', 'raftkit_applied_index', 'raftkit_peer_replication_lag_entries', 'raftkit_proposals_total', 'raftkit_reads_total', 'raftkit_storage_write_seconds_bucket', 'raftkit_write_commit_seconds_bucket', 'raftkit_log_entries', 'raftkit_log_bytes', 'raftkit_event_loop_delay_seconds_bucket', 'raftkit_snapshot_bytes', 'raftkit_snapshot_index', 'raftkit_elections_total']) {
+    for (const m of ['raftkit_is_leader', 'raftkit_term', 'raftkit_commit_index', 'raftkit_applied_index', 'raftkit_peer_replication_lag_entries', 'raftkit_proposals_total', 'raftkit_reads_total', 'raftkit_storage_write_seconds_bucket', 'raftkit_storage_fsync_seconds_bucket', 'raftkit_storage_handoff_seconds_bucket', 'raftkit_write_commit_seconds_bucket', 'raftkit_log_entries', 'raftkit_log_bytes', 'raftkit_event_loop_delay_seconds_bucket', 'raftkit_snapshot_bytes', 'raftkit_snapshot_index', 'raftkit_elections_total']) {
       expect([...used]).toContain(m);
     }
   });

@@ -37,6 +37,21 @@ export interface RocksLogStorageStats {
   readonly entries: number;
   /** Encoded entry bytes made durable (payload plus a 21-byte header each). */
   readonly entryBytes: number;
+  /** Milliseconds the write worker spent writing and fsyncing the synced batches: the disk's share. */
+  readonly syncedWriteMs: number;
+  /**
+   * Milliseconds the synced batches spent outside the worker's write: the hand-off to the worker
+   * and back (thread wake-ups, each event loop's turn). With `syncedWriteMs`, their total.
+   */
+  readonly handOffMs: number;
+}
+
+/** One synced batch made durable, as `onSyncedWrite` reports it (RocksLogStorageOptions). */
+export interface SyncedWriteTiming {
+  /** The worker's write and fsync, in milliseconds: the disk's share. */
+  readonly writeMs: number;
+  /** The rest of the request, in milliseconds: the hand-off to the worker and back. */
+  readonly handOffMs: number;
 }
 
 const noop = (): void => undefined;
@@ -56,11 +71,13 @@ export class LogWriter {
    * Set while a batch that changes keys a reader of `view` may read (entries up to
    * view.lastIndex, the snapshot) is written but its completion not yet applied to `view`.
    */
-  private writing: Promise<void> | null = null;
+  private writing: Promise<unknown> | null = null;
   private failure: RaftError | null = null;
   private stopped = false;
   private closing: Promise<void> | null = null;
-  private readonly counts = { syncedBatches: 0, saves: 0, entries: 0, entryBytes: 0 };
+  private readonly counts = { syncedBatches: 0, saves: 0, entries: 0, entryBytes: 0, syncedWriteMs: 0, handOffMs: 0 };
+  /** Told of each synced batch once it is durable (RocksLogStorageOptions.onSyncedWrite). */
+  onSyncedWrite: ((timing: SyncedWriteTiming) => void) | null = null;
   /**
    * Called once an install is durable: deletes the replaced snapshot's file (`replaced`) and
    * every other snapshot file at or below `index` except `installed`.
@@ -274,6 +291,16 @@ export class LogWriter {
     return this.write(ops, onDurable, sync, rewrites);
   }
 
+  private noteTiming(timing: SyncedWriteTiming): void {
+    this.counts.syncedWriteMs += timing.writeMs;
+    this.counts.handOffMs += timing.handOffMs;
+    try {
+      this.onSyncedWrite?.(timing);
+    } catch {
+      // An observer's failure is its own: the batch is durable, and the write path goes on.
+    }
+  }
+
   /**
    * Writes one batch on the worker (synced unless told otherwise); on success runs `onDurable`
    * in the same synchronous step as the batch's completion is seen. If it `rewrites` what
@@ -283,12 +310,13 @@ export class LogWriter {
     try {
       const written = this.thread.write(ops, sync);
       if (rewrites) this.writing = written;
-      await written;
+      const timing = await written;
       onDurable();
       // Only a synced batch is durable, and with it every batch before it.
       if (sync) {
         this.counts.syncedBatches++;
         this.watermark.note(markOf(this.view));
+        this.noteTiming({ writeMs: timing.writeMs, handOffMs: timing.totalMs - timing.writeMs });
       }
       return true;
     } catch (error) {

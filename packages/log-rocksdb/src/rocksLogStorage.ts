@@ -14,7 +14,7 @@ import {
 } from '@raftkit/core';
 import { encodeEntry, encodeHardState, freezeMeta } from './codec.js';
 import { asRaftError, compacted, unavailable } from './errors.js';
-import { LogWriter, type RocksLogStorageStats } from './logWriter.js';
+import { LogWriter, type RocksLogStorageStats, type SyncedWriteTiming } from './logWriter.js';
 import type { LogView, SaveJob } from './plan.js';
 import { collectEntries, entryIterator } from './reader.js';
 import { SnapshotDir } from './snapshotFiles.js';
@@ -49,6 +49,13 @@ export interface RocksLogStorageOptions {
    * detects a lost WAL tail older than about this much. 0: after every synced batch. Default 20.
    */
   readonly watermarkIntervalMs?: number;
+  /**
+   * Called once per synced batch, once it is durable, with how long the write worker took to
+   * write and fsync it (`writeMs`, the disk's share) and how long the hand-off to the worker and
+   * back took (`handOffMs`), for metrics such as the server's `raftkit_storage_fsync_seconds`.
+   * Called on the JS thread; it should be cheap, and what it throws is ignored.
+   */
+  readonly onSyncedWrite?: (timing: SyncedWriteTiming) => void;
 }
 
 /**
@@ -92,6 +99,7 @@ export class RocksLogStorage implements LogStorage {
       const thread = await starting;
       const writer = new LogWriter(db, thread, view, terms, options.maxBatchBytes ?? 1024 * 1024, watermark);
       writer.onInstalled = (index, file, replaced) => snapshots.installed(index, file, replaced);
+      writer.onSyncedWrite = options.onSyncedWrite ?? null;
       return new RocksLogStorage(db, thread, writer, terms, snapshots, location);
     } catch (error) {
       // The worker shares the native database and holds no reference to it: stop it first.
@@ -269,5 +277,8 @@ function checkOptions(options: RocksLogStorageOptions): void {
     if (value !== undefined && !(typeof value === 'number' && value >= 0 && !Number.isNaN(value))) {
       throw new RaftError(ErrorCode.InvalidConfig, `option ${name} must be a number >= 0, got ${String(value)}`);
     }
+  }
+  if (options.onSyncedWrite !== undefined && typeof options.onSyncedWrite !== 'function') {
+    throw new RaftError(ErrorCode.InvalidConfig, `option onSyncedWrite must be a function, got ${typeof options.onSyncedWrite}`);
   }
 }

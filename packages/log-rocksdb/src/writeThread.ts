@@ -3,6 +3,7 @@
 // errors or exits unexpectedly, every pending and later request rejects with
 // RAFT_STORAGE_FAILED naming the cause, and nothing is reported written that was not.
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { RocksBatchOp, RocksLevel } from '@nxtedition/rocksdb';
 import type { RaftError } from '@raftkit/core';
@@ -16,11 +17,20 @@ export const testHooks: {
   workerFile: URL | null;
 } = { gate: null, workerFile: null };
 
-type Reply = { readonly id: number; readonly threadId?: number; readonly error?: { message: string; code?: string } };
+type Reply = { readonly id: number; readonly threadId?: number; readonly writeMs?: number; readonly error?: { message: string; code?: string } };
 type StartReply = { readonly ready?: true; readonly startError?: { message: string; code?: string } };
 
+/** How long one request took, from this thread's hand-off to its reply being seen here. */
+export interface WriteTiming {
+  /** The whole request, in milliseconds. */
+  readonly totalMs: number;
+  /** The worker's write (and fsync, if synced): the disk's share of `totalMs`. */
+  readonly writeMs: number;
+}
+
 interface Pending {
-  resolve(): void;
+  readonly postedAt: number;
+  resolve(timing: WriteTiming): void;
   reject(error: unknown): void;
 }
 
@@ -81,15 +91,15 @@ export class WriteThread {
     return new WriteThread(worker);
   }
 
-  /** Writes `ops` as one atomic batch, fsync'd if `sync`, on the worker. */
-  write(ops: readonly RocksBatchOp[], sync: boolean): Promise<void> {
+  /** Writes `ops` as one atomic batch, fsync'd if `sync`, on the worker; resolves with its timing. */
+  write(ops: readonly RocksBatchOp[], sync: boolean): Promise<WriteTiming> {
     const packed = packOps(ops);
     return this.request({ kind: 'write', ops: packed, sync }, [packed]);
   }
 
   /** Range-deletes keys in [gte, lt) (unsynced), on the worker: it may stall on RocksDB's write path. */
-  clear(gte: Buffer, lt: Buffer): Promise<void> {
-    return this.request({ kind: 'clear', gte, lt }, []);
+  async clear(gte: Buffer, lt: Buffer): Promise<void> {
+    await this.request({ kind: 'clear', gte, lt }, []);
   }
 
   /** Stops the worker (never closing the shared database) and waits until it has exited. Idempotent. */
@@ -107,12 +117,12 @@ export class WriteThread {
     return this.worker;
   }
 
-  private request(message: object, transfer: ArrayBuffer[]): Promise<void> {
+  private request(message: object, transfer: ArrayBuffer[]): Promise<WriteTiming> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.stopping) return Promise.reject(failed('write worker was stopped'));
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return new Promise<WriteTiming>((resolve, reject) => {
+      this.pending.set(id, { postedAt: performance.now(), resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       this.worker.postMessage({ id, ...message }, transfer);
     });
@@ -128,7 +138,9 @@ export class WriteThread {
       return;
     }
     this.lastWriterThreadId = reply.threadId ?? -1;
-    pending.resolve();
+    const totalMs = performance.now() - pending.postedAt;
+    // Clocks of two threads: never report more disk time than the request took.
+    pending.resolve({ totalMs, writeMs: Math.min(totalMs, reply.writeMs ?? 0) });
   }
 
   private die(error: RaftError): void {

@@ -14,8 +14,10 @@
 // In:  { id, kind: 'write', ops: ArrayBuffer (packedOps.ts layout), sync }
 //      { id, kind: 'clear', gte: Uint8Array, lt: Uint8Array }   (a range delete, not synced)
 // Out: { ready: true } once attached, or { startError }
-//      { id, threadId } once done (written, and fsync'd when `sync`), or { id, error }
+//      { id, threadId, writeMs } once done (written, and fsync'd when `sync`; writeMs: how long
+//      this thread took to write it, the disk's share of the request), or { id, error }
 const { parentPort, workerData, threadId } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
 
 /** @type {{ handle: bigint, binding: string, gate: Int32Array | null }} */
 const { handle, binding, gate } = workerData;
@@ -80,10 +82,11 @@ function describe(error) {
 /** @param {{ id: number, kind: string, ops?: ArrayBuffer, sync?: boolean, gte?: Uint8Array, lt?: Uint8Array }} msg */
 async function run(msg) {
   try {
+    const start = performance.now();
     if (msg.kind === 'write') await write(/** @type {ArrayBuffer} */ (msg.ops), msg.sync === true);
     else if (msg.kind === 'clear') await db.clear({ gte: Buffer.from(/** @type {Uint8Array} */ (msg.gte)), lt: Buffer.from(/** @type {Uint8Array} */ (msg.lt)) });
     else throw new Error(`unknown request ${msg.kind}`);
-    port.postMessage({ id: msg.id, threadId });
+    port.postMessage({ id: msg.id, threadId, writeMs: performance.now() - start });
   } catch (error) {
     port.postMessage({ id: msg.id, error: describe(error) });
   }

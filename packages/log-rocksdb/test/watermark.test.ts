@@ -39,7 +39,7 @@ describe('legitimate shrinking of the log', () => {
     const original = proto.write;
     proto.write = function (this: WriteThread, ops: readonly RocksBatchOp[], sync: boolean) {
       if (ops.some((op) => op.type === 'del' && isEntry(op.key))) record();
-      return Reflect.apply(original, this, [ops, sync]) as Promise<void>;
+      return Reflect.apply(original, this, [ops, sync]) as ReturnType<WriteThread['write']>;
     };
     return { marks, restore: () => (proto.write = original) };
   }

@@ -2,7 +2,7 @@ import { ErrorCode, type LogStorage } from '@raftkit/core';
 import { expectEntries, expectRaftError, makeEntries, makeSnapshot } from '@raftkit/log-storage-suite';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { entryKey, entryKeysEnd } from '../src/codec.js';
-import { RocksLogStorage } from '../src/index.js';
+import { RocksLogStorage, type SyncedWriteTiming } from '../src/index.js';
 import { withRawDb } from './rawDb.js';
 import { makeTempDir, removeDir } from './tempDir.js';
 
@@ -83,6 +83,38 @@ describe('group commit', () => {
   });
 });
 
+describe('write timing (onSyncedWrite, stats)', () => {
+  test('each synced batch is reported once, split into the worker\'s write and the hand-off, and the totals add up', async () => {
+    const seen: SyncedWriteTiming[] = [];
+    const s = await open({ onSyncedWrite: (t: SyncedWriteTiming) => seen.push(t) });
+    const before = s.stats();
+    await s.save({ entries: makeEntries(1, 3), hardState: { term: 1, vote: 'a', commit: 0 } });
+    await s.save({ hardState: { term: 1, vote: 'a', commit: 3 }, sync: false }); // not synced: not reported
+    await Promise.all([s.save({ entries: makeEntries(4, 1) }), s.save({ entries: makeEntries(5, 1) })]); // one batch
+    const after = s.stats();
+    expect(seen).toHaveLength(after.syncedBatches - before.syncedBatches);
+    expect(seen).toHaveLength(2);
+    for (const t of seen) {
+      expect(t.writeMs).toBeGreaterThan(0); // an fsync takes time on any disk
+      expect(t.handOffMs).toBeGreaterThanOrEqual(0);
+    }
+    const sum = (k: 'writeMs' | 'handOffMs') => seen.reduce((a, t) => a + t[k], 0);
+    expect(after.syncedWriteMs - before.syncedWriteMs).toBeCloseTo(sum('writeMs'), 6);
+    expect(after.handOffMs - before.handOffMs).toBeCloseTo(sum('handOffMs'), 6);
+  });
+
+  test('an observer that throws loses nothing: the save resolves and the storage goes on', async () => {
+    let calls = 0;
+    let s = await open({ onSyncedWrite: () => { calls++; throw new Error('observer bug'); } });
+    await s.save({ entries: makeEntries(1, 2), hardState: { term: 1, vote: 'a', commit: 1 } });
+    await s.save({ entries: makeEntries(3, 1) });
+    expect(calls).toBe(2);
+    await s.close();
+    s = await open();
+    expectEntries(await s.entries(1, 4), makeEntries(1, 3));
+  });
+});
+
 describe('lifecycle', () => {
   test('a directory already open elsewhere is refused with RAFT_STORAGE_FAILED', async () => {
     await open();
@@ -91,7 +123,7 @@ describe('lifecycle', () => {
   });
 
   test('invalid options are refused with RAFT_INVALID_CONFIG before anything is opened', async () => {
-    for (const options of [{ maxBatchBytes: -1 }, { verifyOnOpen: Number.NaN }, { termCacheSize: '9' }]) {
+    for (const options of [{ maxBatchBytes: -1 }, { verifyOnOpen: Number.NaN }, { termCacheSize: '9' }, { onSyncedWrite: 5 }]) {
       await expectRaftError(RocksLogStorage.open(dir, options as object), ErrorCode.InvalidConfig);
     }
   });
