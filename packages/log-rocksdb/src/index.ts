@@ -1,4 +1,5 @@
 /// <reference path="./rocksdb.d.ts" />
 export { RocksLogStorage, type RocksLogStorageOptions } from './rocksLogStorage.js';
-export type { RocksLogStorageStats, SyncedWriteTiming } from './logWriter.js';
+export type { RocksLogStorageStats } from './logWriter.js';
+export type { SyncedWriteTiming } from './writeThread.js';
 export { FORMAT_VERSION } from './codec.js';

@@ -9,7 +9,7 @@ import { collectEntries, entryIterator } from './reader.js';
 import type { FinishedSnapshot } from './snapshotWriter.js';
 import type { TailTerms } from './tailTerms.js';
 import { markOf, type Watermark } from './watermark.js';
-import type { WriteThread } from './writeThread.js';
+import type { SyncedWriteTiming, WriteThread } from './writeThread.js';
 
 export type JobSpec =
   | { readonly kind: 'save'; readonly save: SaveJob }
@@ -46,13 +46,6 @@ export interface RocksLogStorageStats {
   readonly handOffMs: number;
 }
 
-/** One synced batch made durable, as `onSyncedWrite` reports it (RocksLogStorageOptions). */
-export interface SyncedWriteTiming {
-  /** The worker's write and fsync, in milliseconds: the disk's share. */
-  readonly writeMs: number;
-  /** The rest of the request, in milliseconds: the hand-off to the worker and back. */
-  readonly handOffMs: number;
-}
 
 const noop = (): void => undefined;
 
@@ -316,7 +309,7 @@ export class LogWriter {
       if (sync) {
         this.counts.syncedBatches++;
         this.watermark.note(markOf(this.view));
-        this.noteTiming({ writeMs: timing.writeMs, handOffMs: timing.totalMs - timing.writeMs });
+        this.noteTiming(timing);
       }
       return true;
     } catch (error) {

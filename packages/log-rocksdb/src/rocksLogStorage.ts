@@ -14,7 +14,7 @@ import {
 } from '@raftkit/core';
 import { encodeEntry, encodeHardState, freezeMeta } from './codec.js';
 import { asRaftError, compacted, unavailable } from './errors.js';
-import { LogWriter, type RocksLogStorageStats, type SyncedWriteTiming } from './logWriter.js';
+import { LogWriter, type RocksLogStorageStats } from './logWriter.js';
 import type { LogView, SaveJob } from './plan.js';
 import { collectEntries, entryIterator } from './reader.js';
 import { SnapshotDir } from './snapshotFiles.js';
@@ -25,7 +25,7 @@ import { openDb } from './openDb.js';
 import { recover } from './recover.js';
 import { Watermark, checkAgainst, markOf, readMark } from './watermark.js';
 import { TailTerms } from './tailTerms.js';
-import { WriteThread } from './writeThread.js';
+import { WriteThread, type SyncedWriteTiming } from './writeThread.js';
 import { checkIndex, checkRange, checkSnapshot, checkWrite } from '@raftkit/core';
 
 export interface RocksLogStorageOptions {

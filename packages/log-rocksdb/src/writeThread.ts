@@ -20,17 +20,20 @@ export const testHooks: {
 type Reply = { readonly id: number; readonly threadId?: number; readonly writeMs?: number; readonly error?: { message: string; code?: string } };
 type StartReply = { readonly ready?: true; readonly startError?: { message: string; code?: string } };
 
-/** How long one request took, from this thread's hand-off to its reply being seen here. */
-export interface WriteTiming {
-  /** The whole request, in milliseconds. */
-  readonly totalMs: number;
-  /** The worker's write (and fsync, if synced): the disk's share of `totalMs`. */
+/**
+ * How long one request took, from this thread's hand-off to its reply being seen here; for a
+ * synced batch, what `onSyncedWrite` reports (RocksLogStorageOptions).
+ */
+export interface SyncedWriteTiming {
+  /** The worker's write and fsync, in milliseconds: the disk's share. */
   readonly writeMs: number;
+  /** The rest of the request, in milliseconds: the hand-off to the worker and back. */
+  readonly handOffMs: number;
 }
 
 interface Pending {
   readonly postedAt: number;
-  resolve(timing: WriteTiming): void;
+  resolve(timing: SyncedWriteTiming): void;
   reject(error: unknown): void;
 }
 
@@ -92,7 +95,7 @@ export class WriteThread {
   }
 
   /** Writes `ops` as one atomic batch, fsync'd if `sync`, on the worker; resolves with its timing. */
-  write(ops: readonly RocksBatchOp[], sync: boolean): Promise<WriteTiming> {
+  write(ops: readonly RocksBatchOp[], sync: boolean): Promise<SyncedWriteTiming> {
     const packed = packOps(ops);
     return this.request({ kind: 'write', ops: packed, sync }, [packed]);
   }
@@ -117,11 +120,11 @@ export class WriteThread {
     return this.worker;
   }
 
-  private request(message: object, transfer: ArrayBuffer[]): Promise<WriteTiming> {
+  private request(message: object, transfer: ArrayBuffer[]): Promise<SyncedWriteTiming> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.stopping) return Promise.reject(failed('write worker was stopped'));
     const id = this.nextId++;
-    return new Promise<WriteTiming>((resolve, reject) => {
+    return new Promise<SyncedWriteTiming>((resolve, reject) => {
       this.pending.set(id, { postedAt: performance.now(), resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       this.worker.postMessage({ id, ...message }, transfer);
@@ -140,7 +143,8 @@ export class WriteThread {
     this.lastWriterThreadId = reply.threadId ?? -1;
     const totalMs = performance.now() - pending.postedAt;
     // Clocks of two threads: never report more disk time than the request took.
-    pending.resolve({ totalMs, writeMs: Math.min(totalMs, reply.writeMs ?? 0) });
+    const writeMs = Math.min(totalMs, reply.writeMs ?? 0);
+    pending.resolve({ writeMs, handOffMs: totalMs - writeMs });
   }
 
   private die(error: RaftError): void {
