@@ -44,6 +44,9 @@ export interface RocksLogStorageStats {
    * and back (thread wake-ups, each event loop's turn). With `syncedWriteMs`, their total.
    */
   readonly handOffMs: number;
+  /** Records written to the durable watermark file (RAFTKIT-WATERMARK), and fdatasyncs of it. */
+  readonly watermarkWrites: number;
+  readonly watermarkSyncs: number;
 }
 
 
@@ -91,7 +94,8 @@ export class LogWriter {
   }
 
   stats(): RocksLogStorageStats {
-    return { ...this.counts };
+    const mark = this.watermark.stats();
+    return { ...this.counts, watermarkWrites: mark.writes, watermarkSyncs: mark.syncs };
   }
 
   submit(spec: JobSpec): Promise<void> {

@@ -102,9 +102,16 @@ export function parseMarkFile(buf: Buffer): StoredMark | null | undefined {
 /**
  * Writes marks off the event loop (libuv pool): coalesced, at most one write in flight, and at
  * most one every `intervalMs`, so the file lags the durable log by at most `intervalMs` plus
- * one write and fdatasync. Without the interval every synced batch cost a second fdatasync (of
- * this file), which on a disk shared by a cluster's nodes doubled the flushes per client write.
- * The file catches a lost WAL tail older than that lag; `close` and `lower` write at once.
+ * one write. Without the interval every synced batch cost a second write of this file.
+ *
+ * A record that only raises the mark is written without its own fdatasync: it is in the page
+ * cache at once, so it survives a crash of the process (kill -9), and an fdatasync at most every
+ * `syncMs` makes it survive a crash of the machine too. A raise that is lost with the machine
+ * leaves an older record, which is never ahead of the truth: the file then only lags further,
+ * by at most `syncMs` more. With a sync per record, this file took a second fdatasync every
+ * `intervalMs` beside the log's (in a server cluster at c=1, about 40% of each node's flushes).
+ * A record that lowers the mark (`lower`), and the one at `close`, are made durable before the
+ * call resolves, with every record before them.
  */
 export class Watermark {
   /** Highest lastIndex possibly in the file (written or being written). */
@@ -114,7 +121,13 @@ export class Watermark {
   private error: unknown = null;
   /** Time (performance.now) the last write started; a timer waits out the interval. */
   private lastWriteAt = -Infinity;
+  /** Time (performance.now) the last fdatasync started; `unsynced`: a record was written since. */
+  private lastSyncAt = -Infinity;
+  private unsynced = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When `timer` fires (performance.now). */
+  private timerAt = Infinity;
+  private readonly counts = { writes: 0, syncs: 0 };
 
   /** Error handler for a failed background write; the storage stops on it. */
   onError: (error: unknown) => void = () => undefined;
@@ -124,17 +137,23 @@ export class Watermark {
     /** Sequence number of the last record written; the next goes to slot (seq + 1) % 2. */
     private seq: number,
     private readonly intervalMs: number,
+    private readonly syncMs: number,
   ) {}
+
+  /** Records written and fdatasyncs done since the file was opened. */
+  stats(): { writes: number; syncs: number } {
+    return { ...this.counts };
+  }
 
   /**
    * Opens (creating) the file and makes `mark` durable in it before resolving. `seq`: that of
    * the newest record already in the file, so the new ones win over it.
    */
-  static async create(location: string, mark: Mark, seq: number, intervalMs = 0): Promise<Watermark> {
+  static async create(location: string, mark: Mark, seq: number, intervalMs = 0, syncMs = 0): Promise<Watermark> {
     const file = await open(join(location, WATERMARK_FILE), constants.O_RDWR | constants.O_CREAT, 0o644);
-    const w = new Watermark(file, seq, intervalMs);
+    const w = new Watermark(file, seq, intervalMs, syncMs);
     try {
-      await w.writeNow(mark);
+      await w.writeNow(mark, true);
       await syncDir(location); // the file's directory entry must be durable too
     } catch (error) {
       await file.close();
@@ -149,14 +168,25 @@ export class Watermark {
     this.schedule();
   }
 
-  /** Starts a write of `pending` now or once the interval since the last one has passed. */
+  /**
+   * Starts a write of `pending` now or once the interval since the last one has passed; with
+   * nothing pending, the fdatasync of an unsynced record once `syncMs` since the last one passed.
+   */
   private schedule(): void {
-    if (this.inFlight || this.timer || !this.pending || this.error) return;
-    const wait = this.lastWriteAt + this.intervalMs - performance.now();
+    if (this.inFlight || this.error) return;
+    const at = this.pending ? this.lastWriteAt + this.intervalMs : this.unsynced ? this.lastSyncAt + this.syncMs : null;
+    if (at === null) return;
+    if (this.timer) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer); // a sync due later than this write
+    }
+    this.timer = null;
+    const wait = at - performance.now();
     if (wait <= 0) {
       this.inFlight = this.flush();
       return;
     }
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.inFlight ??= this.flush();
@@ -173,7 +203,7 @@ export class Watermark {
   async lower(mark: Mark): Promise<void> {
     await this.settle();
     this.pending = null;
-    await this.writeNow(mark);
+    await this.writeNow(mark, true);
   }
 
   /** Writes `mark` (the final state; null after a failure: keep what is there) and closes the file. */
@@ -182,7 +212,7 @@ export class Watermark {
       if (mark) {
         await this.settle();
         this.pending = null;
-        await this.writeNow(mark);
+        await this.writeNow(mark, true);
       } else {
         await this.settle().catch(() => undefined); // after a failure: keep what is there
       }
@@ -203,8 +233,9 @@ export class Watermark {
   }
 
   /**
-   * Writes the newest pending mark. A mark noted meanwhile waits for the interval like any
-   * other: writing it at once kept a second fdatasync running beside every synced batch.
+   * Writes the newest pending mark, with an fdatasync if `syncMs` passed since the last one; or,
+   * with none pending, makes the unsynced record durable. A mark noted meanwhile waits for the
+   * interval like any other: writing it at once kept a second write running beside every batch.
    */
   private async flush(): Promise<void> {
     // Never finishes synchronously: the caller stores this promise in inFlight, cleared below.
@@ -212,7 +243,8 @@ export class Watermark {
     try {
       const mark = this.pending;
       this.pending = null;
-      if (mark) await this.writeNow(mark);
+      if (mark) await this.writeNow(mark, performance.now() - this.lastSyncAt >= this.syncMs);
+      else if (this.unsynced) await this.syncNow();
     } catch (error) {
       this.error = error;
       this.onError(error);
@@ -222,13 +254,26 @@ export class Watermark {
     }
   }
 
-  private async writeNow(mark: Mark): Promise<void> {
+  private async writeNow(mark: Mark, sync: boolean): Promise<void> {
     this.lastWriteAt = performance.now();
     this.seq++;
     this.highest = Math.max(this.highest, mark.lastIndex);
+    this.counts.writes++;
     await this.file.write(encodeSlot(this.seq, mark), 0, RECORD, (this.seq % 2) * SLOT);
-    await this.file.datasync();
+    if (!sync) {
+      this.unsynced = true;
+      return;
+    }
+    await this.syncNow();
     if (mark.lastIndex < this.highest) this.highest = mark.lastIndex; // lowered and durable
+  }
+
+  /** Makes every record written so far durable (the file is written only through this object). */
+  private async syncNow(): Promise<void> {
+    this.lastSyncAt = performance.now();
+    this.unsynced = false;
+    this.counts.syncs++;
+    await this.file.datasync();
   }
 }
 

@@ -150,3 +150,95 @@ describe('the write interval', () => {
     }
   });
 });
+
+describe('fdatasync of the watermark (syncMs)', () => {
+  const mark = (lastIndex: number) => ({ lastIndex, term: 1, vote: null, commit: 0, snapshotIndex: 0 });
+  const inFile = (): number => parseMarkFile(readFileSync(join(dir, WATERMARK_FILE)))!.mark.lastIndex;
+  const turn = () => new Promise((r) => setImmediate(r));
+  async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (!ok()) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  test('raising records are written at once but fdatasynced at most once per syncMs; each is in the file (a killed process keeps it)', async () => {
+    const { Watermark } = await import('../src/watermark.js');
+    const w = await Watermark.create(dir, mark(0), 0, 0, 200);
+    const created = w.stats();
+    expect(created).toEqual({ writes: 1, syncs: 1 }); // the record at open is durable
+    const started = performance.now();
+    let i = 0;
+    while (performance.now() - started < 450) {
+      w.note(mark(++i));
+      await until(`mark ${i} is in the file`, () => inFile() === i);
+    }
+    const elapsed = performance.now() - started;
+    const { writes, syncs } = w.stats();
+    expect(writes - created.writes).toBe(i); // every raise written (interval 0)
+    expect(i).toBeGreaterThan(10);
+    // One fdatasync per started 200 ms at most (the first raise is due at once: none since open).
+    expect(syncs - created.syncs).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1);
+    await w.close(mark(i));
+    expect(w.stats().syncs).toBe(syncs + 1); // the record at close is durable
+  });
+
+  test('an unsynced record is fdatasynced once syncMs has passed, without a further note', async () => {
+    const { Watermark } = await import('../src/watermark.js');
+    const w = await Watermark.create(dir, mark(0), 0, 0, 500);
+    // Two raises in a row: at most the first can be due for a sync (none in the last 500 ms).
+    w.note(mark(1));
+    await until('mark 1 is written', () => w.stats().writes === 2);
+    w.note(mark(2));
+    await until('mark 2 is written', () => w.stats().writes === 3);
+    const written = w.stats();
+    expect(written.syncs).toBeLessThan(written.writes); // mark 2 is not durable yet
+    await until('the timer syncs it', () => w.stats().syncs === written.syncs + 1);
+    expect(w.stats().writes).toBe(3); // a sync only, no new record
+    await turn();
+    expect(w.stats().syncs).toBe(written.syncs + 1); // and only one
+    await w.close(mark(2));
+  });
+
+  test('lower() is durable before it resolves, whatever syncMs says', async () => {
+    const { Watermark } = await import('../src/watermark.js');
+    const w = await Watermark.create(dir, mark(0), 0, 0, 60_000);
+    for (let i = 1; i <= 5; i++) {
+      w.note(mark(10 * i));
+      await until(`mark ${10 * i} is written`, () => inFile() === 10 * i);
+    }
+    const before = w.stats();
+    expect(before.syncs).toBe(1); // only the record at open: raises are not synced for a minute
+    expect(w.needsLowering(30)).toBe(true);
+    await w.lower(mark(30));
+    expect(w.stats()).toEqual({ writes: before.writes + 1, syncs: before.syncs + 1 });
+    expect(inFile()).toBe(30);
+    expect(w.needsLowering(30)).toBe(false); // lowered and durable
+    await w.close(mark(30));
+  });
+
+  test('syncMs 0: every record is fdatasynced', async () => {
+    const { Watermark } = await import('../src/watermark.js');
+    const w = await Watermark.create(dir, mark(0), 0, 0, 0);
+    for (let i = 1; i <= 5; i++) {
+      w.note(mark(i));
+      await until(`mark ${i} is written`, () => w.stats().writes === i + 1 && w.stats().syncs === i + 1);
+    }
+    await w.close(mark(5));
+    expect(w.stats()).toEqual({ writes: 7, syncs: 7 });
+  });
+
+  test('a storage under steady saves: one watermark write per synced batch, far fewer fdatasyncs', async () => {
+    const storage = await RocksLogStorage.open(dir, { watermarkIntervalMs: 0 });
+    for (let i = 1; i <= 60; i++) await storage.save({ entries: makeEntries(i, 1), hardState: { term: 1, vote: 'a', commit: i - 1 } });
+    await until('the last mark is written', () => inFile() === 60);
+    const stats = storage.stats();
+    expect(stats.watermarkWrites).toBeGreaterThanOrEqual(30); // interval 0: nearly every batch (coalesced while one is in flight)
+    expect(stats.watermarkSyncs).toBeLessThan(stats.watermarkWrites / 4);
+    await storage.close();
+    const reopened = await RocksLogStorage.open(dir);
+    expect((await reopened.state()).lastIndex).toBe(60);
+    await reopened.close();
+  });
+});

@@ -123,7 +123,7 @@ describe('lifecycle', () => {
   });
 
   test('invalid options are refused with RAFT_INVALID_CONFIG before anything is opened', async () => {
-    for (const options of [{ maxBatchBytes: -1 }, { verifyOnOpen: Number.NaN }, { termCacheSize: '9' }, { onSyncedWrite: 5 }]) {
+    for (const options of [{ maxBatchBytes: -1 }, { verifyOnOpen: Number.NaN }, { termCacheSize: '9' }, { onSyncedWrite: 5 }, { watermarkSyncMs: -1 }]) {
       await expectRaftError(RocksLogStorage.open(dir, options as object), ErrorCode.InvalidConfig);
     }
   });
