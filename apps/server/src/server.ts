@@ -11,6 +11,7 @@ import express, { type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { ClientAdmission } from './connLimits.js';
+import { kvLane } from './kvLane.js';
 import { bodyError, Forwarder, HttpError, inSeries, notLeaderHandler, sendError, ServerErrorCode } from '@raftkit/kv-http/internal';
 import { healthRouter } from './healthRoutes.js';
 import { handOverLeadership } from './handOver.js';
@@ -175,22 +176,22 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   // layer's dispatch was a measurable share of a PUT, issue 11): connections and requests over
   // the limits are refused before any work (peers pass), then other /raft/ paths, then a
   // draining or stopping node's answers, then the dashboard's paths.
-  app.use(inSeries(admission.middleware, peerGate, drainGate, dashboard));
-  app.use(
-    createKvRouter({
-      client,
-      selfId: cfg.id,
-      clientUrlOf: urlOf,
-      notLeader: cfg.followerMode,
-      maxValueBytes: cfg.maxValueBytes,
-      requestTimeoutMs: cfg.requestTimeoutMs,
-      forwardTimeoutMs: cfg.requestTimeoutMs + 1000,
-      watchHeartbeatMs: cfg.watchHeartbeatMs,
-      ...(tls ? { ca: tls.ca } : {}),
-      metrics,
-      onHandoff: (req, res, err) => onHandoff(req as Request, res as Response, err),
-    }),
-  );
+  const gates = [admission.middleware, peerGate, drainGate, dashboard];
+  app.use(inSeries(...gates));
+  const kvRouter = createKvRouter({
+    client,
+    selfId: cfg.id,
+    clientUrlOf: urlOf,
+    notLeader: cfg.followerMode,
+    maxValueBytes: cfg.maxValueBytes,
+    requestTimeoutMs: cfg.requestTimeoutMs,
+    forwardTimeoutMs: cfg.requestTimeoutMs + 1000,
+    watchHeartbeatMs: cfg.watchHeartbeatMs,
+    ...(tls ? { ca: tls.ca } : {}),
+    metrics,
+    onHandoff: (req, res, err) => onHandoff(req as Request, res as Response, err),
+  }) as express.RequestHandler;
+  app.use(kvRouter);
   app.use('/v1', memberRouter({
     node,
     addresses,
@@ -206,8 +207,13 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(healthRouter(node, readiness));
-  app.use((req, res) => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`)));
+  const notFound = (req: Request, res: Response): void => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`));
+  app.use(notFound);
   app.use((err: unknown, _req: Request, res: Response, _next: unknown) => sendError(res, bodyError(err)));
+  // /v1/kv/{key} passes the same handlers without the app's router (kvLane.ts, issue 11).
+  const kvKeys = kvLane(app, inSeries(...gates, kvRouter), (req, res, err) =>
+    err === undefined || err === null ? notFound(req, res) : sendError(res, bodyError(err)),
+  );
 
   // Peer messages are served ahead of express (the transport does every check the router
   // does); client requests, and any peer path but the exact one, go to the app.
@@ -217,7 +223,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
     return true;
   };
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (!peer(req, res)) app(req, res);
+    if (!peer(req, res) && !kvKeys(req, res)) app(req, res);
   };
   // Requests and responses born with the app's prototypes: express then need not re-prototype
   // them, which made every request measurably slower (kv-http's serverClasses.ts, issue 11).
