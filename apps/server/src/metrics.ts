@@ -4,6 +4,7 @@ import type { FileValueStats } from '@raftkit/kv/file-values';
 import type { SyncedWriteTiming } from '@raftkit/log-rocksdb';
 import type { AdmissionStats } from './connLimits.js';
 import { EventLoopDelayMetric } from './eventLoopDelay.js';
+import { LabelTally } from './labelTally.js';
 
 /** Finer than the write's own buckets: on a fast disk both parts are well under a millisecond. */
 const STORAGE_PART_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1];
@@ -11,8 +12,10 @@ const STORAGE_PART_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01
 /** Prometheus metrics of one server, fed by the node's events and sampled at scrape time. */
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly proposals = new Counter({ name: 'raftkit_proposals_total', help: 'Proposals submitted on this node', labelNames: ['outcome'], registers: [this.registry] });
-  readonly reads = new Counter({ name: 'raftkit_reads_total', help: 'Client reads', labelNames: ['consistency', 'outcome'], registers: [this.registry] });
+  private readonly proposalTally = new LabelTally<string>({ name: 'raftkit_proposals_total', help: 'Proposals submitted on this node', labelNames: ['outcome'], registers: [this.registry] });
+  readonly proposals = this.proposalTally.counter;
+  private readonly readTally = new LabelTally<string, string>({ name: 'raftkit_reads_total', help: 'Client reads', labelNames: ['consistency', 'outcome'], registers: [this.registry] });
+  readonly reads = this.readTally.counter;
   readonly elections = new Counter({ name: 'raftkit_elections_total', help: 'Elections this node started', registers: [this.registry] });
   readonly leaderChanges = new Counter({ name: 'raftkit_leader_changes_total', help: 'Times the known leader changed', registers: [this.registry] });
   readonly fsync = new Histogram({
@@ -45,7 +48,8 @@ export class ServerMetrics {
     registers: [this.registry],
   });
   readonly entriesPersisted = new Counter({ name: 'raftkit_entries_persisted_total', help: 'Log entries made durable', registers: [this.registry] });
-  readonly httpRequests = new Counter({ name: 'raftkit_http_requests_total', help: 'Client HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
+  private readonly requestTally = new LabelTally<string, number>({ name: 'raftkit_http_requests_total', help: 'Client HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
+  readonly httpRequests = this.requestTally.counter;
   readonly peerErrors = new Counter({
     name: 'raftkit_peer_errors_total',
     help: 'Peer transport problems by code (RAFT_HTTP_CLOCK_SKEW: a peer clock outside the auth window; RAFT_HTTP_PEER_REJECTED:<code>: a peer refused our requests)',
@@ -54,11 +58,6 @@ export class ServerMetrics {
   });
 
   readonly eventLoopDelay = new EventLoopDelayMetric(this.registry);
-  /**
-   * Label children by their joined label values: `inc({ route, status })` hashes and sorts its
-   * label object on every call, which the hot routes paid per request (issue 11).
-   */
-  private readonly children = new Map<string, { inc(n?: number): void }>();
 
   constructor(node: RaftNode<unknown>) {
     collectDefaultMetrics({ register: this.registry });
@@ -126,27 +125,17 @@ export class ServerMetrics {
 
   /** Counts one client request by route and status. */
   countRequest(route: string, status: number): void {
-    this.child(this.httpRequests, 'r', route, String(status)).inc();
+    this.requestTally.add(route, status);
   }
 
   /** Counts one client read by consistency and outcome. */
   countRead(consistency: string, outcome: string): void {
-    this.child(this.reads, 'g', consistency, outcome).inc();
+    this.readTally.add(consistency, outcome);
   }
 
   /** Counts one proposal by outcome. */
   countProposal(outcome: string): void {
-    this.child(this.proposals, 'p', outcome).inc();
-  }
-
-  private child(counter: Counter<string>, kind: string, ...values: string[]): { inc(n?: number): void } {
-    const key = `${kind}\u0000${values.join('\u0000')}`;
-    let c = this.children.get(key);
-    if (!c) {
-      c = counter.labels(...values);
-      this.children.set(key, c);
-    }
-    return c;
+    this.proposalTally.add(outcome);
   }
 
   /**
