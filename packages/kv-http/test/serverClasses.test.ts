@@ -3,6 +3,7 @@
 // express touched it: with the classes its prototype already is the app's (without them it is
 // node's, which express then replaces: the slow path this avoids).
 import http from 'node:http';
+import v8 from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
@@ -10,6 +11,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expressServerClasses } from '../src/index.js';
 
 type App = ReturnType<typeof express5>;
+
+// V8's own test of an object's property storage: a dictionary-mode ("slow properties") object
+// makes every property access on it a hash lookup.
+v8.setFlagsFromString('--allow-natives-syntax');
+const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean;
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -66,6 +72,23 @@ for (const [name, make] of [['express 5', () => express5()], ['express 4', () =>
       expect(seen.every((s) => s.requestBorn && s.responseBorn)).toBe(true);
     });
 
+    it('its requests and responses keep fast properties, as node creates them and after express handled them', async () => {
+      const app = appOf(make);
+      const fast: boolean[][] = [];
+      app.get('/fast', (req, res) => {
+        fast.push([hasFastProperties(req), hasFastProperties(res)]);
+        res.json({ ok: true });
+      });
+      const server = http.createServer(expressServerClasses(app));
+      server.on('request', (req, res) => fast.push([hasFastProperties(req), hasFastProperties(res)]));
+      server.on('request', app);
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (let i = 0; i < 3; i++) expect((await fetch(`${url}/fast`)).status).toBe(200);
+      expect(fast).toEqual(Array.from({ length: 6 }, () => [true, true]));
+    });
+
     it('without them node creates plain objects, which express re-prototypes (the slow path)', async () => {
       const app = appOf(make);
       const { url, seen } = await serve(app, {});
@@ -82,11 +105,15 @@ describe('expressServerClasses arguments', () => {
     expect(() => expressServerClasses({ request: Object.create(http.IncomingMessage.prototype), response: null as unknown as object })).toThrow(/app\.response .* got null/);
   });
 
-  it('returns classes whose instances are node\'s own request and response types', () => {
+  it('returns classes whose instances are node\'s own request and response types, and makes their prototypes the app\'s', () => {
     const app = express5();
+    const [request, response] = [app.request, app.response];
     const classes = expressServerClasses(app);
-    expect(classes.IncomingMessage!.prototype).toBe(app.request);
-    expect(classes.ServerResponse!.prototype).toBe(app.response);
+    expect(classes.IncomingMessage.prototype).toBe(app.request);
+    expect(classes.ServerResponse.prototype).toBe(app.response);
+    // The app's originals (and anything added to them) are inherited.
+    expect(Object.getPrototypeOf(app.request)).toBe(request);
+    expect(Object.getPrototypeOf(app.response)).toBe(response);
     expect(app.request instanceof http.IncomingMessage && app.response instanceof http.ServerResponse).toBe(true);
   });
 });
