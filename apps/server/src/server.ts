@@ -208,12 +208,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger = pino({ lev
   });
   app.use(healthRouter(node, readiness));
   const notFound = (req: Request, res: Response): void => sendError(res, new HttpError(404, ServerErrorCode.NotFound, `no route ${req.method} ${req.path}`));
+  const failed = (err: unknown, res: Response): void => sendError(res, bodyError(err));
   app.use(notFound);
-  app.use((err: unknown, _req: Request, res: Response, _next: unknown) => sendError(res, bodyError(err)));
+  app.use((err: unknown, _req: Request, res: Response, _next: unknown) => failed(err, res));
   // /v1/kv/{key} passes the same handlers without the app's router (kvLane.ts, issue 11).
-  const kvKeys = kvLane(app, inSeries(...gates, kvRouter), (req, res, err) =>
-    err === undefined || err === null ? notFound(req, res) : sendError(res, bodyError(err)),
-  );
+  const kvKeys = kvLane(app, inSeries(...gates, kvRouter), (req, res, err) => (err === undefined || err === null ? notFound(req, res) : failed(err, res)));
 
   // Peer messages are served ahead of express (the transport does every check the router
   // does); client requests, and any peer path but the exact one, go to the app.

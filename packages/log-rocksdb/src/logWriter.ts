@@ -49,7 +49,6 @@ export interface RocksLogStorageStats {
   readonly watermarkSyncs: number;
 }
 
-
 const noop = (): void => undefined;
 
 /**
