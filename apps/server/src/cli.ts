@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, usage } from './config.js';
+import { applyJitTuning } from './jitTuning.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -31,9 +32,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Before the server's code is loaded: its functions take the flags as they are first called.
+  const jitFlags = cfg.fastJit ? applyJitTuning() : [];
   // Loaded only now, so --help and configuration errors answer at once, without RocksDB.
   const { startServer } = await import('./server.js');
   const server = await startServer(cfg);
+  if (jitFlags.length > 0) server.logger.info({ v8Flags: jitFlags }, 'fast JIT tuning on (--fast-jit=false turns it off)');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -64,6 +64,11 @@ export interface ServerConfig {
   readonly diskValuesFrom: number | null;
   /** --peer-stream (default on): peer messages over one long-lived stream per peer (transport-http option `stream`). */
   readonly peerStream: boolean;
+  /**
+   * --fast-jit (default on): the CLI sets V8 flags that optimize hot code sooner before it
+   * loads the server (jitTuning.ts). Not used by `startServer` itself.
+   */
+  readonly fastJit: boolean;
 }
 
 export class ConfigError extends Error {
@@ -85,11 +90,11 @@ const keys = [
   'snapshot-every', 'snapshot-trailing', 'snapshot-chunk-bytes', 'max-value-bytes', 'request-timeout-ms', 'log-level', 'tls-cert', 'tls-key', 'tls-ca',
   'max-client-connections', 'max-inflight-requests', 'ready-max-lag', 'url', 'join', 'learner', 'max-learner-lag',
   'membership-timeout-ms', 'initial-cluster', 'watch-history', 'watch-history-bytes', 'watch-heartbeat-ms', 'peer-stream',
-  'disk-values', 'disk-values-from',
+  'disk-values', 'disk-values-from', 'fast-jit',
 ] as const;
 
 /** Options that take no value on the command line (`--learner`); `=true`/`=false` also work. */
-const booleanKeys: ReadonlySet<string> = new Set(['learner', 'peer-stream']);
+const booleanKeys: ReadonlySet<string> = new Set(['learner', 'peer-stream', 'fast-jit']);
 
 export const usage = `usage: raftkit-server --id n1 --listen 127.0.0.1:7001 --peers n2=http://127.0.0.1:7002,n3=http://127.0.0.1:7003 --data ./data/n1 [options]
        raftkit-server --id n4 --listen 127.0.0.1:7004 --join http://127.0.0.1:7001 --data ./data/n4 [options]
@@ -132,6 +137,8 @@ options (each also settable as RAFTKIT_<NAME> in the environment, or in a JSON f
   --peer-stream             send peer messages over one long-lived stream per peer instead of a request per batch
                             (default on; --peer-stream=false: a request per batch;
                             falls back to requests for a peer without the stream route)
+  --fast-jit                have V8 optimize hot code after hundreds of calls, not thousands (raftkit-server only;
+                            default on; --fast-jit=false: V8's defaults; a flag given to node itself wins)
   --tls-cert/--tls-key/--tls-ca FILE   enable TLS for peer and client traffic`;
 
 export const devSecret = 'raftkit-dev-secret-change-me';
@@ -242,6 +249,7 @@ function validate(given: Raw, fdLimit: number | null): ServerConfig {
     watchHistoryBytes: int(raw, 'watch-history-bytes', 64 << 20, 0, 2 ** 40),
     watchHeartbeatMs: int(raw, 'watch-heartbeat-ms', 15_000, 100, 3_600_000),
     peerStream: bool(raw, 'peer-stream', true),
+    fastJit: bool(raw, 'fast-jit', true),
     diskValuesFrom: bool(raw, 'disk-values', true) ? int(raw, 'disk-values-from', 1024, 0, 64 << 20) : null,
     fds,
     tls,

@@ -1,7 +1,7 @@
 // The CLI's configuration: bad flags, environment and config files exit 2 with a message that
 // names the problem; good ones start a server, with flags > environment > file precedence.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +160,8 @@ describe('a single node configured from a file, the environment and flags', () =
     expect(existsSync(flagData)).toBe(true);
     expect(existsSync(envData)).toBe(false);
     expect(existsSync(fileData)).toBe(false);
+    // --fast-jit is on by default: the CLI set its V8 flags before loading the server, and says so.
+    expect(readFileSync(node.logPath, 'utf8')).toContain('"v8Flags":["--interrupt-budget=1000","--minimum-invocations-after-ic-update=50"]');
 
     const put = await putJson(node.url, 'solo', { n: 1 });
     expect(put.status).toBe(200);
