@@ -119,7 +119,10 @@ export class HttpEngine {
           break;
         }
         const err = outcome.error;
-        last = err;
+        // An attempt the call's own deadline cut short says nothing about its endpoint: what the
+        // attempts before it found is the better report (every endpoint refusing connections is
+        // CLIENT_UNAVAILABLE, not a timeout, however the deadline falls).
+        if (!(outcome.kind === 'failed' && outcome.cutByDeadline && last !== null)) last = err;
         if (outcome.kind === 'refused') lastRefusal = err;
         const disposition = outcome.kind === 'refused' ? dispositionOf(err.code, err.status) : outcome.sent ? 'unknown' : 'retry';
         if (disposition === 'unknown') maybeApplied = true;
@@ -159,7 +162,7 @@ export class HttpEngine {
     | { kind: 'ok'; answer: Answer }
     | { kind: 'redirect'; location: string }
     | { kind: 'refused'; error: RaftkitClientError }
-    | { kind: 'failed'; error: RaftkitClientError; sent: boolean }
+    | { kind: 'failed'; error: RaftkitClientError; sent: boolean; cutByDeadline?: boolean }
   > {
     // The caller's own signal too: a streamed body outlives the call's controller.
     const one = linkedController([callSignal, spec.signal], this.opts.attemptTimeoutMs);
@@ -174,7 +177,12 @@ export class HttpEngine {
       // The attempt's own timer, or the call's deadline (the caller's abort is told apart later).
       const timedOut = one.timedOut() || callSignal.reason === 'timeout';
       const message = timedOut ? `${spec.what}: ${url} did not answer within ${this.opts.attemptTimeoutMs} ms` : `${spec.what}: ${url} unreachable (${code ?? causeMessage(err)})`;
-      return { kind: 'failed', sent: spec.body === undefined && spec.method === 'GET' ? false : !(code !== undefined && notSentCodes.has(code)), error: new RaftkitClientError(timedOut ? ClientErrorCode.Timeout : ClientErrorCode.Unavailable, message, { endpoint: url, cause: err }) };
+      return {
+        kind: 'failed',
+        sent: spec.body === undefined && spec.method === 'GET' ? false : !(code !== undefined && notSentCodes.has(code)),
+        error: new RaftkitClientError(timedOut ? ClientErrorCode.Timeout : ClientErrorCode.Unavailable, message, { endpoint: url, cause: err }),
+        cutByDeadline: !one.timedOut() && callSignal.reason === 'timeout',
+      };
     }
     if (res.status >= 300 && res.status < 400) {
       one.dispose();

@@ -164,4 +164,22 @@ describe('abort and timeouts', () => {
       await stub.close();
     }
   });
+
+  it('connections refused until the deadline cuts a last attempt short: still CLIENT_UNAVAILABLE, not a timeout', async () => {
+    let calls = 0;
+    const refusedThenHanging = (_u: string, init: RequestInit): Promise<Response> => {
+      calls++;
+      if (calls <= 3) return Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }));
+      // The next connect is still pending when the call's deadline aborts it (a loaded machine).
+      return new Promise((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason), { once: true }));
+    };
+    const c = new RaftkitClient({ endpoints: ['http://127.0.0.1:9'], fetch: refusedThenHanging, attemptTimeoutMs: 10_000, retry: { baseMs: 1, maxMs: 2 } });
+    const err = await c.get('k', { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(calls).toBe(4);
+    expect(err).toMatchObject({ code: 'CLIENT_UNAVAILABLE', outcomeUnknown: false });
+    expect((err as Error).message).toMatch(/no endpoint answered within 300 ms .*last: .*unreachable \(ECONNREFUSED\)/);
+    // The first attempt cut by the deadline, with nothing before it: a timeout, as before.
+    const hanging = new RaftkitClient({ endpoints: ['http://127.0.0.1:9'], fetch: (_u, init) => new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason), { once: true })), attemptTimeoutMs: 10_000 });
+    await expect(hanging.get('k', { timeoutMs: 100 })).rejects.toMatchObject({ code: 'CLIENT_TIMEOUT' });
+  });
 });
